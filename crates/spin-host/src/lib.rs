@@ -1,0 +1,20 @@
+//! A small runner for a Spin app's HTTP components on wasmtime and
+//! wasmtime-wasi-http (the WASI 0.2 proxy world).
+//!
+//! It is the project's test harness and a fallback where `spin up` is not
+//! installed, not a Spin replacement: it implements only what the components
+//! use, the way Spin does it.
+//!
+//! - [`manifest`]: the parts of `spin.toml` (version 2) that matter here;
+//! - [`routes`]: Spin's HTTP route matching and `spin-*` request headers;
+//! - [`variables`]: application and component variables, `SPIN_VARIABLE_*`;
+//! - [`outbound`]: `allowed_outbound_hosts`;
+//! - [`runtime`]: compiled components, one fresh instance per request;
+//! - [`server`]: the HTTP listener.
+
+pub mod manifest;
+pub mod outbound;
+pub mod routes;
+pub mod runtime;
+pub mod server;
+pub mod variables;

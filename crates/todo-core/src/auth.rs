@@ -24,9 +24,16 @@ struct Claims {
 /// speaks for, if that user is `path_user`.
 ///
 /// `exp` must be present and in the future (no leeway); the algorithm must be HS256.
-pub fn authorize(header: Option<&str>, secret: &[u8], path_user: &str) -> Result<UserId, AuthError> {
+pub fn authorize(
+    header: Option<&str>,
+    secret: &[u8],
+    path_user: &str,
+) -> Result<UserId, AuthError> {
     let token = header
-        .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+        .and_then(|h| {
+            h.strip_prefix("Bearer ")
+                .or_else(|| h.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or(AuthError::Missing)?;
@@ -62,7 +69,11 @@ mod tests {
     const SECRET: &[u8] = b"test-secret";
 
     fn token(claims: serde_json::Value, secret: &[u8]) -> String {
-        let token = encode(&Header::new(Algorithm::HS256), &claims, &EncodingKey::from_secret(secret));
+        let token = encode(
+            &Header::new(Algorithm::HS256),
+            &claims,
+            &EncodingKey::from_secret(secret),
+        );
         format!("Bearer {}", token.unwrap_or_default())
     }
 
@@ -76,25 +87,46 @@ mod tests {
     #[test]
     fn a_valid_token_for_the_path_user_passes() {
         let header = token(json!({"sub": "alice", "exp": in_an_hour()}), SECRET);
-        assert_eq!(authorize(Some(&header), SECRET, "alice").map(|u| u.to_string()), Ok("alice".into()));
+        assert_eq!(
+            authorize(Some(&header), SECRET, "alice").map(|u| u.to_string()),
+            Ok("alice".into())
+        );
     }
 
     #[test]
     fn another_users_token_is_forbidden() {
         let header = token(json!({"sub": "bob", "exp": in_an_hour()}), SECRET);
-        assert_eq!(authorize(Some(&header), SECRET, "alice"), Err(AuthError::Forbidden));
+        assert_eq!(
+            authorize(Some(&header), SECRET, "alice"),
+            Err(AuthError::Forbidden)
+        );
     }
 
     #[test]
     fn bad_tokens_are_unauthorized() {
         assert_eq!(authorize(None, SECRET, "alice"), Err(AuthError::Missing));
-        assert_eq!(authorize(Some("Basic abc"), SECRET, "alice"), Err(AuthError::Missing));
+        assert_eq!(
+            authorize(Some("Basic abc"), SECRET, "alice"),
+            Err(AuthError::Missing)
+        );
         let expired = token(json!({"sub": "alice", "exp": 1_000}), SECRET);
-        assert_eq!(authorize(Some(&expired), SECRET, "alice"), Err(AuthError::Invalid("it has expired".into())));
+        assert_eq!(
+            authorize(Some(&expired), SECRET, "alice"),
+            Err(AuthError::Invalid("it has expired".into()))
+        );
         let forged = token(json!({"sub": "alice", "exp": in_an_hour()}), b"other");
-        assert!(matches!(authorize(Some(&forged), SECRET, "alice"), Err(AuthError::Invalid(_))));
+        assert!(matches!(
+            authorize(Some(&forged), SECRET, "alice"),
+            Err(AuthError::Invalid(_))
+        ));
         let no_exp = token(json!({"sub": "alice"}), SECRET);
-        assert!(matches!(authorize(Some(&no_exp), SECRET, "alice"), Err(AuthError::Invalid(_))));
-        assert!(matches!(authorize(Some("Bearer x.y.z"), SECRET, "alice"), Err(AuthError::Invalid(_))));
+        assert!(matches!(
+            authorize(Some(&no_exp), SECRET, "alice"),
+            Err(AuthError::Invalid(_))
+        ));
+        assert!(matches!(
+            authorize(Some("Bearer x.y.z"), SECRET, "alice"),
+            Err(AuthError::Invalid(_))
+        ));
     }
 }

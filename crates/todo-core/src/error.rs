@@ -27,9 +27,7 @@ pub enum Problem {
     UnknownTimeZone(String),
     #[error("must be between {min} and {max} (got {got})")]
     OutOfRange { min: i64, max: i64, got: i64 },
-    #[error(
-        "must be an RFC 5545 RRULE body such as FREQ=WEEKLY;BYDAY=MO,WE ({0})"
-    )]
+    #[error("must be an RFC 5545 RRULE body such as FREQ=WEEKLY;BYDAY=MO,WE ({0})")]
     BadRecurrence(String),
     #[error("needs due_at: a reminder relative to the due date needs a due date")]
     NeedsDueDate,

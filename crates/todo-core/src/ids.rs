@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 /// A user id as it appears in `/api/{user_id}/...` and in the token's `sub`.
 ///
-/// Limited to characters that cannot collide with the storage key separator.
+/// Limited to characters that cannot collide with the storage key separator (`:`; Dapr reserves `||` for its own prefix).
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct UserId(String);
 
@@ -68,7 +68,7 @@ mod tests {
         assert!(UserId::parse("alice").is_some());
         assert!(UserId::parse("a.b-c_d@example.com").is_some());
         assert!(UserId::parse("").is_none());
-        assert!(UserId::parse("a||b").is_none());
+        assert!(UserId::parse("a:b").is_none());
         assert!(UserId::parse("a/b").is_none());
         assert!(UserId::parse(&"x".repeat(65)).is_none());
     }

@@ -18,7 +18,13 @@ use crate::model::{
 /// The fields a client may write.
 const WRITABLE: &str = "title, description, completed, priority, tags, due_at, time_zone, recurrence, recurrence_mode, reminders";
 /// Fields of an answered task that a client may send back; they are ignored.
-const READ_ONLY: [&str; 5] = ["id", "created_at", "updated_at", "completed_at", "series_id"];
+const READ_ONLY: [&str; 5] = [
+    "id",
+    "created_at",
+    "updated_at",
+    "completed_at",
+    "series_id",
+];
 
 /// A point in time as a client wrote it: with an offset, or wall-clock time
 /// to be read in the task's time zone.
@@ -34,11 +40,16 @@ impl When {
         if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
             return Ok(Self::Absolute(at));
         }
-        ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%d %H:%M"]
-            .iter()
-            .find_map(|format| NaiveDateTime::parse_from_str(raw, format).ok())
-            .map(Self::Local)
-            .ok_or_else(|| Problem::BadDateTime(raw.to_owned()))
+        [
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%d %H:%M",
+        ]
+        .iter()
+        .find_map(|format| NaiveDateTime::parse_from_str(raw, format).ok())
+        .map(Self::Local)
+        .ok_or_else(|| Problem::BadDateTime(raw.to_owned()))
     }
 
     /// The instant, shown with the offset `zone` has at that instant. A local
@@ -108,7 +119,11 @@ impl TaskSpec {
 
     /// A new task made from this spec.
     pub fn create(self, id: TaskId, now: DateTime<Utc>) -> Result<Task, FieldError> {
-        let title = self.0.title.clone().ok_or_else(|| FieldError::new("title", Problem::Missing))?;
+        let title = self
+            .0
+            .title
+            .clone()
+            .ok_or_else(|| FieldError::new("title", Problem::Missing))?;
         let mut task = Task {
             id,
             title,
@@ -140,28 +155,44 @@ impl TaskPatch {
     /// Parses a `PATCH` body: a JSON object of the fields to change.
     pub fn parse(body: &Value) -> Result<Self, FieldError> {
         let Value::Object(fields) = body else {
-            return Err(FieldError::new("body", Problem::WrongType { expected: "a JSON object" }));
+            return Err(FieldError::new(
+                "body",
+                Problem::WrongType {
+                    expected: "a JSON object",
+                },
+            ));
         };
-        if let Some(unknown) = fields
-            .keys()
-            .find(|k| !WRITABLE.split(", ").any(|w| w == k.as_str()) && !READ_ONLY.contains(&k.as_str()))
-        {
-            return Err(FieldError::new(unknown.clone(), Problem::UnknownField { known: WRITABLE }));
+        if let Some(unknown) = fields.keys().find(|k| {
+            !WRITABLE.split(", ").any(|w| w == k.as_str()) && !READ_ONLY.contains(&k.as_str())
+        }) {
+            return Err(FieldError::new(
+                unknown.clone(),
+                Problem::UnknownField { known: WRITABLE },
+            ));
         }
         let read = Reader(fields);
         Ok(Self {
             title: read.required("title", |v| Title::parse(string(v)?))?,
             description: read.nullable("description", |v| Description::parse(string(v)?))?,
             completed: read.required("completed", |v| {
-                v.as_bool().ok_or(Problem::WrongType { expected: "true or false" })
+                v.as_bool().ok_or(Problem::WrongType {
+                    expected: "true or false",
+                })
             })?,
             priority: read.required("priority", |v| Priority::parse(string(v)?))?,
-            tags: read.required("tags", |_| Ok(()))?.map(|()| read.tags()).transpose()?,
+            tags: read
+                .required("tags", |_| Ok(()))?
+                .map(|()| read.tags())
+                .transpose()?,
             due_at: read.nullable("due_at", |v| When::parse(string(v)?))?,
             time_zone: read.required("time_zone", |v| TimeZone::parse(string(v)?))?,
             recurrence: read.nullable("recurrence", |v| Recurrence::parse(string(v)?))?,
-            recurrence_mode: read.required("recurrence_mode", |v| RecurrenceMode::parse(string(v)?))?,
-            reminders: read.required("reminders", |_| Ok(()))?.map(|()| read.reminders()).transpose()?,
+            recurrence_mode: read
+                .required("recurrence_mode", |v| RecurrenceMode::parse(string(v)?))?,
+            reminders: read
+                .required("reminders", |_| Ok(()))?
+                .map(|()| read.reminders())
+                .transpose()?,
         })
     }
 
@@ -170,7 +201,10 @@ impl TaskPatch {
     pub fn apply(self, task: &mut Task, now: DateTime<Utc>) -> Result<(), FieldError> {
         let zone = self.time_zone.unwrap_or(task.time_zone);
         let due_at = match self.due_at {
-            Some(Some(when)) => Some(when.resolve(zone).map_err(|p| FieldError::new("due_at", p))?),
+            Some(Some(when)) => Some(
+                when.resolve(zone)
+                    .map_err(|p| FieldError::new("due_at", p))?,
+            ),
             Some(None) => None,
             None => task.due_at.map(|at| zone.local(at.with_timezone(&Utc))),
         };
@@ -195,7 +229,10 @@ impl TaskPatch {
                 .iter()
                 .position(|r| matches!(r, Reminder::MinutesBefore { .. }))
             {
-                return Err(FieldError::new(format!("reminders[{i}].minutes_before"), Problem::NeedsDueDate));
+                return Err(FieldError::new(
+                    format!("reminders[{i}].minutes_before"),
+                    Problem::NeedsDueDate,
+                ));
             }
         }
         task.time_zone = zone;
@@ -227,7 +264,9 @@ impl TaskPatch {
 }
 
 fn string(value: &Value) -> Result<&str, Problem> {
-    value.as_str().ok_or(Problem::WrongType { expected: "a string" })
+    value.as_str().ok_or(Problem::WrongType {
+        expected: "a string",
+    })
 }
 
 /// Reads the fields of one JSON object, naming the field in every error.
@@ -242,7 +281,12 @@ impl Reader<'_> {
     ) -> Result<Option<T>, FieldError> {
         match self.0.get(name) {
             None => Ok(None),
-            Some(Value::Null) => Err(FieldError::new(name, Problem::WrongType { expected: "given a value, not null" })),
+            Some(Value::Null) => Err(FieldError::new(
+                name,
+                Problem::WrongType {
+                    expected: "given a value, not null",
+                },
+            )),
             Some(value) => parse(value).map(Some).map_err(|p| FieldError::new(name, p)),
         }
     }
@@ -256,18 +300,29 @@ impl Reader<'_> {
         match self.0.get(name) {
             None => Ok(None),
             Some(Value::Null) => Ok(Some(None)),
-            Some(value) => parse(value).map(|v| Some(Some(v))).map_err(|p| FieldError::new(name, p)),
+            Some(value) => parse(value)
+                .map(|v| Some(Some(v)))
+                .map_err(|p| FieldError::new(name, p)),
         }
     }
 
     fn array(&self, name: &str, max: usize) -> Result<&[Value], FieldError> {
-        let items = self
-            .0
-            .get(name)
-            .and_then(Value::as_array)
-            .ok_or_else(|| FieldError::new(name, Problem::WrongType { expected: "an array" }))?;
+        let items = self.0.get(name).and_then(Value::as_array).ok_or_else(|| {
+            FieldError::new(
+                name,
+                Problem::WrongType {
+                    expected: "an array",
+                },
+            )
+        })?;
         if items.len() > max {
-            return Err(FieldError::new(name, Problem::TooMany { max, got: items.len() }));
+            return Err(FieldError::new(
+                name,
+                Problem::TooMany {
+                    max,
+                    got: items.len(),
+                },
+            ));
         }
         Ok(items)
     }
@@ -290,29 +345,50 @@ impl Reader<'_> {
         self.array("reminders", Reminder::MAX_PER_TASK)?
             .iter()
             .enumerate()
-            .map(|(i, item)| reminder(item).map_err(|(field, p)| FieldError::new(format!("reminders[{i}]{field}"), p)))
+            .map(|(i, item)| {
+                reminder(item)
+                    .map_err(|(field, p)| FieldError::new(format!("reminders[{i}]{field}"), p))
+            })
             .collect()
     }
 }
 
 fn reminder(item: &Value) -> Result<ReminderInput, (&'static str, Problem)> {
     let Value::Object(fields) = item else {
-        return Err(("", Problem::WrongType { expected: "an object such as {\"minutes_before\": 30}" }));
+        return Err((
+            "",
+            Problem::WrongType {
+                expected: "an object such as {\"minutes_before\": 30}",
+            },
+        ));
     };
-    if fields.keys().any(|k| !matches!(k.as_str(), "minutes_before" | "at")) {
+    if fields
+        .keys()
+        .any(|k| !matches!(k.as_str(), "minutes_before" | "at"))
+    {
         return Err(("", Problem::BadReminder));
     }
     match (fields.get("minutes_before"), fields.get("at")) {
         (Some(minutes), None) => {
             let max = Reminder::MAX_MINUTES_BEFORE;
-            let got = minutes
-                .as_i64()
-                .ok_or((".minutes_before", Problem::WrongType { expected: "a whole number of minutes" }))?;
+            let got = minutes.as_i64().ok_or((
+                ".minutes_before",
+                Problem::WrongType {
+                    expected: "a whole number of minutes",
+                },
+            ))?;
             u32::try_from(got)
                 .ok()
                 .filter(|m| *m <= max)
                 .map(ReminderInput::MinutesBefore)
-                .ok_or((".minutes_before", Problem::OutOfRange { min: 0, max: i64::from(max), got }))
+                .ok_or((
+                    ".minutes_before",
+                    Problem::OutOfRange {
+                        min: 0,
+                        max: i64::from(max),
+                        got,
+                    },
+                ))
         }
         (None, Some(at)) => string(at)
             .and_then(When::parse)

@@ -1,7 +1,7 @@
 //! The per-user layout in the key-value state store.
 //!
-//! - `task||{user}||{id}`: one task, as its JSON document;
-//! - `tasks||{user}`: the user's index, the ids of all their tasks in creation
+//! - `task:{user}:{id}`: one task, as its JSON document;
+//! - `tasks:{user}`: the user's index, the ids of all their tasks in creation
 //!   order ([`TaskIndex`]), written in the same transaction as the task.
 //!
 //! Every key begins with the user id's own segment, so no key of one user can
@@ -12,11 +12,11 @@ use serde::{Deserialize, Serialize};
 use crate::{TaskId, UserId};
 
 pub fn task(user: &UserId, id: TaskId) -> String {
-    format!("task||{user}||{id}")
+    format!("task:{user}:{id}")
 }
 
 pub fn index(user: &UserId) -> String {
-    format!("tasks||{user}")
+    format!("tasks:{user}")
 }
 
 /// The ids of a user's tasks, oldest first.
@@ -53,8 +53,8 @@ mod tests {
     fn keys_are_scoped_by_user() {
         let alice = UserId::parse("alice").expect("valid");
         let id = TaskId::new(DateTime::from_timestamp(0, 0).unwrap_or_default(), 7);
-        assert_eq!(task(&alice, id), format!("task||alice||{id}"));
-        assert_eq!(index(&alice), "tasks||alice");
+        assert_eq!(task(&alice, id), format!("task:alice:{id}"));
+        assert_eq!(index(&alice), "tasks:alice");
     }
 
     #[test]

@@ -90,7 +90,9 @@ impl From<Description> for String {
 }
 
 /// How much a task matters; ordered `none < low < medium < high`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     #[default]
@@ -221,8 +223,20 @@ impl Recurrence {
         "SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY",
     ];
     const PARTS: [&'static str; 14] = [
-        "FREQ", "UNTIL", "COUNT", "INTERVAL", "BYSECOND", "BYMINUTE", "BYHOUR", "BYDAY",
-        "BYMONTHDAY", "BYYEARDAY", "BYWEEKNO", "BYMONTH", "BYSETPOS", "WKST",
+        "FREQ",
+        "UNTIL",
+        "COUNT",
+        "INTERVAL",
+        "BYSECOND",
+        "BYMINUTE",
+        "BYHOUR",
+        "BYDAY",
+        "BYMONTHDAY",
+        "BYYEARDAY",
+        "BYWEEKNO",
+        "BYMONTH",
+        "BYSETPOS",
+        "WKST",
     ];
 
     /// Checks the rule's shape: `NAME=VALUE` parts separated by `;`, names
@@ -366,7 +380,10 @@ mod tests {
 
     #[test]
     fn titles_are_trimmed_and_bounded() {
-        assert_eq!(Title::parse("  Buy milk ").map(|t| t.0), Ok("Buy milk".into()));
+        assert_eq!(
+            Title::parse("  Buy milk ").map(|t| t.0),
+            Ok("Buy milk".into())
+        );
         assert_eq!(Title::parse("   "), Err(Problem::Empty));
         assert_eq!(
             Title::parse(&"é".repeat(201)),
@@ -392,7 +409,10 @@ mod tests {
     fn tags_are_case_insensitive() {
         assert_eq!(Tag::parse(" Work "), Tag::parse("work"));
         assert_eq!(Tag::parse(""), Err(Problem::Empty));
-        assert!(matches!(Tag::parse(&"x".repeat(41)), Err(Problem::TooLong { .. })));
+        assert!(matches!(
+            Tag::parse(&"x".repeat(41)),
+            Err(Problem::TooLong { .. })
+        ));
     }
 
     #[test]
@@ -411,7 +431,14 @@ mod tests {
     fn recurrence_rules_need_a_known_freq() {
         assert!(Recurrence::parse("FREQ=WEEKLY;BYDAY=MO,WE").is_ok());
         assert!(Recurrence::parse("RRULE:FREQ=DAILY;INTERVAL=2").is_ok());
-        for bad in ["", "BYDAY=MO", "FREQ=SOMETIMES", "FREQ=DAILY;FREQ=WEEKLY", "FREQ", "FREQ=DAILY;COLOR=RED"] {
+        for bad in [
+            "",
+            "BYDAY=MO",
+            "FREQ=SOMETIMES",
+            "FREQ=DAILY;FREQ=WEEKLY",
+            "FREQ",
+            "FREQ=DAILY;COLOR=RED",
+        ] {
             assert!(
                 matches!(Recurrence::parse(bad), Err(Problem::BadRecurrence(_))),
                 "{bad:?} should be refused"

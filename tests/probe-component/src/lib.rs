@@ -1,0 +1,45 @@
+//! A test-only component for the host's own tests and benchmarks.
+//!
+//! - `GET /probe/empty`: answers 200 with no body (the host's overhead).
+//! - `GET /probe/fetch?url=...`: calls `url` and answers `fetched <status>`,
+//!   or 502 `refused: <error>` when the host refuses or the call fails.
+//! - `GET /probe/echo`: answers the `spin-*` headers and the `greeting` variable.
+
+// `#[http_component]` exports the handler through an `unsafe extern "C"` shim.
+#![allow(unsafe_code)]
+
+use spin_sdk::http::{IntoResponse, Request, Response};
+use spin_sdk::{http_component, variables};
+
+#[http_component]
+async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
+    let path = request.path().to_owned();
+    let response = match path.as_str() {
+        "/probe/empty" => Response::new(200, ()),
+        "/probe/fetch" => {
+            let url = request
+                .query()
+                .strip_prefix("url=")
+                .map(|u| u.replace("%3A", ":").replace("%2F", "/"))
+                .unwrap_or_default();
+            match spin_sdk::http::send::<_, Response>(Request::get(url).build()).await {
+                Ok(response) => Response::new(200, format!("fetched {}", response.status())),
+                Err(err) => Response::new(502, format!("refused: {err}")),
+            }
+        }
+        _ => {
+            let mut lines: Vec<String> = request
+                .headers()
+                .filter(|(name, _)| name.starts_with("spin-"))
+                .map(|(name, value)| format!("{name}: {}", value.as_str().unwrap_or_default()))
+                .collect();
+            lines.sort();
+            lines.push(format!(
+                "greeting: {}",
+                variables::get("greeting").unwrap_or_else(|e| format!("error: {e}"))
+            ));
+            Response::new(200, lines.join("\n"))
+        }
+    };
+    Ok(response)
+}

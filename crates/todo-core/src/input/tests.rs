@@ -42,7 +42,11 @@ fn every_field_is_read() {
     assert_eq!(task.description.as_ref().map(|d| d.as_str()), Some("daily"));
     assert_eq!(task.priority, Priority::High);
     let tags: Vec<_> = task.tags.iter().map(Tag::as_str).collect();
-    assert_eq!(tags, ["work", "team"], "tags are lower-cased and de-duplicated");
+    assert_eq!(
+        tags,
+        ["work", "team"],
+        "tags are lower-cased and de-duplicated"
+    );
     assert_eq!(
         task.due_at.map(|d| d.to_rfc3339()),
         Some("2026-03-02T09:30:00+01:00".into()),
@@ -55,12 +59,17 @@ fn every_field_is_read() {
 #[test]
 fn due_dates_carry_the_offset_of_their_zone_across_dst() {
     // Berlin moves from +01:00 to +02:00 on 2026-03-29.
-    let summer = create(json!({"title": "t", "due_at": "2026-04-01T09:00", "time_zone": "Europe/Berlin"}))
-        .expect("valid");
-    assert_eq!(summer.due_at.map(|d| d.to_rfc3339()), Some("2026-04-01T09:00:00+02:00".into()));
-    let given_in_utc =
-        create(json!({"title": "t", "due_at": "2026-04-01T07:00:00Z", "time_zone": "Europe/Berlin"}))
+    let summer =
+        create(json!({"title": "t", "due_at": "2026-04-01T09:00", "time_zone": "Europe/Berlin"}))
             .expect("valid");
+    assert_eq!(
+        summer.due_at.map(|d| d.to_rfc3339()),
+        Some("2026-04-01T09:00:00+02:00".into())
+    );
+    let given_in_utc = create(
+        json!({"title": "t", "due_at": "2026-04-01T07:00:00Z", "time_zone": "Europe/Berlin"}),
+    )
+    .expect("valid");
     assert_eq!(given_in_utc.due_at, summer.due_at);
     assert_eq!(
         given_in_utc.due_at.map(|d| d.to_rfc3339()),
@@ -73,7 +82,10 @@ fn a_local_time_in_the_spring_gap_is_refused() {
     let (field, message) =
         error_of(json!({"title": "t", "due_at": "2026-03-29T02:30", "time_zone": "Europe/Berlin"}));
     assert_eq!(field, "due_at");
-    assert!(message.contains("does not exist in Europe/Berlin"), "{message}");
+    assert!(
+        message.contains("does not exist in Europe/Berlin"),
+        "{message}"
+    );
 }
 
 #[test]
@@ -81,31 +93,86 @@ fn errors_name_the_field_and_say_how_to_fix_it() {
     let cases = [
         (json!({}), "title", "title is required"),
         (json!({"title": ""}), "title", "title must not be empty"),
-        (json!({"title": "x".repeat(1000)}), "title", "at most 200 characters (got 1000)"),
+        (
+            json!({"title": "x".repeat(1000)}),
+            "title",
+            "at most 200 characters (got 1000)",
+        ),
         (json!({"title": 42}), "title", "title must be a string"),
-        (json!({"title": "t", "priority": "urgent"}), "priority", "one of none, low, medium, high"),
-        (json!({"title": "t", "due_at": "next tuesday"}), "due_at", "RFC 3339"),
-        (json!({"title": "t", "time_zone": "Mars/Base"}), "time_zone", "IANA time zone"),
-        (json!({"title": "t", "tags": "work"}), "tags", "tags must be an array"),
-        (json!({"title": "t", "tags": ["ok", 3]}), "tags[1]", "must be a string"),
-        (json!({"title": "t", "completed": "yes"}), "completed", "true or false"),
-        (json!({"title": "t", "colour": "red"}), "colour", "not a known field"),
-        (json!({"title": "t", "recurrence": "FREQ=HOURLYISH"}), "recurrence", "RRULE"),
-        (json!({"title": "t", "reminders": [{"minutes_before": 10}]}), "reminders[0].minutes_before", "needs due_at"),
+        (
+            json!({"title": "t", "priority": "urgent"}),
+            "priority",
+            "one of none, low, medium, high",
+        ),
+        (
+            json!({"title": "t", "due_at": "next tuesday"}),
+            "due_at",
+            "RFC 3339",
+        ),
+        (
+            json!({"title": "t", "time_zone": "Mars/Base"}),
+            "time_zone",
+            "IANA time zone",
+        ),
+        (
+            json!({"title": "t", "tags": "work"}),
+            "tags",
+            "tags must be an array",
+        ),
+        (
+            json!({"title": "t", "tags": ["ok", 3]}),
+            "tags[1]",
+            "must be a string",
+        ),
+        (
+            json!({"title": "t", "completed": "yes"}),
+            "completed",
+            "true or false",
+        ),
+        (
+            json!({"title": "t", "colour": "red"}),
+            "colour",
+            "not a known field",
+        ),
+        (
+            json!({"title": "t", "recurrence": "FREQ=HOURLYISH"}),
+            "recurrence",
+            "RRULE",
+        ),
+        (
+            json!({"title": "t", "reminders": [{"minutes_before": 10}]}),
+            "reminders[0].minutes_before",
+            "needs due_at",
+        ),
         (
             json!({"title": "t", "due_at": "2026-03-02T09:00", "reminders": [{"minutes_before": -1}]}),
             "reminders[0].minutes_before",
             "between 0 and 40320",
         ),
-        (json!({"title": "t", "reminders": [{"at": "soon"}]}), "reminders[0].at", "RFC 3339"),
-        (json!({"title": "t", "reminders": [{}]}), "reminders[0]", "exactly one of"),
-        (json!({"title": "t", "priority": null}), "priority", "not null"),
+        (
+            json!({"title": "t", "reminders": [{"at": "soon"}]}),
+            "reminders[0].at",
+            "RFC 3339",
+        ),
+        (
+            json!({"title": "t", "reminders": [{}]}),
+            "reminders[0]",
+            "exactly one of",
+        ),
+        (
+            json!({"title": "t", "priority": null}),
+            "priority",
+            "not null",
+        ),
         (json!(["title"]), "body", "JSON object"),
     ];
     for (body, field, fragment) in cases {
         let (got_field, message) = error_of(body.clone());
         assert_eq!(got_field, field, "for {body}");
-        assert!(message.contains(fragment), "for {body}: {message:?} lacks {fragment:?}");
+        assert!(
+            message.contains(fragment),
+            "for {body}: {message:?} lacks {fragment:?}"
+        );
     }
 }
 
@@ -118,8 +185,9 @@ fn read_only_fields_sent_back_are_ignored() {
 
 #[test]
 fn a_patch_changes_only_what_it_names() {
-    let mut task = create(json!({"title": "t", "description": "d", "priority": "low", "tags": ["a"]}))
-        .expect("valid");
+    let mut task =
+        create(json!({"title": "t", "description": "d", "priority": "low", "tags": ["a"]}))
+            .expect("valid");
     let later = now() + chrono::Duration::hours(1);
     TaskPatch::parse(&json!({"priority": "high", "description": null}))
         .and_then(|patch| patch.apply(&mut task, later))
@@ -137,7 +205,10 @@ fn changing_the_zone_keeps_the_instant() {
     TaskPatch::parse(&json!({"time_zone": "America/New_York"}))
         .and_then(|patch| patch.apply(&mut task, now()))
         .expect("valid patch");
-    assert_eq!(task.due_at.map(|d| d.to_rfc3339()), Some("2026-06-01T05:00:00-04:00".into()));
+    assert_eq!(
+        task.due_at.map(|d| d.to_rfc3339()),
+        Some("2026-06-01T05:00:00-04:00".into())
+    );
 }
 
 #[test]
