@@ -9,3 +9,56 @@ TODO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 # so a fresh clone reuses it.
 TODO_CACHE=${TODO_CACHE:-$HOME/.cache/todo-chatbot}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$TODO_CACHE/target}
+
+# The Dapr release the project pins (tools/dapr/go.mod requires the same).
+DAPR_VERSION=1.18.2
+
+log() { printf '==> %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# A TCP port on 127.0.0.1 that is free right now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+}
+
+# Waits until URL answers (any HTTP status below 500), or fails after SECONDS.
+wait_for_http() {
+  local url=$1 seconds=${2:-60} i
+  for ((i = 0; i < seconds * 10; i++)); do
+    code=$(curl -s -o /dev/null -w '%{http_code}' "$url" 2>/dev/null) || code=000
+    [[ $code != 000 && $code -lt 500 ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
+# Installs Debian packages that are missing (as root, or through sudo).
+apt_install() {
+  local sudo=""
+  [[ $(id -u) == 0 ]] || sudo=sudo
+  log "installing $* from Debian's packages"
+  $sudo apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
+}
+
+# The Rust toolchain's Wasm target.
+ensure_rust() {
+  command -v cargo >/dev/null || die "cargo is not installed; install Rust with rustup"
+  rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+  command -v curl >/dev/null || apt_install curl
+  command -v openssl >/dev/null || apt_install openssl
+}
+
+# Builds the host and every component (release), and points ./target at
+# CARGO_TARGET_DIR so that spin.toml's `source` paths resolve.
+build_app() {
+  ensure_rust
+  log "building the components (wasm32-wasip2) and the host"
+  (cd "$TODO_ROOT" && cargo build --release --target wasm32-wasip2 \
+      -p tasks-api -p probe-component \
+    && cargo build --release -p spin-host) || die "build failed"
+  if [[ ! -e $TODO_ROOT/target || -L $TODO_ROOT/target ]]; then
+    ln -sfn "$CARGO_TARGET_DIR" "$TODO_ROOT/target"
+  fi
+  TODO_HOST_BIN=$CARGO_TARGET_DIR/release/todo-host
+}

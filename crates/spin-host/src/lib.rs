@@ -8,7 +8,7 @@
 //! - [`manifest`]: the parts of `spin.toml` (version 2) that matter here;
 //! - [`routes`]: Spin's HTTP route matching and `spin-*` request headers;
 //! - [`variables`]: application and component variables, `SPIN_VARIABLE_*`;
-//! - [`outbound`]: `allowed_outbound_hosts`;
+//! - [`outbound`]: which hosts a component may call (`allowed_outbound_hosts`);
 //! - [`runtime`]: compiled components, one fresh instance per request;
 //! - [`server`]: the HTTP listener.
 

@@ -30,13 +30,14 @@ pub async fn serve(
                 let app = app.clone();
                 async move { Ok::<_, Infallible>(respond(&app, request, client).await) }
             });
-            if let Err(err) = http1::Builder::new()
+            let served = http1::Builder::new()
                 .serve_connection(TokioIo::new(stream), service)
-                .await
-            {
-                if !err.is_incomplete_message() {
-                    eprintln!("connection from {client}: {err}");
+                .await;
+            match served {
+                Err(err) if !err.is_incomplete_message() => {
+                    eprintln!("connection from {client}: {err}")
                 }
+                _ => {}
             }
         });
     }

@@ -223,17 +223,13 @@ impl TaskPatch {
                 })
                 .collect::<Result<_, _>>()?;
         }
-        if due_at.is_none() {
-            if let Some(i) = task
-                .reminders
-                .iter()
-                .position(|r| matches!(r, Reminder::MinutesBefore { .. }))
-            {
-                return Err(FieldError::new(
-                    format!("reminders[{i}].minutes_before"),
-                    Problem::NeedsDueDate,
-                ));
-            }
+        let relative = task
+            .reminders
+            .iter()
+            .position(|r| matches!(r, Reminder::MinutesBefore { .. }));
+        if let (None, Some(i)) = (due_at, relative) {
+            let field = format!("reminders[{i}].minutes_before");
+            return Err(FieldError::new(field, Problem::NeedsDueDate));
         }
         task.time_zone = zone;
         task.due_at = due_at;

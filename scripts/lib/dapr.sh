@@ -1,0 +1,66 @@
+# daprd and the Dapr scheduler: reused from PATH or ~/.dapr/bin when there,
+# otherwise built once from the Go module proxy into $TODO_CACHE/dapr-<version>.
+# Sets DAPRD and DAPR_SCHEDULER.
+
+ensure_dapr() {
+  local dir=$TODO_CACHE/dapr-$DAPR_VERSION
+  DAPRD=$(command -v daprd || true)
+  [[ -n $DAPRD ]] || { [[ -x $HOME/.dapr/bin/daprd ]] && DAPRD=$HOME/.dapr/bin/daprd; } || true
+  DAPR_SCHEDULER=$(command -v scheduler || true)
+  [[ -n $DAPR_SCHEDULER ]] || { [[ -x $HOME/.dapr/bin/scheduler ]] && DAPR_SCHEDULER=$HOME/.dapr/bin/scheduler; } || true
+  if [[ -z $DAPRD || -z $DAPR_SCHEDULER ]]; then
+    if [[ ! -x $dir/daprd || ! -x $dir/scheduler ]]; then
+      command -v go >/dev/null || die "Go is needed to build daprd (https://go.dev/dl)"
+      log "building daprd and scheduler $DAPR_VERSION with Go (once; about 7 minutes on 2 cores)"
+      mkdir -p "$dir.tmp"
+      (cd "$TODO_ROOT/tools/dapr" && CGO_ENABLED=0 go build -mod=readonly -tags stablecomponents \
+        -ldflags "-X github.com/dapr/dapr/pkg/buildinfo.version=$DAPR_VERSION" \
+        -o "$dir.tmp/" github.com/dapr/dapr/cmd/daprd github.com/dapr/dapr/cmd/scheduler) \
+        || die "building Dapr failed"
+      rm -rf "$dir" && mv "$dir.tmp" "$dir"
+    fi
+    [[ -n $DAPRD ]] || DAPRD=$dir/daprd
+    [[ -n $DAPR_SCHEDULER ]] || DAPR_SCHEDULER=$dir/scheduler
+  fi
+  export DAPRD DAPR_SCHEDULER
+}
+
+# start_scheduler DIR: a standalone scheduler with its embedded etcd in DIR,
+# every port free and on loopback. Sets SCHEDULER_PORT and SCHEDULER_PID.
+start_scheduler() {
+  local dir=$1 peer client health metrics
+  SCHEDULER_PORT=$(free_port); peer=$(free_port); client=$(free_port)
+  health=$(free_port); metrics=$(free_port)
+  mkdir -p "$dir/etcd"
+  "$DAPR_SCHEDULER" --listen-address 127.0.0.1 --port "$SCHEDULER_PORT" --healthz-port "$health" \
+    --metrics-port "$metrics" --etcd-data-dir "$dir/etcd" --etcd-client-port "$client" \
+    --etcd-initial-cluster "dapr-scheduler-server-0=http://127.0.0.1:$peer" \
+    --etcd-client-listen-address 127.0.0.1 --healthz-listen-address 127.0.0.1 \
+    --metrics-listen-address 127.0.0.1 --id dapr-scheduler-server-0 --log-level warn >"$dir/scheduler.log" 2>&1 &
+  SCHEDULER_PID=$!
+  wait_for_http "http://127.0.0.1:$health/healthz" 60 || die "the scheduler did not start; see $dir/scheduler.log"
+}
+
+# start_daprd DIR RESOURCES APP_PORT: daprd for app id "todo", its HTTP API
+# on DAPR_HTTP_PORT (a free port unless already set). Sets DAPRD_PID.
+start_daprd() {
+  local dir=$1 resources=$2 app_port=$3 grpc metrics
+  DAPR_HTTP_PORT=${DAPR_HTTP_PORT:-$(free_port)}; grpc=$(free_port); metrics=$(free_port)
+  "$DAPRD" --app-id todo --app-port "$app_port" --dapr-listen-addresses 127.0.0.1 \
+    --dapr-http-port "$DAPR_HTTP_PORT" --dapr-grpc-port "$grpc" --metrics-port "$metrics" \
+    --metrics-listen-address 127.0.0.1 --resources-path "$resources" --scheduler-host-address "127.0.0.1:$SCHEDULER_PORT" \
+    --log-level warn >"$dir/daprd.log" 2>&1 &
+  DAPRD_PID=$!
+  wait_for_http "http://127.0.0.1:$DAPR_HTTP_PORT/v1.0/healthz/outbound" 60 \
+    || die "daprd did not start; see $dir/daprd.log"
+}
+
+# render_resources PROFILE DEST: the Dapr resources of a profile
+# (deploy/dapr/PROFILE) with ${TODO_*} filled in from the environment.
+render_resources() {
+  local profile=$1 dest=$2 file
+  mkdir -p "$dest"
+  for file in "$TODO_ROOT/deploy/dapr/$profile"/*.yaml; do
+    envsubst '${TODO_DATA_DIR} ${TODO_PG_PORT} ${TODO_PG_DB}' <"$file" >"$dest/$(basename "$file")"
+  done
+}

@@ -1,0 +1,477 @@
+//! The tasks API end to end: the real host and component, real daprd, on
+//! SQLite (the embedded default) and on PostgreSQL (the full profile).
+//!
+//! Each scenario runs once per profile against a stack shared by that
+//! profile's scenarios; scenarios keep apart by using users of their own.
+//! Scenarios that restart processes get stacks of their own.
+
+use std::sync::{Arc, OnceLock};
+
+use e2e::{Client, Env, Profile, Reply, SECRET, Stack, token};
+use libtest_mimic::{Arguments, Failed, Trial};
+use serde_json::{Value, json};
+
+type Scenario = fn(&Stack, &str) -> anyhow::Result<()>;
+
+const SCENARIOS: &[(&str, Scenario)] = &[
+    (
+        "create_list_get_replace_patch_complete_delete",
+        crud_round_trip,
+    ),
+    ("completing_twice_is_idempotent", complete_is_idempotent),
+    (
+        "bad_input_is_refused_by_field_and_changes_nothing",
+        bad_input,
+    ),
+    ("unknown_ids_are_not_found", unknown_ids),
+    ("tokens_are_required_and_checked", authentication),
+    ("users_never_see_or_change_each_others_tasks", isolation),
+    ("concurrent_writes_lose_nothing", concurrent_writes),
+    ("oversized_bodies_are_refused", oversized_body),
+];
+
+/// A stack started on first use and shared by one profile's scenarios.
+struct Shared {
+    env: Result<Env, String>,
+    profile: Profile,
+    stack: OnceLock<Result<Stack, String>>,
+}
+
+impl Shared {
+    fn get(&self) -> Result<&Stack, Failed> {
+        let env = self.env.as_ref().map_err(|e| Failed::from(e.as_str()))?;
+        self.stack
+            .get_or_init(|| Stack::start(env, self.profile).map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(|e| Failed::from(e.as_str()))
+    }
+}
+
+fn main() {
+    let args = Arguments::from_args();
+    let env = Env::from_environment().map_err(|e| format!("{e:#}"));
+    let mut trials = Vec::new();
+    let mut shared = Vec::new();
+    for profile in [Profile::Sqlite, Profile::Postgres] {
+        let stack = Arc::new(Shared {
+            env: env.clone(),
+            profile,
+            stack: OnceLock::new(),
+        });
+        for (name, scenario) in SCENARIOS {
+            let (stack, scenario) = (stack.clone(), *scenario);
+            let user = format!("{}-{}", name.replace('_', "-"), profile.name());
+            trials.push(Trial::test(
+                format!("{}::{name}", profile.name()),
+                move || scenario(stack.get()?, &user).map_err(|e| format!("{e:#}").into()),
+            ));
+        }
+        let env = env.clone();
+        trials.push(Trial::test(
+            format!(
+                "{}::tasks_survive_restarts_of_app_and_daprd",
+                profile.name()
+            ),
+            move || {
+                let env = env.map_err(|e| Failed::from(e.as_str()))?;
+                survive_restarts(&env, profile).map_err(|e| format!("{e:#}").into())
+            },
+        ));
+        shared.push(stack);
+    }
+    let conclusion = libtest_mimic::run(&args, trials);
+    drop(shared); // stops the shared stacks before the process exits
+    conclusion.exit();
+}
+
+fn tasks(client: &Client, user: &str) -> Vec<Value> {
+    let reply = client.get(&format!("/api/{user}/tasks"));
+    assert_eq!(reply.status, 200, "{reply:?}");
+    reply.body["tasks"].as_array().cloned().unwrap_or_default()
+}
+
+fn create(client: &Client, user: &str, body: Value) -> Value {
+    let reply = client.post(&format!("/api/{user}/tasks"), &body);
+    assert_eq!(reply.status, 201, "creating {body}: {reply:?}");
+    reply.body
+}
+
+fn id(task: &Value) -> String {
+    task["id"].as_str().unwrap_or_default().to_owned()
+}
+
+fn crud_round_trip(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let base = format!("/api/{user}/tasks");
+    assert!(tasks(&client, user).is_empty());
+
+    let task = create(
+        &client,
+        user,
+        json!({"title": "Pay rent", "description": "before the 1st", "priority": "high", "tags": ["Home", "money"],
+               "due_at": "2026-12-01T09:00", "time_zone": "Europe/Berlin", "reminders": [{"minutes_before": 60}],
+               "recurrence": "FREQ=MONTHLY;BYMONTHDAY=1"}),
+    );
+    assert_eq!(task["title"], "Pay rent");
+    assert_eq!(task["due_at"], "2026-12-01T09:00:00+01:00");
+    assert_eq!(task["tags"], json!(["home", "money"]));
+    assert_eq!(task["completed"], false);
+    let path = format!("{base}/{}", id(&task));
+
+    let listed = tasks(&client, user);
+    assert_eq!(
+        listed,
+        vec![task.clone()],
+        "the list holds exactly the created task"
+    );
+    assert_eq!(client.get(&path).body, task);
+
+    let replaced = client.put(
+        &path,
+        &json!({"title": "Pay the rent", "priority": "medium"}),
+    );
+    assert_eq!(replaced.status, 200, "{replaced:?}");
+    assert_eq!(replaced.body["title"], "Pay the rent");
+    assert_eq!(
+        replaced.body["description"],
+        Value::Null,
+        "PUT replaces every field"
+    );
+    assert_eq!(replaced.body["tags"], json!([]));
+    assert_eq!(replaced.body["created_at"], task["created_at"]);
+
+    let patched = client.patch(
+        &path,
+        &json!({"tags": ["bills"], "due_at": "2026-12-24T18:00:00-05:00"}),
+    );
+    assert_eq!(patched.status, 200, "{patched:?}");
+    assert_eq!(
+        patched.body["title"], "Pay the rent",
+        "PATCH keeps what it does not name"
+    );
+    assert_eq!(patched.body["priority"], "medium");
+    assert_eq!(patched.body["tags"], json!(["bills"]));
+    assert_eq!(
+        patched.body["due_at"], "2026-12-24T23:00:00Z",
+        "shown in the task's zone (UTC after PUT)"
+    );
+
+    let completed = client.send("PATCH", &format!("{path}/complete"), None);
+    assert_eq!(completed.status, 200, "{completed:?}");
+    assert_eq!(completed.body["completed"], true);
+    assert!(completed.body["completed_at"].is_string());
+    assert_eq!(
+        client.get(&path).body,
+        completed.body,
+        "the change is stored"
+    );
+
+    let reopened = client.patch(&format!("{path}/complete"), &json!({"completed": false}));
+    assert_eq!(
+        (
+            reopened.body["completed"].clone(),
+            reopened.body["completed_at"].clone()
+        ),
+        (json!(false), Value::Null)
+    );
+
+    assert_eq!(client.delete(&path).status, 204);
+    assert_eq!(client.get(&path).status, 404);
+    assert_eq!(client.delete(&path).status, 404);
+    assert!(tasks(&client, user).is_empty());
+    Ok(())
+}
+
+fn complete_is_idempotent(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let task = create(&client, user, json!({"title": "Water plants"}));
+    let path = format!("/api/{user}/tasks/{}/complete", id(&task));
+    let first = client.patch(&path, &json!({"completed": true}));
+    let second = client.patch(&path, &json!({"completed": true}));
+    assert_eq!(first.status, 200);
+    assert_eq!(second.status, 200);
+    assert_eq!(
+        first.body, second.body,
+        "a second completion changes nothing, not even completed_at"
+    );
+    Ok(())
+}
+
+fn bad_input(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let base = format!("/api/{user}/tasks");
+    let long_title = "x".repeat(1000);
+    let cases: Vec<(String, &str, &str)> = vec![
+        ("{\"title\": \"unterminated".into(), "", "not valid JSON"),
+        ("{}".into(), "title", "title is required"),
+        (
+            json!({"title": long_title}).to_string(),
+            "title",
+            "at most 200 characters",
+        ),
+        (
+            json!({"title": "t", "priority": "urgent"}).to_string(),
+            "priority",
+            "none, low, medium, high",
+        ),
+        (
+            json!({"title": "t", "due_at": "31/12/2026"}).to_string(),
+            "due_at",
+            "RFC 3339",
+        ),
+        (
+            json!({"title": "t", "time_zone": "Europe/Atlantis"}).to_string(),
+            "time_zone",
+            "IANA",
+        ),
+        (
+            json!({"title": ["t"]}).to_string(),
+            "title",
+            "must be a string",
+        ),
+        (
+            json!({"title": "t", "tags": "a,b"}).to_string(),
+            "tags",
+            "must be an array",
+        ),
+        (
+            json!({"title": "t", "colour": "red"}).to_string(),
+            "colour",
+            "not a known field",
+        ),
+    ];
+    for (body, field, fragment) in &cases {
+        let reply = client.send("POST", &base, Some(body));
+        assert_eq!(reply.status, 400, "POST {body}: {reply:?}");
+        assert_eq!(
+            reply.body["error"]["code"],
+            if field.is_empty() {
+                "invalid_json"
+            } else {
+                "invalid_field"
+            }
+        );
+        if !field.is_empty() {
+            assert_eq!(reply.field(), Some(*field), "POST {body}");
+        }
+        assert!(
+            reply.message().contains(fragment),
+            "POST {body}: {:?} lacks {fragment:?}",
+            reply.message()
+        );
+    }
+    assert!(
+        tasks(&client, user).is_empty(),
+        "no refused create stored anything"
+    );
+
+    let task = create(
+        &client,
+        user,
+        json!({"title": "Keep me", "priority": "low"}),
+    );
+    let path = format!("{base}/{}", id(&task));
+    for (body, _, _) in &cases[..1] {
+        assert_eq!(client.send("PATCH", &path, Some(body)).status, 400);
+    }
+    for body in [
+        json!({"priority": "urgent"}),
+        json!({"title": ""}),
+        json!({"due_at": "soon"}),
+        json!({"title": "ok", "time_zone": "Nowhere"}),
+    ] {
+        let reply = client.patch(&path, &body);
+        assert_eq!(reply.status, 400, "PATCH {body}: {reply:?}");
+        let reply = client.put(&path, &body);
+        assert_eq!(reply.status, 400, "PUT {body}: {reply:?}");
+    }
+    assert_eq!(
+        client.get(&path).body,
+        task,
+        "refused changes left the task as it was"
+    );
+    Ok(())
+}
+
+fn unknown_ids(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    for id in ["01J00000000000000000000000", "not-an-id"] {
+        let path = format!("/api/{user}/tasks/{id}");
+        assert_eq!(client.get(&path).status, 404, "GET {id}");
+        assert_eq!(
+            client.patch(&path, &json!({"title": "x"})).status,
+            404,
+            "PATCH {id}"
+        );
+        assert_eq!(
+            client.put(&path, &json!({"title": "x"})).status,
+            404,
+            "PUT {id}"
+        );
+        assert_eq!(client.delete(&path).status, 404, "DELETE {id}");
+        assert_eq!(
+            client
+                .send("PATCH", &format!("{path}/complete"), None)
+                .status,
+            404,
+            "complete {id}"
+        );
+    }
+    Ok(())
+}
+
+fn authentication(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let path = format!("/api/{user}/tasks");
+    let refused = |client: &Client| -> Reply { client.get(&path) };
+    let cases = [
+        ("no token", None),
+        ("an expired token", Some(token(user, -60, SECRET))),
+        (
+            "a token signed with another secret",
+            Some(token(user, 3600, "not-the-secret")),
+        ),
+        ("a malformed token", Some("not.a.jwt".to_owned())),
+    ];
+    for (what, bearer) in cases {
+        let reply = refused(&client.with_token(bearer));
+        assert_eq!(reply.status, 401, "{what}: {reply:?}");
+        assert_eq!(reply.body["error"]["code"], "unauthorized", "{what}");
+    }
+    let without = client
+        .with_token(None)
+        .post(&path, &json!({"title": "sneaky"}));
+    assert_eq!(without.status, 401);
+    assert!(
+        tasks(&client, user).is_empty(),
+        "nothing was created without a token"
+    );
+    Ok(())
+}
+
+fn isolation(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let alice = stack.client(user);
+    let mallory_id = format!("{user}-mallory");
+    let mallory = stack.client(&mallory_id);
+    let task = create(&alice, user, json!({"title": "Alice's secret"}));
+    let alice_path = format!("/api/{user}/tasks/{}", id(&task));
+
+    // Mallory's token on Alice's paths: 403, whatever the method.
+    assert_eq!(mallory.get(&format!("/api/{user}/tasks")).status, 403);
+    assert_eq!(mallory.get(&alice_path).status, 403);
+    assert_eq!(
+        mallory.patch(&alice_path, &json!({"title": "mine"})).status,
+        403
+    );
+    assert_eq!(mallory.delete(&alice_path).status, 403);
+    assert_eq!(
+        mallory
+            .post(&format!("/api/{user}/tasks"), &json!({"title": "planted"}))
+            .status,
+        403
+    );
+
+    // Alice's id under Mallory's own path leads nowhere.
+    let via_own = format!("/api/{mallory_id}/tasks/{}", id(&task));
+    assert_eq!(mallory.get(&via_own).status, 404);
+    assert_eq!(
+        mallory.patch(&via_own, &json!({"title": "mine"})).status,
+        404
+    );
+    assert_eq!(mallory.delete(&via_own).status, 404);
+    assert!(tasks(&mallory, &mallory_id).is_empty());
+
+    assert_eq!(
+        alice.get(&alice_path).body,
+        task,
+        "Alice's task is untouched"
+    );
+    assert_eq!(tasks(&alice, user).len(), 1);
+    Ok(())
+}
+
+fn concurrent_writes(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    // Twenty creates at once: every one lands in the user's index.
+    let created: Vec<String> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..20)
+            .map(|i| {
+                let client = client.clone();
+                s.spawn(move || {
+                    id(&create(
+                        &client,
+                        user,
+                        json!({"title": format!("task {i}")}),
+                    ))
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_default())
+            .collect()
+    });
+    let mut listed: Vec<String> = tasks(&client, user).iter().map(id).collect();
+    let mut expected = created.clone();
+    listed.sort();
+    expected.sort();
+    assert_eq!(listed, expected, "no concurrent create was lost");
+
+    // Two patches of different fields at once, many times: both always stick.
+    let path = format!("/api/{user}/tasks/{}", created[0]);
+    for round in 0..10 {
+        let (title, tag) = (format!("title {round}"), format!("tag-{round}"));
+        std::thread::scope(|s| {
+            let a = s.spawn(|| client.patch(&path, &json!({"title": title})).status);
+            let b = s.spawn(|| client.patch(&path, &json!({"tags": [tag]})).status);
+            assert_eq!(
+                (a.join().unwrap_or_default(), b.join().unwrap_or_default()),
+                (200, 200)
+            );
+        });
+        let task = client.get(&path).body;
+        assert_eq!(
+            (task["title"].clone(), task["tags"].clone()),
+            (json!(title), json!([tag])),
+            "round {round}"
+        );
+    }
+    Ok(())
+}
+
+fn oversized_body(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let body = json!({"title": "big", "description": "x".repeat(100 * 1024)}).to_string();
+    let reply = client.send("POST", &format!("/api/{user}/tasks"), Some(&body));
+    assert_eq!(reply.status, 413, "{reply:?}");
+    assert!(tasks(&client, user).is_empty());
+    Ok(())
+}
+
+fn survive_restarts(env: &Env, profile: Profile) -> anyhow::Result<()> {
+    let mut stack = Stack::start(env, profile)?;
+    let user = "durable";
+    let client = stack.client(user);
+    let task = create(
+        &client,
+        user,
+        json!({"title": "Outlive restarts", "tags": ["keep"]}),
+    );
+    let done = client
+        .send(
+            "PATCH",
+            &format!("/api/{user}/tasks/{}/complete", id(&task)),
+            None,
+        )
+        .body;
+
+    stack.restart_app()?;
+    assert_eq!(
+        tasks(&client, user),
+        vec![done.clone()],
+        "after the app restarted"
+    );
+    stack.restart_daprd()?;
+    assert_eq!(tasks(&client, user), vec![done], "after daprd restarted");
+    Ok(())
+}

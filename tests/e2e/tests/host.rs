@@ -1,0 +1,129 @@
+//! The host on its own: its route table read from the real `spin.toml`, and
+//! what a component meets inside it (allowed_outbound_hosts, variables, the
+//! `spin-*` headers), through the test-only probe component.
+
+use std::path::PathBuf;
+
+use e2e::{Client, Env, Host};
+use libtest_mimic::{Arguments, Failed, Trial};
+use spin_host::manifest::{Manifest, RouteDef};
+use spin_host::routes::{Route, Router};
+
+fn main() {
+    let args = Arguments::from_args();
+    let trials = vec![
+        Trial::test("route_table_of_spin_toml", || {
+            route_table().map_err(|e| format!("{e:#}").into())
+        }),
+        Trial::test("outbound_calls_are_limited_to_allowed_hosts", || {
+            with_probe(outbound_limits)
+        }),
+        Trial::test("components_see_variables_and_spin_headers", || {
+            with_probe(variables_and_headers)
+        }),
+        Trial::test("unrouted_paths_are_not_found", || with_probe(unrouted)),
+    ];
+    libtest_mimic::run(&args, trials).exit();
+}
+
+fn root() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+fn route_table() -> anyhow::Result<()> {
+    let manifest = Manifest::load(&root().join("spin.toml"))?;
+    let mut router = Router::default();
+    let mut components = Vec::new();
+    for trigger in &manifest.trigger.http {
+        if let RouteDef::Path(route) = &trigger.route {
+            router.add(Route::parse(route), components.len());
+            components.push(trigger.component.as_str());
+        }
+    }
+    let target = |path: &str| router.find(path).map(|(_, i)| components[i]);
+    for path in [
+        "/api/alice/tasks",
+        "/api/alice/tasks/01J",
+        "/api/alice/tasks/01J/complete",
+    ] {
+        assert_eq!(target(path), Some("tasks-api"), "{path}");
+    }
+    assert_eq!(target("/nowhere"), None);
+    let (matched, _) = router
+        .find("/api/alice/tasks/01J")
+        .ok_or_else(|| anyhow::anyhow!("no match"))?;
+    assert_eq!(
+        matched.params,
+        vec![("user_id".to_owned(), "alice".to_owned())]
+    );
+    Ok(())
+}
+
+fn with_probe(test: fn(&Host) -> anyhow::Result<()>) -> Result<(), Failed> {
+    let run = || -> anyhow::Result<()> {
+        let env = Env::from_environment()?;
+        let manifest = root().join("tests/e2e/fixtures/probe.toml");
+        // The probe may call 127.0.0.1 on the host's own port, and nothing else.
+        let port = e2e::free_port()?;
+        let host = Host::start_on(&env, &manifest, port, &[("allowed_port", port.to_string())])?;
+        test(&host)
+    };
+    run().map_err(|e| format!("{e:#}").into())
+}
+
+fn outbound_limits(host: &Host) -> anyhow::Result<()> {
+    let client = Client::new(format!("http://127.0.0.1:{}", host.port), None);
+    let fetch = |url: String| client.get(&format!("/probe/fetch?url={url}"));
+
+    let allowed = fetch(format!("http://127.0.0.1:{}/probe/empty", host.port));
+    assert_eq!(
+        (allowed.status, allowed.body.as_str()),
+        (200, Some("fetched 200")),
+        "{allowed:?}"
+    );
+
+    // The same server under another name, and another port: refused inside the component.
+    for url in [
+        format!("http://localhost:{}/probe/empty", host.port),
+        format!("http://127.0.0.1:{}/", host.port + 1),
+    ] {
+        let refused = fetch(url.clone());
+        assert_eq!(refused.status, 502, "{url}: {refused:?}");
+        let text = refused.body.as_str().unwrap_or_default();
+        assert!(
+            text.starts_with("refused") && text.contains("HttpRequestDenied"),
+            "{url}: {text}"
+        );
+    }
+    Ok(())
+}
+
+fn variables_and_headers(host: &Host) -> anyhow::Result<()> {
+    let client = Client::new(format!("http://127.0.0.1:{}", host.port), None);
+    let reply = client.get("/probe/echo/more");
+    assert_eq!(reply.status, 200);
+    let text = reply.body.as_str().unwrap_or_default();
+    for line in [
+        "greeting: hello from the manifest",
+        "spin-path-info: /echo/more",
+        "spin-matched-route: /probe/...",
+        "spin-component-route: /probe",
+        "spin-base-path: /",
+        &format!(
+            "spin-full-url: http://127.0.0.1:{}/probe/echo/more",
+            host.port
+        ),
+    ] {
+        assert!(
+            text.lines().any(|l| l == line),
+            "missing {line:?} in:\n{text}"
+        );
+    }
+    Ok(())
+}
+
+fn unrouted(host: &Host) -> anyhow::Result<()> {
+    let client = Client::new(format!("http://127.0.0.1:{}", host.port), None);
+    assert_eq!(client.get("/elsewhere").status, 404);
+    Ok(())
+}
