@@ -24,6 +24,9 @@ pub async fn serve(
             accepted = listener.accept() => accepted?,
             () = &mut shutdown => return Ok(()),
         };
+        // A component streams its body after the headers: without NODELAY the
+        // second write waits for the client's delayed ACK (about 40 ms).
+        stream.set_nodelay(true)?;
         let app = app.clone();
         tokio::spawn(async move {
             let service = service_fn(move |request| {
