@@ -10,7 +10,11 @@ use e2e::{Client, Env, Host, Profile, Stack};
 use serde_json::json;
 
 fn main() -> anyhow::Result<()> {
-    let requests: usize = std::env::args().nth(1).map(|n| n.parse()).transpose()?.unwrap_or(1000);
+    let requests: usize = std::env::args()
+        .nth(1)
+        .map(|n| n.parse())
+        .transpose()?
+        .unwrap_or(1000);
     let env = Env::from_environment()?;
     println!("{requests} sequential requests each, one client, keep-alive; times in ms\n");
     println!("| profile | operation | p50 | p99 | mean | max |");
@@ -21,23 +25,35 @@ fn main() -> anyhow::Result<()> {
         let base = "/api/bench/tasks";
         let mut ids = Vec::with_capacity(requests);
         let create = measure(requests, |i| {
-            let reply = client.post(base, &json!({"title": format!("task {i}"), "priority": "medium", "tags": ["bench"]}));
+            let reply = client.post(
+                base,
+                &json!({"title": format!("task {i}"), "priority": "medium", "tags": ["bench"]}),
+            );
             ids.push(reply.body["id"].as_str().unwrap_or_default().to_owned());
             reply.status == 201
         })?;
         report(profile.name(), "create", &create);
-        let get = measure(requests, |i| client.get(&format!("{base}/{}", ids[i % ids.len()])).status == 200)?;
+        let get = measure(requests, |i| {
+            client.get(&format!("{base}/{}", ids[i % ids.len()])).status == 200
+        })?;
         report(profile.name(), "get one", &get);
         let list = measure(requests.min(200), |_| client.get(base).status == 200)?;
-        report(profile.name(), &format!("list ({} tasks)", ids.len()), &list);
+        report(
+            profile.name(),
+            &format!("list ({} tasks)", ids.len()),
+            &list,
+        );
         let small = stack.client("bench-small");
         for i in 0..10 {
             small.post("/api/bench-small/tasks", &json!({"title": format!("t{i}")}));
         }
-        let list_small = measure(requests, |_| small.get("/api/bench-small/tasks").status == 200)?;
+        let list_small = measure(requests, |_| {
+            small.get("/api/bench-small/tasks").status == 200
+        })?;
         report(profile.name(), "list (10 tasks)", &list_small);
     }
-    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/fixtures/probe.toml");
+    let manifest =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/fixtures/probe.toml");
     let host = Host::start(&env, &manifest, &[("allowed_port", "1".to_owned())])?;
     let client = Client::new(format!("http://127.0.0.1:{}", host.port), None);
     let empty = measure(requests, |_| client.get("/probe/empty").status == 200)?;

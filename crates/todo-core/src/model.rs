@@ -11,6 +11,27 @@ use serde::{Deserialize, Serialize};
 use crate::error::Problem;
 use crate::ids::TaskId;
 
+/// Serde reads these newtypes from strings through their `parse`, so a stored
+/// value is checked like input, and writes them back as the text they hold.
+macro_rules! string_newtypes {
+    ($($name:ident),*) => {$(
+        impl TryFrom<String> for $name {
+            type Error = Problem;
+            fn try_from(raw: String) -> Result<Self, Problem> {
+                Self::parse(&raw)
+            }
+        }
+
+        impl From<$name> for String {
+            fn from(value: $name) -> Self {
+                value.0
+            }
+        }
+    )*};
+}
+
+string_newtypes!(Title, Description, Tag, Recurrence);
+
 /// A task's title: trimmed, 1 to [`Title::MAX_CHARS`] characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -39,19 +60,6 @@ impl Title {
     }
 }
 
-impl TryFrom<String> for Title {
-    type Error = Problem;
-    fn try_from(raw: String) -> Result<Self, Problem> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<Title> for String {
-    fn from(title: Title) -> Self {
-        title.0
-    }
-}
-
 /// A description: free text up to [`Description::MAX_CHARS`] characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(try_from = "String", into = "String")]
@@ -73,19 +81,6 @@ impl Description {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl TryFrom<String> for Description {
-    type Error = Problem;
-    fn try_from(raw: String) -> Result<Self, Problem> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<Description> for String {
-    fn from(description: Description) -> Self {
-        description.0
     }
 }
 
@@ -147,19 +142,6 @@ impl Tag {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl TryFrom<String> for Tag {
-    type Error = Problem;
-    fn try_from(raw: String) -> Result<Self, Problem> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<Tag> for String {
-    fn from(tag: Tag) -> Self {
-        tag.0
     }
 }
 
@@ -282,19 +264,6 @@ impl Recurrence {
 
     pub fn as_str(&self) -> &str {
         &self.0
-    }
-}
-
-impl TryFrom<String> for Recurrence {
-    type Error = Problem;
-    fn try_from(raw: String) -> Result<Self, Problem> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<Recurrence> for String {
-    fn from(rule: Recurrence) -> Self {
-        rule.0
     }
 }
 
