@@ -35,6 +35,16 @@ pub enum Problem {
     UnknownField { known: &'static str },
     #[error("must be given exactly one of minutes_before or at")]
     BadReminder,
+    #[error("may be given only once")]
+    GivenTwice,
+    #[error(
+        "must be an RFC 3339 date-time with an offset, such as 2026-03-01T00:00:00+01:00 (got \"{0}\")"
+    )]
+    BadInstant(String),
+    #[error(
+        "is not a cursor of this listing: pass the next_cursor of the previous page with the same sort and order, or leave it out to start again"
+    )]
+    BadCursor,
 }
 
 /// A validation error for one field, addressed by its JSON path

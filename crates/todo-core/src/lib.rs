@@ -12,8 +12,10 @@ pub mod ids;
 pub mod input;
 pub mod keys;
 pub mod model;
+pub mod query;
 
 pub use error::{FieldError, Problem};
 pub use ids::{TaskId, UserId};
 pub use input::{TaskPatch, TaskSpec};
 pub use model::{Priority, RecurrenceMode, Reminder, Tag, Task, TimeZone, Title};
+pub use query::ListQuery;
