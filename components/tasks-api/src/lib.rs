@@ -25,6 +25,7 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
     let request = ApiRequest {
         method: request.method().to_string(),
         path: request.path().to_owned(),
+        query: request.query().to_owned(),
         authorization: request
             .header("authorization")
             .and_then(|v| v.as_str())

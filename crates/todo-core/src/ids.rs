@@ -47,6 +47,11 @@ impl TaskId {
         Self(ulid::Ulid::from_parts(millis, random))
     }
 
+    /// Which of `n` buckets the id falls in, by its random bits.
+    pub fn bucket(self, n: u32) -> u32 {
+        u32::try_from(self.0.random() % u128::from(n.max(1))).unwrap_or(0)
+    }
+
     /// Parses an id from a path; anything that is not a ULID is simply not a task.
     pub fn parse(raw: &str) -> Option<Self> {
         ulid::Ulid::from_string(raw).ok().map(Self)

@@ -1,73 +1,139 @@
 //! The per-user layout in the key-value state store.
 //!
-//! - `task:{user}:{id}`: one task, as its JSON document;
-//! - `tasks:{user}`: the user's index, the ids of all their tasks in creation
-//!   order ([`TaskIndex`]), written in the same transaction as the task.
+//! A user's tasks live in [`BUCKETS`] buckets, `tasks:{user}:{nn}`, each a JSON
+//! document `{"tasks": [...]}` of the tasks whose id falls in it. A task is
+//! read and written with its bucket alone; a listing reads every bucket in one
+//! bulk read. See `docs/adr/0003-per-user-state-layout.md`.
 //!
-//! Every key begins with the user id's own segment, so no key of one user can
-//! be built from another user's path. See `docs/adr/0003-state-layout.md`.
+//! Every key begins with the user's own segment, so no key of one user can be
+//! built from another user's path. Dapr reserves `||` for its own prefix, so the
+//! separator is `:`, which user ids may not contain.
 
 use serde::{Deserialize, Serialize};
 
-use crate::{TaskId, UserId};
+use crate::{Task, TaskId, UserId};
 
-pub fn task(user: &UserId, id: TaskId) -> String {
-    format!("task:{user}:{id}")
+/// How many buckets hold one user's tasks.
+pub const BUCKETS: u32 = 32;
+
+/// The key of the bucket that holds (or will hold) task `id`.
+pub fn bucket(user: &UserId, id: TaskId) -> String {
+    bucket_key(user, id.bucket(BUCKETS))
 }
 
-pub fn index(user: &UserId) -> String {
-    format!("tasks:{user}")
+/// The keys of all of a user's buckets.
+pub fn buckets(user: &UserId) -> Vec<String> {
+    (0..BUCKETS).map(|n| bucket_key(user, n)).collect()
 }
 
-/// The ids of a user's tasks, oldest first.
+fn bucket_key(user: &UserId, n: u32) -> String {
+    format!("tasks:{user}:{n:02}")
+}
+
+/// Some of a user's tasks, kept sorted by id.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct TaskIndex {
-    pub ids: Vec<TaskId>,
+pub struct Bucket {
+    pub tasks: Vec<Task>,
 }
 
-impl TaskIndex {
-    pub fn insert(&mut self, id: TaskId) {
-        if let Err(at) = self.ids.binary_search(&id) {
-            self.ids.insert(at, id);
+impl Bucket {
+    pub fn get(&self, id: TaskId) -> Option<&Task> {
+        self.position(id).ok().map(|at| &self.tasks[at])
+    }
+
+    pub fn get_mut(&mut self, id: TaskId) -> Option<&mut Task> {
+        self.position(id).ok().map(|at| &mut self.tasks[at])
+    }
+
+    /// Adds or replaces the task with `task.id`.
+    pub fn put(&mut self, task: Task) {
+        match self.position(task.id) {
+            Ok(at) => self.tasks[at] = task,
+            Err(at) => self.tasks.insert(at, task),
         }
     }
 
-    /// Removes `id`; answers whether it was there.
+    /// Removes task `id`; answers whether it was there.
     pub fn remove(&mut self, id: TaskId) -> bool {
-        match self.ids.binary_search(&id) {
-            Ok(at) => {
-                self.ids.remove(at);
-                true
-            }
-            Err(_) => false,
-        }
+        self.position(id).map(|at| self.tasks.remove(at)).is_ok()
+    }
+
+    fn position(&self, id: TaskId) -> Result<usize, usize> {
+        self.tasks.binary_search_by(|t| t.id.cmp(&id))
+    }
+}
+
+/// The layout of issue 2 (`task:{user}:{id}` and an index `tasks:{user}`),
+/// read only to move a user's tasks into buckets.
+pub mod legacy {
+    use super::*;
+
+    pub fn task(user: &UserId, id: TaskId) -> String {
+        format!("task:{user}:{id}")
+    }
+
+    pub fn index(user: &UserId) -> String {
+        format!("tasks:{user}")
+    }
+
+    #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+    pub struct Index {
+        pub ids: Vec<TaskId>,
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::{TaskSpec, UserId};
     use chrono::DateTime;
+
+    fn task(seconds: i64, random: u128) -> Task {
+        let at = DateTime::from_timestamp(seconds, 0).unwrap_or_default();
+        TaskSpec::parse(&serde_json::json!({"title": "t"}))
+            .and_then(|spec| spec.create(TaskId::new(at, random), at))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
 
     #[test]
     fn keys_are_scoped_by_user() {
         let alice = UserId::parse("alice").expect("valid");
-        let id = TaskId::new(DateTime::from_timestamp(0, 0).unwrap_or_default(), 7);
-        assert_eq!(task(&alice, id), format!("task:alice:{id}"));
-        assert_eq!(index(&alice), "tasks:alice");
+        let id = TaskId::new(DateTime::from_timestamp(0, 0).unwrap_or_default(), 33);
+        assert_eq!(bucket(&alice, id), "tasks:alice:01");
+        assert_eq!(buckets(&alice).len(), 32);
+        assert!(
+            buckets(&alice)
+                .iter()
+                .all(|k| k.starts_with("tasks:alice:"))
+        );
+        assert_eq!(legacy::index(&alice), "tasks:alice");
     }
 
     #[test]
-    fn the_index_stays_sorted_and_free_of_duplicates() {
-        let at = |s| TaskId::new(DateTime::from_timestamp(s, 0).unwrap_or_default(), 0);
-        let mut index = TaskIndex::default();
-        index.insert(at(3));
-        index.insert(at(1));
-        index.insert(at(3));
-        index.insert(at(2));
-        assert_eq!(index.ids, vec![at(1), at(2), at(3)]);
-        assert!(index.remove(at(2)));
-        assert!(!index.remove(at(2)));
-        assert_eq!(index.ids, vec![at(1), at(3)]);
+    fn ids_spread_over_the_buckets() {
+        let mut counts = [0u32; BUCKETS as usize];
+        for n in 0..3200u128 {
+            let id = TaskId::new(
+                DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default(),
+                n * 0x9E37_79B9_7F4A_7C15,
+            );
+            counts[id.bucket(BUCKETS) as usize] += 1;
+        }
+        assert!(counts.iter().all(|&c| c > 50), "{counts:?}");
+    }
+
+    #[test]
+    fn a_bucket_keeps_its_tasks_sorted_and_unique() {
+        let mut bucket = Bucket::default();
+        let (a, b, c) = (task(3, 0), task(1, 0), task(2, 0));
+        bucket.put(a.clone());
+        bucket.put(b.clone());
+        bucket.put(c.clone());
+        bucket.put(a.clone());
+        assert_eq!(bucket.tasks, vec![b.clone(), c.clone(), a.clone()]);
+        assert_eq!(bucket.get(c.id), Some(&c));
+        assert!(bucket.remove(c.id));
+        assert!(!bucket.remove(c.id));
+        assert_eq!(bucket.get(c.id), None);
     }
 }

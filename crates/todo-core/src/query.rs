@@ -217,10 +217,11 @@ impl ListQuery {
                 _ => q.cursor = Some(Cursor::decode(value).ok_or_else(|| err(Problem::BadCursor))?),
             }
         }
-        if let Some(cursor) = &q.cursor {
-            if (cursor.sort, cursor.order) != (q.sort, q.order) {
-                return Err(FieldError::new("cursor", Problem::BadCursor));
-            }
+        if q.cursor
+            .as_ref()
+            .is_some_and(|c| (c.sort, c.order) != (q.sort, q.order))
+        {
+            return Err(FieldError::new("cursor", Problem::BadCursor));
         }
         Ok(q)
     }

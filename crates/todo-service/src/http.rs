@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 use todo_core::auth;
-use todo_core::{FieldError, Problem, TaskPatch, TaskSpec};
+use todo_core::{FieldError, ListQuery, Problem, TaskPatch, TaskSpec};
 
 use crate::error::ApiError;
 use crate::store::StateStore;
@@ -18,6 +18,8 @@ pub struct ApiRequest {
     pub method: String,
     /// The path without the query string, such as `/api/alice/tasks/01J...`.
     pub path: String,
+    /// The query string without its `?`.
+    pub query: String,
     pub authorization: Option<String>,
     pub body: Vec<u8>,
 }
@@ -88,10 +90,13 @@ impl<S: StateStore> TasksApi<S> {
                 Ok(reply(201, tasks.create(spec, env).await?))
             }
             (Route::Collection, "GET") => {
-                let list = tasks.list().await?;
+                let query = ListQuery::parse(&request.query)?;
+                let page = tasks.list(&query, env.now).await?;
+                let next_cursor = page.next_cursor.map(|cursor| cursor.encode());
+                let body = json!({ "tasks": page.tasks, "next_cursor": next_cursor });
                 Ok(ApiResponse {
                     status: 200,
-                    body: Some(json!({ "tasks": list, "next_cursor": null })),
+                    body: Some(body),
                 })
             }
             (Route::Task(id), "GET") => Ok(reply(200, tasks.get(id).await?)),

@@ -1,12 +1,16 @@
 //! The task use cases over a [`StateStore`]: each reads, decides with the
 //! core, and writes conditionally, retrying from a fresh read when another
 //! request wrote first. Nothing is written unless the whole change is valid.
+//!
+//! A task is read and written with its bucket (see `todo_core::keys`); a
+//! listing reads every bucket of the user in one bulk read.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
-use todo_core::keys::{self, TaskIndex};
+use todo_core::keys::{self, Bucket, legacy};
+use todo_core::query::{Cursor, ListQuery};
 use todo_core::{Task, TaskId, TaskPatch, TaskSpec, UserId};
 
 use crate::error::ApiError;
@@ -28,6 +32,13 @@ pub struct Tasks<'a, S> {
     user: &'a UserId,
 }
 
+/// A page of a listing, ready to answer.
+#[derive(Debug)]
+pub struct Listing {
+    pub tasks: Vec<Task>,
+    pub next_cursor: Option<Cursor>,
+}
+
 impl<'a, S: StateStore> Tasks<'a, S> {
     pub fn new(store: &'a S, user: &'a UserId) -> Self {
         Self { store, user }
@@ -35,56 +46,39 @@ impl<'a, S: StateStore> Tasks<'a, S> {
 
     pub async fn create(&self, spec: TaskSpec, env: Env) -> Result<Task, ApiError> {
         let task = spec.create(TaskId::new(env.now, env.random), env.now)?;
-        let (task_key, index_key) = (keys::task(self.user, task.id), keys::index(self.user));
-        let (task_key, index_key, value) = (&task_key, &index_key, &encode(&task)?);
+        let (key, task) = (&keys::bucket(self.user, task.id), &task);
         retry(|| async move {
-            let (mut index, etag) = self.read::<TaskIndex>(index_key).await?.unwrap_or_default();
-            index.insert(task.id);
-            let writes = vec![
-                Write::Put {
-                    key: task_key.clone(),
-                    value: value.clone(),
-                    etag: None,
-                },
-                Write::Put {
-                    key: index_key.clone(),
-                    value: encode(&index)?,
-                    etag,
-                },
-            ];
-            Ok(self.store.commit(writes).await?)
+            let (mut bucket, etag) = self.read::<Bucket>(key).await?.unwrap_or_default();
+            bucket.put(task.clone());
+            Ok(self.store.commit(vec![put(key, &bucket, etag)?]).await?)
         })
         .await?;
-        Ok(task)
+        Ok(task.clone())
     }
 
     pub async fn get(&self, id: &str) -> Result<Task, ApiError> {
         let id = TaskId::parse(id).ok_or(ApiError::NotFound("task"))?;
-        let (task, _) = self
-            .read(&keys::task(self.user, id))
-            .await?
-            .ok_or(ApiError::NotFound("task"))?;
-        Ok(task)
+        let (bucket, _) = self.bucket_of(id).await?;
+        bucket.get(id).cloned().ok_or(ApiError::NotFound("task"))
     }
 
-    /// The user's tasks, oldest first.
-    pub async fn list(&self) -> Result<Vec<Task>, ApiError> {
-        let Some((index, _)) = self.read::<TaskIndex>(&keys::index(self.user)).await? else {
-            return Ok(Vec::new());
-        };
-        let task_keys: Vec<String> = index
-            .ids
-            .iter()
-            .map(|id| keys::task(self.user, *id))
-            .collect();
-        // A task deleted between the two reads is simply left out.
-        self.store
-            .get_many(&task_keys)
-            .await?
-            .into_iter()
-            .flatten()
-            .map(|entry| decode(entry.value))
-            .collect()
+    /// The page of the user's tasks that `query` asks for.
+    pub async fn list(&self, query: &ListQuery, now: DateTime<Utc>) -> Result<Listing, ApiError> {
+        let mut keys = keys::buckets(self.user);
+        keys.push(legacy::index(self.user));
+        let mut entries = self.store.get_many(&keys).await?;
+        if entries.pop().flatten().is_some() && self.migrate_legacy().await? {
+            entries = self.store.get_many(&keys[..keys.len() - 1]).await?;
+        }
+        let mut tasks = Vec::new();
+        for entry in entries.into_iter().flatten() {
+            tasks.extend(decode::<Bucket>(entry.value)?.tasks);
+        }
+        let page = query.page(&tasks, now);
+        Ok(Listing {
+            tasks: page.tasks.into_iter().cloned().collect(),
+            next_cursor: page.next_cursor,
+        })
     }
 
     /// Changes a task with `change`, which may refuse. Answers the task as
@@ -95,23 +89,18 @@ impl<'a, S: StateStore> Tasks<'a, S> {
         change: impl Fn(&mut Task) -> Result<(), ApiError>,
     ) -> Result<Task, ApiError> {
         let id = TaskId::parse(id).ok_or(ApiError::NotFound("task"))?;
-        let (key, change) = (&keys::task(self.user, id), &change);
+        let change = &change;
         retry(|| async move {
-            let (current, etag) = self
-                .read::<Task>(key)
-                .await?
-                .ok_or(ApiError::NotFound("task"))?;
-            let mut next = current.clone();
-            change(&mut next)?;
-            if next != current {
-                let write = Write::Put {
-                    key: key.clone(),
-                    value: encode(&next)?,
-                    etag,
-                };
+            let (mut bucket, etag) = self.bucket_of(id).await?;
+            let task = bucket.get_mut(id).ok_or(ApiError::NotFound("task"))?;
+            let before = task.clone();
+            change(task)?;
+            let after = task.clone();
+            if after != before {
+                let write = put(&keys::bucket(self.user, id), &bucket, etag)?;
                 self.store.commit(vec![write]).await?;
             }
-            Ok(next)
+            Ok(after)
         })
         .await
     }
@@ -151,26 +140,69 @@ impl<'a, S: StateStore> Tasks<'a, S> {
 
     pub async fn delete(&self, id: &str) -> Result<(), ApiError> {
         let id = TaskId::parse(id).ok_or(ApiError::NotFound("task"))?;
-        let (task_key, index_key) = (&keys::task(self.user, id), &keys::index(self.user));
         retry(|| async move {
-            let task = self
-                .store
-                .get(task_key)
-                .await?
-                .ok_or(ApiError::NotFound("task"))?;
-            let mut writes = vec![Write::Delete {
-                key: task_key.clone(),
-                etag: task.etag,
-            }];
-            if let Some((mut index, etag)) = self.read::<TaskIndex>(index_key).await? {
-                index.remove(id);
-                writes.push(Write::Put {
-                    key: index_key.clone(),
-                    value: encode(&index)?,
-                    etag,
+            let (mut bucket, etag) = self.bucket_of(id).await?;
+            if !bucket.remove(id) {
+                return Err(ApiError::NotFound("task"));
+            }
+            let write = put(&keys::bucket(self.user, id), &bucket, etag)?;
+            Ok(self.store.commit(vec![write]).await?)
+        })
+        .await
+    }
+
+    /// The bucket task `id` belongs in, with its ETag. When the task is not
+    /// there, the user's tasks may still be in the issue-2 layout: they are
+    /// moved first, and the bucket read again.
+    async fn bucket_of(&self, id: TaskId) -> Result<(Bucket, Option<String>), ApiError> {
+        let key = keys::bucket(self.user, id);
+        let found = self.read::<Bucket>(&key).await?.unwrap_or_default();
+        if found.0.get(id).is_none() && self.migrate_legacy().await? {
+            return Ok(self.read::<Bucket>(&key).await?.unwrap_or_default());
+        }
+        Ok(found)
+    }
+
+    /// Moves the user's tasks from the issue-2 layout into buckets, in one
+    /// transaction. Answers whether there was anything to move.
+    async fn migrate_legacy(&self) -> Result<bool, ApiError> {
+        let index_key = &legacy::index(self.user);
+        retry(|| async move {
+            let Some(index) = self.store.get(index_key).await? else {
+                return Ok(false);
+            };
+            let ids = decode::<legacy::Index>(index.value)?.ids;
+            let task_keys: Vec<String> =
+                ids.iter().map(|id| legacy::task(self.user, *id)).collect();
+            let bucket_keys = keys::buckets(self.user);
+            let mut buckets: Vec<(Bucket, Option<String>)> = Vec::new();
+            for entry in self.store.get_many(&bucket_keys).await? {
+                buckets.push(match entry {
+                    Some(Versioned { value, etag }) => (decode(value)?, Some(etag)),
+                    None => (Bucket::default(), None),
                 });
             }
-            Ok(self.store.commit(writes).await?)
+            let mut writes = Vec::new();
+            let entries = self.store.get_many(&task_keys).await?;
+            for (key, entry) in task_keys.into_iter().zip(entries) {
+                let Some(Versioned { value, etag }) = entry else {
+                    continue;
+                };
+                let task: Task = decode(value)?;
+                buckets[task.id.bucket(keys::BUCKETS) as usize].0.put(task);
+                writes.push(Write::Delete { key, etag });
+            }
+            for (key, (bucket, etag)) in bucket_keys.iter().zip(&buckets) {
+                if !bucket.tasks.is_empty() {
+                    writes.push(put(key, bucket, etag.clone())?);
+                }
+            }
+            writes.push(Write::Delete {
+                key: index_key.clone(),
+                etag: index.etag,
+            });
+            self.store.commit(writes).await?;
+            Ok(true)
         })
         .await
     }
@@ -202,8 +234,15 @@ where
     Err(ApiError::Busy)
 }
 
-fn encode<T: Serialize>(value: &T) -> Result<Value, ApiError> {
-    serde_json::to_value(value).map_err(|e| ApiError::Unavailable(format!("cannot encode: {e}")))
+/// A conditional write of `value` at `key`: on `etag`, or on the key being new.
+fn put<T: Serialize>(key: &str, value: &T, etag: Option<String>) -> Result<Write, ApiError> {
+    let value = serde_json::to_value(value)
+        .map_err(|e| ApiError::Unavailable(format!("cannot encode {key}: {e}")))?;
+    Ok(Write::Put {
+        key: key.to_owned(),
+        value,
+        etag,
+    })
 }
 
 fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {

@@ -28,6 +28,19 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("users_never_see_or_change_each_others_tasks", isolation),
     ("concurrent_writes_lose_nothing", concurrent_writes),
     ("oversized_bodies_are_refused", oversized_body),
+    ("listing_filters_searches_and_sorts", listing),
+    (
+        "bad_list_queries_are_refused_by_parameter",
+        bad_list_queries,
+    ),
+    (
+        "pages_never_skip_or_repeat_while_tasks_are_added",
+        pagination_under_inserts,
+    ),
+    (
+        "tasks_stored_in_the_issue_2_layout_are_moved_not_lost",
+        legacy_layout,
+    ),
 ];
 
 /// A stack started on first use and shared by one profile's scenarios.
@@ -85,9 +98,21 @@ fn main() {
 }
 
 fn tasks(client: &Client, user: &str) -> Vec<Value> {
-    let reply = client.get(&format!("/api/{user}/tasks"));
-    assert_eq!(reply.status, 200, "{reply:?}");
+    listed(client, user, "")
+}
+
+/// The tasks of one `GET /tasks?{query}`.
+fn listed(client: &Client, user: &str, query: &str) -> Vec<Value> {
+    let reply = client.get(&format!("/api/{user}/tasks?{query}"));
+    assert_eq!(reply.status, 200, "?{query}: {reply:?}");
     reply.body["tasks"].as_array().cloned().unwrap_or_default()
+}
+
+fn titles(client: &Client, user: &str, query: &str) -> Vec<String> {
+    listed(client, user, query)
+        .iter()
+        .map(|t| t["title"].as_str().unwrap_or_default().to_owned())
+        .collect()
 }
 
 fn create(client: &Client, user: &str, body: Value) -> Value {
@@ -473,5 +498,239 @@ fn survive_restarts(env: &Env, profile: Profile) -> anyhow::Result<()> {
     );
     stack.restart_daprd()?;
     assert_eq!(tasks(&client, user), vec![done], "after daprd restarted");
+    Ok(())
+}
+
+fn listing(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let berlin = "Europe/Berlin";
+    for body in [
+        json!({"title": "Buy milk", "priority": "low", "tags": ["home"], "due_at": "2026-03-09T23:59", "time_zone": berlin}),
+        json!({"title": "buy bread", "priority": "high", "tags": ["Home", "food"], "due_at": "2026-03-10T00:00", "time_zone": berlin}),
+        json!({"title": "Call mum", "priority": "medium", "description": "about the trip"}),
+        json!({"title": "File taxes", "priority": "high", "tags": ["money"], "due_at": "2020-03-01T09:00:00Z"}),
+        json!({"title": "Plan trip", "tags": ["fun", "home"], "due_at": "2099-04-01T08:00:00Z"}),
+        json!({"title": "Zumba", "priority": "medium", "tags": ["fun"]}),
+    ] {
+        create(&client, user, body);
+    }
+    let taxes = listed(&client, user, "q=taxes");
+    client.send(
+        "PATCH",
+        &format!("/api/{user}/tasks/{}/complete", id(&taxes[0])),
+        None,
+    );
+
+    let t = |query: &str| titles(&client, user, query);
+    assert_eq!(t("").len(), 6);
+    assert_eq!(t("status=completed"), ["File taxes"]);
+    assert_eq!(t("status=pending").len(), 5);
+    assert_eq!(t("priority=high"), ["buy bread", "File taxes"]);
+    assert_eq!(
+        t("priority=high&priority=medium"),
+        ["buy bread", "Call mum", "File taxes", "Zumba"]
+    );
+    assert_eq!(t("tag=home&tag=FOOD"), ["buy bread"]);
+    assert_eq!(t("q=BUY"), ["Buy milk", "buy bread"]);
+    assert_eq!(
+        t("q=trip"),
+        ["Call mum", "Plan trip"],
+        "descriptions are searched"
+    );
+    assert_eq!(t("q=fun"), ["Plan trip", "Zumba"], "tags are searched");
+    assert!(t("q=nothing+matches").is_empty());
+    assert!(t("tag=nobody").is_empty());
+    // Berlin's 10 March 2026 begins at 2026-03-09T23:00Z.
+    assert_eq!(
+        t("due_after=2026-03-10T00:00:00%2B01:00&due_before=2026-03-11T00:00:00%2B01:00"),
+        ["buy bread"]
+    );
+    assert_eq!(
+        t("due_after=2026-03-09T00:00:00%2B01:00&due_before=2026-03-10T00:00:00%2B01:00"),
+        ["Buy milk"]
+    );
+    assert_eq!(
+        t("overdue=true"),
+        ["Buy milk", "buy bread"],
+        "past due and not completed"
+    );
+    assert_eq!(
+        t("sort=due_at"),
+        [
+            "File taxes",
+            "Buy milk",
+            "buy bread",
+            "Plan trip",
+            "Call mum",
+            "Zumba"
+        ]
+    );
+    assert_eq!(
+        t("sort=due_at&order=desc"),
+        [
+            "Plan trip",
+            "buy bread",
+            "Buy milk",
+            "File taxes",
+            "Zumba",
+            "Call mum"
+        ]
+    );
+    assert_eq!(
+        t("sort=title"),
+        [
+            "buy bread",
+            "Buy milk",
+            "Call mum",
+            "File taxes",
+            "Plan trip",
+            "Zumba"
+        ]
+    );
+    assert_eq!(
+        t("sort=priority&order=desc"),
+        [
+            "buy bread",
+            "File taxes",
+            "Call mum",
+            "Zumba",
+            "Buy milk",
+            "Plan trip"
+        ]
+    );
+    assert_eq!(
+        t("sort=created_at&order=desc&limit=2"),
+        ["Zumba", "Plan trip"]
+    );
+    Ok(())
+}
+
+fn bad_list_queries(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    for (query, field) in [
+        ("status=done", "status"),
+        ("priority=urgent", "priority"),
+        ("sort=colour", "sort"),
+        ("order=sideways", "order"),
+        ("limit=0", "limit"),
+        ("limit=201", "limit"),
+        ("due_before=tomorrow", "due_before"),
+        ("cursor=not-a-cursor", "cursor"),
+        ("colour=red", "colour"),
+    ] {
+        let reply = client.get(&format!("/api/{user}/tasks?{query}"));
+        assert_eq!(reply.status, 400, "?{query}: {reply:?}");
+        assert_eq!(reply.field(), Some(field), "?{query}");
+    }
+    Ok(())
+}
+
+fn pagination_under_inserts(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let original: Vec<String> = (0..30)
+        .map(|i| {
+            id(&create(
+                &client,
+                user,
+                json!({"title": format!("task {i:02}"), "priority": if i % 2 == 0 { "low" } else { "high" }}),
+            ))
+        })
+        .collect();
+    for query in [
+        "sort=created_at",
+        "sort=priority&order=desc",
+        "sort=title&order=desc",
+        "sort=due_at",
+    ] {
+        let mut seen: Vec<String> = Vec::new();
+        std::thread::scope(|s| {
+            let writer = s.spawn(|| {
+                for i in 0..15 {
+                    create(
+                        &client,
+                        user,
+                        json!({"title": format!("added {query} {i}"), "priority": "medium"}),
+                    );
+                }
+            });
+            let mut cursor: Option<String> = None;
+            loop {
+                let page_query = match &cursor {
+                    Some(c) => format!("{query}&limit=7&cursor={c}"),
+                    None => format!("{query}&limit=7"),
+                };
+                let reply = client.get(&format!("/api/{user}/tasks?{page_query}"));
+                assert_eq!(reply.status, 200, "{reply:?}");
+                let page = reply.body["tasks"].as_array().cloned().unwrap_or_default();
+                assert!(page.len() <= 7);
+                seen.extend(page.iter().map(id));
+                match reply.body["next_cursor"].as_str() {
+                    Some(c) => cursor = Some(c.to_owned()),
+                    None => break,
+                }
+            }
+            writer.join().unwrap_or_default();
+        });
+        let mut unique = seen.clone();
+        unique.sort();
+        unique.dedup();
+        assert_eq!(unique.len(), seen.len(), "{query}: a task was repeated");
+        for task in &original {
+            assert!(seen.contains(task), "{query}: task {task} was skipped");
+        }
+    }
+    Ok(())
+}
+
+/// Tasks saved by the first release (one key per task and an index) are
+/// moved into buckets on first use, and none is lost.
+fn legacy_layout(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let dapr = Client::new(format!("http://127.0.0.1:{}", stack.dapr_port), None);
+    let ids = ["01J0000000000000000000000A", "01J0000000000000000000000B"];
+    let task = |id: &str, title: &str| {
+        json!({"id": id, "title": title, "description": null, "completed": false, "completed_at": null,
+               "priority": "high", "tags": ["old"], "due_at": "2026-05-01T09:00:00+02:00", "time_zone": "Europe/Berlin",
+               "recurrence": null, "recurrence_mode": "schedule", "reminders": [], "series_id": null,
+               "created_at": "2024-06-01T10:00:00Z", "updated_at": "2024-06-01T10:00:00Z"})
+    };
+    let saved = json!([
+        {"key": format!("task:{user}:{}", ids[0]), "value": task(ids[0], "From the first release")},
+        {"key": format!("task:{user}:{}", ids[1]), "value": task(ids[1], "Also old")},
+        {"key": format!("tasks:{user}"), "value": {"ids": ids}},
+    ]);
+    assert_eq!(dapr.post("/v1.0/state/statestore", &saved).status, 204);
+
+    let client = stack.client(user);
+    let fresh = create(&client, user, json!({"title": "New"}));
+    let got = client.get(&format!("/api/{user}/tasks/{}", ids[1]));
+    assert_eq!(
+        (got.status, got.body["title"].clone()),
+        (200, json!("Also old")),
+        "{got:?}"
+    );
+    let all = titles(&client, user, "");
+    assert_eq!(all, ["From the first release", "Also old", "New"]);
+    assert_eq!(
+        listed(&client, user, "")[0],
+        task(ids[0], "From the first release"),
+        "moved as saved"
+    );
+    for key in [format!("task:{user}:{}", ids[0]), format!("tasks:{user}")] {
+        assert_eq!(
+            dapr.get(&format!("/v1.0/state/statestore/{key}")).status,
+            204,
+            "{key} is gone"
+        );
+    }
+    assert_eq!(
+        client
+            .delete(&format!("/api/{user}/tasks/{}", id(&fresh)))
+            .status,
+        204
+    );
+    assert_eq!(
+        titles(&client, user, ""),
+        ["From the first release", "Also old"]
+    );
     Ok(())
 }
