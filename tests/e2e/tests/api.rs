@@ -590,13 +590,14 @@ fn listing(stack: &Stack, user: &str) -> anyhow::Result<()> {
     assert_eq!(
         t("sort=priority&order=desc"),
         [
-            "buy bread",
             "File taxes",
-            "Call mum",
+            "buy bread",
             "Zumba",
+            "Call mum",
             "Buy milk",
             "Plan trip"
-        ]
+        ],
+        "desc turns the whole order around, ties (newest first) included"
     );
     assert_eq!(
         t("sort=created_at&order=desc&limit=2"),
