@@ -40,6 +40,9 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
     let response = api.handle(request, env).await;
     let mut builder = Response::builder();
     builder.status(response.status);
+    for (name, value) in response.headers {
+        builder.header(name, value);
+    }
     if let Some(body) = response.body {
         builder
             .header("content-type", "application/json")

@@ -40,10 +40,12 @@ pub struct Title(String);
 impl Title {
     pub const MAX_CHARS: usize = 200;
 
+    /// Leading and trailing spaces are dropped; the limit counts them, so that
+    /// the contract's `maxLength` is the rule.
     pub fn parse(raw: &str) -> Result<Self, Problem> {
         let trimmed = raw.trim();
-        let chars = trimmed.chars().count();
-        if chars == 0 {
+        let chars = raw.chars().count();
+        if trimmed.is_empty() {
             Err(Problem::Empty)
         } else if chars > Self::MAX_CHARS {
             Err(Problem::TooLong {
@@ -101,7 +103,7 @@ impl Priority {
     pub const ALLOWED: &'static str = "none, low, medium, high";
 
     pub fn parse(raw: &str) -> Result<Self, Problem> {
-        match raw.trim().to_ascii_lowercase().as_str() {
+        match raw {
             "none" => Ok(Self::None),
             "low" => Ok(Self::Low),
             "medium" => Ok(Self::Medium),
@@ -127,8 +129,8 @@ impl Tag {
 
     pub fn parse(raw: &str) -> Result<Self, Problem> {
         let tag = raw.trim().to_lowercase();
-        let chars = tag.chars().count();
-        if chars == 0 {
+        let chars = raw.chars().count();
+        if tag.is_empty() {
             Err(Problem::Empty)
         } else if chars > Self::MAX_CHARS {
             Err(Problem::TooLong {
@@ -282,7 +284,7 @@ impl RecurrenceMode {
     pub const ALLOWED: &'static str = "schedule, completion";
 
     pub fn parse(raw: &str) -> Result<Self, Problem> {
-        match raw.trim().to_ascii_lowercase().as_str() {
+        match raw {
             "schedule" => Ok(Self::Schedule),
             "completion" => Ok(Self::Completion),
             _ => Err(Problem::NotOneOf {
@@ -366,7 +368,11 @@ mod tests {
         assert!(Priority::None < Priority::Low);
         assert!(Priority::Low < Priority::Medium);
         assert!(Priority::Medium < Priority::High);
-        assert_eq!(Priority::parse("HIGH"), Ok(Priority::High));
+        assert_eq!(Priority::parse("high"), Ok(Priority::High));
+        assert!(
+            Priority::parse("HIGH").is_err(),
+            "values are exact, as the contract's enum"
+        );
         let err = Priority::parse("urgent").expect_err("unknown priority");
         assert_eq!(
             err.to_string(),
@@ -393,6 +399,23 @@ mod tests {
         assert_eq!(
             TimeZone::parse("Mars/Olympus"),
             Err(Problem::UnknownTimeZone("Mars/Olympus".into()))
+        );
+    }
+
+    #[test]
+    fn the_contract_lists_exactly_the_time_zones_accepted() {
+        let contract = include_str!("../../../contracts/openapi.yaml");
+        let listed: Vec<&str> = contract
+            .lines()
+            .find(|line| line.trim_start().starts_with("TimeZone:"))
+            .and_then(|line| line.split_once("enum: [")?.1.split_once(']'))
+            .map(|(names, _)| names.split(", ").collect())
+            .unwrap_or_default();
+        let accepted: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+        assert!(
+            listed == accepted,
+            "contracts/openapi.yaml's TimeZone enum should read: enum: [{}]",
+            accepted.join(", ")
         );
     }
 

@@ -147,7 +147,7 @@ impl ListQuery {
                 return Err(err(Problem::GivenTwice));
             }
             seen.push(name.to_owned());
-            let value = value.trim();
+            let value = value.as_ref();
             match name {
                 "status" => {
                     q.status = match value {

@@ -27,8 +27,28 @@ pub struct ApiRequest {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ApiResponse {
     pub status: u16,
+    /// Headers besides `content-type`, such as `allow` on a 405.
+    pub headers: Vec<(&'static str, String)>,
     /// JSON, or `None` for an empty body (204).
     pub body: Option<Value>,
+}
+
+impl ApiResponse {
+    pub fn json(status: u16, body: Value) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Some(body),
+        }
+    }
+
+    pub fn no_content() -> Self {
+        Self {
+            status: 204,
+            headers: Vec::new(),
+            body: None,
+        }
+    }
 }
 
 #[derive(Debug)]
@@ -58,10 +78,11 @@ impl<S: StateStore> TasksApi<S> {
                 if let ApiError::Unavailable(detail) = &err {
                     eprintln!("tasks-api: {} {}: {detail}", request.method, request.path);
                 }
-                ApiResponse {
-                    status: err.status(),
-                    body: Some(err.body()),
+                let mut response = ApiResponse::json(err.status(), err.body());
+                if let ApiError::MethodNotAllowed(_, allowed) = err {
+                    response.headers.push(("allow", allowed.to_owned()));
                 }
+                response
             }
         }
     }
@@ -94,10 +115,7 @@ impl<S: StateStore> TasksApi<S> {
                 let page = tasks.list(&query, env.now).await?;
                 let next_cursor = page.next_cursor.map(|cursor| cursor.encode());
                 let body = json!({ "tasks": page.tasks, "next_cursor": next_cursor });
-                Ok(ApiResponse {
-                    status: 200,
-                    body: Some(body),
-                })
+                Ok(ApiResponse::json(200, body))
             }
             (Route::Task(id), "GET") => Ok(reply(200, tasks.get(id).await?)),
             (Route::Task(id), "PUT") => {
@@ -110,12 +128,9 @@ impl<S: StateStore> TasksApi<S> {
             }
             (Route::Task(id), "DELETE") => {
                 tasks.delete(id).await?;
-                Ok(ApiResponse {
-                    status: 204,
-                    body: None,
-                })
+                Ok(ApiResponse::no_content())
             }
-            (Route::Complete(id), "PATCH" | "POST") => {
+            (Route::Complete(id), "PATCH") => {
                 let completed = completed_flag(&request.body)?;
                 Ok(reply(200, tasks.complete(id, completed, env.now).await?))
             }
@@ -132,10 +147,7 @@ impl<S: StateStore> TasksApi<S> {
 }
 
 fn reply(status: u16, task: todo_core::Task) -> ApiResponse {
-    ApiResponse {
-        status,
-        body: Some(json!(task)),
-    }
+    ApiResponse::json(status, json!(task))
 }
 
 fn json_body(body: &[u8]) -> Result<Value, ApiError> {
