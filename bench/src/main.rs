@@ -1,85 +1,329 @@
-//! `api-bench [REQUESTS]`: sequential latency of the tasks API through the
-//! real host and daprd, on both profiles, and the host's own overhead with an
-//! empty component. Prints a table; asserts nothing. Run it with `bench/run`,
-//! which starts the services it needs.
+//! `api-bench [basic [REQUESTS] | scale]`: latency and throughput of the tasks
+//! API through the real host and daprd. Prints tables; asserts nothing. Run it
+//! with `bench/run`, which starts the services it needs.
+//!
+//! - `basic`: sequential requests on both profiles, and the host's own
+//!   overhead with an empty component.
+//! - `scale`: the full profile (PostgreSQL) with a user of 5,000 tasks: list
+//!   with filters, search and sort; create, get, patch and complete at a fixed
+//!   100 requests/s; then create and patch at rising rates.
 
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use e2e::{Client, Env, Host, Profile, Stack};
-use serde_json::json;
+use serde_json::{Value, json};
 
 fn main() -> anyhow::Result<()> {
-    let requests: usize = std::env::args()
-        .nth(1)
-        .map(|n| n.parse())
-        .transpose()?
-        .unwrap_or(1000);
+    let args: Vec<String> = std::env::args().skip(1).collect();
     let env = Env::from_environment()?;
+    match args.first().map(String::as_str) {
+        Some("scale") => scale(&env),
+        Some("basic") | None => basic(
+            &env,
+            args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(1000),
+        ),
+        Some(other) => anyhow::bail!("unknown benchmark {other:?}: basic or scale"),
+    }
+}
+
+fn basic(env: &Env, requests: usize) -> anyhow::Result<()> {
     println!("{requests} sequential requests each, one client, keep-alive; times in ms\n");
-    println!("| profile | operation | p50 | p99 | mean | max |");
-    println!("|---|---|---:|---:|---:|---:|");
+    header();
     for profile in [Profile::Sqlite, Profile::Postgres] {
-        let stack = Stack::start(&env, profile)?;
+        let stack = Stack::start(env, profile)?;
         let client = stack.client("bench");
         let base = "/api/bench/tasks";
         let mut ids = Vec::with_capacity(requests);
-        let create = measure(requests, |i| {
+        let create = sequential(requests, |i| {
             let reply = client.post(
                 base,
                 &json!({"title": format!("task {i}"), "priority": "medium", "tags": ["bench"]}),
             );
-            ids.push(reply.body["id"].as_str().unwrap_or_default().to_owned());
+            ids.push(id(&reply.body));
             reply.status == 201
         })?;
-        report(profile.name(), "create", &create);
-        let get = measure(requests, |i| {
+        row(profile.name(), "create", &create);
+        let get = sequential(requests, |i| {
             client.get(&format!("{base}/{}", ids[i % ids.len()])).status == 200
         })?;
-        report(profile.name(), "get one", &get);
-        let list = measure(requests.min(200), |_| client.get(base).status == 200)?;
-        report(
+        row(profile.name(), "get one", &get);
+        let list = sequential(requests.min(200), |_| {
+            client.get(&format!("{base}?limit=200")).status == 200
+        })?;
+        row(
             profile.name(),
-            &format!("list ({} tasks)", ids.len()),
+            &format!("list, first 200 of {}", ids.len()),
             &list,
         );
-        let small = stack.client("bench-small");
-        for i in 0..10 {
-            small.post("/api/bench-small/tasks", &json!({"title": format!("t{i}")}));
-        }
-        let list_small = measure(requests, |_| {
-            small.get("/api/bench-small/tasks").status == 200
-        })?;
-        report(profile.name(), "list (10 tasks)", &list_small);
     }
     let manifest =
         PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/fixtures/probe.toml");
-    let host = Host::start(&env, &manifest, &[("allowed_port", "1".to_owned())])?;
+    let host = Host::start(env, &manifest, &[("allowed_port", "1".to_owned())])?;
     let client = Client::new(format!("http://127.0.0.1:{}", host.port), None);
-    let empty = measure(requests, |_| client.get("/probe/empty").status == 200)?;
-    report("-", "host + empty component", &empty);
+    let empty = sequential(requests, |_| client.get("/probe/empty").status == 200)?;
+    row("-", "host + empty component", &empty);
     Ok(())
 }
 
-fn measure(n: usize, mut call: impl FnMut(usize) -> bool) -> anyhow::Result<Vec<Duration>> {
+fn scale(env: &Env) -> anyhow::Result<()> {
+    const TASKS: usize = 5000;
+    let stack = Stack::start(env, Profile::Postgres)?;
+    let user = "scale";
+    let client = stack.client(user);
+    let base = format!("/api/{user}/tasks");
+    let started = Instant::now();
+    let ids = seed(&client, &base, TASKS)?;
+    println!(
+        "seeded {TASKS} tasks in {:.1} s (8 concurrent clients)\n",
+        started.elapsed().as_secs_f64()
+    );
+
+    println!("## Listing over {TASKS} tasks (200 sequential requests each; ms)\n");
+    header();
+    for (name, query) in [
+        ("list, default page", ""),
+        (
+            "filter + sort: pending, tag, by due date",
+            "status=pending&tag=work&sort=due_at&limit=50",
+        ),
+        (
+            "filter: priority high or medium, overdue",
+            "priority=high,medium&overdue=true",
+        ),
+        ("search: two words", "q=quarterly+report"),
+        (
+            "sort: title desc, 200 per page",
+            "sort=title&order=desc&limit=200",
+        ),
+    ] {
+        let times = sequential(200, |_| {
+            client.get(&format!("{base}?{query}")).status == 200
+        })?;
+        row("postgres", name, &times);
+    }
+
+    println!("\n## Writes at 100 requests/s for 10 s, on the user with {TASKS}+ tasks (ms)\n");
+    println!("| operation | sent | ok | p50 | p99 | max |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    let n = AtomicUsize::new(0);
+    let next = || n.fetch_add(1, Ordering::Relaxed);
+    let create = at_rate(100.0, 10.0, |i| {
+        client.post(&base, &task(TASKS + i)).status == 201
+    });
+    rate_row("create", &create);
+    let get = at_rate(100.0, 10.0, |_| {
+        client
+            .get(&format!("{base}/{}", ids[next() % ids.len()]))
+            .status
+            == 200
+    });
+    rate_row("get one", &get);
+    let patch = at_rate(100.0, 10.0, |i| {
+        client
+            .patch(
+                &format!("{base}/{}", ids[next() % ids.len()]),
+                &json!({"title": format!("renamed {i}")}),
+            )
+            .status
+            == 200
+    });
+    rate_row("patch", &patch);
+    let complete = at_rate(100.0, 10.0, |_| {
+        let i = next();
+        let body = json!({"completed": i % 2 == 0});
+        client
+            .patch(&format!("{base}/{}/complete", ids[i % ids.len()]), &body)
+            .status
+            == 200
+    });
+    rate_row("complete", &complete);
+
+    println!("\n## Rising rates, 5 s each (ms); sustained while p99 < 100 ms and nothing fails\n");
+    println!("| operation | target/s | achieved/s | ok | p50 | p99 |");
+    println!("|---|---:|---:|---:|---:|---:|");
+    for (name, op) in [("create", 0), ("patch", 1)] {
+        for rate in [100.0, 200.0, 300.0, 400.0, 500.0, 700.0] {
+            let run = at_rate(rate, 5.0, |i| match op {
+                0 => client.post(&base, &task(2 * TASKS + i)).status == 201,
+                _ => {
+                    client
+                        .patch(
+                            &format!("{base}/{}", ids[next() % ids.len()]),
+                            &json!({"priority": "low"}),
+                        )
+                        .status
+                        == 200
+                }
+            });
+            let achieved = run.ok as f64 / run.elapsed.as_secs_f64();
+            let p99 = quantile(&run.times, 0.99);
+            println!(
+                "| {name} | {rate:.0} | {achieved:.0} | {}/{} | {:.1} | {p99:.1} |",
+                run.ok,
+                run.sent,
+                quantile(&run.times, 0.50)
+            );
+            if p99 > 100.0 || run.ok < run.sent {
+                break;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A varied task: priorities, tags, due dates across zones, some words to find.
+fn task(i: usize) -> Value {
+    let zones = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"];
+    let words = [
+        "quarterly report",
+        "groceries",
+        "call the bank",
+        "plan the trip",
+        "fix the bike",
+    ];
+    let tags: Vec<&str> = ["work", "home", "errand", "health"]
+        .into_iter()
+        .cycle()
+        .skip(i % 4)
+        .take(1 + i % 3)
+        .collect();
+    let priority = ["none", "low", "medium", "high"][i % 4];
+    json!({
+        "title": format!("{} #{i}", words[i % words.len()]),
+        "description": if i.is_multiple_of(3) { Value::from(format!("notes for item {i}")) } else { Value::Null },
+        "priority": priority,
+        "tags": tags,
+        "due_at": if i.is_multiple_of(5) { Value::Null } else { Value::from(format!("2026-{:02}-{:02}T{:02}:30", 1 + i % 12, 1 + i % 28, i % 24)) },
+        "time_zone": zones[i % zones.len()],
+        "completed": i.is_multiple_of(7),
+    })
+}
+
+fn seed(client: &Client, base: &str, count: usize) -> anyhow::Result<Vec<String>> {
+    let next = AtomicUsize::new(0);
+    let ids = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..8)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut ids = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= count {
+                            return ids;
+                        }
+                        ids.push(id(&client.post(base, &task(i)).body));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect::<Vec<_>>()
+    });
+    anyhow::ensure!(
+        ids.iter().all(|i| !i.is_empty()),
+        "some seeding requests failed"
+    );
+    Ok(ids)
+}
+
+fn id(task: &Value) -> String {
+    task["id"].as_str().unwrap_or_default().to_owned()
+}
+
+fn sequential(n: usize, mut call: impl FnMut(usize) -> bool) -> anyhow::Result<Vec<f64>> {
     let mut times = Vec::with_capacity(n);
     for i in 0..n {
         let started = Instant::now();
         anyhow::ensure!(call(i), "request {i} failed");
-        times.push(started.elapsed());
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
     }
-    times.sort();
+    times.sort_by(f64::total_cmp);
     Ok(times)
 }
 
-fn report(profile: &str, operation: &str, sorted: &[Duration]) {
-    let ms = |d: Duration| d.as_secs_f64() * 1000.0;
-    let at = |q: f64| ms(sorted[((sorted.len() as f64 * q).ceil() as usize).saturating_sub(1)]);
-    let mean = sorted.iter().map(|d| ms(*d)).sum::<f64>() / sorted.len() as f64;
+struct Run {
+    sent: usize,
+    ok: usize,
+    elapsed: Duration,
+    /// Sorted latencies in ms, counted from when each request was due to be
+    /// sent (so a backlog shows up as latency: no coordinated omission).
+    times: Vec<f64>,
+}
+
+/// Sends `rate` requests a second for `seconds`, open loop, from 64 workers.
+fn at_rate(rate: f64, seconds: f64, call: impl Fn(usize) -> bool + Sync) -> Run {
+    let total = (rate * seconds) as usize;
+    let next = AtomicUsize::new(0);
+    let start = Instant::now();
+    let results: Vec<(bool, f64)> = std::thread::scope(|s| {
+        let workers: Vec<_> = (0..64)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= total {
+                            return done;
+                        }
+                        let due = start + Duration::from_secs_f64(i as f64 / rate);
+                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+                            std::thread::sleep(wait);
+                        }
+                        let ok = call(i);
+                        done.push((ok, due.elapsed().as_secs_f64() * 1000.0));
+                    }
+                })
+            })
+            .collect();
+        workers
+            .into_iter()
+            .flat_map(|w| w.join().unwrap_or_default())
+            .collect()
+    });
+    let elapsed = start.elapsed();
+    let mut times: Vec<f64> = results.iter().map(|(_, t)| *t).collect();
+    times.sort_by(f64::total_cmp);
+    Run {
+        sent: total,
+        ok: results.iter().filter(|(ok, _)| *ok).count(),
+        elapsed,
+        times,
+    }
+}
+
+fn quantile(sorted: &[f64], q: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    sorted[((sorted.len() as f64 * q).ceil() as usize).clamp(1, sorted.len()) - 1]
+}
+
+fn header() {
+    println!("| profile | operation | p50 | p99 | mean | max |");
+    println!("|---|---|---:|---:|---:|---:|");
+}
+
+fn row(profile: &str, operation: &str, sorted: &[f64]) {
+    let mean = sorted.iter().sum::<f64>() / sorted.len().max(1) as f64;
     println!(
         "| {profile} | {operation} | {:.2} | {:.2} | {mean:.2} | {:.2} |",
-        at(0.50),
-        at(0.99),
-        ms(sorted[sorted.len() - 1])
+        quantile(sorted, 0.50),
+        quantile(sorted, 0.99),
+        quantile(sorted, 1.0)
+    );
+}
+
+fn rate_row(operation: &str, run: &Run) {
+    println!(
+        "| {operation} | {} | {} | {:.2} | {:.2} | {:.2} |",
+        run.sent,
+        run.ok,
+        quantile(&run.times, 0.50),
+        quantile(&run.times, 0.99),
+        quantile(&run.times, 1.0)
     );
 }
