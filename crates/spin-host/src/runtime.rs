@@ -248,7 +248,10 @@ fn engine() -> anyhow::Result<Engine> {
         .total_core_instances(MAX_INSTANCES)
         .total_memories(MAX_INSTANCES)
         .total_tables(MAX_INSTANCES * 2)
-        .max_memory_size(256 << 20);
+        .max_memory_size(256 << 20)
+        // Reset a slot's first pages with memset and keep them mapped, so the
+        // next instance does not fault them in again.
+        .linear_memory_keep_resident(32 << 20);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     if let Some(dir) = std::env::var_os("TODO_HOST_CACHE_DIR") {
         let mut cache = wasmtime::CacheConfig::new();

@@ -11,10 +11,12 @@
 
 use serde::{Deserialize, Serialize};
 
+use crate::stored::StoredTask;
 use crate::{Task, TaskId, UserId};
 
-/// How many buckets hold one user's tasks.
-pub const BUCKETS: u32 = 32;
+/// How many buckets hold one user's tasks: at 5,000 tasks, about 40 tasks
+/// (8 KB) a bucket, so that a write rewrites little.
+pub const BUCKETS: u32 = 128;
 
 /// The key of the bucket that holds (or will hold) task `id`.
 pub fn bucket(user: &UserId, id: TaskId) -> String {
@@ -27,13 +29,36 @@ pub fn buckets(user: &UserId) -> Vec<String> {
 }
 
 fn bucket_key(user: &UserId, n: u32) -> String {
-    format!("tasks:{user}:{n:02}")
+    format!("tasks:{user}:{n:03}")
 }
 
-/// Some of a user's tasks, kept sorted by id.
+/// Some of a user's tasks, kept sorted by id; stored as `{"t": [...]}` of
+/// [`StoredTask`]s.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredBucket", into = "StoredBucket")]
 pub struct Bucket {
     pub tasks: Vec<Task>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct StoredBucket {
+    t: Vec<StoredTask>,
+}
+
+impl From<StoredBucket> for Bucket {
+    fn from(stored: StoredBucket) -> Self {
+        Self {
+            tasks: stored.t.into_iter().map(Task::from).collect(),
+        }
+    }
+}
+
+impl From<Bucket> for StoredBucket {
+    fn from(bucket: Bucket) -> Self {
+        Self {
+            t: bucket.tasks.iter().map(StoredTask::from).collect(),
+        }
+    }
 }
 
 impl Bucket {
@@ -99,8 +124,8 @@ mod tests {
     fn keys_are_scoped_by_user() {
         let alice = UserId::parse("alice").expect("valid");
         let id = TaskId::new(DateTime::from_timestamp(0, 0).unwrap_or_default(), 33);
-        assert_eq!(bucket(&alice, id), "tasks:alice:01");
-        assert_eq!(buckets(&alice).len(), 32);
+        assert_eq!(bucket(&alice, id), "tasks:alice:033");
+        assert_eq!(buckets(&alice).len(), 128);
         assert!(
             buckets(&alice)
                 .iter()
@@ -112,7 +137,7 @@ mod tests {
     #[test]
     fn ids_spread_over_the_buckets() {
         let mut counts = [0u32; BUCKETS as usize];
-        for n in 0..3200u128 {
+        for n in 0..12_800u128 {
             let id = TaskId::new(
                 DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default(),
                 n * 0x9E37_79B9_7F4A_7C15,

@@ -13,6 +13,7 @@ pub mod input;
 pub mod keys;
 pub mod model;
 pub mod query;
+pub mod stored;
 
 pub use error::{FieldError, Problem};
 pub use ids::{TaskId, UserId};

@@ -6,22 +6,25 @@
 //! and with 500 `ERR_STATE_TRANSACTION` on transactions, whose message carries
 //! the store's "etag mismatch" or, for PostgreSQL inserts, "no item was updated".
 
+use std::collections::HashMap;
+
 use serde::Deserialize;
+use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use crate::store::{StateStore, StoreError, Versioned, Write};
 use crate::transport::{OutboundRequest, Transport};
 
 #[derive(Debug, Clone)]
-pub struct DaprState<T> {
+pub struct DaprState<C> {
     /// `http://127.0.0.1:3500/v1.0/state/<store>`
     base: String,
-    transport: T,
+    transport: C,
 }
 
-impl<T: Transport> DaprState<T> {
+impl<C: Transport> DaprState<C> {
     /// `dapr_url` is the sidecar's HTTP address, such as `http://127.0.0.1:3500`.
-    pub fn new(dapr_url: &str, store_name: &str, transport: T) -> Self {
+    pub fn new(dapr_url: &str, store_name: &str, transport: C) -> Self {
         Self {
             base: format!(
                 "{}/v1.0/state/{}",
@@ -55,24 +58,44 @@ impl<T: Transport> DaprState<T> {
             .await
             .map_err(StoreError::Unavailable)
     }
+
+    async fn bulk<T: DeserializeOwned>(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<BulkItem<T>>, StoreError> {
+        let body = json!({ "keys": keys, "parallelism": 8 });
+        let response = self.send("POST", "/bulk", Some(body)).await?;
+        if response.status != 200 {
+            return Err(unexpected(response.status, &response.body));
+        }
+        serde_json::from_slice(&response.body)
+            .map_err(|e| StoreError::Unavailable(format!("bulk answer not understood: {e}")))
+    }
 }
 
 #[derive(Deserialize)]
-struct BulkItem {
+struct BulkItem<T> {
     key: String,
-    data: Option<Value>,
+    data: Option<T>,
     etag: Option<String>,
     error: Option<String>,
 }
 
-impl<T: Transport> StateStore for DaprState<T> {
-    async fn get(&self, key: &str) -> Result<Option<Versioned>, StoreError> {
+/// Keys per bulk request; the requests of one read go out together, so that
+/// daprd works on one while the component reads another.
+const BULK_CHUNK: usize = 32;
+
+impl<C: Transport> StateStore for DaprState<C> {
+    async fn get<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> Result<Option<Versioned<T>>, StoreError> {
         let response = self.send("GET", &format!("/{}", encode(key)), None).await?;
         match response.status {
             204 => Ok(None),
             200 => {
                 let value = serde_json::from_slice(&response.body).map_err(|e| {
-                    StoreError::Unavailable(format!("stored value of {key} is not JSON: {e}"))
+                    StoreError::Unavailable(format!("stored value of {key} not understood: {e}"))
                 })?;
                 let etag = response
                     .etag
@@ -83,24 +106,16 @@ impl<T: Transport> StateStore for DaprState<T> {
         }
     }
 
-    async fn get_many(&self, keys: &[String]) -> Result<Vec<Option<Versioned>>, StoreError> {
-        if keys.is_empty() {
-            return Ok(Vec::new());
-        }
-        let response = self
-            .send(
-                "POST",
-                "/bulk",
-                Some(json!({ "keys": keys, "parallelism": 16 })),
-            )
-            .await?;
-        if response.status != 200 {
-            return Err(unexpected(response.status, &response.body));
-        }
-        let items: Vec<BulkItem> = serde_json::from_slice(&response.body)
-            .map_err(|e| StoreError::Unavailable(format!("bulk answer is not understood: {e}")))?;
-        let mut found = std::collections::HashMap::with_capacity(items.len());
-        for item in items {
+    async fn get_many<T: DeserializeOwned>(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<Versioned<T>>>, StoreError> {
+        let chunks = futures::future::try_join_all(
+            keys.chunks(BULK_CHUNK).map(|chunk| self.bulk::<T>(chunk)),
+        )
+        .await?;
+        let mut found = HashMap::with_capacity(keys.len());
+        for item in chunks.into_iter().flatten() {
             if let Some(error) = item.error {
                 return Err(StoreError::Unavailable(format!(
                     "bulk get of {}: {error}",

@@ -3,22 +3,23 @@
 
 use std::future::Future;
 
-use serde_json::Value;
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
-/// A stored value with the ETag it was read at.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Versioned {
-    pub value: Value,
+/// A stored value, read straight into its type, with the ETag it was read at.
+#[derive(Debug, Clone)]
+pub struct Versioned<T> {
+    pub value: T,
     pub etag: String,
 }
 
-/// One write of a transaction. Every write is conditional: on the ETag it
+/// One write of a transaction; the value is JSON already encoded. Every write is conditional: on the ETag it
 /// was read at, or (`etag: None` on a put) on the key not existing yet.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Write {
     Put {
         key: String,
-        value: Value,
+        value: Box<RawValue>,
         etag: Option<String>,
     },
     Delete {
@@ -32,19 +33,23 @@ pub enum StoreError {
     /// A condition failed: someone else wrote first. Read again and retry.
     #[error("a concurrent write changed the data first")]
     Conflict,
-    /// The store could not be reached or answered something unexpected.
+    /// The store could not be reached, answered something unexpected, or
+    /// holds a value that is not of the type asked for.
     #[error("state store unavailable: {0}")]
     Unavailable(String),
 }
 
 pub trait StateStore {
-    fn get(&self, key: &str) -> impl Future<Output = Result<Option<Versioned>, StoreError>>;
+    fn get<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Versioned<T>>, StoreError>>;
 
     /// Reads several keys at once; the answer has one entry per key, in order.
-    fn get_many(
+    fn get_many<T: DeserializeOwned>(
         &self,
         keys: &[String],
-    ) -> impl Future<Output = Result<Vec<Option<Versioned>>, StoreError>>;
+    ) -> impl Future<Output = Result<Vec<Option<Versioned<T>>>, StoreError>>;
 
     /// Applies all writes in one transaction, or none of them.
     fn commit(&self, writes: Vec<Write>) -> impl Future<Output = Result<(), StoreError>>;

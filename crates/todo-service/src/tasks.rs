@@ -8,7 +8,7 @@
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
+use serde::de::IgnoredAny;
 use todo_core::keys::{self, Bucket, legacy};
 use todo_core::query::{Cursor, ListQuery};
 use todo_core::{Task, TaskId, TaskPatch, TaskSpec, UserId};
@@ -64,16 +64,21 @@ impl<'a, S: StateStore> Tasks<'a, S> {
 
     /// The page of the user's tasks that `query` asks for.
     pub async fn list(&self, query: &ListQuery, now: DateTime<Utc>) -> Result<Listing, ApiError> {
-        let mut keys = keys::buckets(self.user);
-        keys.push(legacy::index(self.user));
-        let mut entries = self.store.get_many(&keys).await?;
-        if entries.pop().flatten().is_some() && self.migrate_legacy().await? {
-            entries = self.store.get_many(&keys[..keys.len() - 1]).await?;
+        let keys = keys::buckets(self.user);
+        // The issue-2 index is asked for alongside, so that the check costs no time.
+        let (mut buckets, legacy) = futures::future::join(
+            self.store.get_many::<Bucket>(&keys),
+            self.store.get::<IgnoredAny>(&legacy::index(self.user)),
+        )
+        .await;
+        if legacy?.is_some() && self.migrate_legacy().await? {
+            buckets = self.store.get_many::<Bucket>(&keys).await;
         }
-        let mut tasks = Vec::new();
-        for entry in entries.into_iter().flatten() {
-            tasks.extend(decode::<Bucket>(entry.value)?.tasks);
-        }
+        let tasks: Vec<Task> = buckets?
+            .into_iter()
+            .flatten()
+            .flat_map(|b| b.value.tasks)
+            .collect();
         let page = query.page(&tasks, now);
         Ok(Listing {
             tasks: page.tasks.into_iter().cloned().collect(),
@@ -168,27 +173,26 @@ impl<'a, S: StateStore> Tasks<'a, S> {
     async fn migrate_legacy(&self) -> Result<bool, ApiError> {
         let index_key = &legacy::index(self.user);
         retry(|| async move {
-            let Some(index) = self.store.get(index_key).await? else {
+            let Some(index) = self.store.get::<legacy::Index>(index_key).await? else {
                 return Ok(false);
             };
-            let ids = decode::<legacy::Index>(index.value)?.ids;
+            let ids = index.value.ids;
             let task_keys: Vec<String> =
                 ids.iter().map(|id| legacy::task(self.user, *id)).collect();
             let bucket_keys = keys::buckets(self.user);
             let mut buckets: Vec<(Bucket, Option<String>)> = Vec::new();
-            for entry in self.store.get_many(&bucket_keys).await? {
+            for entry in self.store.get_many::<Bucket>(&bucket_keys).await? {
                 buckets.push(match entry {
-                    Some(Versioned { value, etag }) => (decode(value)?, Some(etag)),
+                    Some(Versioned { value, etag }) => (value, Some(etag)),
                     None => (Bucket::default(), None),
                 });
             }
             let mut writes = Vec::new();
-            let entries = self.store.get_many(&task_keys).await?;
+            let entries = self.store.get_many::<Task>(&task_keys).await?;
             for (key, entry) in task_keys.into_iter().zip(entries) {
-                let Some(Versioned { value, etag }) = entry else {
+                let Some(Versioned { value: task, etag }) = entry else {
                     continue;
                 };
-                let task: Task = decode(value)?;
                 buckets[task.id.bucket(keys::BUCKETS) as usize].0.put(task);
                 writes.push(Write::Delete { key, etag });
             }
@@ -211,10 +215,8 @@ impl<'a, S: StateStore> Tasks<'a, S> {
         &self,
         key: &str,
     ) -> Result<Option<(T, Option<String>)>, ApiError> {
-        match self.store.get(key).await? {
-            None => Ok(None),
-            Some(Versioned { value, etag }) => Ok(Some((decode(value)?, Some(etag)))),
-        }
+        let entry = self.store.get::<T>(key).await?;
+        Ok(entry.map(|Versioned { value, etag }| (value, Some(etag))))
     }
 }
 
@@ -236,16 +238,8 @@ where
 
 /// A conditional write of `value` at `key`: on `etag`, or on the key being new.
 fn put<T: Serialize>(key: &str, value: &T, etag: Option<String>) -> Result<Write, ApiError> {
-    let value = serde_json::to_value(value)
+    let value = serde_json::value::to_raw_value(value)
         .map_err(|e| ApiError::Unavailable(format!("cannot encode {key}: {e}")))?;
-    Ok(Write::Put {
-        key: key.to_owned(),
-        value,
-        etag,
-    })
-}
-
-fn decode<T: DeserializeOwned>(value: Value) -> Result<T, ApiError> {
-    serde_json::from_value(value)
-        .map_err(|e| ApiError::Unavailable(format!("stored value not understood: {e}")))
+    let key = key.to_owned();
+    Ok(Write::Put { key, value, etag })
 }
