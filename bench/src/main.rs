@@ -141,10 +141,14 @@ fn scale(env: &Env) -> anyhow::Result<()> {
     rate_row("complete", &complete);
 
     println!("\n## Rising rates, 5 s each (ms); sustained while p99 < 100 ms and nothing fails\n");
-    println!("| operation | target/s | achieved/s | ok | p50 | p99 |");
-    println!("|---|---:|---:|---:|---:|---:|");
+    println!("CPU: milliseconds of CPU per request, by process (2 cores in all)\n");
+    println!(
+        "| operation | target/s | achieved/s | ok | p50 | p99 | CPU host | CPU daprd | CPU postgres | CPU client |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, op) in [("create", 0), ("patch", 1)] {
         for rate in [100.0, 200.0, 300.0, 400.0, 500.0, 700.0] {
+            let cpu_before = cpu_by_process();
             let run = at_rate(rate, 5.0, |i| match op {
                 0 => client.post(&base, &task(2 * TASKS + i)).status == 201,
                 _ => {
@@ -157,13 +161,23 @@ fn scale(env: &Env) -> anyhow::Result<()> {
                         == 200
                 }
             });
+            let cpu_after = cpu_by_process();
+            let per_request = |name: &str| {
+                let spent =
+                    cpu_after.get(name).unwrap_or(&0.0) - cpu_before.get(name).unwrap_or(&0.0);
+                spent * 1000.0 / run.sent.max(1) as f64
+            };
             let achieved = run.ok as f64 / run.elapsed.as_secs_f64();
             let p99 = quantile(&run.times, 0.99);
             println!(
-                "| {name} | {rate:.0} | {achieved:.0} | {}/{} | {:.1} | {p99:.1} |",
+                "| {name} | {rate:.0} | {achieved:.0} | {}/{} | {:.1} | {p99:.1} | {:.2} | {:.2} | {:.2} | {:.2} |",
                 run.ok,
                 run.sent,
-                quantile(&run.times, 0.50)
+                quantile(&run.times, 0.50),
+                per_request("todo-host"),
+                per_request("daprd"),
+                per_request("postgres"),
+                per_request("api-bench"),
             );
             if p99 > 100.0 || run.ok < run.sent {
                 break;
@@ -293,6 +307,34 @@ fn at_rate(rate: f64, seconds: f64, call: impl Fn(usize) -> bool + Sync) -> Run 
         elapsed,
         times,
     }
+}
+
+/// CPU seconds used so far by each process name of interest (Linux /proc).
+fn cpu_by_process() -> std::collections::BTreeMap<String, f64> {
+    let mut totals = std::collections::BTreeMap::new();
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return totals;
+    };
+    for entry in entries.flatten() {
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ... utime stime: fields 14 and 15, counted after the comm.
+        let Some((head, rest)) = stat.rsplit_once(") ") else {
+            continue;
+        };
+        let name = head.split_once(" (").map(|(_, n)| n).unwrap_or_default();
+        if !matches!(name, "todo-host" | "daprd" | "postgres" | "api-bench") {
+            continue;
+        }
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        let ticks: f64 = fields
+            .get(11..13)
+            .map(|f| f.iter().filter_map(|t| t.parse::<f64>().ok()).sum())
+            .unwrap_or(0.0);
+        *totals.entry(name.to_owned()).or_insert(0.0) += ticks / 100.0;
+    }
+    totals
 }
 
 fn quantile(sorted: &[f64], q: f64) -> f64 {

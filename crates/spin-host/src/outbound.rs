@@ -1,10 +1,72 @@
-//! `allowed_outbound_hosts`: which URLs a component may call.
+//! Outbound HTTP: which URLs a component may call (`allowed_outbound_hosts`),
+//! and a pool of kept-alive connections to send plain-HTTP requests on.
 //!
 //! Patterns are `scheme://host[:port]`, where the scheme may be `*`, the host
 //! `*` or `*.example.com`, and the port `*`; a pattern without a port means the
 //! scheme's default port, as in Spin.
 
+use std::time::Duration;
+
 use anyhow::{Context, bail};
+use http_body_util::BodyExt;
+use hyper_util::client::legacy::Client;
+use hyper_util::client::legacy::connect::HttpConnector;
+use hyper_util::rt::TokioExecutor;
+use wasmtime_wasi_http::bindings::http::types::ErrorCode;
+use wasmtime_wasi_http::body::HyperOutgoingBody;
+use wasmtime_wasi_http::types::{
+    HostFutureIncomingResponse, IncomingResponse, OutgoingRequestConfig,
+};
+
+/// Plain-HTTP requests over kept-alive connections. Components call their
+/// sidecar several times per request; wasmtime-wasi-http's default client
+/// opens a new connection for each call.
+#[derive(Debug, Clone)]
+pub struct Pool(Client<HttpConnector, HyperOutgoingBody>);
+
+impl Default for Pool {
+    fn default() -> Self {
+        let mut connector = HttpConnector::new();
+        connector.set_nodelay(true);
+        connector.set_connect_timeout(Some(Duration::from_secs(10)));
+        let client = Client::builder(TokioExecutor::new())
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build(connector);
+        Self(client)
+    }
+}
+
+impl Pool {
+    /// Sends a plain-HTTP request (the caller has checked it is allowed).
+    pub fn send(
+        &self,
+        request: hyper::Request<HyperOutgoingBody>,
+        config: &OutgoingRequestConfig,
+    ) -> HostFutureIncomingResponse {
+        let (client, first_byte, between_bytes) = (
+            self.0.clone(),
+            config.first_byte_timeout,
+            config.between_bytes_timeout,
+        );
+        let handle = wasmtime_wasi::runtime::spawn(async move {
+            let answer = match tokio::time::timeout(first_byte, client.request(request)).await {
+                Err(_) => Err(ErrorCode::ConnectionReadTimeout),
+                Ok(Err(err)) if err.is_connect() => Err(ErrorCode::ConnectionRefused),
+                Ok(Err(err)) => Err(ErrorCode::InternalError(Some(err.to_string()))),
+                Ok(Ok(response)) => Ok(IncomingResponse {
+                    resp: response.map(|body| {
+                        body.map_err(wasmtime_wasi_http::hyper_response_error)
+                            .boxed_unsync()
+                    }),
+                    worker: None,
+                    between_bytes_timeout: between_bytes,
+                }),
+            };
+            Ok(answer)
+        });
+        HostFutureIncomingResponse::pending(handle)
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Port {

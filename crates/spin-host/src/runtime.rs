@@ -21,7 +21,7 @@ use wasmtime_wasi_http::types::{
 use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView};
 
 use crate::manifest::{Manifest, RouteDef};
-use crate::outbound::AllowedHosts;
+use crate::outbound::{AllowedHosts, Pool};
 use crate::routes::{Match, Route, Router};
 use crate::variables::AppVariables;
 
@@ -38,6 +38,7 @@ const MAX_INSTANCES: u32 = 256;
 pub struct App {
     router: Router,
     components: Vec<LoadedComponent>,
+    pool: Pool,
 }
 
 impl std::fmt::Debug for App {
@@ -67,6 +68,7 @@ struct HostState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     limits: Arc<Limits>,
+    pool: Pool,
 }
 
 impl WasiView for HostState {
@@ -104,7 +106,10 @@ impl WasiHttpView for HostState {
         {
             return Err(ErrorCode::HttpRequestDenied.into());
         }
-        Ok(default_send_request(request, config))
+        if config.use_tls {
+            return Ok(default_send_request(request, config));
+        }
+        Ok(self.pool.send(request, &config))
     }
 }
 
@@ -178,7 +183,11 @@ impl App {
             };
             router.add(Route::parse(route), index);
         }
-        Ok(Self { router, components })
+        Ok(Self {
+            router,
+            components,
+            pool: Pool::default(),
+        })
     }
 
     /// Serves one request with a fresh instance of the component its route
@@ -205,6 +214,7 @@ impl App {
                     .build(),
                 http: WasiHttpCtx::new(),
                 limits: component.limits.clone(),
+                pool: self.pool.clone(),
             },
         );
         let incoming = store
