@@ -3,12 +3,11 @@
 //! request wrote first. Nothing is written unless the whole change is valid.
 //!
 //! A task is read and written with its bucket (see `todo_core::keys`); a
-//! listing reads every bucket of the user in one bulk read.
+//! listing reads every bucket of the user (ADR 3).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
-use serde::de::DeserializeOwned;
-use serde::de::IgnoredAny;
+use serde::de::{DeserializeOwned, IgnoredAny};
 use todo_core::keys::{self, Bucket, legacy};
 use todo_core::query::{Cursor, ListQuery};
 use todo_core::{Task, TaskId, TaskPatch, TaskSpec, UserId};
