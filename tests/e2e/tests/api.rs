@@ -41,6 +41,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         "tasks_stored_in_the_issue_2_layout_are_moved_not_lost",
         legacy_layout,
     ),
+    ("due_dates_keep_wall_clock_and_order_across_dst", dst_day),
 ];
 
 /// A stack started on first use and shared by one profile's scenarios.
@@ -732,6 +733,51 @@ fn legacy_layout(stack: &Stack, user: &str) -> anyhow::Result<()> {
     assert_eq!(
         titles(&client, user, ""),
         ["From the first release", "Also old"]
+    );
+    Ok(())
+}
+
+/// Berlin springs forward on 2026-03-29 at 02:00 (+01:00 to +02:00): that
+/// day is 23 hours long, and local times keep their wall clock and offset.
+fn dst_day(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let berlin = "Europe/Berlin";
+    let late = create(
+        &client,
+        user,
+        json!({"title": "after the change", "due_at": "2026-03-29T03:30", "time_zone": berlin}),
+    );
+    let early = create(
+        &client,
+        user,
+        json!({"title": "before the change", "due_at": "2026-03-29T01:30", "time_zone": berlin}),
+    );
+    create(
+        &client,
+        user,
+        json!({"title": "next day", "due_at": "2026-03-30T00:00", "time_zone": berlin}),
+    );
+    assert_eq!(early["due_at"], "2026-03-29T01:30:00+01:00");
+    assert_eq!(late["due_at"], "2026-03-29T03:30:00+02:00");
+    let gap = client.post(
+        &format!("/api/{user}/tasks"),
+        &json!({"title": "t", "due_at": "2026-03-29T02:30", "time_zone": berlin}),
+    );
+    assert_eq!(
+        (gap.status, gap.field()),
+        (400, Some("due_at")),
+        "02:30 does not exist that day"
+    );
+
+    let day =
+        "due_after=2026-03-29T00:00:00%2B01:00&due_before=2026-03-30T00:00:00%2B02:00&sort=due_at";
+    assert_eq!(
+        titles(&client, user, day),
+        ["before the change", "after the change"]
+    );
+    assert_eq!(
+        titles(&client, user, "sort=due_at&order=desc"),
+        ["next day", "after the change", "before the change"]
     );
     Ok(())
 }
