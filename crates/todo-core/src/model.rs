@@ -12,29 +12,43 @@ use crate::error::Problem;
 use crate::ids::TaskId;
 
 /// Serde reads these newtypes from strings through their `parse`, so a stored
-/// value is checked like input, and writes them back as the text they hold.
+/// value is checked like input (without copying the text first), and writes
+/// them as the text they hold.
 macro_rules! string_newtypes {
     ($($name:ident),*) => {$(
-        impl TryFrom<String> for $name {
-            type Error = Problem;
-            fn try_from(raw: String) -> Result<Self, Problem> {
-                Self::parse(&raw)
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
             }
         }
 
-        impl From<$name> for String {
-            fn from(value: $name) -> Self {
-                value.0
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_str(ParsedStr(Self::parse))
             }
         }
     )*};
 }
 
-string_newtypes!(Title, Description, Tag, Recurrence);
+/// A serde visitor that parses a string in place with `parse`.
+struct ParsedStr<T>(fn(&str) -> Result<T, Problem>);
+
+impl<T> serde::de::Visitor<'_> for ParsedStr<T> {
+    type Value = T;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
+        (self.0)(text).map_err(E::custom)
+    }
+}
+
+string_newtypes!(Title, Description, Tag, TimeZone, Recurrence);
 
 /// A task's title: trimmed, 1 to [`Title::MAX_CHARS`] characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
 
 impl Title {
@@ -63,8 +77,7 @@ impl Title {
 }
 
 /// A description: free text up to [`Description::MAX_CHARS`] characters.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Description(String);
 
 impl Description {
@@ -118,8 +131,7 @@ impl Priority {
 
 /// A tag: trimmed and lower-cased (tags compare case-insensitively),
 /// 1 to [`Tag::MAX_CHARS`] characters.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Tag(String);
 
 impl Tag {
@@ -148,8 +160,7 @@ impl Tag {
 }
 
 /// An IANA time zone such as `Europe/Berlin`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TimeZone(chrono_tz::Tz);
 
 impl TimeZone {
@@ -159,6 +170,11 @@ impl TimeZone {
         raw.parse::<chrono_tz::Tz>()
             .map(Self)
             .map_err(|_| Problem::UnknownTimeZone(raw.to_owned()))
+    }
+
+    /// The IANA name.
+    pub fn as_str(&self) -> &'static str {
+        self.0.name()
     }
 
     pub fn tz(self) -> chrono_tz::Tz {
@@ -177,19 +193,6 @@ impl Default for TimeZone {
     }
 }
 
-impl TryFrom<String> for TimeZone {
-    type Error = Problem;
-    fn try_from(raw: String) -> Result<Self, Problem> {
-        Self::parse(&raw)
-    }
-}
-
-impl From<TimeZone> for String {
-    fn from(zone: TimeZone) -> Self {
-        zone.0.name().to_owned()
-    }
-}
-
 impl fmt::Display for TimeZone {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.0.name())
@@ -197,8 +200,7 @@ impl fmt::Display for TimeZone {
 }
 
 /// An RFC 5545 RRULE body, kept as given once its shape is checked.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "String", into = "String")]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Recurrence(String);
 
 impl Recurrence {
