@@ -216,32 +216,38 @@ fn task(i: usize) -> Value {
 }
 
 fn seed(client: &Client, base: &str, count: usize) -> anyhow::Result<Vec<String>> {
-    let next = AtomicUsize::new(0);
-    let ids = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..8)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut ids = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= count {
-                            return ids;
-                        }
-                        ids.push(id(&client.post(base, &task(i)).body));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect::<Vec<_>>()
-    });
+    let ids = on_workers(8, count, |i| id(&client.post(base, &task(i)).body));
     anyhow::ensure!(
         ids.iter().all(|i| !i.is_empty()),
         "some seeding requests failed"
     );
     Ok(ids)
+}
+
+/// Runs `call(0)` .. `call(total - 1)` on `workers` threads, each taking the
+/// next index when it is free; answers the results in no particular order.
+fn on_workers<T: Send>(workers: usize, total: usize, call: impl Fn(usize) -> T + Sync) -> Vec<T> {
+    let next = AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        let handles: Vec<_> = (0..workers)
+            .map(|_| {
+                s.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        if i >= total {
+                            return done;
+                        }
+                        done.push(call(i));
+                    }
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
 }
 
 fn id(task: &Value) -> String {
@@ -271,32 +277,14 @@ struct Run {
 /// Sends `rate` requests a second for `seconds`, open loop, from 64 workers.
 fn at_rate(rate: f64, seconds: f64, call: impl Fn(usize) -> bool + Sync) -> Run {
     let total = (rate * seconds) as usize;
-    let next = AtomicUsize::new(0);
     let start = Instant::now();
-    let results: Vec<(bool, f64)> = std::thread::scope(|s| {
-        let workers: Vec<_> = (0..64)
-            .map(|_| {
-                s.spawn(|| {
-                    let mut done = Vec::new();
-                    loop {
-                        let i = next.fetch_add(1, Ordering::Relaxed);
-                        if i >= total {
-                            return done;
-                        }
-                        let due = start + Duration::from_secs_f64(i as f64 / rate);
-                        if let Some(wait) = due.checked_duration_since(Instant::now()) {
-                            std::thread::sleep(wait);
-                        }
-                        let ok = call(i);
-                        done.push((ok, due.elapsed().as_secs_f64() * 1000.0));
-                    }
-                })
-            })
-            .collect();
-        workers
-            .into_iter()
-            .flat_map(|w| w.join().unwrap_or_default())
-            .collect()
+    let results: Vec<(bool, f64)> = on_workers(64, total, |i| {
+        let due = start + Duration::from_secs_f64(i as f64 / rate);
+        if let Some(wait) = due.checked_duration_since(Instant::now()) {
+            std::thread::sleep(wait);
+        }
+        let ok = call(i);
+        (ok, due.elapsed().as_secs_f64() * 1000.0)
     });
     let elapsed = start.elapsed();
     let mut times: Vec<f64> = results.iter().map(|(_, t)| *t).collect();
