@@ -47,6 +47,17 @@ impl<T> serde::de::Visitor<'_> for ParsedStr<T> {
 
 string_newtypes!(Title, Description, Tag, TimeZone, Recurrence);
 
+/// `raw` without its surrounding spaces, which must leave something; the
+/// limit counts the spaces too, so that the contract's `maxLength` is the rule.
+fn trimmed_within(raw: &str, max: usize) -> Result<&str, Problem> {
+    let chars = raw.chars().count();
+    match raw.trim() {
+        "" => Err(Problem::Empty),
+        _ if chars > max => Err(Problem::TooLong { max, got: chars }),
+        trimmed => Ok(trimmed),
+    }
+}
+
 /// A task's title: trimmed, 1 to [`Title::MAX_CHARS`] characters.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Title(String);
@@ -54,21 +65,8 @@ pub struct Title(String);
 impl Title {
     pub const MAX_CHARS: usize = 200;
 
-    /// Leading and trailing spaces are dropped; the limit counts them, so that
-    /// the contract's `maxLength` is the rule.
     pub fn parse(raw: &str) -> Result<Self, Problem> {
-        let trimmed = raw.trim();
-        let chars = raw.chars().count();
-        if trimmed.is_empty() {
-            Err(Problem::Empty)
-        } else if chars > Self::MAX_CHARS {
-            Err(Problem::TooLong {
-                max: Self::MAX_CHARS,
-                got: chars,
-            })
-        } else {
-            Ok(Self(trimmed.to_owned()))
-        }
+        trimmed_within(raw, Self::MAX_CHARS).map(|text| Self(text.to_owned()))
     }
 
     pub fn as_str(&self) -> &str {
@@ -140,18 +138,7 @@ impl Tag {
     pub const MAX_PER_TASK: usize = 20;
 
     pub fn parse(raw: &str) -> Result<Self, Problem> {
-        let tag = raw.trim().to_lowercase();
-        let chars = raw.chars().count();
-        if tag.is_empty() {
-            Err(Problem::Empty)
-        } else if chars > Self::MAX_CHARS {
-            Err(Problem::TooLong {
-                max: Self::MAX_CHARS,
-                got: chars,
-            })
-        } else {
-            Ok(Self(tag))
-        }
+        trimmed_within(raw, Self::MAX_CHARS).map(|text| Self(text.to_lowercase()))
     }
 
     pub fn as_str(&self) -> &str {
