@@ -6,7 +6,6 @@ start_shared_services() {
   build_app
   ensure_dapr
   ensure_postgres
-  ensure_schemathesis
   RUN=$(mktemp -d "${TMPDIR:-/tmp}/todo-run.XXXXXX")
   [[ ${#PG_AS[@]} == 0 ]] || chmod 755 "$RUN"
   service_pids=()

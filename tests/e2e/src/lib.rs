@@ -77,7 +77,6 @@ impl Env {
 pub struct Stack {
     env: Env,
     dir: PathBuf,
-    manifest: PathBuf,
     pub app_port: u16,
     pub dapr_port: u16,
     host: Child,
@@ -89,11 +88,7 @@ static STACKS: AtomicUsize = AtomicUsize::new(0);
 impl Stack {
     /// Starts the project's app (`spin.toml`) with `profile`'s state store.
     pub fn start(env: &Env, profile: Profile) -> anyhow::Result<Self> {
-        Self::start_with(env, profile, &env.root.join("spin.toml"))
-    }
-
-    /// Starts the app of another manifest, such as a test fixture.
-    pub fn start_with(env: &Env, profile: Profile, manifest: &Path) -> anyhow::Result<Self> {
+        let manifest = &env.root.join("spin.toml");
         let n = STACKS.fetch_add(1, Ordering::SeqCst);
         let dir = env.work_dir.join(format!("{}-{n}", profile.name()));
         let resources = dir.join("resources");
@@ -137,7 +132,6 @@ impl Stack {
         let (app_port, dapr_port) = (free_port()?, free_port()?);
         let mut stack = Self {
             env: env.clone(),
-            manifest: manifest.to_owned(),
             host: spawn_host(env, manifest, &dir, app_port, dapr_port)?,
             daprd: spawn_daprd(env, &dir, app_port, dapr_port)?,
             dir,
@@ -157,7 +151,7 @@ impl Stack {
         terminate(&mut self.host);
         self.host = spawn_host(
             &self.env,
-            &self.manifest,
+            &self.env.root.join("spin.toml"),
             &self.dir,
             self.app_port,
             self.dapr_port,
