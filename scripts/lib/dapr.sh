@@ -41,26 +41,15 @@ start_scheduler() {
   wait_for_http "http://127.0.0.1:$health/healthz" 60 || die "the scheduler did not start; see $dir/scheduler.log"
 }
 
-# start_daprd DIR RESOURCES APP_PORT: daprd for app id "todo", its HTTP API
-# on DAPR_HTTP_PORT (a free port unless already set). Sets DAPRD_PID.
+# start_daprd PROFILE DATA_DIR LOG_DIR APP_PORT: daprd for app id "todo" with
+# the profile's resources (scripts/lib/run-daprd), its HTTP API on
+# DAPR_HTTP_PORT (a free port unless already set). Sets DAPRD_PID.
 start_daprd() {
-  local dir=$1 resources=$2 app_port=$3 grpc metrics
-  DAPR_HTTP_PORT=${DAPR_HTTP_PORT:-$(free_port)}; grpc=$(free_port); metrics=$(free_port)
-  "$DAPRD" --app-id todo --app-port "$app_port" --dapr-listen-addresses 127.0.0.1 \
-    --dapr-http-port "$DAPR_HTTP_PORT" --dapr-grpc-port "$grpc" --metrics-port "$metrics" \
-    --metrics-listen-address 127.0.0.1 --resources-path "$resources" --scheduler-host-address "127.0.0.1:$SCHEDULER_PORT" \
-    --log-level warn >"$dir/daprd.log" 2>&1 &
+  local profile=$1 data=$2 logs=$3 app_port=$4
+  DAPR_HTTP_PORT=${DAPR_HTTP_PORT:-$(free_port)}
+  TODO_SCHEDULER_ADDRESS=127.0.0.1:$SCHEDULER_PORT \
+    "$TODO_ROOT/scripts/lib/run-daprd" "$profile" "$data" "$app_port" "$DAPR_HTTP_PORT" >"$logs/daprd.log" 2>&1 &
   DAPRD_PID=$!
   wait_for_http "http://127.0.0.1:$DAPR_HTTP_PORT/v1.0/healthz/outbound" 60 \
-    || die "daprd did not start; see $dir/daprd.log"
-}
-
-# render_resources PROFILE DEST: the Dapr resources of a profile
-# (deploy/dapr/PROFILE) with ${TODO_*} filled in from the environment.
-render_resources() {
-  local profile=$1 dest=$2 file
-  mkdir -p "$dest"
-  for file in "$TODO_ROOT/deploy/dapr/$profile"/*.yaml; do
-    envsubst '${TODO_DATA_DIR} ${TODO_PG_PORT} ${TODO_PG_DB}' <"$file" >"$dest/$(basename "$file")"
-  done
+    || die "daprd did not start; see $logs/daprd.log"
 }

@@ -76,6 +76,9 @@ impl Env {
 #[derive(Debug)]
 pub struct Stack {
     env: Env,
+    profile: Profile,
+    /// The full profile's PostgreSQL database.
+    database: String,
     dir: PathBuf,
     pub app_port: u16,
     pub dapr_port: u16,
@@ -91,8 +94,7 @@ impl Stack {
         let manifest = &env.root.join("spin.toml");
         let n = STACKS.fetch_add(1, Ordering::SeqCst);
         let dir = env.work_dir.join(format!("{}-{n}", profile.name()));
-        let resources = dir.join("resources");
-        std::fs::create_dir_all(&resources)?;
+        std::fs::create_dir_all(&dir)?;
         let database = format!("e2e_{}_{n}", std::process::id());
         if profile == Profile::Postgres {
             let port = env
@@ -117,23 +119,13 @@ impl Stack {
                 "psql could not create database {database}"
             );
         }
-        let source = env.root.join("deploy/dapr").join(profile.resources());
-        for entry in std::fs::read_dir(&source)? {
-            let path = entry?.path();
-            let text = std::fs::read_to_string(&path)?
-                .replace("${TODO_DATA_DIR}", &dir.display().to_string())
-                .replace(
-                    "${TODO_PG_PORT}",
-                    &env.pg_port.unwrap_or_default().to_string(),
-                )
-                .replace("${TODO_PG_DB}", &database);
-            std::fs::write(resources.join(path.file_name().context("file name")?), text)?;
-        }
         let (app_port, dapr_port) = (free_port()?, free_port()?);
         let mut stack = Self {
             env: env.clone(),
             host: spawn_host(env, manifest, &dir, app_port, dapr_port)?,
-            daprd: spawn_daprd(env, &dir, app_port, dapr_port)?,
+            daprd: spawn_daprd(env, profile, &database, &dir, app_port, dapr_port)?,
+            profile,
+            database,
             dir,
             app_port,
             dapr_port,
@@ -162,7 +154,14 @@ impl Stack {
     /// Stops daprd gracefully and starts it again on the same ports.
     pub fn restart_daprd(&mut self) -> anyhow::Result<()> {
         terminate(&mut self.daprd);
-        self.daprd = spawn_daprd(&self.env, &self.dir, self.app_port, self.dapr_port)?;
+        self.daprd = spawn_daprd(
+            &self.env,
+            self.profile,
+            &self.database,
+            &self.dir,
+            self.app_port,
+            self.dapr_port,
+        )?;
         self.wait_ready()
     }
 
@@ -261,33 +260,24 @@ fn host_command(env: &Env, manifest: &Path, dir: &Path, port: u16) -> anyhow::Re
     Ok(command)
 }
 
-fn spawn_daprd(env: &Env, dir: &Path, app_port: u16, dapr_port: u16) -> anyhow::Result<Child> {
+/// daprd through `scripts/lib/run-daprd`, the command line the scripts use too.
+fn spawn_daprd(
+    env: &Env,
+    profile: Profile,
+    database: &str,
+    dir: &Path,
+    app_port: u16,
+    dapr_port: u16,
+) -> anyhow::Result<Child> {
     let log = append(&dir.join("daprd.log"))?;
-    Command::new(&env.daprd)
-        .args([
-            "--app-id",
-            "todo",
-            "--app-port",
-            &app_port.to_string(),
-            "--dapr-listen-addresses",
-            "127.0.0.1",
-        ])
-        .args(["--dapr-http-port", &dapr_port.to_string()])
-        .args([
-            "--dapr-grpc-port",
-            &free_port()?.to_string(),
-            "--metrics-port",
-            &free_port()?.to_string(),
-        ])
-        .args([
-            "--metrics-listen-address",
-            "127.0.0.1",
-            "--log-level",
-            "warn",
-        ])
-        .arg("--resources-path")
-        .arg(dir.join("resources"))
-        .args(["--scheduler-host-address", &env.scheduler])
+    Command::new(env.root.join("scripts/lib/run-daprd"))
+        .arg(profile.resources())
+        .arg(dir)
+        .args([app_port.to_string(), dapr_port.to_string()])
+        .env("DAPRD", &env.daprd)
+        .env("TODO_SCHEDULER_ADDRESS", &env.scheduler)
+        .env("TODO_PG_PORT", env.pg_port.unwrap_or_default().to_string())
+        .env("TODO_PG_DB", database)
         .stdout(log.try_clone()?)
         .stderr(log)
         .stdin(Stdio::null())

@@ -6,8 +6,8 @@ use std::path::PathBuf;
 
 use e2e::{Client, Env, Host};
 use libtest_mimic::{Arguments, Failed, Trial};
-use spin_host::manifest::{Manifest, RouteDef};
-use spin_host::routes::{Route, Router};
+use todo_host::manifest::{Manifest, RouteDef};
+use todo_host::routes::{Route, Router};
 
 fn main() {
     let args = Arguments::from_args();

@@ -1,0 +1,372 @@
+//! State: versioned reads and conditional writes that commit together or
+//! not at all, as a port ([`StateStore`]) and its adapter for Dapr's state
+//! HTTP API ([`State`], `/v1.0/state/{store}/...`).
+//!
+//! Writes go through the transaction endpoint with `first-write`
+//! concurrency, so every write is checked against its ETag (or, without one,
+//! against the key being absent). Dapr answers a failed check with 409 on
+//! single-key calls and with 500 `ERR_STATE_TRANSACTION` on transactions,
+//! whose message carries the store's "etag mismatch" or, for PostgreSQL
+//! inserts, "no item was updated".
+
+use std::collections::HashMap;
+use std::future::Future;
+
+use http::{Method, StatusCode};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
+
+use crate::{Dapr, DaprError, Transport, encode, unexpected};
+
+/// A stored value, read straight into its type, with the ETag it was read at.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Versioned<T> {
+    /// The value.
+    pub value: T,
+    /// The version it was read at; a write conditioned on it fails if the
+    /// key changed since.
+    pub etag: String,
+}
+
+/// One write of a transaction. Every write is conditional: on the ETag it was
+/// read at, or (`etag: None` on a put) on the key not existing yet.
+#[derive(Debug, Clone)]
+pub enum Write {
+    /// Sets `key` to `value`, JSON already encoded (see [`Write::put`]).
+    Put {
+        /// The key, without Dapr's app-id prefix.
+        key: String,
+        /// The encoded value.
+        value: Box<RawValue>,
+        /// The version the write is conditioned on; `None`: the key must be new.
+        etag: Option<String>,
+    },
+    /// Deletes `key` if it is still at `etag`.
+    Delete {
+        /// The key, without Dapr's app-id prefix.
+        key: String,
+        /// The version the delete is conditioned on.
+        etag: String,
+    },
+}
+
+impl Write {
+    /// A conditional put of `value` at `key`, encoded once here: on `etag`,
+    /// or on the key being new.
+    pub fn put<T: Serialize + ?Sized>(
+        key: impl Into<String>,
+        value: &T,
+        etag: Option<String>,
+    ) -> Result<Self, DaprError> {
+        let key = key.into();
+        let value = serde_json::value::to_raw_value(value)
+            .map_err(|e| DaprError::Unavailable(format!("cannot encode {key}: {e}")))?;
+        Ok(Self::Put { key, value, etag })
+    }
+
+    /// The key written.
+    pub fn key(&self) -> &str {
+        match self {
+            Self::Put { key, .. } | Self::Delete { key, .. } => key,
+        }
+    }
+}
+
+/// Versioned reads and all-or-nothing conditional writes.
+pub trait StateStore {
+    /// Reads `key`, or `None` when it does not exist.
+    fn get<T: DeserializeOwned>(
+        &self,
+        key: &str,
+    ) -> impl Future<Output = Result<Option<Versioned<T>>, DaprError>>;
+
+    /// Reads several keys at once; the answer has one entry per key, in order.
+    fn get_many<T: DeserializeOwned>(
+        &self,
+        keys: &[String],
+    ) -> impl Future<Output = Result<Vec<Option<Versioned<T>>>, DaprError>>;
+
+    /// Applies all writes in one transaction, or none of them; a failed
+    /// condition is [`DaprError::Conflict`].
+    fn commit(&self, writes: &[Write]) -> impl Future<Output = Result<(), DaprError>>;
+}
+
+/// One state store component of a sidecar.
+#[derive(Debug)]
+pub struct State<'a, T> {
+    dapr: &'a Dapr<T>,
+    /// `/v1.0/state/<store>`
+    path: String,
+}
+
+impl<T: Transport> Dapr<T> {
+    /// The state store component named `store`.
+    pub fn state(&self, store: &str) -> State<'_, T> {
+        State {
+            dapr: self,
+            path: format!("/v1.0/state/{}", encode(store)),
+        }
+    }
+}
+
+/// Keys per bulk request; the requests of one read go out together, so that
+/// daprd works on one while the caller reads another.
+const BULK_CHUNK: usize = 32;
+
+#[derive(Serialize)]
+struct BulkRequest<'a> {
+    keys: &'a [String],
+    parallelism: u32,
+}
+
+#[derive(Deserialize)]
+struct BulkItem<T> {
+    key: String,
+    data: Option<T>,
+    etag: Option<String>,
+    error: Option<String>,
+}
+
+#[derive(Serialize)]
+struct TransactionRequest<'a> {
+    operations: Vec<Operation<'a>>,
+}
+
+#[derive(Serialize)]
+struct Operation<'a> {
+    operation: &'static str,
+    request: OperationRequest<'a>,
+}
+
+#[derive(Serialize)]
+struct OperationRequest<'a> {
+    key: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    value: Option<&'a RawValue>,
+    etag: Option<&'a str>,
+    options: Options,
+}
+
+#[derive(Serialize)]
+struct Options {
+    concurrency: &'static str,
+}
+
+impl<'a> From<&'a Write> for Operation<'a> {
+    fn from(write: &'a Write) -> Self {
+        let (operation, value, etag) = match write {
+            Write::Put { value, etag, .. } => ("upsert", Some(&**value), etag.as_deref()),
+            Write::Delete { etag, .. } => ("delete", None, Some(etag.as_str())),
+        };
+        Self {
+            operation,
+            request: OperationRequest {
+                key: write.key(),
+                value,
+                etag,
+                options: Options {
+                    concurrency: "first-write",
+                },
+            },
+        }
+    }
+}
+
+impl<T: Transport> State<'_, T> {
+    async fn bulk<V: DeserializeOwned>(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<BulkItem<V>>, DaprError> {
+        let body = BulkRequest {
+            keys,
+            parallelism: 8,
+        };
+        let path = format!("{}/bulk", self.path);
+        let response = self.dapr.call(Method::POST, &path, Some(&body)).await?;
+        if response.status() != StatusCode::OK {
+            return Err(unexpected(&response));
+        }
+        serde_json::from_slice(response.body())
+            .map_err(|e| DaprError::Unavailable(format!("bulk answer not understood: {e}")))
+    }
+}
+
+impl<T: Transport> StateStore for State<'_, T> {
+    async fn get<V: DeserializeOwned>(&self, key: &str) -> Result<Option<Versioned<V>>, DaprError> {
+        let path = format!("{}/{}", self.path, encode(key));
+        let response = self.dapr.call::<()>(Method::GET, &path, None).await?;
+        match response.status() {
+            StatusCode::NO_CONTENT => Ok(None),
+            StatusCode::OK => {
+                let value = serde_json::from_slice(response.body()).map_err(|e| {
+                    DaprError::Unavailable(format!("stored value of {key} not understood: {e}"))
+                })?;
+                let etag = response
+                    .headers()
+                    .get(http::header::ETAG)
+                    .and_then(|v| v.to_str().ok())
+                    .ok_or_else(|| DaprError::Unavailable(format!("no ETag for {key}")))?;
+                Ok(Some(Versioned {
+                    value,
+                    etag: etag.to_owned(),
+                }))
+            }
+            _ => Err(unexpected(&response)),
+        }
+    }
+
+    async fn get_many<V: DeserializeOwned>(
+        &self,
+        keys: &[String],
+    ) -> Result<Vec<Option<Versioned<V>>>, DaprError> {
+        let chunks = futures::future::try_join_all(
+            keys.chunks(BULK_CHUNK).map(|chunk| self.bulk::<V>(chunk)),
+        )
+        .await?;
+        let mut found = HashMap::with_capacity(keys.len());
+        for item in chunks.into_iter().flatten() {
+            if let Some(error) = item.error {
+                return Err(DaprError::Unavailable(format!(
+                    "bulk get of {}: {error}",
+                    item.key
+                )));
+            }
+            if let (Some(value), Some(etag)) = (item.data, item.etag) {
+                found.insert(item.key, Versioned { value, etag });
+            }
+        }
+        Ok(keys.iter().map(|k| found.remove(k)).collect())
+    }
+
+    async fn commit(&self, writes: &[Write]) -> Result<(), DaprError> {
+        let body = TransactionRequest {
+            operations: writes.iter().map(Operation::from).collect(),
+        };
+        let path = format!("{}/transaction", self.path);
+        let response = self.dapr.call(Method::POST, &path, Some(&body)).await?;
+        match response.status() {
+            status if status.is_success() => Ok(()),
+            StatusCode::CONFLICT => Err(DaprError::Conflict),
+            StatusCode::INTERNAL_SERVER_ERROR if is_condition_failure(response.body()) => {
+                Err(DaprError::Conflict)
+            }
+            _ => Err(unexpected(&response)),
+        }
+    }
+}
+
+fn is_condition_failure(body: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(body);
+    text.contains("ERR_STATE_TRANSACTION")
+        && (text.contains("etag mismatch") || text.contains("no item was updated"))
+}
+
+#[cfg(test)]
+mod tests {
+    use futures::executor::block_on;
+    use serde_json::json;
+
+    use super::*;
+    use crate::fakes::RecordingTransport;
+
+    #[test]
+    fn condition_failures_are_told_from_other_errors() {
+        let mismatch = br#"{"errorCode":"ERR_STATE_TRANSACTION","message":"error while executing state transaction: possible etag mismatch. error from state store: null"}"#;
+        let insert = br#"{"errorCode":"ERR_STATE_TRANSACTION","message":"error while executing state transaction: no item was updated"}"#;
+        let down = br#"{"errorCode":"ERR_STATE_TRANSACTION","message":"error while executing state transaction: connection refused"}"#;
+        assert!(is_condition_failure(mismatch));
+        assert!(is_condition_failure(insert));
+        assert!(!is_condition_failure(down));
+    }
+
+    #[test]
+    fn a_transaction_is_sent_as_dapr_reads_it() {
+        let transport = RecordingTransport::answering([(204, "")]);
+        let dapr = Dapr::new("http://127.0.0.1:3500/", &transport);
+        let writes = [
+            Write::put("tasks:alice:007", &json!({"t": [{"i": "x"}]}), None).expect("encodes"),
+            Write::Delete {
+                key: "old".into(),
+                etag: "3".into(),
+            },
+        ];
+        block_on(dapr.state("statestore").commit(&writes)).expect("committed");
+        let sent = transport.sent();
+        assert_eq!(sent.len(), 1);
+        assert_eq!(sent[0].method, "POST");
+        assert_eq!(
+            sent[0].uri,
+            "http://127.0.0.1:3500/v1.0/state/statestore/transaction"
+        );
+        assert_eq!(
+            sent[0].json(),
+            json!({"operations": [
+                {"operation": "upsert", "request": {"key": "tasks:alice:007", "value": {"t": [{"i": "x"}]}, "etag": null, "options": {"concurrency": "first-write"}}},
+                {"operation": "delete", "request": {"key": "old", "etag": "3", "options": {"concurrency": "first-write"}}}
+            ]})
+        );
+    }
+
+    #[test]
+    fn failed_conditions_are_conflicts_and_other_failures_are_not() {
+        let mismatch =
+            r#"{"errorCode":"ERR_STATE_TRANSACTION","message":"possible etag mismatch"}"#;
+        let transport = RecordingTransport::answering([
+            (409, ""),
+            (500, mismatch),
+            (
+                500,
+                r#"{"errorCode":"ERR_STATE_TRANSACTION","message":"dial tcp: refused"}"#,
+            ),
+        ]);
+        let dapr = Dapr::new("http://dapr", &transport);
+        let state = dapr.state("s");
+        assert_eq!(block_on(state.commit(&[])), Err(DaprError::Conflict));
+        assert_eq!(block_on(state.commit(&[])), Err(DaprError::Conflict));
+        assert!(matches!(
+            block_on(state.commit(&[])),
+            Err(DaprError::Unavailable(_))
+        ));
+    }
+
+    #[test]
+    fn a_read_answers_the_value_and_its_etag_or_nothing() {
+        let transport = RecordingTransport::answering([(200, r#"{"n": 1}"#), (204, "")]);
+        transport.etag("7");
+        let dapr = Dapr::new("http://dapr", &transport);
+        let state = dapr.state("s");
+        let found: Option<Versioned<serde_json::Value>> =
+            block_on(state.get("tasks:a:001")).expect("read");
+        assert_eq!(
+            found,
+            Some(Versioned {
+                value: json!({"n": 1}),
+                etag: "7".into()
+            })
+        );
+        assert_eq!(
+            transport.sent()[0].uri,
+            "http://dapr/v1.0/state/s/tasks%3Aa%3A001"
+        );
+        let missing: Option<Versioned<serde_json::Value>> = block_on(state.get("k")).expect("read");
+        assert_eq!(missing, None);
+    }
+
+    #[test]
+    fn a_bulk_read_answers_in_the_order_asked() {
+        let answer =
+            r#"[{"key":"b","data":2,"etag":"1"},{"key":"a","data":1,"etag":"5"},{"key":"c"}]"#;
+        let transport = RecordingTransport::answering([(200, answer)]);
+        let dapr = Dapr::new("http://dapr", &transport);
+        let keys = ["a".to_owned(), "b".to_owned(), "c".to_owned()];
+        let values: Vec<Option<Versioned<u32>>> =
+            block_on(dapr.state("s").get_many(&keys)).expect("read");
+        let values: Vec<Option<u32>> = values.into_iter().map(|v| v.map(|v| v.value)).collect();
+        assert_eq!(values, vec![Some(1), Some(2), None]);
+        assert_eq!(
+            transport.sent()[0].json(),
+            json!({"keys": ["a", "b", "c"], "parallelism": 8})
+        );
+    }
+}

@@ -1,0 +1,122 @@
+//! The published language between the contexts: the ids every context
+//! shares, and the events that travel on the topics, with their JSON
+//! (checked against golden files in `tests/golden/`).
+//!
+//! - `task-events`: a [`TaskEvent`] for every change of a task;
+//! - `reminders`: a [`ReminderDue`] when a reminder fires.
+//!
+//! A task event carries the task as its context publishes it; this crate
+//! leaves its type open (`T`), so that it knows nothing of the task model.
+
+#![warn(missing_docs)]
+
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+
+pub use auth::UserId;
+
+/// The topic names.
+pub mod topics {
+    /// Every change of every task, as a [`TaskEvent`](crate::TaskEvent).
+    pub const TASK_EVENTS: &str = "task-events";
+    /// Reminders that fire, as a [`ReminderDue`](crate::ReminderDue).
+    pub const REMINDERS: &str = "reminders";
+    /// Changes for clients to sync live (derived from `task-events`).
+    pub const TASK_UPDATES: &str = "task-updates";
+}
+
+/// A task id: a ULID, so ids sort by creation time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct TaskId(ulid::Ulid);
+
+impl TaskId {
+    /// A new id for a task created at `now`; `random` supplies the 80 random bits.
+    pub fn new(now: DateTime<Utc>, random: u128) -> Self {
+        let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+        Self(ulid::Ulid::from_parts(millis, random))
+    }
+
+    /// The id's 80 random bits.
+    pub fn random_bits(self) -> u128 {
+        self.0.random()
+    }
+
+    /// Parses an id from a path; anything that is not a ULID is simply not a task.
+    pub fn parse(raw: &str) -> Option<Self> {
+        ulid::Ulid::from_string(raw).ok().map(Self)
+    }
+}
+
+impl fmt::Display for TaskId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// What happened to a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TaskEventType {
+    /// It was created.
+    Created,
+    /// Some of its fields changed (see `changes`).
+    Updated,
+    /// It was marked done.
+    Completed,
+    /// It was marked not done again.
+    Reopened,
+    /// It was deleted; the event carries its last state.
+    Deleted,
+}
+
+impl TaskEventType {
+    /// The CloudEvent `type` of this event, such as `task.completed`.
+    pub fn cloud_event_type(self) -> &'static str {
+        match self {
+            Self::Created => "task.created",
+            Self::Updated => "task.updated",
+            Self::Completed => "task.completed",
+            Self::Reopened => "task.reopened",
+            Self::Deleted => "task.deleted",
+        }
+    }
+}
+
+/// One change of one task, on `task-events`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TaskEvent<T> {
+    /// Unique for each event; consumers de-duplicate on it.
+    pub event_id: String,
+    /// What happened.
+    pub event_type: TaskEventType,
+    /// The task's id.
+    pub task_id: TaskId,
+    /// Whose task it is.
+    pub user_id: UserId,
+    /// The task after the change (before it, for `deleted`).
+    pub task: T,
+    /// The names of the fields that changed, in the API's spelling.
+    pub changes: Vec<String>,
+    /// When the change was made.
+    pub timestamp: DateTime<Utc>,
+}
+
+/// A reminder that fired, on `reminders`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReminderDue {
+    /// Unique for each reminder occurrence; the inbox de-duplicates on it.
+    pub reminder_id: String,
+    /// The task it reminds of.
+    pub task_id: TaskId,
+    /// Whose task it is.
+    pub user_id: UserId,
+    /// The task's title when the reminder fired.
+    pub title: String,
+    /// When the task is due, in its time zone, if it has a due date.
+    pub due_at: Option<DateTime<FixedOffset>>,
+    /// When the reminder was meant to fire.
+    pub remind_at: DateTime<Utc>,
+}

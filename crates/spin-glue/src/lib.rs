@@ -1,0 +1,83 @@
+//! The one library that sees spin-sdk. A component's `lib.rs` reads its
+//! variables, converts the request with [`incoming`], makes one call into its
+//! context crate, and answers with [`outgoing`]:
+//!
+//! - [`Outbound`]: the [`dapr::Transport`] of a component, through
+//!   `spin_sdk::http::send` (limited by `allowed_outbound_hosts`);
+//! - [`now`] and [`random`]: the clock and randomness;
+//! - [`variable`]: a Spin variable;
+//! - [`incoming`] and [`outgoing`]: Spin's request and response to and from
+//!   the `http` crate's types, which the context crates speak.
+
+#![warn(missing_docs)]
+
+use anyhow::Context;
+use chrono::{DateTime, SubsecRound, Utc};
+use dapr::TransportError;
+use spin_sdk::http::{Request, Response};
+
+/// Outbound HTTP through the Spin host.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Outbound;
+
+impl dapr::Transport for Outbound {
+    async fn send(
+        &self,
+        request: http::Request<Vec<u8>>,
+    ) -> Result<http::Response<Vec<u8>>, TransportError> {
+        let (parts, body) = request.into_parts();
+        let request = Request::builder()
+            .method(parts.method.into())
+            .uri(parts.uri.to_string())
+            .headers(&parts.headers)
+            .body(body)
+            .build();
+        let response: Response = spin_sdk::http::send(request)
+            .await
+            .map_err(|e| TransportError(e.to_string()))?;
+        let mut answer = http::Response::builder().status(*response.status());
+        for (name, value) in response.headers() {
+            answer = answer.header(name, value.as_bytes());
+        }
+        answer
+            .body(response.into_body())
+            .map_err(|e| TransportError(format!("answer not understood: {e}")))
+    }
+}
+
+/// Now, to the millisecond (like the ids made from it).
+pub fn now() -> DateTime<Utc> {
+    Utc::now().trunc_subsecs(3)
+}
+
+/// 128 random bits from the host.
+pub fn random() -> anyhow::Result<u128> {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+    Ok(u128::from_le_bytes(bytes))
+}
+
+/// The Spin variable `name` of this component.
+pub fn variable(name: &str) -> anyhow::Result<String> {
+    spin_sdk::variables::get(name).with_context(|| format!("Spin variable {name}"))
+}
+
+/// Spin's request as the `http` crate's, body and all.
+pub fn incoming(request: Request) -> anyhow::Result<http::Request<Vec<u8>>> {
+    let method = http::Method::from_bytes(request.method().to_string().as_bytes())?;
+    let mut builder = http::Request::builder().method(method).uri(request.uri());
+    for (name, value) in request.headers() {
+        builder = builder.header(name, value.as_bytes());
+    }
+    Ok(builder.body(request.into_body())?)
+}
+
+/// The `http` crate's response as Spin's.
+pub fn outgoing(response: http::Response<Vec<u8>>) -> Response {
+    let (parts, body) = response.into_parts();
+    Response::builder()
+        .status(parts.status)
+        .headers(&parts.headers)
+        .body(body)
+        .build()
+}

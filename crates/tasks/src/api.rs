@@ -1,0 +1,269 @@
+//! The HTTP edge of the tasks context: the route table of
+//! `/api/{user_id}/tasks/...`, body limits, JSON, authentication, and one
+//! error enum mapped to statuses and the contract's error JSON.
+
+use dapr::StateStore;
+use http::{Method, StatusCode, header};
+use serde::Serialize;
+
+use crate::error::{FieldError, Problem, TaskError};
+use crate::input::parse_json;
+use crate::service::{Env, Tasks};
+use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec};
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// The tasks API over a state store, for tokens signed with `jwt_secret`.
+#[derive(Debug)]
+pub struct TasksApi<S> {
+    store: S,
+    jwt_secret: Vec<u8>,
+}
+
+/// Every way a call can fail.
+#[derive(Debug, thiserror::Error)]
+enum ApiError {
+    #[error("the body is not valid JSON: {0}")]
+    BadJson(String),
+    #[error("{0}")]
+    Invalid(#[from] FieldError),
+    #[error("{0}")]
+    Auth(#[from] auth::AuthError),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("{0} is not allowed here; allowed: {1}")]
+    MethodNotAllowed(Method, &'static str),
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Task(#[from] TaskError),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        use auth::AuthError;
+        match self {
+            Self::BadJson(_) | Self::Invalid(_) | Self::Task(TaskError::Invalid(_)) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::Auth(AuthError::Missing | AuthError::Invalid(_)) => StatusCode::UNAUTHORIZED,
+            Self::Auth(AuthError::Forbidden(_)) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) | Self::Task(TaskError::NotFound) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Task(TaskError::Conflict) => StatusCode::CONFLICT,
+            Self::Task(TaskError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        use auth::AuthError;
+        match self {
+            Self::BadJson(_) => "invalid_json",
+            Self::Invalid(_) | Self::Task(TaskError::Invalid(_)) => "invalid_field",
+            Self::Auth(AuthError::Missing | AuthError::Invalid(_)) => "unauthorized",
+            Self::Auth(AuthError::Forbidden(_)) => "forbidden",
+            Self::NotFound(_) | Self::Task(TaskError::NotFound) => "not_found",
+            Self::MethodNotAllowed(..) => "method_not_allowed",
+            Self::TooLarge(_) => "payload_too_large",
+            Self::Task(TaskError::Conflict) => "conflict",
+            Self::Task(TaskError::Unavailable(_)) => "unavailable",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid(e) | Self::Task(TaskError::Invalid(e)) => Some(&e.field),
+            _ => None,
+        }
+    }
+
+    /// `{"error": {"code", "message", "field"?}}`, with `allow` on a 405.
+    fn response(&self) -> http::Response<Vec<u8>> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: Detail<'a>,
+        }
+        #[derive(Serialize)]
+        struct Detail<'a> {
+            code: &'a str,
+            message: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            field: Option<&'a str>,
+        }
+        let body = Body {
+            error: Detail {
+                code: self.code(),
+                message: self.to_string(),
+                field: self.field(),
+            },
+        };
+        let mut response = json(self.status(), &body);
+        if let Self::MethodNotAllowed(_, allowed) = self {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
+        }
+        response
+    }
+}
+
+enum Route {
+    Collection,
+    Task(Option<TaskId>),
+    Complete(Option<TaskId>),
+}
+
+/// A listing as answered: `{"tasks": [...], "next_cursor": ...}`.
+#[derive(Serialize)]
+struct Page<'a> {
+    tasks: &'a [Task],
+    next_cursor: Option<String>,
+}
+
+impl<S: StateStore> TasksApi<S> {
+    /// The API over `store`, for tokens signed with `jwt_secret`.
+    pub fn new(store: S, jwt_secret: impl Into<Vec<u8>>) -> Self {
+        Self {
+            store,
+            jwt_secret: jwt_secret.into(),
+        }
+    }
+
+    /// Answers one request; failures become the contract's error JSON.
+    pub async fn handle(
+        &self,
+        request: http::Request<Vec<u8>>,
+        env: Env,
+    ) -> http::Response<Vec<u8>> {
+        self.route(&request, env).await.unwrap_or_else(|err| {
+            if let ApiError::Task(TaskError::Unavailable(detail)) = &err {
+                eprintln!(
+                    "tasks-api: {} {}: {detail}",
+                    request.method(),
+                    request.uri().path()
+                );
+            }
+            err.response()
+        })
+    }
+
+    async fn route(
+        &self,
+        request: &http::Request<Vec<u8>>,
+        env: Env,
+    ) -> Result<http::Response<Vec<u8>>, ApiError> {
+        let path = request.uri().path();
+        let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        // An id that is not a ULID names no task: it is parsed here and
+        // answered 404 once the caller is known.
+        let (user, route) = match segments.as_slice() {
+            ["", "api", user, "tasks"] => (*user, Route::Collection),
+            ["", "api", user, "tasks", id] => (*user, Route::Task(TaskId::parse(id))),
+            ["", "api", user, "tasks", id, "complete"] => {
+                (*user, Route::Complete(TaskId::parse(id)))
+            }
+            _ => return Err(ApiError::NotFound("route")),
+        };
+        let authorization = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let user = auth::authorize(authorization, &self.jwt_secret, user, env.now)?;
+        let body = request.body();
+        if body.len() > MAX_BODY_BYTES {
+            return Err(ApiError::TooLarge(MAX_BODY_BYTES));
+        }
+        let tasks = Tasks::new(&self.store, &user);
+        let method = request.method();
+        let found = |id: Option<TaskId>| id.ok_or(ApiError::NotFound("task"));
+        match route {
+            Route::Collection if method == Method::POST => {
+                let spec = TaskSpec::parse(&json_body(body)?)?;
+                Ok(json(StatusCode::CREATED, &tasks.create(spec, env).await?))
+            }
+            Route::Collection if method == Method::GET => {
+                let query = ListQuery::parse(request.uri().query().unwrap_or_default())?;
+                let listing = tasks.list(&query, env.now).await?;
+                let page = Page {
+                    tasks: &listing.tasks,
+                    next_cursor: listing.next_cursor.map(|cursor| cursor.encode()),
+                };
+                Ok(json(StatusCode::OK, &page))
+            }
+            Route::Collection => Err(ApiError::MethodNotAllowed(method.clone(), "GET, POST")),
+            Route::Task(id) if method == Method::GET => {
+                Ok(json(StatusCode::OK, &tasks.get(found(id)?).await?))
+            }
+            Route::Task(id) if method == Method::PUT => {
+                let spec = TaskSpec::parse(&json_body(body)?)?;
+                let task = tasks.replace(found(id)?, spec, env.now).await?;
+                Ok(json(StatusCode::OK, &task))
+            }
+            Route::Task(id) if method == Method::PATCH => {
+                let patch = TaskPatch::parse(&json_body(body)?)?;
+                let task = tasks.patch(found(id)?, patch, env.now).await?;
+                Ok(json(StatusCode::OK, &task))
+            }
+            Route::Task(id) if method == Method::DELETE => {
+                tasks.delete(found(id)?).await?;
+                Ok(no_content())
+            }
+            Route::Task(_) => Err(ApiError::MethodNotAllowed(
+                method.clone(),
+                "GET, PUT, PATCH, DELETE",
+            )),
+            Route::Complete(id) if method == Method::PATCH => {
+                let completed = completed_flag(body)?;
+                let task = tasks.complete(found(id)?, completed, env.now).await?;
+                Ok(json(StatusCode::OK, &task))
+            }
+            Route::Complete(_) => Err(ApiError::MethodNotAllowed(method.clone(), "PATCH")),
+        }
+    }
+}
+
+/// `value` as a JSON answer with `status`, encoded once.
+fn json<T: Serialize>(status: StatusCode, value: &T) -> http::Response<Vec<u8>> {
+    let body = serde_json::to_vec(value).unwrap_or_else(|e| {
+        eprintln!("tasks-api: cannot encode an answer: {e}");
+        b"{}".to_vec()
+    });
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+fn no_content() -> http::Response<Vec<u8>> {
+    let mut response = http::Response::new(Vec::new());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
+fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    parse_json(body).map_err(|e| ApiError::BadJson(e.to_string()))
+}
+
+/// The optional `{"completed": bool}` body of `.../complete`; empty means `true`.
+fn completed_flag(body: &[u8]) -> Result<bool, ApiError> {
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(true);
+    }
+    let patch = TaskPatch::parse(&json_body(body)?)?;
+    let completed = patch.completed;
+    if patch
+        != (TaskPatch {
+            completed,
+            ..TaskPatch::default()
+        })
+    {
+        let expected = "empty or {\"completed\": true|false}";
+        return Err(FieldError::new("body", Problem::WrongType { expected }).into());
+    }
+    Ok(completed.unwrap_or(true))
+}

@@ -1,0 +1,183 @@
+//! What can go wrong: a field of the input ([`FieldError`], saying how to fix
+//! it), or a use case as a whole ([`TaskError`]). Neither knows of HTTP: the
+//! API maps them to statuses, an event handler to SUCCESS, RETRY or DROP.
+
+use std::fmt;
+
+use dapr::DaprError;
+use dapr::subscriber::Delivery;
+
+/// What is wrong with one field of the input.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Problem {
+    /// A required field is missing.
+    #[error("is required")]
+    Missing,
+    /// The value is of the wrong JSON type or shape.
+    #[error("must be {expected}")]
+    WrongType {
+        /// What it must be, in words.
+        expected: &'static str,
+    },
+    /// Text is empty (or only spaces).
+    #[error("must not be empty")]
+    Empty,
+    /// Text is too long.
+    #[error("must be at most {max} characters (got {got})")]
+    TooLong {
+        /// The most allowed.
+        max: usize,
+        /// How many were given.
+        got: usize,
+    },
+    /// A list is too long.
+    #[error("must have at most {max} entries (got {got})")]
+    TooMany {
+        /// The most allowed.
+        max: usize,
+        /// How many were given.
+        got: usize,
+    },
+    /// Not one of the allowed words.
+    #[error("must be one of {allowed} (got \"{got}\")")]
+    NotOneOf {
+        /// The allowed words.
+        allowed: &'static str,
+        /// What was given.
+        got: String,
+    },
+    /// Not a date-time this API reads.
+    #[error(
+        "must be an RFC 3339 date-time such as 2026-03-01T09:00:00+01:00, or a local one such as 2026-03-01T09:00 read in the task's time_zone (got \"{0}\")"
+    )]
+    BadDateTime(String),
+    /// A local time that the time zone skips (DST).
+    #[error("{0} does not exist in {1}: the clocks skip that hour; pick another time")]
+    SkippedLocalTime(String, String),
+    /// Not an IANA time zone name.
+    #[error("must be an IANA time zone name such as Europe/Berlin or UTC (got \"{0}\")")]
+    UnknownTimeZone(String),
+    /// A number out of its range.
+    #[error("must be between {min} and {max} (got {got})")]
+    OutOfRange {
+        /// The least allowed.
+        min: i64,
+        /// The most allowed.
+        max: i64,
+        /// What was given.
+        got: i64,
+    },
+    /// Not an RRULE body; the text says why.
+    #[error("must be an RFC 5545 RRULE body such as FREQ=WEEKLY;BYDAY=MO,WE ({0})")]
+    BadRecurrence(String),
+    /// A relative reminder on a task without a due date.
+    #[error("needs due_at: a reminder relative to the due date needs a due date")]
+    NeedsDueDate,
+    /// A field this API does not know.
+    #[error("is not a known field; known fields are {known}")]
+    UnknownField {
+        /// The fields it knows.
+        known: &'static str,
+    },
+    /// A field the server sets, named in a change.
+    #[error("is set by the server and cannot be changed; leave it out")]
+    ReadOnly,
+    /// A reminder with neither or both of its forms.
+    #[error("must be given exactly one of minutes_before or at")]
+    BadReminder,
+    /// A query parameter given twice where once is allowed.
+    #[error("may be given only once")]
+    GivenTwice,
+    /// An instant without an offset where one is needed.
+    #[error(
+        "must be an RFC 3339 date-time with an offset, such as 2026-03-01T00:00:00+01:00 (got \"{0}\")"
+    )]
+    BadInstant(String),
+    /// A cursor that is not one of this listing's.
+    #[error(
+        "is not a cursor of this listing: pass the next_cursor of the previous page with the same sort and order, or leave it out to start again"
+    )]
+    BadCursor,
+}
+
+/// A validation error for one field, addressed by its JSON path
+/// (`title`, `tags[2]`, `reminders[0].minutes_before`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's path.
+    pub field: String,
+    /// What is wrong with it.
+    pub problem: Problem,
+}
+
+impl FieldError {
+    /// `problem` with `field`.
+    pub fn new(field: impl Into<String>, problem: Problem) -> Self {
+        Self {
+            field: field.into(),
+            problem,
+        }
+    }
+}
+
+impl fmt::Display for FieldError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} {}", self.field, self.problem)
+    }
+}
+
+impl std::error::Error for FieldError {}
+
+/// Why a use case did not happen. Nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum TaskError {
+    /// The user has no task with that id.
+    #[error("no such task")]
+    NotFound,
+    /// The input is not valid; the field says why.
+    #[error("{0}")]
+    Invalid(#[from] FieldError),
+    /// Other writes to the same data kept winning the race.
+    #[error("the task is being changed by another request; try again")]
+    Conflict,
+    /// The state store could not be used. The text is for the log only.
+    #[error("the service is unavailable; try again later")]
+    Unavailable(String),
+}
+
+impl From<DaprError> for TaskError {
+    fn from(err: DaprError) -> Self {
+        match err {
+            DaprError::Conflict => Self::Conflict,
+            DaprError::Unavailable(detail) => Self::Unavailable(detail),
+        }
+    }
+}
+
+impl TaskError {
+    /// What an event handler that failed with this error tells daprd: what
+    /// can never succeed is dropped, what may succeed later is retried.
+    pub fn delivery(&self) -> Delivery {
+        match self {
+            Self::NotFound | Self::Invalid(_) => Delivery::Drop,
+            Self::Conflict | Self::Unavailable(_) => Delivery::Retry,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn events_that_can_never_succeed_are_dropped_and_the_rest_retried() {
+        let invalid = TaskError::Invalid(FieldError::new("title", Problem::Empty));
+        assert_eq!(TaskError::NotFound.delivery(), Delivery::Drop);
+        assert_eq!(invalid.delivery(), Delivery::Drop);
+        assert_eq!(TaskError::Conflict.delivery(), Delivery::Retry);
+        assert_eq!(
+            TaskError::Unavailable("down".into()).delivery(),
+            Delivery::Retry
+        );
+    }
+}

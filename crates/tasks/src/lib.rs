@@ -1,0 +1,32 @@
+//! The tasks context: what a task is, how input from outside becomes one (or
+//! a field-level error saying how to fix it), how tasks are listed, how a
+//! user's tasks are laid out in the state store, the use cases over that
+//! store, and the HTTP API that offers them.
+//!
+//! - [`model`], [`input`], [`query`]: the domain, pure; time and randomness
+//!   come in as arguments, so every rule is tested natively;
+//! - [`stored`], [`keys`]: the stored form and the per-user layout (ADR 3);
+//! - [`service`]: the use cases over a [`dapr::StateStore`], answering
+//!   domain errors ([`TaskError`]);
+//! - [`api`]: the routes of `/api/{user_id}/tasks/...`, mapping requests to
+//!   use cases and errors to statuses.
+
+#![warn(missing_docs)]
+
+pub mod api;
+pub mod error;
+pub mod input;
+pub mod keys;
+pub mod model;
+pub mod query;
+pub mod service;
+pub mod stored;
+
+pub use api::TasksApi;
+pub use auth::UserId;
+pub use error::{FieldError, Problem, TaskError};
+pub use events::TaskId;
+pub use input::{TaskPatch, TaskSpec};
+pub use model::{Priority, RecurrenceMode, Reminder, Tag, Task, TimeZone, Title};
+pub use query::ListQuery;
+pub use service::{Env, Tasks};

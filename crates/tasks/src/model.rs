@@ -1,0 +1,502 @@
+//! The task model of contract v1 and the newtypes its fields are made of.
+//!
+//! A value of these types is always valid: the constructors are the only way
+//! in, and they say what is wrong with anything else.
+
+use std::fmt;
+
+use chrono::{DateTime, FixedOffset, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::Problem;
+use events::TaskId;
+
+/// Serde reads these newtypes from strings through their `parse`, so a stored
+/// value is checked like input (without copying the text first), and writes
+/// them as the text they hold.
+macro_rules! string_newtypes {
+    ($($name:ident),*) => {$(
+        impl Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+                serializer.serialize_str(self.as_str())
+            }
+        }
+
+        impl<'de> Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+                deserializer.deserialize_str(ParsedStr(Self::parse))
+            }
+        }
+    )*};
+}
+
+/// A serde visitor that parses a string in place with `parse`.
+struct ParsedStr<T>(fn(&str) -> Result<T, Problem>);
+
+impl<T> serde::de::Visitor<'_> for ParsedStr<T> {
+    type Value = T;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("a string")
+    }
+
+    fn visit_str<E: serde::de::Error>(self, text: &str) -> Result<T, E> {
+        (self.0)(text).map_err(E::custom)
+    }
+}
+
+string_newtypes!(Title, Description, Tag, TimeZone, Recurrence);
+
+/// `raw` without its surrounding spaces, which must leave something; the
+/// limit counts the spaces too, so that the contract's `maxLength` is the rule.
+fn trimmed_within(raw: &str, max: usize) -> Result<&str, Problem> {
+    let chars = raw.chars().count();
+    match raw.trim() {
+        "" => Err(Problem::Empty),
+        _ if chars > max => Err(Problem::TooLong { max, got: chars }),
+        trimmed => Ok(trimmed),
+    }
+}
+
+/// A task's title: trimmed, 1 to [`Title::MAX_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Title(String);
+
+impl Title {
+    /// The longest a title may be, in characters (surrounding spaces count).
+    pub const MAX_CHARS: usize = 200;
+
+    /// Trims `raw` and checks that it is neither empty nor too long.
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        trimmed_within(raw, Self::MAX_CHARS).map(|text| Self(text.to_owned()))
+    }
+
+    /// The title's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A description: free text up to [`Description::MAX_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Description(String);
+
+impl Description {
+    /// The longest a description may be, in characters.
+    pub const MAX_CHARS: usize = 10_000;
+
+    /// Checks that `raw` is not too long; the text is kept as given.
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        let chars = raw.chars().count();
+        if chars > Self::MAX_CHARS {
+            return Err(Problem::TooLong {
+                max: Self::MAX_CHARS,
+                got: chars,
+            });
+        }
+        Ok(Self(raw.to_owned()))
+    }
+
+    /// The description's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// How much a task matters; ordered `none < low < medium < high`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    /// No priority (the default).
+    #[default]
+    None,
+    /// Low priority.
+    Low,
+    /// Medium priority.
+    Medium,
+    /// High priority.
+    High,
+}
+
+impl Priority {
+    /// The accepted values, as error messages list them.
+    pub const ALLOWED: &'static str = "none, low, medium, high";
+
+    /// Reads one of the exact lower-case names in [`Priority::ALLOWED`].
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        match raw {
+            "none" => Ok(Self::None),
+            "low" => Ok(Self::Low),
+            "medium" => Ok(Self::Medium),
+            "high" => Ok(Self::High),
+            _ => Err(Problem::NotOneOf {
+                allowed: Self::ALLOWED,
+                got: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A tag: trimmed and lower-cased (tags compare case-insensitively),
+/// 1 to [`Tag::MAX_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Tag(String);
+
+impl Tag {
+    /// The longest a tag may be, in characters (surrounding spaces count).
+    pub const MAX_CHARS: usize = 40;
+    /// How many tags one task may carry.
+    pub const MAX_PER_TASK: usize = 20;
+
+    /// Trims and lower-cases `raw`, and checks that it is neither empty nor too long.
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        trimmed_within(raw, Self::MAX_CHARS).map(|text| Self(text.to_lowercase()))
+    }
+
+    /// The tag's text, lower-cased.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// An IANA time zone such as `Europe/Berlin`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TimeZone(chrono_tz::Tz);
+
+impl TimeZone {
+    /// Coordinated Universal Time, the default zone.
+    pub const UTC: Self = Self(chrono_tz::Tz::UTC);
+
+    /// Reads an IANA time zone name such as `Europe/Berlin`.
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        raw.parse::<chrono_tz::Tz>()
+            .map(Self)
+            .map_err(|_| Problem::UnknownTimeZone(raw.to_owned()))
+    }
+
+    /// The IANA name.
+    pub fn as_str(&self) -> &'static str {
+        self.0.name()
+    }
+
+    /// The zone as a `chrono_tz` time zone.
+    pub fn tz(self) -> chrono_tz::Tz {
+        self.0
+    }
+
+    /// `at` as the wall-clock time of this zone, with its offset.
+    pub fn local(self, at: DateTime<Utc>) -> DateTime<FixedOffset> {
+        at.with_timezone(&self.0).fixed_offset()
+    }
+}
+
+impl Default for TimeZone {
+    fn default() -> Self {
+        Self::UTC
+    }
+}
+
+impl fmt::Display for TimeZone {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.0.name())
+    }
+}
+
+/// An RFC 5545 RRULE body, kept as given once its shape is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Recurrence(String);
+
+impl Recurrence {
+    /// The longest a rule may be, in characters (without an `RRULE:` prefix).
+    pub const MAX_CHARS: usize = 500;
+    const FREQS: [&'static str; 7] = [
+        "SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY",
+    ];
+    const PARTS: [&'static str; 14] = [
+        "FREQ",
+        "UNTIL",
+        "COUNT",
+        "INTERVAL",
+        "BYSECOND",
+        "BYMINUTE",
+        "BYHOUR",
+        "BYDAY",
+        "BYMONTHDAY",
+        "BYYEARDAY",
+        "BYWEEKNO",
+        "BYMONTH",
+        "BYSETPOS",
+        "WKST",
+    ];
+
+    /// Checks the rule's shape: `NAME=VALUE` parts separated by `;`, names
+    /// from RFC 5545 section 3.3.10, each at most once, and a known `FREQ`.
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        let rule = raw.trim().strip_prefix("RRULE:").unwrap_or(raw.trim());
+        let bad = |why: String| Err(Problem::BadRecurrence(why));
+        if rule.is_empty() {
+            return bad("it is empty".into());
+        }
+        if rule.chars().count() > Self::MAX_CHARS {
+            return bad(format!("it is longer than {} characters", Self::MAX_CHARS));
+        }
+        let mut seen: Vec<&str> = Vec::new();
+        let mut freq = None;
+        for part in rule.split(';') {
+            let Some((name, value)) = part.split_once('=') else {
+                return bad(format!("\"{part}\" is not NAME=VALUE"));
+            };
+            let name = name.trim();
+            if !Self::PARTS.contains(&name.to_ascii_uppercase().as_str()) {
+                return bad(format!("\"{name}\" is not an RRULE part"));
+            }
+            if seen.iter().any(|s| s.eq_ignore_ascii_case(name)) {
+                return bad(format!("{name} is given twice"));
+            }
+            if value.trim().is_empty() {
+                return bad(format!("{name} has no value"));
+            }
+            if name.eq_ignore_ascii_case("FREQ") {
+                freq = Some(value.trim());
+            }
+            seen.push(name);
+        }
+        match freq {
+            None => bad("FREQ is required".into()),
+            Some(f) if !Self::FREQS.contains(&f.to_ascii_uppercase().as_str()) => {
+                bad(format!("FREQ must be one of {}", Self::FREQS.join(", ")))
+            }
+            Some(_) => Ok(Self(rule.to_owned())),
+        }
+    }
+
+    /// The rule's text, trimmed and without an `RRULE:` prefix.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// Where the next occurrence of a repeating task is counted from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum RecurrenceMode {
+    /// From the previous due date.
+    #[default]
+    Schedule,
+    /// From the moment the task was completed.
+    Completion,
+}
+
+impl RecurrenceMode {
+    /// The accepted values, as error messages list them.
+    pub const ALLOWED: &'static str = "schedule, completion";
+
+    /// Reads one of the exact lower-case names in [`RecurrenceMode::ALLOWED`].
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        match raw {
+            "schedule" => Ok(Self::Schedule),
+            "completion" => Ok(Self::Completion),
+            _ => Err(Problem::NotOneOf {
+                allowed: Self::ALLOWED,
+                got: raw.to_owned(),
+            }),
+        }
+    }
+}
+
+/// A reminder, relative to the due date or at a fixed instant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Reminder {
+    /// So many minutes before the task's due date.
+    MinutesBefore {
+        /// How many minutes before, at most [`Reminder::MAX_MINUTES_BEFORE`].
+        minutes_before: u32,
+    },
+    /// At a fixed instant.
+    At {
+        /// The instant, with the offset of the task's time zone.
+        at: DateTime<FixedOffset>,
+    },
+}
+
+impl Reminder {
+    /// Four weeks: the furthest ahead a relative reminder may be.
+    pub const MAX_MINUTES_BEFORE: u32 = 4 * 7 * 24 * 60;
+    /// How many reminders one task may carry.
+    pub const MAX_PER_TASK: usize = 10;
+}
+
+/// A task as stored and as answered (contract v1).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Task {
+    /// The task's id, which also orders tasks by creation.
+    pub id: TaskId,
+    /// The task's title.
+    pub title: Title,
+    /// Free text about the task, if any.
+    pub description: Option<Description>,
+    /// Whether the task is done.
+    pub completed: bool,
+    /// When the task was completed; `None` while it is not done.
+    pub completed_at: Option<DateTime<Utc>>,
+    /// How much the task matters.
+    pub priority: Priority,
+    /// The task's tags, at most [`Tag::MAX_PER_TASK`], without duplicates.
+    pub tags: Vec<Tag>,
+    /// Stored and answered with the offset of `time_zone` at that instant.
+    pub due_at: Option<DateTime<FixedOffset>>,
+    /// The zone the task's wall-clock times are read and shown in.
+    pub time_zone: TimeZone,
+    /// The rule the task repeats by, if it repeats.
+    pub recurrence: Option<Recurrence>,
+    /// Where the next occurrence of a repeating task is counted from.
+    pub recurrence_mode: RecurrenceMode,
+    /// The task's reminders, at most [`Reminder::MAX_PER_TASK`].
+    pub reminders: Vec<Reminder>,
+    /// The series the task belongs to, if any; only the server sets it.
+    pub series_id: Option<String>,
+    /// When the task was created.
+    pub created_at: DateTime<Utc>,
+    /// When the task was last changed.
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Task {
+    /// Marks the task done or not done. Completing a completed task changes
+    /// nothing (its `completed_at` stays), so the call is idempotent.
+    /// Answers whether anything changed.
+    pub fn set_completed(&mut self, completed: bool, now: DateTime<Utc>) -> bool {
+        if self.completed == completed {
+            return false;
+        }
+        self.completed = completed;
+        self.completed_at = completed.then_some(now);
+        self.updated_at = now;
+        true
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles_are_trimmed_and_bounded() {
+        assert_eq!(
+            Title::parse("  Buy milk ").map(|t| t.0),
+            Ok("Buy milk".into())
+        );
+        assert_eq!(Title::parse("   "), Err(Problem::Empty));
+        assert_eq!(
+            Title::parse(&"é".repeat(201)),
+            Err(Problem::TooLong { max: 200, got: 201 })
+        );
+        assert!(Title::parse(&"é".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn priorities_order_from_none_to_high() {
+        assert!(Priority::None < Priority::Low);
+        assert!(Priority::Low < Priority::Medium);
+        assert!(Priority::Medium < Priority::High);
+        assert_eq!(Priority::parse("high"), Ok(Priority::High));
+        assert!(
+            Priority::parse("HIGH").is_err(),
+            "values are exact, as the contract's enum"
+        );
+        let err = Priority::parse("urgent").expect_err("unknown priority");
+        assert_eq!(
+            err.to_string(),
+            "must be one of none, low, medium, high (got \"urgent\")"
+        );
+    }
+
+    #[test]
+    fn tags_are_case_insensitive() {
+        assert_eq!(Tag::parse(" Work "), Tag::parse("work"));
+        assert_eq!(Tag::parse(""), Err(Problem::Empty));
+        assert!(matches!(
+            Tag::parse(&"x".repeat(41)),
+            Err(Problem::TooLong { .. })
+        ));
+    }
+
+    #[test]
+    fn time_zones_are_iana_names() {
+        assert_eq!(
+            TimeZone::parse("Europe/Berlin").map(|z| z.to_string()),
+            Ok("Europe/Berlin".into())
+        );
+        assert_eq!(
+            TimeZone::parse("Mars/Olympus"),
+            Err(Problem::UnknownTimeZone("Mars/Olympus".into()))
+        );
+    }
+
+    #[test]
+    fn the_contract_lists_exactly_the_time_zones_accepted() {
+        let contract = include_str!("../../../contracts/openapi.yaml");
+        let listed: Vec<&str> = contract
+            .lines()
+            .find(|line| line.trim_start().starts_with("TimeZone:"))
+            .and_then(|line| line.split_once("enum: [")?.1.split_once(']'))
+            .map(|(names, _)| names.split(", ").collect())
+            .unwrap_or_default();
+        let accepted: Vec<&str> = chrono_tz::TZ_VARIANTS.iter().map(|tz| tz.name()).collect();
+        assert!(
+            listed == accepted,
+            "contracts/openapi.yaml's TimeZone enum should read: enum: [{}]",
+            accepted.join(", ")
+        );
+    }
+
+    #[test]
+    fn recurrence_rules_need_a_known_freq() {
+        assert!(Recurrence::parse("FREQ=WEEKLY;BYDAY=MO,WE").is_ok());
+        assert!(Recurrence::parse("RRULE:FREQ=DAILY;INTERVAL=2").is_ok());
+        for bad in [
+            "",
+            "BYDAY=MO",
+            "FREQ=SOMETIMES",
+            "FREQ=DAILY;FREQ=WEEKLY",
+            "FREQ",
+            "FREQ=DAILY;COLOR=RED",
+        ] {
+            assert!(
+                matches!(Recurrence::parse(bad), Err(Problem::BadRecurrence(_))),
+                "{bad:?} should be refused"
+            );
+        }
+    }
+
+    #[test]
+    fn completing_is_idempotent() {
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let later = now + chrono::Duration::minutes(5);
+        let mut task = Task {
+            id: TaskId::new(now, 1),
+            title: Title::parse("t").expect("valid"),
+            description: None,
+            completed: false,
+            completed_at: None,
+            priority: Priority::None,
+            tags: vec![],
+            due_at: None,
+            time_zone: TimeZone::UTC,
+            recurrence: None,
+            recurrence_mode: RecurrenceMode::Schedule,
+            reminders: vec![],
+            series_id: None,
+            created_at: now,
+            updated_at: now,
+        };
+        assert!(task.set_completed(true, now));
+        assert!(!task.set_completed(true, later));
+        assert_eq!(task.completed_at, Some(now));
+        assert!(task.set_completed(false, later));
+        assert_eq!(task.completed_at, None);
+    }
+}

@@ -1,0 +1,370 @@
+//! Listing: which of a user's tasks a `GET /tasks` query selects, in which
+//! order, and one page of them at a time.
+//!
+//! The order is total: the sort field, then the task id (creation order), both
+//! turned around for `order=desc`; tasks without a due date come last when
+//! sorting by due date, in either order. A cursor names the last task of a page
+//! by its place in that order, so the next page starts right after it whatever
+//! was added meanwhile: no task is skipped or repeated.
+
+use std::cmp::Ordering;
+
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+
+use crate::error::{FieldError, Problem};
+use crate::model::{Priority, Tag, Task};
+use events::TaskId;
+
+const KNOWN: &str =
+    "status, priority, tag, q, due_before, due_after, overdue, sort, order, limit, cursor";
+
+/// Which tasks a listing selects by completion.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Status {
+    /// Every task (the default).
+    #[default]
+    All,
+    /// Tasks not completed.
+    Pending,
+    /// Completed tasks.
+    Completed,
+}
+
+/// The field a listing is sorted by.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum SortField {
+    /// Creation time (the default).
+    #[default]
+    CreatedAt,
+    /// Due date; tasks without one come last.
+    DueAt,
+    /// Priority, from `none` to `high`.
+    Priority,
+    /// Title, case-insensitively.
+    Title,
+}
+
+/// The direction of a listing's order.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Order {
+    /// Smallest first (the default).
+    #[default]
+    Asc,
+    /// Largest first.
+    Desc,
+}
+
+/// A parsed `GET /api/{user}/tasks` query.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListQuery {
+    /// Which tasks to select by completion.
+    pub status: Status,
+    /// Any of these; empty means any priority.
+    pub priorities: Vec<Priority>,
+    /// All of these.
+    pub tags: Vec<Tag>,
+    /// Lower-cased words, each of which must appear in the title, the
+    /// description or a tag.
+    pub words: Vec<String>,
+    /// `due_at < due_before`.
+    pub due_before: Option<DateTime<Utc>>,
+    /// `due_at >= due_after`.
+    pub due_after: Option<DateTime<Utc>>,
+    /// `Some(true)`: only overdue tasks (due in the past, not completed);
+    /// `Some(false)`: none of them.
+    pub overdue: Option<bool>,
+    /// The field to sort by.
+    pub sort: SortField,
+    /// The direction to sort in.
+    pub order: Order,
+    /// The most tasks a page holds, 1 to [`ListQuery::MAX_LIMIT`].
+    pub limit: usize,
+    /// Where the previous page ended; `None` for the first page.
+    pub cursor: Option<Cursor>,
+}
+
+impl Default for ListQuery {
+    fn default() -> Self {
+        Self {
+            status: Status::All,
+            priorities: Vec::new(),
+            tags: Vec::new(),
+            words: Vec::new(),
+            due_before: None,
+            due_after: None,
+            overdue: None,
+            sort: SortField::CreatedAt,
+            order: Order::Asc,
+            limit: Self::DEFAULT_LIMIT,
+            cursor: None,
+        }
+    }
+}
+
+/// The value a task is sorted by.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SortValue {
+    /// A creation or due time; `None` for a task without a due date.
+    Time(Option<DateTime<Utc>>),
+    /// A priority.
+    Priority(Priority),
+    /// A lower-cased title.
+    Text(String),
+}
+
+/// Where a page ended: the last task's sort value and id, and the order it
+/// was made for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cursor {
+    #[serde(rename = "s")]
+    sort: SortField,
+    #[serde(rename = "o")]
+    order: Order,
+    #[serde(rename = "v")]
+    value: SortValue,
+    id: TaskId,
+}
+
+impl Cursor {
+    /// The cursor as URL-safe base64 text, as the `cursor` parameter takes it.
+    pub fn encode(&self) -> String {
+        URL_SAFE_NO_PAD.encode(serde_json::to_vec(self).unwrap_or_default())
+    }
+
+    fn decode(raw: &str) -> Option<Self> {
+        let bytes = URL_SAFE_NO_PAD.decode(raw).ok()?;
+        serde_json::from_slice(&bytes).ok()
+    }
+}
+
+/// One page of a listing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Page<'a> {
+    /// The tasks of the page, in order.
+    pub tasks: Vec<&'a Task>,
+    /// Where the next page starts; `None` on the last page.
+    pub next_cursor: Option<Cursor>,
+}
+
+impl ListQuery {
+    /// The page size when `limit` is not given.
+    pub const DEFAULT_LIMIT: usize = 50;
+    /// The largest `limit` allowed.
+    pub const MAX_LIMIT: usize = 200;
+
+    /// Parses a URL query string such as `status=pending&tag=work&sort=due_at`.
+    pub fn parse(query: &str) -> Result<Self, FieldError> {
+        let mut q = Self::default();
+        let mut seen: Vec<String> = Vec::new();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let name = name.as_ref();
+            let err = |problem| FieldError::new(name, problem);
+            if !KNOWN.split(", ").any(|k| k == name) {
+                return Err(err(Problem::UnknownField { known: KNOWN }));
+            }
+            if !matches!(name, "priority" | "tag") && seen.iter().any(|s| s == name) {
+                return Err(err(Problem::GivenTwice));
+            }
+            seen.push(name.to_owned());
+            let value = value.as_ref();
+            match name {
+                "status" => {
+                    q.status = match value {
+                        "all" => Status::All,
+                        "pending" => Status::Pending,
+                        "completed" => Status::Completed,
+                        _ => return Err(err(not_one_of("all, pending, completed", value))),
+                    }
+                }
+                "priority" => {
+                    for part in value.split(',') {
+                        let priority = Priority::parse(part).map_err(err)?;
+                        if !q.priorities.contains(&priority) {
+                            q.priorities.push(priority);
+                        }
+                    }
+                }
+                "tag" => {
+                    let tag = Tag::parse(value).map_err(err)?;
+                    if !q.tags.contains(&tag) {
+                        q.tags.push(tag);
+                    }
+                }
+                "q" => q.words = value.split_whitespace().map(str::to_lowercase).collect(),
+                "due_before" => q.due_before = Some(instant(value).map_err(err)?),
+                "due_after" => q.due_after = Some(instant(value).map_err(err)?),
+                "overdue" => {
+                    q.overdue = Some(match value {
+                        "true" => true,
+                        "false" => false,
+                        _ => return Err(err(not_one_of("true, false", value))),
+                    })
+                }
+                "sort" => {
+                    q.sort = match value {
+                        "created_at" => SortField::CreatedAt,
+                        "due_at" => SortField::DueAt,
+                        "priority" => SortField::Priority,
+                        "title" => SortField::Title,
+                        _ => {
+                            return Err(err(not_one_of(
+                                "created_at, due_at, priority, title",
+                                value,
+                            )));
+                        }
+                    }
+                }
+                "order" => {
+                    q.order = match value {
+                        "asc" => Order::Asc,
+                        "desc" => Order::Desc,
+                        _ => return Err(err(not_one_of("asc, desc", value))),
+                    }
+                }
+                "limit" => {
+                    let max = Self::MAX_LIMIT as i64;
+                    q.limit = value
+                        .parse::<i64>()
+                        .ok()
+                        .filter(|n| (1..=max).contains(n))
+                        .and_then(|n| usize::try_from(n).ok())
+                        .ok_or_else(|| {
+                            let got = value.parse().unwrap_or(-1);
+                            err(Problem::OutOfRange { min: 1, max, got })
+                        })?;
+                }
+                _ => q.cursor = Some(Cursor::decode(value).ok_or_else(|| err(Problem::BadCursor))?),
+            }
+        }
+        if q.cursor
+            .as_ref()
+            .is_some_and(|c| (c.sort, c.order) != (q.sort, q.order))
+        {
+            return Err(FieldError::new("cursor", Problem::BadCursor));
+        }
+        Ok(q)
+    }
+
+    /// Whether `task` passes every filter of the query at time `now`.
+    pub fn matches(&self, task: &Task, now: DateTime<Utc>) -> bool {
+        let due = task.due_at.map(|d| d.with_timezone(&Utc));
+        let status = match self.status {
+            Status::All => true,
+            Status::Pending => !task.completed,
+            Status::Completed => task.completed,
+        };
+        let overdue = !task.completed && due.is_some_and(|d| d < now);
+        status
+            && (self.priorities.is_empty() || self.priorities.contains(&task.priority))
+            && self.tags.iter().all(|tag| task.tags.contains(tag))
+            && self.words.iter().all(|word| mentions(task, word))
+            && self
+                .due_before
+                .is_none_or(|before| due.is_some_and(|d| d < before))
+            && self
+                .due_after
+                .is_none_or(|after| due.is_some_and(|d| d >= after))
+            && self.overdue.is_none_or(|wanted| wanted == overdue)
+    }
+
+    /// The value `task` is sorted by under this query.
+    pub fn sort_value(&self, task: &Task) -> SortValue {
+        match self.sort {
+            SortField::CreatedAt => SortValue::Time(Some(task.created_at)),
+            SortField::DueAt => SortValue::Time(task.due_at.map(|d| d.with_timezone(&Utc))),
+            SortField::Priority => SortValue::Priority(task.priority),
+            SortField::Title => SortValue::Text(task.title.as_str().to_lowercase()),
+        }
+    }
+
+    /// The query's order between two (value, id) places.
+    pub fn compare(&self, a: (&SortValue, TaskId), b: (&SortValue, TaskId)) -> Ordering {
+        let directed = |ordering: Ordering| match self.order {
+            Order::Asc => ordering,
+            Order::Desc => ordering.reverse(),
+        };
+        match (a.0, b.0) {
+            // Tasks without a due date come last in either order.
+            (SortValue::Time(None), SortValue::Time(Some(_))) => Ordering::Greater,
+            (SortValue::Time(Some(_)), SortValue::Time(None)) => Ordering::Less,
+            (x, y) => directed(cmp_values(x, y).then(a.1.cmp(&b.1))),
+        }
+    }
+
+    /// The page of `tasks` this query asks for.
+    pub fn page<'a>(&self, tasks: &'a [Task], now: DateTime<Utc>) -> Page<'a> {
+        let after = self.cursor.as_ref().map(|c| (&c.value, c.id));
+        let mut selected: Vec<(SortValue, &Task)> = tasks
+            .iter()
+            .filter(|task| self.matches(task, now))
+            .map(|task| (self.sort_value(task), task))
+            .filter(|(value, task)| {
+                after.is_none_or(|after| self.compare((value, task.id), after).is_gt())
+            })
+            .collect();
+        let by_order = |a: &(SortValue, &Task), b: &(SortValue, &Task)| {
+            self.compare((&a.0, a.1.id), (&b.0, b.1.id))
+        };
+        if selected.len() > self.limit {
+            selected.select_nth_unstable_by(self.limit, by_order);
+            selected.truncate(self.limit + 1);
+        }
+        selected.sort_unstable_by(by_order);
+        let more = selected.len() > self.limit;
+        selected.truncate(self.limit);
+        let next_cursor = more
+            .then(|| selected.last())
+            .flatten()
+            .map(|(value, task)| Cursor {
+                sort: self.sort,
+                order: self.order,
+                value: value.clone(),
+                id: task.id,
+            });
+        Page {
+            tasks: selected.into_iter().map(|(_, task)| task).collect(),
+            next_cursor,
+        }
+    }
+}
+
+fn cmp_values(a: &SortValue, b: &SortValue) -> Ordering {
+    match (a, b) {
+        (SortValue::Time(x), SortValue::Time(y)) => x.cmp(y),
+        (SortValue::Priority(x), SortValue::Priority(y)) => x.cmp(y),
+        (SortValue::Text(x), SortValue::Text(y)) => x.cmp(y),
+        // Values of one query are all of one kind.
+        _ => Ordering::Equal,
+    }
+}
+
+fn mentions(task: &Task, word: &str) -> bool {
+    task.title.as_str().to_lowercase().contains(word)
+        || task
+            .description
+            .as_ref()
+            .is_some_and(|d| d.as_str().to_lowercase().contains(word))
+        || task.tags.iter().any(|tag| tag.as_str().contains(word))
+}
+
+fn instant(raw: &str) -> Result<DateTime<Utc>, Problem> {
+    DateTime::parse_from_rfc3339(raw)
+        .map(|at| at.with_timezone(&Utc))
+        .map_err(|_| Problem::BadInstant(raw.to_owned()))
+}
+
+fn not_one_of(allowed: &'static str, got: &str) -> Problem {
+    Problem::NotOneOf {
+        allowed,
+        got: got.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,194 @@
+//! Compiled components and one fresh instance per request.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use anyhow::Context;
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use wasmtime::component::{Component, HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi_http::WasiHttpView;
+use wasmtime_wasi_http::bindings::ProxyPre;
+use wasmtime_wasi_http::bindings::http::types::Scheme;
+use wasmtime_wasi_http::body::HyperOutgoingBody;
+
+use crate::bindings::fermyon::spin::variables;
+use crate::headers::with_spin_headers;
+use crate::manifest::{Manifest, RouteDef};
+use crate::outbound::{AllowedHosts, Pool};
+use crate::routes::{Route, Router};
+use crate::state::{HostState, Limits};
+use crate::variables::AppVariables;
+
+/// How many instances may be alive at once (requests in flight).
+const MAX_INSTANCES: u32 = 256;
+
+/// A loaded app: its router and its compiled, pre-linked components.
+pub struct App {
+    router: Router,
+    components: Vec<LoadedComponent>,
+    pool: Pool,
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("router", &self.router)
+            .finish_non_exhaustive()
+    }
+}
+
+struct LoadedComponent {
+    id: String,
+    pre: ProxyPre<HostState>,
+    limits: Arc<Limits>,
+}
+
+impl App {
+    /// Loads `spin.toml`, resolves variables from `env`, and compiles every
+    /// component that a route leads to.
+    pub fn load(
+        manifest_path: &Path,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> anyhow::Result<Self> {
+        let manifest = Manifest::load(manifest_path)?;
+        let app_variables = AppVariables::resolve(&manifest.variables, env)?;
+        let engine = engine()?;
+        let mut linker = Linker::<HostState>::new(&engine);
+        // All of WASI 0.2 (as Spin gives it) plus wasi:http, the way spin-sdk's own tests host components.
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker)?;
+        variables::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+
+        let mut router = Router::default();
+        let mut components: Vec<LoadedComponent> = Vec::new();
+        for trigger in &manifest.trigger.http {
+            let RouteDef::Path(route) = &trigger.route else {
+                continue;
+            };
+            let index = match components.iter().position(|c| c.id == trigger.component) {
+                Some(index) => index,
+                None => {
+                    let def = &manifest.component[&trigger.component];
+                    let path = Manifest::source_path(manifest_path, def);
+                    let component = Component::from_file(&engine, &path).with_context(|| {
+                        format!(
+                            "compiling component {} from {}",
+                            trigger.component,
+                            path.display()
+                        )
+                    })?;
+                    let allowed: Vec<String> = def
+                        .allowed_outbound_hosts
+                        .iter()
+                        .map(|host| app_variables.expand(host))
+                        .collect::<anyhow::Result<_>>()?;
+                    let limits = Limits {
+                        variables: app_variables.for_component(&def.variables)?,
+                        allowed_hosts: AllowedHosts::parse(&allowed)?,
+                    };
+                    let pre =
+                        ProxyPre::new(linker.instantiate_pre(&component)?).with_context(|| {
+                            format!("component {} is not a wasi:http proxy", trigger.component)
+                        })?;
+                    components.push(LoadedComponent {
+                        id: trigger.component.clone(),
+                        pre,
+                        limits: Arc::new(limits),
+                    });
+                    components.len() - 1
+                }
+            };
+            router.add(Route::parse(route), index);
+        }
+        Ok(Self {
+            router,
+            components,
+            pool: Pool::default(),
+        })
+    }
+
+    /// Serves one request with a fresh instance of the component its route
+    /// leads to; answers the response and the component's id for the log.
+    pub async fn handle(
+        &self,
+        request: hyper::Request<Incoming>,
+        client: SocketAddr,
+    ) -> anyhow::Result<(hyper::Response<HyperOutgoingBody>, Option<&str>)> {
+        let path = request.uri().path().to_owned();
+        let Some((matched, index)) = self.router.find(&path) else {
+            return Ok((plain(404, "Not Found"), None));
+        };
+        let component = &self.components[index];
+        let request = with_spin_headers(request, &matched, client)?;
+
+        let mut store = Store::new(
+            component.pre.engine(),
+            HostState::new(component.limits.clone(), self.pool.clone()),
+        );
+        let incoming = store
+            .data_mut()
+            .new_incoming_request(Scheme::Http, request)?;
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let outparam = store.data_mut().new_response_outparam(sender)?;
+        let proxy = component.pre.instantiate_async(&mut store).await?;
+        let guest = tokio::spawn(async move {
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, incoming, outparam)
+                .await
+        });
+        let response = match receiver.await {
+            Ok(Ok(response)) => response,
+            Ok(Err(code)) => {
+                eprintln!("component {} failed: {code:?}", component.id);
+                plain(500, "Internal Server Error")
+            }
+            Err(_) => {
+                let why = match guest.await {
+                    Ok(Ok(())) => "returned without a response".to_owned(),
+                    Ok(Err(trap)) => format!("trapped: {trap:?}"),
+                    Err(join) => format!("panicked: {join}"),
+                };
+                eprintln!("component {} {why}", component.id);
+                plain(500, "Internal Server Error")
+            }
+        };
+        Ok((response, Some(component.id.as_str())))
+    }
+}
+
+fn engine() -> anyhow::Result<Engine> {
+    let mut config = Config::new();
+    config.async_support(true);
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(MAX_INSTANCES)
+        .total_core_instances(MAX_INSTANCES)
+        .total_memories(MAX_INSTANCES)
+        .total_tables(MAX_INSTANCES * 2)
+        .max_memory_size(256 << 20)
+        // Reset a slot's first pages with memset and keep them mapped, so the
+        // next instance does not fault them in again.
+        .linear_memory_keep_resident(32 << 20);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    if let Some(dir) = std::env::var_os("TODO_HOST_CACHE_DIR") {
+        let mut cache = wasmtime::CacheConfig::new();
+        cache.with_directory(dir);
+        config.cache(Some(wasmtime::Cache::new(cache)?));
+    }
+    Engine::new(&config)
+}
+
+/// A plain-text answer of the host itself.
+pub fn plain(status: u16, text: &'static str) -> hyper::Response<HyperOutgoingBody> {
+    let body = http_body_util::Full::new(bytes::Bytes::from_static(text.as_bytes()))
+        .map_err(|never| match never {})
+        .boxed_unsync();
+    let mut response = hyper::Response::new(body);
+    *response.status_mut() =
+        hyper::StatusCode::from_u16(status).unwrap_or(hyper::StatusCode::INTERNAL_SERVER_ERROR);
+    response
+}
