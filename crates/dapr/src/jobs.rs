@@ -1,4 +1,4 @@
-//! The Jobs API (`/v1.0-alpha1/jobs/{name}`): work that the Dapr scheduler
+//! The Jobs API (`/v1.0/jobs/{name}`; `/v1.0-alpha1/` is its older name): work that the Dapr scheduler
 //! calls back at its due time, as `POST /job/{name}` to the app with the
 //! job's data as the body. Needs the scheduler (`--scheduler-host-address`).
 
@@ -70,11 +70,14 @@ pub enum FailurePolicy<'a> {
 
 /// A job as the scheduler holds it.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase")]
+#[serde(rename_all = "camelCase", bound(deserialize = "D: Deserialize<'de>"))]
 pub struct ScheduledJob<D> {
     /// Its name.
     pub name: String,
-    /// Its data.
+    /// Its data. daprd 1.18 answers it wrapped in a protobuf `Any`
+    /// (`{"@type": "type.googleapis.com/google.protobuf.Value", "value": ...}`),
+    /// which is taken off here.
+    #[serde(deserialize_with = "unwrap_any")]
     pub data: D,
     /// When it repeats, if it does.
     #[serde(default)]
@@ -134,8 +137,28 @@ impl<T: Transport> Dapr<T> {
     }
 }
 
+/// Job data as daprd answers it: in a protobuf `Any` envelope, or bare.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum AnyValue<D> {
+    Wrapped {
+        #[serde(rename = "@type")]
+        _type: String,
+        value: D,
+    },
+    Bare(D),
+}
+
+fn unwrap_any<'de, D: Deserialize<'de>, De: serde::Deserializer<'de>>(
+    deserializer: De,
+) -> Result<D, De::Error> {
+    Ok(match AnyValue::deserialize(deserializer)? {
+        AnyValue::Wrapped { value, .. } | AnyValue::Bare(value) => value,
+    })
+}
+
 fn job_path(name: &str) -> String {
-    format!("/v1.0-alpha1/jobs/{}", encode(name))
+    format!("/v1.0/jobs/{}", encode(name))
 }
 
 /// Dapr answers a job that is not there with a 500 whose message says so.
@@ -166,15 +189,24 @@ mod tests {
         };
         block_on(dapr.schedule_job("reminder:alice:01J:0", &job)).expect("scheduled");
         let sent = &transport.sent()[0];
-        assert_eq!(
-            sent.uri,
-            "http://dapr/v1.0-alpha1/jobs/reminder%3Aalice%3A01J%3A0"
-        );
+        assert_eq!(sent.uri, "http://dapr/v1.0/jobs/reminder%3Aalice%3A01J%3A0");
         assert_eq!(
             sent.json(),
             json!({"data": {"task_id": "01J"}, "dueTime": "2026-12-01T09:00:00Z", "repeats": 1,
                    "overwrite": true, "failurePolicy": {"constant": {"interval": "5s", "maxRetries": 3}}})
         );
+    }
+
+    #[test]
+    fn a_job_read_back_has_its_data_unwrapped() {
+        let answer = r#"{"name": "j", "dueTime": "2099-01-01T00:00:00Z", "repeats": 1,
+            "data": {"@type": "type.googleapis.com/google.protobuf.Value", "value": {"n": 1}}}"#;
+        let transport = RecordingTransport::answering([(200, answer)]);
+        let dapr = Dapr::new("http://dapr", &transport);
+        let job: ScheduledJob<serde_json::Value> =
+            block_on(dapr.get_job("j")).expect("asked").expect("there");
+        assert_eq!(job.data, json!({"n": 1}));
+        assert_eq!(job.repeats, Some(1));
     }
 
     #[test]
