@@ -6,7 +6,7 @@ use http::{Method, StatusCode};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
-use crate::{Dapr, DaprError, Transport, encode, unexpected};
+use crate::{Dapr, DaprError, Transport, encode, succeeded, unexpected};
 
 /// A job to schedule, borrowed from its parts. At least one of `schedule`
 /// and `due_time` must be set.
@@ -98,11 +98,7 @@ impl<T: Transport> Dapr<T> {
         job: &Job<'_, D>,
     ) -> Result<(), DaprError> {
         let response = self.call(Method::POST, &job_path(name), Some(job)).await?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(unexpected(&response))
-        }
+        succeeded(&response)
     }
 
     /// The job named `name`, or `None` when there is none.

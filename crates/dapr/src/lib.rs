@@ -125,6 +125,15 @@ fn unexpected(response: &http::Response<Vec<u8>>) -> DaprError {
     ))
 }
 
+/// `Ok` for a 2xx answer, the answer described for the log otherwise.
+fn succeeded(response: &http::Response<Vec<u8>>) -> Result<(), DaprError> {
+    if response.status().is_success() {
+        Ok(())
+    } else {
+        Err(unexpected(response))
+    }
+}
+
 /// `body` as JSON bytes, for the request to `path`.
 fn encode_json<B: Serialize + ?Sized>(path: &str, body: &B) -> Result<Vec<u8>, DaprError> {
     serde_json::to_vec(body)

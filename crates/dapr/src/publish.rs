@@ -9,7 +9,7 @@
 use http::Method;
 use serde::Serialize;
 
-use crate::{Dapr, DaprError, Transport, encode, encode_json, unexpected};
+use crate::{Dapr, DaprError, Transport, encode, encode_json, succeeded};
 
 /// A CloudEvents 1.0 envelope in JSON, borrowed from its parts.
 #[derive(Debug, Clone, Copy, Serialize)]
@@ -70,11 +70,7 @@ impl<T: Transport> Dapr<T> {
                 Some(("application/cloudevents+json", body)),
             )
             .await?;
-        if response.status().is_success() {
-            Ok(())
-        } else {
-            Err(unexpected(&response))
-        }
+        succeeded(&response)
     }
 }
 
