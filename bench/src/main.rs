@@ -81,7 +81,11 @@ fn scale(env: &Env) -> anyhow::Result<()> {
     );
 
     println!("## Listing over {TASKS} tasks (200 sequential requests each; ms)\n");
-    header();
+    println!("CPU: milliseconds of CPU per request, by process\n");
+    println!(
+        "| profile | operation | p50 | p99 | mean | max | CPU host | CPU daprd | CPU postgres |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|");
     for (name, query) in [
         ("list, default page", ""),
         (
@@ -98,10 +102,21 @@ fn scale(env: &Env) -> anyhow::Result<()> {
             "sort=title&order=desc&limit=200",
         ),
     ] {
+        let cpu_before = cpu_by_process();
         let times = sequential(200, |_| {
             client.get(&format!("{base}?{query}")).status == 200
         })?;
-        row("postgres", name, &times);
+        let cpu = cpu_per_request(&cpu_before, times.len());
+        println!(
+            "| postgres | {name} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+            quantile(&times, 0.50),
+            quantile(&times, 0.99),
+            times.iter().sum::<f64>() / times.len().max(1) as f64,
+            times.last().copied().unwrap_or_default(),
+            cpu("todo-host"),
+            cpu("daprd"),
+            cpu("postgres"),
+        );
     }
 
     println!("\n## Writes at 100 requests/s for 10 s, on the user with {TASKS}+ tasks (ms)\n");
@@ -161,12 +176,7 @@ fn scale(env: &Env) -> anyhow::Result<()> {
                         == 200
                 }
             });
-            let cpu_after = cpu_by_process();
-            let per_request = |name: &str| {
-                let spent =
-                    cpu_after.get(name).unwrap_or(&0.0) - cpu_before.get(name).unwrap_or(&0.0);
-                spent * 1000.0 / run.sent.max(1) as f64
-            };
+            let per_request = cpu_per_request(&cpu_before, run.sent);
             let achieved = run.ok as f64 / run.elapsed.as_secs_f64();
             let p99 = quantile(&run.times, 0.99);
             println!(
@@ -294,6 +304,20 @@ fn at_rate(rate: f64, seconds: f64, call: impl Fn(usize) -> bool + Sync) -> Run 
         ok: results.iter().filter(|(ok, _)| *ok).count(),
         elapsed,
         times,
+    }
+}
+
+/// Milliseconds of CPU per request that each process spent since `before`,
+/// over `requests` requests.
+fn cpu_per_request(
+    before: &std::collections::BTreeMap<String, f64>,
+    requests: usize,
+) -> impl Fn(&str) -> f64 {
+    let after = cpu_by_process();
+    let before = before.clone();
+    move |name: &str| {
+        let spent = after.get(name).unwrap_or(&0.0) - before.get(name).unwrap_or(&0.0);
+        spent * 1000.0 / requests.max(1) as f64
     }
 }
 
