@@ -39,6 +39,11 @@ impl TaskId {
         Self(ulid::Ulid::from_parts(millis, random))
     }
 
+    /// When the id was made: milliseconds since 1970.
+    pub fn timestamp_ms(self) -> u64 {
+        self.0.timestamp_ms()
+    }
+
     /// The id's 80 random bits.
     pub fn random_bits(self) -> u128 {
         self.0.random()

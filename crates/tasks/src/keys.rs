@@ -1,152 +1,348 @@
-//! The per-user layout in the key-value state store.
+//! The per-user layout in the key-value state store (ADR 3).
 //!
-//! A user's tasks live in [`BUCKETS`] buckets, `tasks:{user}:{nn}`, each a JSON
-//! document `{"tasks": [...]}` of the tasks whose id falls in it. A task is
-//! read and written with its bucket alone; a listing reads every bucket in one
-//! bulk read. See `docs/adr/0003-per-user-state-layout.md`.
+//! - `task:{user}:{id}`: each task, whole, in its stored form
+//!   ([`StoredTask`]); reading one task reads one key.
+//! - `index:{user}:{shelf}:{nn}`: the index, what a listing filters, sorts
+//!   and pages by, one [`Entry`] per task, in [`SHARDS`] shards per
+//!   [`Shelf`]: pending tasks apart from completed ones, so that a user's
+//!   history does not slow the list of what is still to do. A task's shard is
+//!   `id.random_bits % SHARDS` on the shelf its state puts it on.
+//!
+//! A write changes the task and its index entry in one transaction, each
+//! conditional on the ETag it was read at, so the index and the tasks never
+//! disagree. A listing reads the shards of the shelves it needs in one bulk
+//! read, and then only the page's tasks.
 //!
 //! Every key begins with the user's own segment, so no key of one user can be
 //! built from another user's path. Dapr reserves `||` for its own prefix, so the
 //! separator is `:`, which user ids may not contain.
 
+use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::stored::StoredTask;
+use crate::model::{Priority, Tag};
+use crate::query::{Listed, contains_lowercase};
 use crate::{Task, TaskId, UserId};
 
-/// The bucket of task `id`, by its random bits.
-fn bucket_number(id: TaskId) -> u32 {
-    u32::try_from(id.random_bits() % u128::from(BUCKETS)).unwrap_or(0)
+/// How many shards hold one shelf of a user's index: at 5,000 pending tasks
+/// about 80 entries (6 KB) a shard, so that a write rewrites little and
+/// concurrent writes of one user seldom meet in a shard.
+pub const SHARDS: u32 = 64;
+
+/// The key of task `id`.
+pub fn task(user: &UserId, id: TaskId) -> String {
+    format!("task:{user}:{id}")
 }
 
-/// How many buckets hold one user's tasks: at 5,000 tasks, about 40 tasks
-/// (8 KB) a bucket, so that a write rewrites little.
-pub const BUCKETS: u32 = 128;
-
-/// The key of the bucket that holds (or will hold) task `id`.
-pub fn bucket(user: &UserId, id: TaskId) -> String {
-    bucket_key(user, bucket_number(id))
+/// Which part of the index a task's entry is on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shelf {
+    /// Tasks still to do.
+    Pending,
+    /// Tasks done.
+    Completed,
 }
 
-/// The keys of all of a user's buckets.
-pub fn buckets(user: &UserId) -> Vec<String> {
-    (0..BUCKETS).map(|n| bucket_key(user, n)).collect()
+impl Shelf {
+    /// The shelf of a task that is (or is not) completed.
+    pub fn of(completed: bool) -> Self {
+        if completed {
+            Self::Completed
+        } else {
+            Self::Pending
+        }
+    }
+
+    fn letter(self) -> char {
+        match self {
+            Self::Pending => 'p',
+            Self::Completed => 'c',
+        }
+    }
 }
 
-fn bucket_key(user: &UserId, n: u32) -> String {
-    format!("tasks:{user}:{n:03}")
+/// The key of the index shard that holds (or will hold) the entry of task
+/// `id` on `shelf`.
+pub fn shard(user: &UserId, shelf: Shelf, id: TaskId) -> String {
+    let n = u32::try_from(id.random_bits() % u128::from(SHARDS)).unwrap_or(0);
+    shard_key(user, shelf, n)
 }
 
-/// Some of a user's tasks, kept sorted by id; stored as `{"t": [...]}` of
-/// [`StoredTask`]s.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(from = "StoredBucket", into = "StoredBucket")]
-pub struct Bucket {
-    /// The tasks, sorted by id.
-    pub tasks: Vec<Task>,
+/// The keys of every shard of `shelf`.
+pub fn shards(user: &UserId, shelf: Shelf) -> Vec<String> {
+    (0..SHARDS).map(|n| shard_key(user, shelf, n)).collect()
 }
 
+fn shard_key(user: &UserId, shelf: Shelf, n: u32) -> String {
+    format!("index:{user}:{}:{n:02}", shelf.letter())
+}
+
+/// What the index keeps of a task: what listings filter, sort and page by.
+/// The description is only known to exist: a search that does not find its
+/// words in the title or the tags reads the task itself.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(from = "StoredEntry", into = "StoredEntry")]
+pub struct Entry {
+    /// The task's id.
+    pub id: TaskId,
+    /// Whether the task is done (known from its shelf, kept for listing).
+    pub completed: bool,
+    /// Its priority.
+    pub priority: Priority,
+    /// Its due date, as an instant.
+    pub due: Option<DateTime<Utc>>,
+    /// Its tags, lower-cased.
+    pub tags: Vec<String>,
+    /// Its title.
+    pub title: String,
+    /// Whether it has a description.
+    pub described: bool,
+    /// The description, lower-cased, once a search has read it from the task.
+    pub description: Option<String>,
+}
+
+impl Entry {
+    /// The entry of `task`.
+    pub fn of(task: &Task) -> Self {
+        Self {
+            id: task.id,
+            completed: task.completed,
+            priority: task.priority,
+            due: task.due_at.map(|d| d.with_timezone(&Utc)),
+            tags: task.tags.iter().map(|t| t.as_str().to_owned()).collect(),
+            title: task.title.as_str().to_owned(),
+            described: task.description.is_some(),
+            description: None,
+        }
+    }
+
+    /// Whether a search for `words` can only be decided by reading the
+    /// description, which the index does not hold.
+    pub fn needs_description(&self, words: &[String]) -> bool {
+        self.described
+            && self.description.is_none()
+            && words.iter().any(|word| !self.mentions(word))
+    }
+}
+
+impl Listed for Entry {
+    fn id(&self) -> TaskId {
+        self.id
+    }
+
+    fn completed(&self) -> bool {
+        self.completed
+    }
+
+    fn priority(&self) -> Priority {
+        self.priority
+    }
+
+    fn has_tag(&self, tag: &Tag) -> bool {
+        self.tags.iter().any(|t| t == tag.as_str())
+    }
+
+    fn due(&self) -> Option<DateTime<Utc>> {
+        self.due
+    }
+
+    fn created_at(&self) -> DateTime<Utc> {
+        let millis = i64::try_from(self.id.timestamp_ms()).unwrap_or(i64::MAX);
+        DateTime::from_timestamp_millis(millis).unwrap_or_default()
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn mentions(&self, word: &str) -> bool {
+        contains_lowercase(&self.title, word)
+            || self.description.as_ref().is_some_and(|d| d.contains(word))
+            || self.tags.iter().any(|tag| tag.contains(word))
+    }
+}
+
+/// An entry as stored: a JSON array `[id, priority 0-3, due in microseconds
+/// or null, [tags], title, described 0/1]`. The shelf says whether it is
+/// completed.
 #[derive(Serialize, Deserialize)]
-struct StoredBucket {
-    t: Vec<StoredTask>,
+struct StoredEntry(TaskId, u8, Option<i64>, Vec<String>, String, u8);
+
+impl From<Entry> for StoredEntry {
+    fn from(entry: Entry) -> Self {
+        let priority = match entry.priority {
+            Priority::None => 0,
+            Priority::Low => 1,
+            Priority::Medium => 2,
+            Priority::High => 3,
+        };
+        Self(
+            entry.id,
+            priority,
+            entry.due.map(|d| d.timestamp_micros()),
+            entry.tags,
+            entry.title,
+            u8::from(entry.described),
+        )
+    }
 }
 
-impl From<StoredBucket> for Bucket {
-    fn from(stored: StoredBucket) -> Self {
+impl From<StoredEntry> for Entry {
+    fn from(StoredEntry(id, priority, due, tags, title, described): StoredEntry) -> Self {
         Self {
-            tasks: stored.t.into_iter().map(Task::from).collect(),
+            id,
+            completed: false,
+            priority: match priority {
+                0 => Priority::None,
+                1 => Priority::Low,
+                2 => Priority::Medium,
+                _ => Priority::High,
+            },
+            due: due.and_then(DateTime::from_timestamp_micros),
+            tags,
+            title,
+            described: described != 0,
+            description: None,
         }
     }
 }
 
-impl From<Bucket> for StoredBucket {
-    fn from(bucket: Bucket) -> Self {
-        Self {
-            t: bucket.tasks.iter().map(StoredTask::from).collect(),
-        }
-    }
+/// One shard of the index: entries sorted by id, stored as `{"e": [...]}`.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shard {
+    #[serde(rename = "e")]
+    entries: Vec<Entry>,
 }
 
-impl Bucket {
-    /// Task `id`, if it is here.
-    pub fn get(&self, id: TaskId) -> Option<&Task> {
-        self.position(id).ok().map(|at| &self.tasks[at])
+impl Shard {
+    /// The entries, sorted by id.
+    pub fn entries(&self) -> &[Entry] {
+        &self.entries
     }
 
-    /// Task `id` to change in place, if it is here.
-    pub fn get_mut(&mut self, id: TaskId) -> Option<&mut Task> {
-        self.position(id).ok().map(|at| &mut self.tasks[at])
+    /// The entries, marked done or not as `shelf` says.
+    pub fn into_entries(self, shelf: Shelf) -> impl Iterator<Item = Entry> {
+        self.entries.into_iter().map(move |mut entry| {
+            entry.completed = shelf == Shelf::Completed;
+            entry
+        })
     }
 
-    /// Adds or replaces the task with `task.id`.
-    pub fn put(&mut self, task: Task) {
-        match self.position(task.id) {
-            Ok(at) => self.tasks[at] = task,
-            Err(at) => self.tasks.insert(at, task),
+    /// Adds or replaces the entry with `entry.id`.
+    pub fn put(&mut self, entry: Entry) {
+        match self.position(entry.id) {
+            Ok(at) => self.entries[at] = entry,
+            Err(at) => self.entries.insert(at, entry),
         }
     }
 
-    /// Removes task `id`; answers whether it was there.
+    /// Removes the entry of task `id`; answers whether it was there.
     pub fn remove(&mut self, id: TaskId) -> bool {
-        self.position(id).map(|at| self.tasks.remove(at)).is_ok()
+        self.position(id).map(|at| self.entries.remove(at)).is_ok()
     }
 
     fn position(&self, id: TaskId) -> Result<usize, usize> {
-        self.tasks.binary_search_by(|t| t.id.cmp(&id))
+        self.entries.binary_search_by(|e| e.id.cmp(&id))
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{TaskSpec, UserId};
-    use chrono::DateTime;
+    use crate::TaskSpec;
+    use serde_json::json;
 
     fn task(seconds: i64, random: u128) -> Task {
         let at = DateTime::from_timestamp(seconds, 0).unwrap_or_default();
-        TaskSpec::parse(&serde_json::json!({"title": "t"}))
+        TaskSpec::parse(&json!({"title": "t"}))
             .and_then(|spec| spec.create(TaskId::new(at, random), at))
             .unwrap_or_else(|e| panic!("{e}"))
     }
 
     #[test]
-    fn keys_are_scoped_by_user() {
+    fn keys_are_scoped_by_user_and_shelf() {
         let alice = UserId::parse("alice").expect("valid");
         let id = TaskId::new(DateTime::from_timestamp(0, 0).unwrap_or_default(), 33);
-        assert_eq!(bucket(&alice, id), "tasks:alice:033");
-        assert_eq!(buckets(&alice).len(), 128);
+        assert_eq!(task_key_text(&alice, id), format!("task:alice:{id}"));
+        assert_eq!(shard(&alice, Shelf::Pending, id), "index:alice:p:33");
+        assert_eq!(shard(&alice, Shelf::Completed, id), "index:alice:c:33");
+        assert_eq!(shards(&alice, Shelf::Pending).len(), 64);
         assert!(
-            buckets(&alice)
+            shards(&alice, Shelf::Completed)
                 .iter()
-                .all(|k| k.starts_with("tasks:alice:"))
+                .all(|k| k.starts_with("index:alice:c:"))
         );
     }
 
+    fn task_key_text(user: &UserId, id: TaskId) -> String {
+        super::task(user, id)
+    }
+
     #[test]
-    fn ids_spread_over_the_buckets() {
-        let mut counts = [0u32; BUCKETS as usize];
-        for n in 0..12_800u128 {
+    fn ids_spread_over_the_shards() {
+        let alice = UserId::parse("alice").expect("valid");
+        let mut counts = std::collections::BTreeMap::new();
+        for n in 0..6_400u128 {
             let id = TaskId::new(
                 DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default(),
                 n * 0x9E37_79B9_7F4A_7C15,
             );
-            counts[bucket_number(id) as usize] += 1;
+            *counts.entry(shard(&alice, Shelf::Pending, id)).or_insert(0) += 1;
         }
-        assert!(counts.iter().all(|&c| c > 50), "{counts:?}");
+        assert_eq!(counts.len(), 64);
+        assert!(counts.values().all(|&c| c > 50), "{counts:?}");
     }
 
     #[test]
-    fn a_bucket_keeps_its_tasks_sorted_and_unique() {
-        let mut bucket = Bucket::default();
+    fn a_shard_keeps_its_entries_sorted_and_unique() {
+        let mut shard = Shard::default();
         let (a, b, c) = (task(3, 0), task(1, 0), task(2, 0));
-        bucket.put(a.clone());
-        bucket.put(b.clone());
-        bucket.put(c.clone());
-        bucket.put(a.clone());
-        assert_eq!(bucket.tasks, vec![b.clone(), c.clone(), a.clone()]);
-        assert_eq!(bucket.get(c.id), Some(&c));
-        assert!(bucket.remove(c.id));
-        assert!(!bucket.remove(c.id));
-        assert_eq!(bucket.get(c.id), None);
+        for t in [&a, &b, &c, &a] {
+            shard.put(Entry::of(t));
+        }
+        let ids: Vec<TaskId> = shard.entries().iter().map(|e| e.id).collect();
+        assert_eq!(ids, vec![b.id, c.id, a.id]);
+        assert!(shard.remove(c.id));
+        assert!(!shard.remove(c.id));
+        assert_eq!(shard.entries().len(), 2);
+    }
+
+    #[test]
+    fn an_entry_is_stored_as_a_short_array_and_read_back() {
+        let body = json!({"title": "Pay rent", "description": "by transfer", "priority": "high",
+            "tags": ["Home", "money"], "due_at": "2026-12-01T09:00:00+01:00"});
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let task = TaskSpec::parse(&body)
+            .and_then(|spec| spec.create(TaskId::new(at, 7), at))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let entry = Entry::of(&task);
+        let text = serde_json::to_string(&entry).unwrap_or_default();
+        assert_eq!(
+            text,
+            format!(
+                r#"["{}",3,1796112000000000,["home","money"],"Pay rent",1]"#,
+                task.id
+            )
+        );
+        let back: Entry = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(back, entry);
+        assert_eq!(Listed::created_at(&back), task.created_at);
+    }
+
+    #[test]
+    fn an_entry_lists_like_its_task() {
+        let body = json!({"title": "Quarterly Report", "description": "Numbers for the BOARD", "tags": ["work"]});
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let task = TaskSpec::parse(&body)
+            .and_then(|spec| spec.create(TaskId::new(at, 7), at))
+            .unwrap_or_else(|e| panic!("{e}"));
+        let mut entry = Entry::of(&task);
+        let words = |w: &[&str]| w.iter().map(|w| w.to_string()).collect::<Vec<_>>();
+        assert!(entry.mentions("report") && entry.mentions("wor"));
+        assert!(!entry.needs_description(&words(&["report", "work"])));
+        assert!(entry.needs_description(&words(&["board"])));
+        entry.description = task.description.as_ref().map(|d| d.as_str().to_lowercase());
+        assert!(entry.mentions("board") && task.mentions("board"));
+        assert!(!entry.needs_description(&words(&["nothing"])));
     }
 }

@@ -143,11 +143,85 @@ impl Cursor {
     }
 }
 
+/// What a listing reads of a task: a whole [`Task`], or the summary of one
+/// that the index keeps ([`crate::keys::Entry`]).
+pub trait Listed {
+    /// The task's id (its creation order).
+    fn id(&self) -> TaskId;
+    /// Whether it is done.
+    fn completed(&self) -> bool;
+    /// Its priority.
+    fn priority(&self) -> Priority;
+    /// Whether it carries `tag`.
+    fn has_tag(&self, tag: &Tag) -> bool;
+    /// Its due date, as an instant.
+    fn due(&self) -> Option<DateTime<Utc>>;
+    /// When it was created.
+    fn created_at(&self) -> DateTime<Utc>;
+    /// Its title, as given.
+    fn title(&self) -> &str;
+    /// Whether the lower-cased `word` appears in its title, description or tags.
+    fn mentions(&self, word: &str) -> bool;
+}
+
+impl Listed for Task {
+    fn id(&self) -> TaskId {
+        self.id
+    }
+
+    fn completed(&self) -> bool {
+        self.completed
+    }
+
+    fn priority(&self) -> Priority {
+        self.priority
+    }
+
+    fn has_tag(&self, tag: &Tag) -> bool {
+        self.tags.contains(tag)
+    }
+
+    fn due(&self) -> Option<DateTime<Utc>> {
+        self.due_at.map(|d| d.with_timezone(&Utc))
+    }
+
+    fn created_at(&self) -> DateTime<Utc> {
+        self.created_at
+    }
+
+    fn title(&self) -> &str {
+        self.title.as_str()
+    }
+
+    fn mentions(&self, word: &str) -> bool {
+        contains_lowercase(self.title.as_str(), word)
+            || self
+                .description
+                .as_ref()
+                .is_some_and(|d| contains_lowercase(d.as_str(), word))
+            || self.tags.iter().any(|tag| tag.as_str().contains(word))
+    }
+}
+
+/// Whether `text`, lower-cased, contains the lower-cased `word`.
+pub fn contains_lowercase(text: &str, word: &str) -> bool {
+    if text.is_ascii() {
+        // No allocation in the common case: ASCII letters lower-case alone.
+        let (text, word) = (text.as_bytes(), word.as_bytes());
+        word.is_empty()
+            || text
+                .windows(word.len())
+                .any(|window| window.eq_ignore_ascii_case(word))
+    } else {
+        text.to_lowercase().contains(word)
+    }
+}
+
 /// One page of a listing.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Page<'a> {
+pub struct Page<'a, T> {
     /// The tasks of the page, in order.
-    pub tasks: Vec<&'a Task>,
+    pub tasks: Vec<&'a T>,
     /// Where the next page starts; `None` on the last page.
     pub next_cursor: Option<Cursor>,
 }
@@ -252,18 +326,23 @@ impl ListQuery {
     }
 
     /// Whether `task` passes every filter of the query at time `now`.
-    pub fn matches(&self, task: &Task, now: DateTime<Utc>) -> bool {
-        let due = task.due_at.map(|d| d.with_timezone(&Utc));
+    pub fn matches(&self, task: &impl Listed, now: DateTime<Utc>) -> bool {
+        self.matches_but_words(task, now) && self.words.iter().all(|word| task.mentions(word))
+    }
+
+    /// Whether `task` passes every filter but the search words.
+    pub fn matches_but_words(&self, task: &impl Listed, now: DateTime<Utc>) -> bool {
+        let due = task.due();
+        let completed = task.completed();
         let status = match self.status {
             Status::All => true,
-            Status::Pending => !task.completed,
-            Status::Completed => task.completed,
+            Status::Pending => !completed,
+            Status::Completed => completed,
         };
-        let overdue = !task.completed && due.is_some_and(|d| d < now);
+        let overdue = !completed && due.is_some_and(|d| d < now);
         status
-            && (self.priorities.is_empty() || self.priorities.contains(&task.priority))
-            && self.tags.iter().all(|tag| task.tags.contains(tag))
-            && self.words.iter().all(|word| mentions(task, word))
+            && (self.priorities.is_empty() || self.priorities.contains(&task.priority()))
+            && self.tags.iter().all(|tag| task.has_tag(tag))
             && self
                 .due_before
                 .is_none_or(|before| due.is_some_and(|d| d < before))
@@ -274,12 +353,12 @@ impl ListQuery {
     }
 
     /// The value `task` is sorted by under this query.
-    pub fn sort_value(&self, task: &Task) -> SortValue {
+    pub fn sort_value(&self, task: &impl Listed) -> SortValue {
         match self.sort {
-            SortField::CreatedAt => SortValue::Time(Some(task.created_at)),
-            SortField::DueAt => SortValue::Time(task.due_at.map(|d| d.with_timezone(&Utc))),
-            SortField::Priority => SortValue::Priority(task.priority),
-            SortField::Title => SortValue::Text(task.title.as_str().to_lowercase()),
+            SortField::CreatedAt => SortValue::Time(Some(task.created_at())),
+            SortField::DueAt => SortValue::Time(task.due()),
+            SortField::Priority => SortValue::Priority(task.priority()),
+            SortField::Title => SortValue::Text(task.title().to_lowercase()),
         }
     }
 
@@ -298,18 +377,18 @@ impl ListQuery {
     }
 
     /// The page of `tasks` this query asks for.
-    pub fn page<'a>(&self, tasks: &'a [Task], now: DateTime<Utc>) -> Page<'a> {
+    pub fn page<'a, T: Listed>(&self, tasks: &'a [T], now: DateTime<Utc>) -> Page<'a, T> {
         let after = self.cursor.as_ref().map(|c| (&c.value, c.id));
-        let mut selected: Vec<(SortValue, &Task)> = tasks
+        let mut selected: Vec<(SortValue, &T)> = tasks
             .iter()
-            .filter(|task| self.matches(task, now))
+            .filter(|task| self.matches(*task, now))
             .map(|task| (self.sort_value(task), task))
             .filter(|(value, task)| {
-                after.is_none_or(|after| self.compare((value, task.id), after).is_gt())
+                after.is_none_or(|after| self.compare((value, task.id()), after).is_gt())
             })
             .collect();
-        let by_order = |a: &(SortValue, &Task), b: &(SortValue, &Task)| {
-            self.compare((&a.0, a.1.id), (&b.0, b.1.id))
+        let by_order = |a: &(SortValue, &T), b: &(SortValue, &T)| {
+            self.compare((&a.0, a.1.id()), (&b.0, b.1.id()))
         };
         if selected.len() > self.limit {
             selected.select_nth_unstable_by(self.limit, by_order);
@@ -325,7 +404,7 @@ impl ListQuery {
                 sort: self.sort,
                 order: self.order,
                 value: value.clone(),
-                id: task.id,
+                id: task.id(),
             });
         Page {
             tasks: selected.into_iter().map(|(_, task)| task).collect(),
@@ -342,15 +421,6 @@ fn cmp_values(a: &SortValue, b: &SortValue) -> Ordering {
         // Values of one query are all of one kind.
         _ => Ordering::Equal,
     }
-}
-
-fn mentions(task: &Task, word: &str) -> bool {
-    task.title.as_str().to_lowercase().contains(word)
-        || task
-            .description
-            .as_ref()
-            .is_some_and(|d| d.as_str().to_lowercase().contains(word))
-        || task.tags.iter().any(|tag| tag.as_str().contains(word))
 }
 
 fn instant(raw: &str) -> Result<DateTime<Utc>, Problem> {

@@ -3,15 +3,17 @@
 //! request wrote first. Nothing is written unless the whole change is valid,
 //! and a change that changes nothing writes nothing.
 //!
-//! A task is read and written with its bucket (see [`crate::keys`]); a
-//! listing reads every bucket of the user (ADR 3).
+//! A task is written together with its index entry in one transaction; a
+//! listing reads the index and then only the page's tasks ([`crate::keys`],
+//! ADR 3).
 
 use chrono::{DateTime, Utc};
 use dapr::{StateStore, Versioned, Write};
 
 use crate::error::TaskError;
-use crate::keys::{self, Bucket};
-use crate::query::{Cursor, ListQuery};
+use crate::keys::{self, Entry, Shard, Shelf};
+use crate::query::{Cursor, ListQuery, Status};
+use crate::stored::StoredTask;
 use crate::{Task, TaskId, TaskPatch, TaskSpec, UserId};
 
 /// How often a write is tried in all before it answers [`TaskError::Conflict`].
@@ -42,6 +44,9 @@ pub struct Listing {
     pub next_cursor: Option<Cursor>,
 }
 
+/// A shard as read, with the ETag to write it back on (`None`: new).
+type ReadShard = (Shard, Option<String>);
+
 impl<'a, S: StateStore> Tasks<'a, S> {
     /// The tasks of `user` in `store`.
     pub fn new(store: &'a S, user: &'a UserId) -> Self {
@@ -51,14 +56,17 @@ impl<'a, S: StateStore> Tasks<'a, S> {
     /// Creates a task from `spec`, with an id made of `env`.
     pub async fn create(&self, spec: TaskSpec, env: Env) -> Result<Task, TaskError> {
         let task = spec.create(TaskId::new(env.now, env.random), env.now)?;
-        let (key, task) = (&keys::bucket(self.user, task.id), &task);
+        let task_key = &keys::task(self.user, task.id);
+        let shard_key = &keys::shard(self.user, Shelf::of(task.completed), task.id);
+        let task = &task;
         retry(|| async move {
-            let (mut bucket, etag) = self.bucket(key).await?;
-            bucket.put(task.clone());
-            Ok(self
-                .store
-                .commit(&[Write::put(key, &bucket, etag)?])
-                .await?)
+            let (mut shard, etag) = self.shard(shard_key).await?;
+            shard.put(Entry::of(task));
+            let writes = [
+                Write::put(task_key, &StoredTask::from(task), None)?,
+                Write::put(shard_key, &shard, etag)?,
+            ];
+            Ok(self.store.commit(&writes).await?)
         })
         .await?;
         Ok(task.clone())
@@ -66,27 +74,86 @@ impl<'a, S: StateStore> Tasks<'a, S> {
 
     /// Task `id`.
     pub async fn get(&self, id: TaskId) -> Result<Task, TaskError> {
-        let (bucket, _) = self.bucket(&keys::bucket(self.user, id)).await?;
-        bucket.get(id).cloned().ok_or(TaskError::NotFound)
+        Ok(self.read(id).await?.0)
     }
 
     /// The page of the user's tasks that `query` asks for, at time `now`
-    /// (which decides what is overdue).
+    /// (which decides what is overdue): the index of the shelves the query
+    /// needs in one read, then the page's tasks in another.
     pub async fn list(&self, query: &ListQuery, now: DateTime<Utc>) -> Result<Listing, TaskError> {
-        let buckets = self
+        let shelves: &[Shelf] = match query.status {
+            Status::All => &[Shelf::Pending, Shelf::Completed],
+            Status::Pending => &[Shelf::Pending],
+            Status::Completed => &[Shelf::Completed],
+        };
+        let shard_keys: Vec<String> = shelves
+            .iter()
+            .flat_map(|shelf| keys::shards(self.user, *shelf))
+            .collect();
+        let shards = self.store.get_many::<Shard>(&shard_keys).await?;
+        let per_shelf = keys::SHARDS as usize;
+        let mut entries: Vec<Entry> = Vec::new();
+        for (n, shard) in shards.into_iter().enumerate() {
+            if let Some(shard) = shard {
+                entries.extend(shard.value.into_entries(shelves[n / per_shelf]));
+            }
+        }
+        self.read_descriptions(query, &mut entries, now).await?;
+        let page = query.page(&entries, now);
+        let task_keys: Vec<String> = page
+            .tasks
+            .iter()
+            .map(|entry| keys::task(self.user, entry.id))
+            .collect();
+        // A task deleted since the index was read is simply not there.
+        let tasks = self
             .store
-            .get_many::<Bucket>(&keys::buckets(self.user))
-            .await?;
-        let tasks: Vec<Task> = buckets
+            .get_many::<StoredTask>(&task_keys)
+            .await?
             .into_iter()
             .flatten()
-            .flat_map(|b| b.value.tasks)
+            .map(|stored| Task::from(stored.value))
             .collect();
-        let page = query.page(&tasks, now);
         Ok(Listing {
-            tasks: page.tasks.into_iter().cloned().collect(),
+            tasks,
             next_cursor: page.next_cursor,
         })
+    }
+
+    /// Reads the descriptions of the entries that a search can only decide
+    /// by them (their title and tags lack a word), in one read.
+    async fn read_descriptions(
+        &self,
+        query: &ListQuery,
+        entries: &mut [Entry],
+        now: DateTime<Utc>,
+    ) -> Result<(), TaskError> {
+        if query.words.is_empty() {
+            return Ok(());
+        }
+        let unsure: Vec<usize> = (0..entries.len())
+            .filter(|&i| {
+                query.matches_but_words(&entries[i], now)
+                    && entries[i].needs_description(&query.words)
+            })
+            .collect();
+        if unsure.is_empty() {
+            return Ok(());
+        }
+        let task_keys: Vec<String> = unsure
+            .iter()
+            .map(|&i| keys::task(self.user, entries[i].id))
+            .collect();
+        let tasks = self.store.get_many::<StoredTask>(&task_keys).await?;
+        for (i, task) in unsure.into_iter().zip(tasks) {
+            let description = task.and_then(|t| Task::from(t.value).description);
+            entries[i].description = Some(
+                description
+                    .map(|d| d.as_str().to_lowercase())
+                    .unwrap_or_default(),
+            );
+        }
+        Ok(())
     }
 
     /// Changes task `id` with `change`, which may refuse. Answers the task as
@@ -96,18 +163,39 @@ impl<'a, S: StateStore> Tasks<'a, S> {
         id: TaskId,
         change: impl Fn(&mut Task) -> Result<(), TaskError>,
     ) -> Result<Task, TaskError> {
-        let (key, change) = (&keys::bucket(self.user, id), &change);
+        let change = &change;
         retry(|| async move {
-            let (mut bucket, etag) = self.bucket(key).await?;
-            let task = bucket.get_mut(id).ok_or(TaskError::NotFound)?;
-            let before = task.clone();
-            change(task)?;
-            let after = task.clone();
-            if after != before {
-                self.store
-                    .commit(&[Write::put(key, &bucket, etag)?])
-                    .await?;
+            let (before, etag) = self.read(id).await?;
+            let mut after = before.clone();
+            change(&mut after)?;
+            if after == before {
+                return Ok(after);
             }
+            let mut writes = vec![Write::put(
+                keys::task(self.user, id),
+                &StoredTask::from(&after),
+                Some(etag),
+            )?];
+            let entry = Entry::of(&after);
+            if entry != Entry::of(&before) {
+                let (from, to) = (Shelf::of(before.completed), Shelf::of(after.completed));
+                let to_key = keys::shard(self.user, to, id);
+                if from == to {
+                    let (mut shard, etag) = self.shard(&to_key).await?;
+                    shard.put(entry);
+                    writes.push(Write::put(to_key, &shard, etag)?);
+                } else {
+                    let from_key = keys::shard(self.user, from, id);
+                    let (old, new) =
+                        futures::future::join(self.shard(&from_key), self.shard(&to_key)).await;
+                    let ((mut old, old_etag), (mut new, new_etag)) = (old?, new?);
+                    old.remove(id);
+                    new.put(entry);
+                    writes.push(Write::put(from_key, &old, old_etag)?);
+                    writes.push(Write::put(to_key, &new, new_etag)?);
+                }
+            }
+            self.store.commit(&writes).await?;
             Ok(after)
         })
         .await
@@ -149,27 +237,41 @@ impl<'a, S: StateStore> Tasks<'a, S> {
         .await
     }
 
-    /// Deletes task `id`.
+    /// Deletes task `id` and its index entry.
     pub async fn delete(&self, id: TaskId) -> Result<(), TaskError> {
-        let key = &keys::bucket(self.user, id);
         retry(|| async move {
-            let (mut bucket, etag) = self.bucket(key).await?;
-            if !bucket.remove(id) {
-                return Err(TaskError::NotFound);
-            }
-            Ok(self
-                .store
-                .commit(&[Write::put(key, &bucket, etag)?])
-                .await?)
+            let (task, etag) = self.read(id).await?;
+            let shard_key = keys::shard(self.user, Shelf::of(task.completed), id);
+            let (mut shard, shard_etag) = self.shard(&shard_key).await?;
+            shard.remove(id);
+            let writes = [
+                Write::Delete {
+                    key: keys::task(self.user, id),
+                    etag,
+                },
+                Write::put(shard_key, &shard, shard_etag)?,
+            ];
+            Ok(self.store.commit(&writes).await?)
         })
         .await
     }
 
-    /// The bucket at `key` with its ETag, or a new empty one.
-    async fn bucket(&self, key: &str) -> Result<(Bucket, Option<String>), TaskError> {
-        Ok(match self.store.get::<Bucket>(key).await? {
+    /// Task `id` with its ETag.
+    async fn read(&self, id: TaskId) -> Result<(Task, String), TaskError> {
+        let key = keys::task(self.user, id);
+        let Versioned { value, etag } = self
+            .store
+            .get::<StoredTask>(&key)
+            .await?
+            .ok_or(TaskError::NotFound)?;
+        Ok((Task::from(value), etag))
+    }
+
+    /// The shard at `key` with its ETag, or a new empty one.
+    async fn shard(&self, key: &str) -> Result<ReadShard, TaskError> {
+        Ok(match self.store.get::<Shard>(key).await? {
             Some(Versioned { value, etag }) => (value, Some(etag)),
-            None => (Bucket::default(), None),
+            None => (Shard::default(), None),
         })
     }
 }

@@ -9,6 +9,7 @@ use futures::executor::block_on;
 use serde_json::{Value, json};
 
 use super::*;
+use crate::keys::Shelf;
 use crate::{FieldError, Problem};
 
 fn now() -> DateTime<Utc> {
@@ -43,7 +44,13 @@ fn a_created_task_is_read_back_as_it_was_answered() {
     let created =
         block_on(tasks.create(spec(json!({"title": "Pay rent"})), env())).expect("created");
     assert_eq!(block_on(tasks.get(created.id)), Ok(created.clone()));
-    assert_eq!(store.keys(), vec![keys::bucket(&user, created.id)]);
+    assert_eq!(
+        store.keys(),
+        vec![
+            keys::shard(&user, Shelf::Pending, created.id),
+            keys::task(&user, created.id)
+        ]
+    );
 }
 
 #[test]
@@ -54,7 +61,7 @@ fn a_create_sends_daprd_one_read_and_one_conditional_transaction() {
     let task =
         block_on(Tasks::new(&state, &user).create(spec(json!({"title": "Pay rent"})), env()))
             .expect("created");
-    let key = keys::bucket(&user, task.id);
+    let shard = keys::shard(&user, Shelf::Pending, task.id);
     let sent = transport.sent();
     assert_eq!(sent.len(), 2);
     assert_eq!(sent[0].method, "GET");
@@ -62,7 +69,7 @@ fn a_create_sends_daprd_one_read_and_one_conditional_transaction() {
         sent[0].uri,
         format!(
             "http://127.0.0.1:3500/v1.0/state/statestore/{}",
-            key.replace(':', "%3A")
+            shard.replace(':', "%3A")
         )
     );
     assert_eq!(sent[1].method, "POST");
@@ -71,11 +78,19 @@ fn a_create_sends_daprd_one_read_and_one_conditional_transaction() {
         "http://127.0.0.1:3500/v1.0/state/statestore/transaction"
     );
     assert_eq!(sent[1].content_type, "application/json");
-    let stored = json!({"t": [{"i": task.id.to_string(), "t": "Pay rent", "a": 1_795_867_200_123_000_i64, "e": 1_795_867_200_123_000_i64}]});
+    let id = task.id.to_string();
+    let first_write = json!({"concurrency": "first-write"});
     assert_eq!(
         sent[1].json(),
-        json!({"operations": [{"operation": "upsert", "request": {
-            "key": key, "value": stored, "etag": null, "options": {"concurrency": "first-write"}}}]})
+        json!({"operations": [
+            {"operation": "upsert", "request": {
+                "key": keys::task(&user, task.id),
+                "value": {"i": id, "t": "Pay rent", "a": 1_795_867_200_123_000_i64, "e": 1_795_867_200_123_000_i64},
+                "etag": null, "options": first_write}},
+            {"operation": "upsert", "request": {
+                "key": shard, "value": {"e": [[id, 0, null, [], "Pay rent", 0]]},
+                "etag": null, "options": first_write}}
+        ]})
     );
 }
 
@@ -231,4 +246,176 @@ fn a_store_that_is_down_makes_every_use_case_unavailable() {
         block_on(tasks.list(&ListQuery::default(), now())).map(|_| ()),
         unavailable
     );
+}
+
+// --- The index and the tasks never disagree -----------------------------------
+
+mod agreement {
+    use std::collections::BTreeMap;
+
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::keys::{Entry, Shard};
+    use crate::stored::StoredTask;
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Create {
+            title: usize,
+            priority: usize,
+            due: Option<i64>,
+            completed: bool,
+            described: bool,
+        },
+        Patch {
+            task: usize,
+            title: usize,
+            priority: usize,
+            tag: bool,
+        },
+        Complete {
+            task: usize,
+            completed: bool,
+        },
+        Delete {
+            task: usize,
+        },
+    }
+
+    const TITLES: [&str; 4] = ["alpha", "Beta report", "gamma", "report delta"];
+    const PRIORITIES: [&str; 4] = ["none", "low", "medium", "high"];
+
+    fn arb_op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            (
+                0..4usize,
+                0..4usize,
+                prop::option::of(-48i64..48),
+                any::<bool>(),
+                any::<bool>()
+            )
+                .prop_map(|(title, priority, due, completed, described)| Op::Create {
+                    title,
+                    priority,
+                    due,
+                    completed,
+                    described
+                }),
+            (0..20usize, 0..4usize, 0..4usize, any::<bool>()).prop_map(
+                |(task, title, priority, tag)| Op::Patch {
+                    task,
+                    title,
+                    priority,
+                    tag
+                }
+            ),
+            (0..20usize, any::<bool>())
+                .prop_map(|(task, completed)| Op::Complete { task, completed }),
+            (0..20usize).prop_map(|task| Op::Delete { task }),
+        ]
+    }
+
+    /// Every stored task has exactly one entry, equal to its own and on its
+    /// shelf, and every entry has its task.
+    fn check_agreement(store: &FakeStateStore, user: &UserId) -> Result<(), TestCaseError> {
+        let mut tasks = BTreeMap::new();
+        let mut entries: BTreeMap<TaskId, (Entry, String)> = BTreeMap::new();
+        for key in store.keys() {
+            let raw = store.raw(&key).unwrap_or_default();
+            if key.starts_with("task:") {
+                let stored: StoredTask =
+                    serde_json::from_str(&raw).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let task = Task::from(stored);
+                tasks.insert(task.id, task);
+            } else {
+                let shard: Shard =
+                    serde_json::from_str(&raw).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                for entry in shard.entries() {
+                    prop_assert!(
+                        entries
+                            .insert(entry.id, (entry.clone(), key.clone()))
+                            .is_none(),
+                        "{} has two entries",
+                        entry.id
+                    );
+                }
+            }
+        }
+        prop_assert_eq!(
+            tasks.keys().collect::<Vec<_>>(),
+            entries.keys().collect::<Vec<_>>()
+        );
+        for (id, task) in &tasks {
+            let (entry, key) = &entries[id];
+            let mut expected = Entry::of(task);
+            expected.completed = false;
+            prop_assert_eq!(entry, &expected);
+            prop_assert_eq!(key, &keys::shard(user, Shelf::of(task.completed), *id));
+        }
+        Ok(())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn after_any_writes_including_lost_races(
+            ops in prop::collection::vec((arb_op(), 0..3usize), 1..40),
+        ) {
+            let (store, user) = (FakeStateStore::new(), alice());
+            let tasks = Tasks::new(&store, &user);
+            let mut ids: Vec<TaskId> = Vec::new();
+            for (step, (op, races)) in ops.into_iter().enumerate() {
+                let at = now() + chrono::Duration::seconds(step as i64);
+                // Some writes lose races before they win; with ATTEMPTS lost
+                // in a row one fails whole and must leave no trace.
+                store.lose_next_races(if races == 2 { ATTEMPTS } else { races });
+                let pick = |n: usize| ids.get(n % ids.len().max(1)).copied();
+                match op {
+                    Op::Create { title, priority, due, completed, described } => {
+                        let mut body = json!({"title": TITLES[title], "priority": PRIORITIES[priority], "completed": completed});
+                        if described {
+                            body["description"] = json!("Notes for the REPORT");
+                        }
+                        if let Some(hours) = due {
+                            body["due_at"] = json!((at + chrono::Duration::hours(hours)).to_rfc3339());
+                        }
+                        let env = Env { now: at, random: step as u128 * 0x9E37_79B9 };
+                        if let Ok(task) = block_on(tasks.create(spec(body), env)) {
+                            ids.push(task.id);
+                        }
+                    }
+                    Op::Patch { task, title, priority, tag } => {
+                        if let Some(id) = pick(task) {
+                            let tags = if tag { json!(["work"]) } else { json!([]) };
+                            let body = json!({"title": TITLES[title], "priority": PRIORITIES[priority], "tags": tags});
+                            let _ = block_on(tasks.patch(id, patch(body), at));
+                        }
+                    }
+                    Op::Complete { task, completed } => {
+                        if let Some(id) = pick(task) {
+                            let _ = block_on(tasks.complete(id, completed, at));
+                        }
+                    }
+                    Op::Delete { task } => {
+                        if let Some(id) = pick(task) {
+                            let _ = block_on(tasks.delete(id));
+                        }
+                    }
+                }
+                store.lose_next_races(0);
+                check_agreement(&store, &user)?;
+            }
+            let all: Vec<Task> = store.keys().iter().filter(|k| k.starts_with("task:"))
+                .map(|k| Task::from(serde_json::from_str::<StoredTask>(&store.raw(k).unwrap_or_default()).unwrap_or_else(|e| panic!("{e}"))))
+                .collect();
+            for query in ["", "status=pending", "status=completed&sort=title", "q=report&sort=priority&order=desc", "limit=3"] {
+                let query = ListQuery::parse(query).unwrap_or_else(|e| panic!("{e}"));
+                let listed = block_on(tasks.list(&query, now())).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let expected: Vec<TaskId> = query.page(&all, now()).tasks.iter().map(|t| t.id).collect();
+                prop_assert_eq!(listed.tasks.iter().map(|t| t.id).collect::<Vec<_>>(), expected);
+            }
+        }
+    }
 }
