@@ -77,9 +77,13 @@ fn shard_key(user: &UserId, shelf: Shelf, n: u32) -> String {
     format!("index:{user}:{}:{n:02}", shelf.letter())
 }
 
-/// What the index keeps of a task: what listings filter, sort and page by.
-/// The description is only known to exist: a search that does not find its
-/// words in the title or the tags reads the task itself.
+/// The longest description the index keeps in full; of a longer one it
+/// keeps only that there is one, and a search that does not find its words
+/// in the title or the tags reads the task itself.
+pub const INLINE_DESCRIPTION_CHARS: usize = 200;
+
+/// What the index keeps of a task: what listings filter, sort, search and
+/// page by.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(from = "StoredEntry", into = "StoredEntry")]
 pub struct Entry {
@@ -97,7 +101,8 @@ pub struct Entry {
     pub title: String,
     /// Whether it has a description.
     pub described: bool,
-    /// The description, lower-cased, once a search has read it from the task.
+    /// The description when it is short enough to keep in the index, or once
+    /// a search has read it from the task.
     pub description: Option<String>,
 }
 
@@ -112,7 +117,12 @@ impl Entry {
             tags: task.tags.iter().map(|t| t.as_str().to_owned()).collect(),
             title: task.title.as_str().to_owned(),
             described: task.description.is_some(),
-            description: None,
+            description: task
+                .description
+                .as_ref()
+                .map(|d| d.as_str())
+                .filter(|d| d.chars().count() <= INLINE_DESCRIPTION_CHARS)
+                .map(str::to_owned),
         }
     }
 
@@ -157,16 +167,79 @@ impl Listed for Entry {
 
     fn mentions(&self, word: &str) -> bool {
         contains_lowercase(&self.title, word)
-            || self.description.as_ref().is_some_and(|d| d.contains(word))
+            || self
+                .description
+                .as_ref()
+                .is_some_and(|d| contains_lowercase(d, word))
             || self.tags.iter().any(|tag| tag.contains(word))
     }
 }
 
 /// An entry as stored: a JSON array `[id, priority 0-3, due in microseconds
-/// or null, [tags], title, described 0/1]`. The shelf says whether it is
-/// completed.
+/// or null, [tags], title, description]`, where the description is `null`
+/// (none), its text, or `true` (too long to keep here). The shelf says
+/// whether it is completed.
 #[derive(Serialize, Deserialize)]
-struct StoredEntry(TaskId, u8, Option<i64>, Vec<String>, String, u8);
+struct StoredEntry(
+    TaskId,
+    u8,
+    Option<i64>,
+    Vec<String>,
+    String,
+    StoredDescription,
+);
+
+/// The description of a stored entry: `null`, `true` or the text.
+#[derive(Debug)]
+enum StoredDescription {
+    None,
+    Elsewhere,
+    Text(String),
+}
+
+impl Serialize for StoredDescription {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Self::None => serializer.serialize_none(),
+            Self::Elsewhere => serializer.serialize_bool(true),
+            Self::Text(text) => serializer.serialize_str(text),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for StoredDescription {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Visitor;
+        impl serde::de::Visitor<'_> for Visitor {
+            type Value = StoredDescription;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("null, true or a description")
+            }
+
+            fn visit_unit<E>(self) -> Result<StoredDescription, E> {
+                Ok(StoredDescription::None)
+            }
+
+            fn visit_none<E>(self) -> Result<StoredDescription, E> {
+                Ok(StoredDescription::None)
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<StoredDescription, E> {
+                Ok(StoredDescription::Elsewhere)
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<StoredDescription, E> {
+                Ok(StoredDescription::Text(text.to_owned()))
+            }
+
+            fn visit_string<E>(self, text: String) -> Result<StoredDescription, E> {
+                Ok(StoredDescription::Text(text))
+            }
+        }
+        deserializer.deserialize_any(Visitor)
+    }
+}
 
 impl From<Entry> for StoredEntry {
     fn from(entry: Entry) -> Self {
@@ -176,19 +249,29 @@ impl From<Entry> for StoredEntry {
             Priority::Medium => 2,
             Priority::High => 3,
         };
+        let description = match (entry.described, entry.description) {
+            (false, _) => StoredDescription::None,
+            (true, None) => StoredDescription::Elsewhere,
+            (true, Some(text)) => StoredDescription::Text(text),
+        };
         Self(
             entry.id,
             priority,
             entry.due.map(|d| d.timestamp_micros()),
             entry.tags,
             entry.title,
-            u8::from(entry.described),
+            description,
         )
     }
 }
 
 impl From<StoredEntry> for Entry {
-    fn from(StoredEntry(id, priority, due, tags, title, described): StoredEntry) -> Self {
+    fn from(StoredEntry(id, priority, due, tags, title, description): StoredEntry) -> Self {
+        let (described, description) = match description {
+            StoredDescription::None => (false, None),
+            StoredDescription::Elsewhere => (true, None),
+            StoredDescription::Text(text) => (true, Some(text)),
+        };
         Self {
             id,
             completed: false,
@@ -201,8 +284,8 @@ impl From<StoredEntry> for Entry {
             due: due.and_then(DateTime::from_timestamp_micros),
             tags,
             title,
-            described: described != 0,
-            description: None,
+            described,
+            description,
         }
     }
 }
@@ -320,7 +403,7 @@ mod tests {
         assert_eq!(
             text,
             format!(
-                r#"["{}",3,1796112000000000,["home","money"],"Pay rent",1]"#,
+                r#"["{}",3,1796112000000000,["home","money"],"Pay rent","by transfer"]"#,
                 task.id
             )
         );
@@ -331,7 +414,11 @@ mod tests {
 
     #[test]
     fn an_entry_lists_like_its_task() {
-        let body = json!({"title": "Quarterly Report", "description": "Numbers for the BOARD", "tags": ["work"]});
+        let long = format!(
+            "Numbers for the BOARD {}",
+            "x".repeat(INLINE_DESCRIPTION_CHARS)
+        );
+        let body = json!({"title": "Quarterly Report", "description": long, "tags": ["work"]});
         let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
         let task = TaskSpec::parse(&body)
             .and_then(|spec| spec.create(TaskId::new(at, 7), at))
@@ -341,8 +428,11 @@ mod tests {
         assert!(entry.mentions("report") && entry.mentions("wor"));
         assert!(!entry.needs_description(&words(&["report", "work"])));
         assert!(entry.needs_description(&words(&["board"])));
-        entry.description = task.description.as_ref().map(|d| d.as_str().to_lowercase());
-        assert!(entry.mentions("board") && task.mentions("board"));
+        let text = serde_json::to_string(&entry).unwrap_or_default();
+        assert!(text.ends_with(r#""Quarterly Report",true]"#), "{text}");
+        entry.description = task.description.as_ref().map(|d| d.as_str().to_owned());
+        assert!(entry.mentions("board"), "{entry:?}");
+        assert!(task.mentions("board"), "{task:?}");
         assert!(!entry.needs_description(&words(&["nothing"])));
     }
 }

@@ -149,7 +149,7 @@ impl<'a, S: StateStore> Tasks<'a, S> {
             let description = task.and_then(|t| Task::from(t.value).description);
             entries[i].description = Some(
                 description
-                    .map(|d| d.as_str().to_lowercase())
+                    .map(|d| d.as_str().to_owned())
                     .unwrap_or_default(),
             );
         }

@@ -88,7 +88,7 @@ fn a_create_sends_daprd_one_read_and_one_conditional_transaction() {
                 "value": {"i": id, "t": "Pay rent", "a": 1_795_867_200_123_000_i64, "e": 1_795_867_200_123_000_i64},
                 "etag": null, "options": first_write}},
             {"operation": "upsert", "request": {
-                "key": shard, "value": {"e": [[id, 0, null, [], "Pay rent", 0]]},
+                "key": shard, "value": {"e": [[id, 0, null, [], "Pay rent", null]]},
                 "etag": null, "options": first_write}}
         ]})
     );
@@ -266,7 +266,7 @@ mod agreement {
             priority: usize,
             due: Option<i64>,
             completed: bool,
-            described: bool,
+            described: usize,
         },
         Patch {
             task: usize,
@@ -293,7 +293,7 @@ mod agreement {
                 0..4usize,
                 prop::option::of(-48i64..48),
                 any::<bool>(),
-                any::<bool>()
+                0..3usize
             )
                 .prop_map(|(title, priority, due, completed, described)| Op::Create {
                     title,
@@ -375,8 +375,12 @@ mod agreement {
                 match op {
                     Op::Create { title, priority, due, completed, described } => {
                         let mut body = json!({"title": TITLES[title], "priority": PRIORITIES[priority], "completed": completed});
-                        if described {
-                            body["description"] = json!("Notes for the REPORT");
+                        // Short descriptions are kept in the index, long ones read
+                        // from the task by a search.
+                        match described {
+                            1 => body["description"] = json!("Notes for the REPORT"),
+                            2 => body["description"] = json!(format!("{} the REPORT", "Long notes. ".repeat(20))),
+                            _ => {}
                         }
                         if let Some(hours) = due {
                             body["due_at"] = json!((at + chrono::Duration::hours(hours)).to_rfc3339());
