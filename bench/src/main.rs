@@ -7,6 +7,9 @@
 //! - `scale`: the full profile (PostgreSQL) with a user of 5,000 tasks: list
 //!   with filters, search and sort; create, get, patch and complete at a fixed
 //!   100 requests/s; then create and patch at rising rates.
+//! - `history`: whether a user's history slows their listings: the pending
+//!   list of 1,000 pending tasks alone and beside 4,000 completed ones, and
+//!   listings over 20,000 tasks.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,11 +23,12 @@ fn main() -> anyhow::Result<()> {
     let env = Env::from_environment()?;
     match args.first().map(String::as_str) {
         Some("scale") => scale(&env),
+        Some("history") => history(&env),
         Some("basic") | None => basic(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(1000),
         ),
-        Some(other) => anyhow::bail!("unknown benchmark {other:?}: basic or scale"),
+        Some(other) => anyhow::bail!("unknown benchmark {other:?}: basic, scale or history"),
     }
 }
 
@@ -193,6 +197,55 @@ fn scale(env: &Env) -> anyhow::Result<()> {
                 break;
             }
         }
+    }
+    Ok(())
+}
+
+fn history(env: &Env) -> anyhow::Result<()> {
+    let stack = Stack::start(env, Profile::Postgres)?;
+    let seed_user = |user: &str, count: usize, completed: bool| -> anyhow::Result<Client> {
+        let client = stack.client(user);
+        let base = format!("/api/{user}/tasks");
+        let done = on_workers(8, count, |i| {
+            let mut body = task(i);
+            body["completed"] = json!(completed);
+            client.post(&base, &body).status == 201
+        });
+        anyhow::ensure!(done.iter().all(|ok| *ok), "some seeding requests failed");
+        Ok(client)
+    };
+    let started = Instant::now();
+    let fresh = seed_user("fresh", 1000, false)?;
+    let veteran = seed_user("veteran", 1000, false)?;
+    seed_user("veteran", 4000, true)?;
+    let big = seed_user("big", 20_000, false)?;
+    println!(
+        "seeded 1,000 + 5,000 + 20,000 tasks in {:.1} s (8 concurrent clients)\n",
+        started.elapsed().as_secs_f64()
+    );
+    println!("## A user's history and their listings (200 sequential requests each; ms)\n");
+    header();
+    for (name, client, user, query) in [
+        ("pending list, 1,000 pending", &fresh, "fresh", "status=pending"),
+        (
+            "pending list, 1,000 pending + 4,000 completed",
+            &veteran,
+            "veteran",
+            "status=pending",
+        ),
+        ("default page, 20,000 tasks", &big, "big", ""),
+        (
+            "filter + sort, 20,000 tasks",
+            &big,
+            "big",
+            "priority=high&tag=work&sort=due_at",
+        ),
+        ("search, 20,000 tasks", &big, "big", "q=quarterly+report"),
+    ] {
+        let times = sequential(200, |_| {
+            client.get(&format!("/api/{user}/tasks?{query}")).status == 200
+        })?;
+        row("postgres", name, &times);
     }
     Ok(())
 }
