@@ -226,7 +226,12 @@ fn history(env: &Env) -> anyhow::Result<()> {
     println!("## A user's history and their listings (200 sequential requests each; ms)\n");
     header();
     for (name, client, user, query) in [
-        ("pending list, 1,000 pending", &fresh, "fresh", "status=pending"),
+        (
+            "pending list, 1,000 pending",
+            &fresh,
+            "fresh",
+            "status=pending",
+        ),
         (
             "pending list, 1,000 pending + 4,000 completed",
             &veteran,
