@@ -17,8 +17,12 @@
 //! built from another user's path. Dapr reserves `||` for its own prefix, so the
 //! separator is `:`, which user ids may not contain.
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
-use serde::{Deserialize, Serialize};
+use serde::de::{SeqAccess, Visitor};
+use serde::{Deserialize, Deserializer, Serialize};
+use serde_json::value::RawValue;
 
 use crate::model::{Priority, Tag};
 use crate::query::{Listed, contains_lowercase};
@@ -101,8 +105,7 @@ pub struct Entry {
     pub title: String,
     /// Whether it has a description.
     pub described: bool,
-    /// The description when it is short enough to keep in the index, or once
-    /// a search has read it from the task.
+    /// The description when it is short enough to keep in the index.
     pub description: Option<String>,
 }
 
@@ -124,54 +127,6 @@ impl Entry {
                 .filter(|d| d.chars().count() <= INLINE_DESCRIPTION_CHARS)
                 .map(str::to_owned),
         }
-    }
-
-    /// Whether a search for `words` can only be decided by reading the
-    /// description, which the index does not hold.
-    pub fn needs_description(&self, words: &[String]) -> bool {
-        self.described
-            && self.description.is_none()
-            && words.iter().any(|word| !self.mentions(word))
-    }
-}
-
-impl Listed for Entry {
-    fn id(&self) -> TaskId {
-        self.id
-    }
-
-    fn completed(&self) -> bool {
-        self.completed
-    }
-
-    fn priority(&self) -> Priority {
-        self.priority
-    }
-
-    fn has_tag(&self, tag: &Tag) -> bool {
-        self.tags.iter().any(|t| t == tag.as_str())
-    }
-
-    fn due(&self) -> Option<DateTime<Utc>> {
-        self.due
-    }
-
-    fn created_at(&self) -> DateTime<Utc> {
-        let millis = i64::try_from(self.id.timestamp_ms()).unwrap_or(i64::MAX);
-        DateTime::from_timestamp_millis(millis).unwrap_or_default()
-    }
-
-    fn title(&self) -> &str {
-        &self.title
-    }
-
-    fn mentions(&self, word: &str) -> bool {
-        contains_lowercase(&self.title, word)
-            || self
-                .description
-                .as_ref()
-                .is_some_and(|d| contains_lowercase(d, word))
-            || self.tags.iter().any(|tag| tag.contains(word))
     }
 }
 
@@ -275,18 +230,235 @@ impl From<StoredEntry> for Entry {
         Self {
             id,
             completed: false,
-            priority: match priority {
-                0 => Priority::None,
-                1 => Priority::Low,
-                2 => Priority::Medium,
-                _ => Priority::High,
-            },
+            priority: priority_of(priority),
             due: due.and_then(DateTime::from_timestamp_micros),
             tags,
             title,
             described,
             description,
         }
+    }
+}
+
+/// An entry as a listing reads it: straight from its shard's JSON text,
+/// borrowing the text (no string is allocated unless it holds escapes, and
+/// tags are only scanned when a filter or a search asks for them). The
+/// listing reads every entry of its shelves, so this is the hot path of the
+/// component (`cargo run --release -p tasks --example index_parse`).
+#[derive(Debug, Clone)]
+pub struct EntryRef<'a> {
+    /// The task's id.
+    pub id: TaskId,
+    /// Whether the task is done (known from its shelf).
+    pub completed: bool,
+    /// Its priority.
+    pub priority: Priority,
+    /// Its due date, as an instant.
+    pub due: Option<DateTime<Utc>>,
+    /// Its tags: the JSON array as stored.
+    tags: &'a RawValue,
+    /// Its title.
+    pub title: Cow<'a, str>,
+    /// Whether it has a description.
+    pub described: bool,
+    /// The description when the index keeps it, or once a search has read it
+    /// from the task.
+    pub description: Option<Cow<'a, str>>,
+}
+
+impl EntryRef<'_> {
+    /// Whether a search for `words` can only be decided by reading the
+    /// description, which the index does not hold.
+    pub fn needs_description(&self, words: &[String]) -> bool {
+        self.described
+            && self.description.is_none()
+            && words.iter().any(|word| !self.mentions(word))
+    }
+
+    /// Whether any tag satisfies `test`.
+    fn any_tag(&self, test: impl FnMut(&str) -> bool) -> bool {
+        struct Tags<F>(F);
+        impl<'de, F: FnMut(&str) -> bool> Visitor<'de> for Tags<F> {
+            type Value = bool;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a list of tags")
+            }
+
+            fn visit_seq<A: SeqAccess<'de>>(mut self, mut seq: A) -> Result<bool, A::Error> {
+                let mut found = false;
+                while let Some(Text(tag)) = seq.next_element::<Text<'de>>()? {
+                    found = found || (self.0)(&tag);
+                }
+                Ok(found)
+            }
+        }
+        let mut tags = serde_json::Deserializer::from_str(self.tags.get());
+        tags.deserialize_seq(Tags(test)).unwrap_or(false)
+    }
+}
+
+impl Listed for EntryRef<'_> {
+    fn id(&self) -> TaskId {
+        self.id
+    }
+
+    fn completed(&self) -> bool {
+        self.completed
+    }
+
+    fn priority(&self) -> Priority {
+        self.priority
+    }
+
+    fn has_tag(&self, tag: &Tag) -> bool {
+        self.any_tag(|t| t == tag.as_str())
+    }
+
+    fn due(&self) -> Option<DateTime<Utc>> {
+        self.due
+    }
+
+    fn created_at(&self) -> DateTime<Utc> {
+        let millis = i64::try_from(self.id.timestamp_ms()).unwrap_or(i64::MAX);
+        DateTime::from_timestamp_millis(millis).unwrap_or_default()
+    }
+
+    fn title(&self) -> &str {
+        &self.title
+    }
+
+    fn mentions(&self, word: &str) -> bool {
+        contains_lowercase(&self.title, word)
+            || self
+                .description
+                .as_ref()
+                .is_some_and(|d| contains_lowercase(d, word))
+            || self.any_tag(|tag| tag.contains(word))
+    }
+}
+
+/// Text borrowed from the JSON when it holds no escapes.
+struct Text<'a>(Cow<'a, str>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct TextVisitor;
+        impl<'de> Visitor<'de> for TextVisitor {
+            type Value = Text<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a string")
+            }
+
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Borrowed(text)))
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text.to_owned())))
+            }
+
+            fn visit_string<E>(self, text: String) -> Result<Text<'de>, E> {
+                Ok(Text(Cow::Owned(text)))
+            }
+        }
+        deserializer.deserialize_str(TextVisitor)
+    }
+}
+
+/// The description of an entry read in place: `null`, `true` or the text.
+struct DescriptionRef<'a>(Option<Option<Cow<'a, str>>>);
+
+impl<'de: 'a, 'a> Deserialize<'de> for DescriptionRef<'a> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct DescriptionVisitor;
+        impl<'de> Visitor<'de> for DescriptionVisitor {
+            type Value = DescriptionRef<'de>;
+
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("null, true or a description")
+            }
+
+            fn visit_unit<E>(self) -> Result<DescriptionRef<'de>, E> {
+                Ok(DescriptionRef(None))
+            }
+
+            fn visit_none<E>(self) -> Result<DescriptionRef<'de>, E> {
+                Ok(DescriptionRef(None))
+            }
+
+            fn visit_bool<E>(self, _: bool) -> Result<DescriptionRef<'de>, E> {
+                Ok(DescriptionRef(Some(None)))
+            }
+
+            fn visit_borrowed_str<E>(self, text: &'de str) -> Result<DescriptionRef<'de>, E> {
+                Ok(DescriptionRef(Some(Some(Cow::Borrowed(text)))))
+            }
+
+            fn visit_str<E>(self, text: &str) -> Result<DescriptionRef<'de>, E> {
+                Ok(DescriptionRef(Some(Some(Cow::Owned(text.to_owned())))))
+            }
+        }
+        deserializer.deserialize_any(DescriptionVisitor)
+    }
+}
+
+/// An entry as stored (see [`StoredEntry`]), read in place.
+#[derive(Deserialize)]
+struct StoredEntryRef<'a>(
+    TaskId,
+    u8,
+    Option<i64>,
+    #[serde(borrow)] &'a RawValue,
+    #[serde(borrow)] Text<'a>,
+    #[serde(borrow)] DescriptionRef<'a>,
+);
+
+/// A shard read in place, for listing.
+#[derive(Deserialize)]
+pub struct ShardView<'a> {
+    #[serde(borrow, rename = "e")]
+    entries: Vec<StoredEntryRef<'a>>,
+}
+
+impl std::fmt::Debug for ShardView<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ShardView({} entries)", self.entries.len())
+    }
+}
+
+impl<'a> ShardView<'a> {
+    /// Reads a shard's JSON text in place.
+    pub fn parse(text: &'a str) -> Result<Self, serde_json::Error> {
+        serde_json::from_str(text)
+    }
+
+    /// The entries, marked done or not as `shelf` says.
+    pub fn into_entries(self, shelf: Shelf) -> impl Iterator<Item = EntryRef<'a>> {
+        self.entries.into_iter().map(move |stored| {
+            let StoredEntryRef(id, priority, due, tags, Text(title), DescriptionRef(description)) =
+                stored;
+            EntryRef {
+                id,
+                completed: shelf == Shelf::Completed,
+                priority: priority_of(priority),
+                due: due.and_then(DateTime::from_timestamp_micros),
+                tags,
+                title,
+                described: description.is_some(),
+                description: description.flatten(),
+            }
+        })
+    }
+}
+
+fn priority_of(stored: u8) -> Priority {
+    match stored {
+        0 => Priority::None,
+        1 => Priority::Low,
+        2 => Priority::Medium,
+        _ => Priority::High,
     }
 }
 
@@ -301,14 +473,6 @@ impl Shard {
     /// The entries, sorted by id.
     pub fn entries(&self) -> &[Entry] {
         &self.entries
-    }
-
-    /// The entries, marked done or not as `shelf` says.
-    pub fn into_entries(self, shelf: Shelf) -> impl Iterator<Item = Entry> {
-        self.entries.into_iter().map(move |mut entry| {
-            entry.completed = shelf == Shelf::Completed;
-            entry
-        })
     }
 
     /// Adds or replaces the entry with `entry.id`.
@@ -390,14 +554,27 @@ mod tests {
         assert_eq!(shard.entries().len(), 2);
     }
 
+    fn created(body: serde_json::Value) -> Task {
+        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        TaskSpec::parse(&body)
+            .and_then(|spec| spec.create(TaskId::new(at, 7), at))
+            .unwrap_or_else(|e| panic!("{e}"))
+    }
+
+    /// The entries of `tasks` as a listing reads them, from their stored text.
+    fn read_back(text: &str) -> Vec<EntryRef<'_>> {
+        ShardView::parse(text)
+            .unwrap_or_else(|e| panic!("{e}: {text}"))
+            .into_entries(Shelf::Pending)
+            .collect()
+    }
+
     #[test]
     fn an_entry_is_stored_as_a_short_array_and_read_back() {
-        let body = json!({"title": "Pay rent", "description": "by transfer", "priority": "high",
-            "tags": ["Home", "money"], "due_at": "2026-12-01T09:00:00+01:00"});
-        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-        let task = TaskSpec::parse(&body)
-            .and_then(|spec| spec.create(TaskId::new(at, 7), at))
-            .unwrap_or_else(|e| panic!("{e}"));
+        let task = created(
+            json!({"title": "Pay rent", "description": "by transfer", "priority": "high",
+            "tags": ["Home", "money"], "due_at": "2026-12-01T09:00:00+01:00"}),
+        );
         let entry = Entry::of(&task);
         let text = serde_json::to_string(&entry).unwrap_or_default();
         assert_eq!(
@@ -409,30 +586,61 @@ mod tests {
         );
         let back: Entry = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(back, entry);
-        assert_eq!(Listed::created_at(&back), task.created_at);
+        let mut shard = Shard::default();
+        shard.put(entry);
+        let text = serde_json::to_string(&shard).unwrap_or_default();
+        let listed = &read_back(&text)[0];
+        assert_eq!(
+            (
+                listed.id,
+                listed.priority,
+                listed.due,
+                listed.title.as_ref()
+            ),
+            (task.id, task.priority, Listed::due(&task), "Pay rent")
+        );
+        assert_eq!(listed.description.as_deref(), Some("by transfer"));
+        assert_eq!(Listed::created_at(listed), task.created_at);
+        let home = Tag::parse("home").unwrap_or_else(|e| panic!("{e}"));
+        assert!(listed.has_tag(&home) && !listed.completed);
     }
 
     #[test]
-    fn an_entry_lists_like_its_task() {
+    fn an_entry_lists_like_its_task_escapes_and_all() {
         let long = format!(
             "Numbers for the BOARD {}",
             "x".repeat(INLINE_DESCRIPTION_CHARS)
         );
-        let body = json!({"title": "Quarterly Report", "description": long, "tags": ["work"]});
-        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-        let task = TaskSpec::parse(&body)
-            .and_then(|spec| spec.create(TaskId::new(at, 7), at))
-            .unwrap_or_else(|e| panic!("{e}"));
-        let mut entry = Entry::of(&task);
+        let tasks = [
+            created(
+                json!({"title": "Quarterly \"Report\"", "description": long, "tags": ["work"]}),
+            ),
+            created(
+                json!({"title": "Tab\there", "description": "short été NOTE", "tags": ["a\"b"]}),
+            ),
+        ];
+        let mut shard = Shard::default();
+        for (n, task) in tasks.iter().enumerate() {
+            let mut entry = Entry::of(task);
+            entry.id = TaskId::new(task.created_at, n as u128);
+            shard.put(entry);
+        }
+        let text = serde_json::to_string(&shard).unwrap_or_default();
+        let entries = read_back(&text);
         let words = |w: &[&str]| w.iter().map(|w| w.to_string()).collect::<Vec<_>>();
-        assert!(entry.mentions("report") && entry.mentions("wor"));
-        assert!(!entry.needs_description(&words(&["report", "work"])));
-        assert!(entry.needs_description(&words(&["board"])));
-        let text = serde_json::to_string(&entry).unwrap_or_default();
-        assert!(text.ends_with(r#""Quarterly Report",true]"#), "{text}");
-        entry.description = task.description.as_ref().map(|d| d.as_str().to_owned());
-        assert!(entry.mentions("board"), "{entry:?}");
-        assert!(task.mentions("board"), "{task:?}");
-        assert!(!entry.needs_description(&words(&["nothing"])));
+        let (long, short) = (&entries[0], &entries[1]);
+        assert_eq!(long.title, "Quarterly \"Report\"");
+        assert!(long.mentions("\"report\"") && long.mentions("wor"));
+        assert!(!long.needs_description(&words(&["report", "work"])));
+        assert!(
+            long.needs_description(&words(&["board"])),
+            "too long to be in the index"
+        );
+        assert!(text.contains(r#",true]"#), "{text}");
+        assert_eq!(short.title, "Tab\there");
+        assert!(short.mentions("été") && short.mentions("note") && short.mentions("a\"b"));
+        assert!(!short.needs_description(&words(&["nothing"])));
+        let quoted = Tag::parse("a\"b").unwrap_or_else(|e| panic!("{e}"));
+        assert!(short.has_tag(&quoted) && !long.has_tag(&quoted));
     }
 }

@@ -7,11 +7,14 @@
 //! listing reads the index and then only the page's tasks ([`crate::keys`],
 //! ADR 3).
 
+use std::borrow::Cow;
+
 use chrono::{DateTime, Utc};
 use dapr::{StateStore, Versioned, Write};
+use serde_json::value::RawValue;
 
 use crate::error::TaskError;
-use crate::keys::{self, Entry, Shard, Shelf};
+use crate::keys::{self, Entry, EntryRef, Shard, ShardView, Shelf};
 use crate::query::{Cursor, ListQuery, Status};
 use crate::stored::StoredTask;
 use crate::{Task, TaskId, TaskPatch, TaskSpec, UserId};
@@ -90,12 +93,16 @@ impl<'a, S: StateStore> Tasks<'a, S> {
             .iter()
             .flat_map(|shelf| keys::shards(self.user, *shelf))
             .collect();
-        let shards = self.store.get_many::<Shard>(&shard_keys).await?;
+        // The shards' text is read in place: no string of an entry is copied.
+        let shards = self.store.get_many::<Box<RawValue>>(&shard_keys).await?;
         let per_shelf = keys::SHARDS as usize;
-        let mut entries: Vec<Entry> = Vec::new();
-        for (n, shard) in shards.into_iter().enumerate() {
+        let mut entries: Vec<EntryRef<'_>> = Vec::new();
+        for (n, shard) in shards.iter().enumerate() {
             if let Some(shard) = shard {
-                entries.extend(shard.value.into_entries(shelves[n / per_shelf]));
+                let view = ShardView::parse(shard.value.get()).map_err(|e| {
+                    TaskError::Unavailable(format!("index {} not understood: {e}", shard_keys[n]))
+                })?;
+                entries.extend(view.into_entries(shelves[n / per_shelf]));
             }
         }
         self.read_descriptions(query, &mut entries, now).await?;
@@ -125,7 +132,7 @@ impl<'a, S: StateStore> Tasks<'a, S> {
     async fn read_descriptions(
         &self,
         query: &ListQuery,
-        entries: &mut [Entry],
+        entries: &mut [EntryRef<'_>],
         now: DateTime<Utc>,
     ) -> Result<(), TaskError> {
         if query.words.is_empty() {
@@ -147,11 +154,10 @@ impl<'a, S: StateStore> Tasks<'a, S> {
         let tasks = self.store.get_many::<StoredTask>(&task_keys).await?;
         for (i, task) in unsure.into_iter().zip(tasks) {
             let description = task.and_then(|t| Task::from(t.value).description);
-            entries[i].description = Some(
-                description
-                    .map(|d| d.as_str().to_owned())
-                    .unwrap_or_default(),
-            );
+            let text = description
+                .map(|d| d.as_str().to_owned())
+                .unwrap_or_default();
+            entries[i].description = Some(Cow::Owned(text));
         }
         Ok(())
     }
