@@ -163,6 +163,11 @@ impl App {
 fn engine() -> anyhow::Result<Engine> {
     let mut config = Config::new();
     config.async_support(true);
+    // `perf record` can name the components' functions: wasmtime writes
+    // /tmp/perf-<pid>.map for the code it compiles.
+    if std::env::var_os("TODO_HOST_PERFMAP").is_some() {
+        config.profiler(wasmtime::ProfilingStrategy::PerfMap);
+    }
     let mut pooling = PoolingAllocationConfig::default();
     pooling
         .total_component_instances(MAX_INSTANCES)
