@@ -93,8 +93,6 @@ pub const INLINE_DESCRIPTION_CHARS: usize = 200;
 pub struct Entry {
     /// The task's id.
     pub id: TaskId,
-    /// Whether the task is done (known from its shelf, kept for listing).
-    pub completed: bool,
     /// Its priority.
     pub priority: Priority,
     /// Its due date, as an instant.
@@ -114,7 +112,6 @@ impl Entry {
     pub fn of(task: &Task) -> Self {
         Self {
             id: task.id,
-            completed: task.completed,
             priority: task.priority,
             due: task.due_at.map(|d| d.with_timezone(&Utc)),
             tags: task.tags.iter().map(|t| t.as_str().to_owned()).collect(),
@@ -229,7 +226,6 @@ impl From<StoredEntry> for Entry {
         };
         Self {
             id,
-            completed: false,
             priority: priority_of(priority),
             due: due.and_then(DateTime::from_timestamp_micros),
             tags,

@@ -183,8 +183,8 @@ impl<'a, S: StateStore> Tasks<'a, S> {
                 Some(etag),
             )?];
             let entry = Entry::of(&after);
-            if entry != Entry::of(&before) {
-                let (from, to) = (Shelf::of(before.completed), Shelf::of(after.completed));
+            let (from, to) = (Shelf::of(before.completed), Shelf::of(after.completed));
+            if entry != Entry::of(&before) || from != to {
                 let to_key = keys::shard(self.user, to, id);
                 if from == to {
                     let (mut shard, etag) = self.shard(&to_key).await?;

@@ -38,6 +38,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         pagination_under_inserts,
     ),
     ("due_dates_keep_wall_clock_and_order_across_dst", dst_day),
+    ("completing_and_deleting_move_tasks_between_lists", shelves),
 ];
 
 /// A stack started on first use and shared by one profile's scenarios.
@@ -733,5 +734,61 @@ fn dst_day(stack: &Stack, user: &str) -> anyhow::Result<()> {
         titles(&client, user, "sort=due_at&order=desc"),
         ["next day", "after the change", "before the change"]
     );
+    Ok(())
+}
+
+/// Pending and completed tasks are kept apart (ADR 3): every change that moves
+/// a task between them, or changes what a listing shows, shows at once.
+fn shelves(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let base = format!("/api/{user}/tasks");
+    let a = id(&create(&client, user, json!({"title": "a"})));
+    let b = id(&create(
+        &client,
+        user,
+        json!({"title": "b", "completed": true}),
+    ));
+    let lists = || {
+        (
+            titles(&client, user, "status=pending"),
+            titles(&client, user, "status=completed"),
+            titles(&client, user, ""),
+        )
+    };
+    let names = |n: &[&str]| n.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(lists(), (names(&["a"]), names(&["b"]), names(&["a", "b"])));
+    assert_eq!(
+        client
+            .patch(&format!("{base}/{a}/complete"), &json!({}))
+            .status,
+        200
+    );
+    assert_eq!(
+        lists(),
+        (names(&[]), names(&["a", "b"]), names(&["a", "b"]))
+    );
+    let reopen = json!({"completed": false});
+    assert_eq!(
+        client
+            .patch(&format!("{base}/{b}/complete"), &reopen)
+            .status,
+        200
+    );
+    assert_eq!(lists(), (names(&["b"]), names(&["a"]), names(&["a", "b"])));
+    assert_eq!(
+        client
+            .patch(
+                &format!("{base}/{b}"),
+                &json!({"title": "b2", "tags": ["x"]})
+            )
+            .status,
+        200
+    );
+    assert_eq!(
+        titles(&client, user, "tag=x&status=pending"),
+        names(&["b2"])
+    );
+    assert_eq!(client.delete(&format!("{base}/{a}")).status, 204);
+    assert_eq!(lists(), (names(&["b2"]), names(&[]), names(&["b2"])));
     Ok(())
 }
