@@ -90,7 +90,7 @@ fn main() {
         ));
         shared.push(stack);
     }
-    let conclusion = libtest_mimic::run(&args, trials);
+    let conclusion = libtest_mimic::run(&args, e2e::needing_services(trials));
     drop(shared); // stops the shared stacks before the process exits
     conclusion.exit();
 }

@@ -15,7 +15,7 @@ fn main() {
         "api_conforms_to_contracts_openapi_yaml",
         || conforms().map_err(|e| format!("{e:#}").into()),
     )];
-    libtest_mimic::run(&args, trials).exit();
+    libtest_mimic::run(&args, e2e::needing_services(trials)).exit();
 }
 
 fn conforms() -> anyhow::Result<()> {

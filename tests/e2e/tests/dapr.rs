@@ -89,7 +89,7 @@ fn main() {
             },
         ));
     }
-    libtest_mimic::run(&args, trials).exit();
+    libtest_mimic::run(&args, e2e::needing_services(trials)).exit();
 }
 
 fn state(stack: &Stack) -> anyhow::Result<()> {

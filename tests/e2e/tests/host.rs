@@ -23,7 +23,7 @@ fn main() {
         }),
         Trial::test("unrouted_paths_are_not_found", || with_probe(unrouted)),
     ];
-    libtest_mimic::run(&args, trials).exit();
+    libtest_mimic::run(&args, e2e::needing_services(trials)).exit();
 }
 
 fn root() -> PathBuf {
