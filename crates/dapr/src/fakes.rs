@@ -5,10 +5,12 @@
 use std::cell::{Cell, RefCell};
 use std::collections::{BTreeMap, VecDeque};
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::DaprError;
-use crate::state::{StateStore, Versioned, Write};
+use crate::state::{Bulk, StateStore, Versioned, Write};
 use crate::transport::{Transport, TransportError};
 
 /// A request as the [`RecordingTransport`] saw it.
@@ -154,11 +156,40 @@ impl StateStore for FakeStateStore {
         self.read(key)
     }
 
-    async fn get_many<T: DeserializeOwned>(
-        &self,
-        keys: &[String],
-    ) -> Result<Vec<Option<Versioned<T>>>, DaprError> {
-        keys.iter().map(|key| self.read(key)).collect()
+    async fn get_bulk(&self, keys: &[String]) -> Result<Bulk, DaprError> {
+        #[derive(Serialize)]
+        struct Item<'a> {
+            key: &'a str,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            data: Option<&'a RawValue>,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            etag: Option<String>,
+        }
+        let entries = self.entries.borrow();
+        let mut values = Vec::with_capacity(keys.len());
+        for key in keys {
+            let data = match entries.get(key) {
+                Some((text, version)) => Some((
+                    serde_json::from_str::<&RawValue>(text).map_err(|e| {
+                        DaprError::Unavailable(format!("stored value of {key}: {e}"))
+                    })?,
+                    version.to_string(),
+                )),
+                None => None,
+            };
+            values.push((key.as_str(), data));
+        }
+        let items: Vec<Item> = values
+            .into_iter()
+            .map(|(key, data)| Item {
+                key,
+                data: data.as_ref().map(|(raw, _)| *raw),
+                etag: data.map(|(_, etag)| etag),
+            })
+            .collect();
+        serde_json::to_vec(&items)
+            .map(Bulk::from_json)
+            .map_err(|e| DaprError::Unavailable(e.to_string()))
     }
 
     async fn commit(&self, writes: &[Write]) -> Result<(), DaprError> {

@@ -27,7 +27,7 @@ use http::Method;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 use serde::Serialize;
 
-pub use state::{StateStore, Versioned, Write};
+pub use state::{Bulk, StateStore, Versioned, Write};
 pub use transport::{Transport, TransportError};
 
 /// How a call to the sidecar can fail.

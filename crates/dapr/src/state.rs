@@ -81,15 +81,59 @@ pub trait StateStore {
         key: &str,
     ) -> impl Future<Output = Result<Option<Versioned<T>>, DaprError>>;
 
+    /// Reads several keys at once, in one request; the answer is kept whole,
+    /// so that its values can be read in place ([`Bulk::values`]).
+    fn get_bulk(&self, keys: &[String]) -> impl Future<Output = Result<Bulk, DaprError>>;
+
     /// Reads several keys at once; the answer has one entry per key, in order.
     fn get_many<T: DeserializeOwned>(
         &self,
         keys: &[String],
-    ) -> impl Future<Output = Result<Vec<Option<Versioned<T>>>, DaprError>>;
+    ) -> impl Future<Output = Result<Vec<Option<Versioned<T>>>, DaprError>> {
+        async move { self.get_bulk(keys).await?.values(keys) }
+    }
 
     /// Applies all writes in one transaction, or none of them; a failed
     /// condition is [`DaprError::Conflict`].
     fn commit(&self, writes: &[Write]) -> impl Future<Output = Result<(), DaprError>>;
+}
+
+/// The answer of a bulk read as Dapr gives it, a JSON array of
+/// `{"key", "data"?, "etag"?, "error"?}`, kept whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Bulk {
+    body: Vec<u8>,
+}
+
+impl Bulk {
+    /// An answer from its JSON text (the fakes make theirs this way).
+    pub fn from_json(body: Vec<u8>) -> Self {
+        Self { body }
+    }
+
+    /// The values of `keys`, in order, `None` for a key that is not stored;
+    /// a value may borrow the answer's text (a `&str` or a type of borrowed
+    /// fields), so that nothing is copied out of it.
+    pub fn values<'a, V: Deserialize<'a>>(
+        &'a self,
+        keys: &[String],
+    ) -> Result<Vec<Option<Versioned<V>>>, DaprError> {
+        let items: Vec<BulkItem<V>> = serde_json::from_slice(&self.body)
+            .map_err(|e| DaprError::Unavailable(format!("bulk answer not understood: {e}")))?;
+        let mut found = HashMap::with_capacity(items.len());
+        for item in items {
+            if let Some(error) = item.error {
+                return Err(DaprError::Unavailable(format!(
+                    "bulk get of {}: {error}",
+                    item.key
+                )));
+            }
+            if let (Some(value), Some(etag)) = (item.data, item.etag) {
+                found.insert(item.key, Versioned { value, etag });
+            }
+        }
+        Ok(keys.iter().map(|k| found.remove(k)).collect())
+    }
 }
 
 /// One state store component of a sidecar.
@@ -169,25 +213,6 @@ impl<'a> From<&'a Write> for Operation<'a> {
     }
 }
 
-impl<T: Transport> State<'_, T> {
-    async fn bulk<V: DeserializeOwned>(
-        &self,
-        keys: &[String],
-    ) -> Result<Vec<BulkItem<V>>, DaprError> {
-        let body = BulkRequest {
-            keys,
-            parallelism: 8,
-        };
-        let path = format!("{}/bulk", self.path);
-        let response = self.dapr.call(Method::POST, &path, Some(&body)).await?;
-        if response.status() != StatusCode::OK {
-            return Err(unexpected(&response));
-        }
-        serde_json::from_slice(response.body())
-            .map_err(|e| DaprError::Unavailable(format!("bulk answer not understood: {e}")))
-    }
-}
-
 impl<T: Transport> StateStore for State<'_, T> {
     async fn get<V: DeserializeOwned>(&self, key: &str) -> Result<Option<Versioned<V>>, DaprError> {
         let path = format!("{}/{}", self.path, encode(key));
@@ -212,28 +237,22 @@ impl<T: Transport> StateStore for State<'_, T> {
         }
     }
 
-    async fn get_many<V: DeserializeOwned>(
-        &self,
-        keys: &[String],
-    ) -> Result<Vec<Option<Versioned<V>>>, DaprError> {
+    async fn get_bulk(&self, keys: &[String]) -> Result<Bulk, DaprError> {
         if keys.is_empty() {
-            return Ok(Vec::new());
+            return Ok(Bulk::from_json(b"[]".to_vec()));
         }
         // One request for all: daprd spends about as much CPU on each bulk
         // request as on the keys in it (ADR 3).
-        let mut found = HashMap::with_capacity(keys.len());
-        for item in self.bulk::<V>(keys).await? {
-            if let Some(error) = item.error {
-                return Err(DaprError::Unavailable(format!(
-                    "bulk get of {}: {error}",
-                    item.key
-                )));
-            }
-            if let (Some(value), Some(etag)) = (item.data, item.etag) {
-                found.insert(item.key, Versioned { value, etag });
-            }
+        let body = BulkRequest {
+            keys,
+            parallelism: 8,
+        };
+        let path = format!("{}/bulk", self.path);
+        let response = self.dapr.call(Method::POST, &path, Some(&body)).await?;
+        if response.status() != StatusCode::OK {
+            return Err(unexpected(&response));
         }
-        Ok(keys.iter().map(|k| found.remove(k)).collect())
+        Ok(Bulk::from_json(response.into_body()))
     }
 
     async fn commit(&self, writes: &[Write]) -> Result<(), DaprError> {

@@ -14,7 +14,8 @@
 use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
 use dapr::TransportError;
-use spin_sdk::http::{Request, Response};
+use futures::TryStreamExt;
+use spin_sdk::http::{IncomingResponse, Request, Response};
 
 /// Outbound HTTP through the Spin host.
 #[derive(Debug, Clone, Copy, Default)]
@@ -32,15 +33,34 @@ impl dapr::Transport for Outbound {
             .headers(&parts.headers)
             .body(body)
             .build();
-        let response: Response = spin_sdk::http::send(request)
+        let response: IncomingResponse = spin_sdk::http::send(request)
             .await
             .map_err(|e| TransportError(e.to_string()))?;
-        let mut answer = http::Response::builder().status(*response.status());
-        for (name, value) in response.headers() {
-            answer = answer.header(name, value.as_bytes());
+        let mut answer = http::Response::builder().status(response.status());
+        let mut length = 0;
+        for (name, value) in response.headers().entries() {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = std::str::from_utf8(&value)
+                    .ok()
+                    .and_then(|v| v.trim().parse().ok())
+                    .unwrap_or(0);
+            }
+            answer = answer.header(name, value);
+        }
+        // The body in one buffer of its announced size: a listing's answer
+        // runs to megabytes, and growing the buffer chunk by chunk copies it
+        // over and over.
+        let mut body = Vec::with_capacity(length.min(64 << 20));
+        let mut chunks = response.take_body_stream();
+        while let Some(chunk) = chunks
+            .try_next()
+            .await
+            .map_err(|e| TransportError(format!("reading the answer: {e}")))?
+        {
+            body.extend_from_slice(&chunk);
         }
         answer
-            .body(response.into_body())
+            .body(body)
             .map_err(|e| TransportError(format!("answer not understood: {e}")))
     }
 }

@@ -11,7 +11,6 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use dapr::{StateStore, Versioned, Write};
-use serde_json::value::RawValue;
 
 use crate::error::TaskError;
 use crate::keys::{self, Entry, EntryRef, Shard, ShardView, Shelf};
@@ -93,16 +92,18 @@ impl<'a, S: StateStore> Tasks<'a, S> {
             .iter()
             .flat_map(|shelf| keys::shards(self.user, *shelf))
             .collect();
-        // The shards' text is read in place: no string of an entry is copied.
-        let shards = self.store.get_many::<Box<RawValue>>(&shard_keys).await?;
+        // The shards are read in place from daprd's answer: no string of an
+        // entry is copied.
+        let bulk = self.store.get_bulk(&shard_keys).await?;
         let per_shelf = keys::SHARDS as usize;
         let mut entries: Vec<EntryRef<'_>> = Vec::new();
-        for (n, shard) in shards.iter().enumerate() {
+        for (n, shard) in bulk
+            .values::<ShardView>(&shard_keys)?
+            .into_iter()
+            .enumerate()
+        {
             if let Some(shard) = shard {
-                let view = ShardView::parse(shard.value.get()).map_err(|e| {
-                    TaskError::Unavailable(format!("index {} not understood: {e}", shard_keys[n]))
-                })?;
-                entries.extend(view.into_entries(shelves[n / per_shelf]));
+                entries.extend(shard.value.into_entries(shelves[n / per_shelf]));
             }
         }
         self.read_descriptions(query, &mut entries, now).await?;

@@ -217,10 +217,7 @@ impl StateStore for Down {
         Err(DaprError::Unavailable("connection refused".into()))
     }
 
-    async fn get_many<T: serde::de::DeserializeOwned>(
-        &self,
-        _: &[String],
-    ) -> Result<Vec<Option<dapr::Versioned<T>>>, DaprError> {
+    async fn get_bulk(&self, _: &[String]) -> Result<dapr::Bulk, DaprError> {
         Err(DaprError::Unavailable("connection refused".into()))
     }
 
