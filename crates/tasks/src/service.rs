@@ -113,7 +113,8 @@ impl<'a, S: StateStore> Tasks<'a, S> {
             .iter()
             .map(|entry| keys::task(self.user, entry.id))
             .collect();
-        // A task deleted since the index was read is simply not there.
+        // A task deleted since the index was read is simply not there, and
+        // one changed since is shown only if it still matches.
         let tasks = self
             .store
             .get_many::<StoredTask>(&task_keys)
@@ -121,6 +122,7 @@ impl<'a, S: StateStore> Tasks<'a, S> {
             .into_iter()
             .flatten()
             .map(|stored| Task::from(stored.value))
+            .filter(|task| query.matches(task, now))
             .collect();
         Ok(Listing {
             tasks,

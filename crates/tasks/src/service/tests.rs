@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::keys::Shelf;
+use crate::stored::StoredTask;
 use crate::{FieldError, Problem};
 
 fn now() -> DateTime<Utc> {
@@ -204,6 +205,29 @@ fn a_listing_reads_every_bucket_and_pages() {
     let titles: Vec<&str> = second.tasks.iter().map(|t| t.title.as_str()).collect();
     assert_eq!(titles, ["task 3", "task 4"]);
     assert!(second.next_cursor.is_none());
+}
+
+#[test]
+fn a_task_changed_between_the_two_reads_of_a_listing_is_shown_only_if_it_still_matches() {
+    let (store, user) = (FakeStateStore::new(), alice());
+    let tasks = Tasks::new(&store, &user);
+    let task = block_on(tasks.create(spec(json!({"title": "t"})), env())).expect("created");
+    // As if it were completed after the listing read the index: the task
+    // key is ahead of the index the listing holds.
+    let mut done = task.clone();
+    done.set_completed(true, now());
+    let key = keys::task(&user, task.id);
+    let etag = block_on(store.get::<StoredTask>(&key))
+        .ok()
+        .flatten()
+        .map(|v| v.etag);
+    let write = Write::put(&key, &StoredTask::from(&done), etag).expect("encodes");
+    block_on(store.commit(&[write])).expect("written");
+    let pending = ListQuery::parse("status=pending").expect("valid");
+    let listed = block_on(tasks.list(&pending, now())).expect("listed");
+    assert!(listed.tasks.is_empty(), "{:?}", listed.tasks);
+    let all = block_on(tasks.list(&ListQuery::default(), now())).expect("listed");
+    assert_eq!(all.tasks, vec![done]);
 }
 
 /// A store whose every call fails, as when daprd is down.
