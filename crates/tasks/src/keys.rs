@@ -101,10 +101,19 @@ pub struct Entry {
     pub tags: Vec<String>,
     /// Its title.
     pub title: String,
-    /// Whether it has a description.
-    pub described: bool,
-    /// The description when it is short enough to keep in the index.
-    pub description: Option<String>,
+    /// Its description, as far as the index keeps it.
+    pub description: Indexed,
+}
+
+/// What the index keeps of a task's description.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Indexed {
+    /// There is none.
+    None,
+    /// There is one, too long to keep here: read the task.
+    Elsewhere,
+    /// It is this text.
+    Text(String),
 }
 
 impl Entry {
@@ -116,13 +125,11 @@ impl Entry {
             due: task.due_at.map(|d| d.with_timezone(&Utc)),
             tags: task.tags.iter().map(|t| t.as_str().to_owned()).collect(),
             title: task.title.as_str().to_owned(),
-            described: task.description.is_some(),
-            description: task
-                .description
-                .as_ref()
-                .map(|d| d.as_str())
-                .filter(|d| d.chars().count() <= INLINE_DESCRIPTION_CHARS)
-                .map(str::to_owned),
+            description: match task.description.as_ref().map(|d| d.as_str()) {
+                None => Indexed::None,
+                Some(d) if d.chars().count() > INLINE_DESCRIPTION_CHARS => Indexed::Elsewhere,
+                Some(d) => Indexed::Text(d.to_owned()),
+            },
         }
     }
 }
@@ -132,24 +139,9 @@ impl Entry {
 /// (none), its text, or `true` (too long to keep here). The shelf says
 /// whether it is completed.
 #[derive(Serialize, Deserialize)]
-struct StoredEntry(
-    TaskId,
-    u8,
-    Option<i64>,
-    Vec<String>,
-    String,
-    StoredDescription,
-);
+struct StoredEntry(TaskId, u8, Option<i64>, Vec<String>, String, Indexed);
 
-/// The description of a stored entry: `null`, `true` or the text.
-#[derive(Debug)]
-enum StoredDescription {
-    None,
-    Elsewhere,
-    Text(String),
-}
-
-impl Serialize for StoredDescription {
+impl Serialize for Indexed {
     fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {
             Self::None => serializer.serialize_none(),
@@ -159,34 +151,34 @@ impl Serialize for StoredDescription {
     }
 }
 
-impl<'de> Deserialize<'de> for StoredDescription {
+impl<'de> Deserialize<'de> for Indexed {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         struct Visitor;
         impl serde::de::Visitor<'_> for Visitor {
-            type Value = StoredDescription;
+            type Value = Indexed;
 
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("null, true or a description")
             }
 
-            fn visit_unit<E>(self) -> Result<StoredDescription, E> {
-                Ok(StoredDescription::None)
+            fn visit_unit<E>(self) -> Result<Indexed, E> {
+                Ok(Indexed::None)
             }
 
-            fn visit_none<E>(self) -> Result<StoredDescription, E> {
-                Ok(StoredDescription::None)
+            fn visit_none<E>(self) -> Result<Indexed, E> {
+                Ok(Indexed::None)
             }
 
-            fn visit_bool<E>(self, _: bool) -> Result<StoredDescription, E> {
-                Ok(StoredDescription::Elsewhere)
+            fn visit_bool<E>(self, _: bool) -> Result<Indexed, E> {
+                Ok(Indexed::Elsewhere)
             }
 
-            fn visit_str<E>(self, text: &str) -> Result<StoredDescription, E> {
-                Ok(StoredDescription::Text(text.to_owned()))
+            fn visit_str<E>(self, text: &str) -> Result<Indexed, E> {
+                Ok(Indexed::Text(text.to_owned()))
             }
 
-            fn visit_string<E>(self, text: String) -> Result<StoredDescription, E> {
-                Ok(StoredDescription::Text(text))
+            fn visit_string<E>(self, text: String) -> Result<Indexed, E> {
+                Ok(Indexed::Text(text))
             }
         }
         deserializer.deserialize_any(Visitor)
@@ -201,36 +193,25 @@ impl From<Entry> for StoredEntry {
             Priority::Medium => 2,
             Priority::High => 3,
         };
-        let description = match (entry.described, entry.description) {
-            (false, _) => StoredDescription::None,
-            (true, None) => StoredDescription::Elsewhere,
-            (true, Some(text)) => StoredDescription::Text(text),
-        };
         Self(
             entry.id,
             priority,
             entry.due.map(|d| d.timestamp_micros()),
             entry.tags,
             entry.title,
-            description,
+            entry.description,
         )
     }
 }
 
 impl From<StoredEntry> for Entry {
     fn from(StoredEntry(id, priority, due, tags, title, description): StoredEntry) -> Self {
-        let (described, description) = match description {
-            StoredDescription::None => (false, None),
-            StoredDescription::Elsewhere => (true, None),
-            StoredDescription::Text(text) => (true, Some(text)),
-        };
         Self {
             id,
             priority: priority_of(priority),
             due: due.and_then(DateTime::from_timestamp_micros),
             tags,
             title,
-            described,
             description,
         }
     }
