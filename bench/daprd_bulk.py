@@ -64,12 +64,13 @@ def measure(name, keys, per_request):
           f"| {(after[1] - before[1]) * 1000 / ROUNDS:.2f} |")
 
 
-def store(prefix, shards, value):
+def store(prefix, shards, value, tasks=TASKS):
+    """`tasks` tasks spread over `shards` keys, each holding `value(its task numbers)`."""
     keys = []
     for n in range(shards):
         key = f"{prefix}:{n:03d}"
         status, _ = call("POST", "/v1.0/state/statestore",
-                         [{"key": key, "value": value(range(n, TASKS, shards))}])
+                         [{"key": key, "value": value(range(n, tasks, shards))}])
         assert status == 204, status
         keys.append(key)
     return keys
@@ -95,19 +96,14 @@ print(f"| index entries, 1 key, plain GET | - | {(cpu(daprd) - before) * 1000 / 
 BIG = 20000
 
 
-def index_shard(n):
+def index_shard(ids):
+    """A shard of the index in its stored form (ADR 3)."""
     return {"e": [["01KB9X3D5E6F7G8H9J0KMN%04d" % (i % 10000), 3, 1800000000000000 + i,
-                   ["work"], "quarterly report #%d" % i, None] for i in range(n, BIG, 64)]}
+                   ["work"], "quarterly report #%d" % i, None] for i in ids]}
 
 
 def big_index(prefix):
-    keys = []
-    for n in range(64):
-        key = f"{prefix}:{n:02d}"
-        status, _ = call("POST", "/v1.0/state/statestore", [{"key": key, "value": index_shard(n)}])
-        assert status == 204, status
-        keys.append(key)
-    return keys
+    return store(prefix, 64, index_shard, BIG)
 
 
 print(f"\n{BIG} tasks' index in 64 keys, one bulk request; ms of CPU per read\n")

@@ -39,9 +39,10 @@ impl TaskId {
         Self(ulid::Ulid::from_parts(millis, random))
     }
 
-    /// When the id was made: milliseconds since 1970.
-    pub fn timestamp_ms(self) -> u64 {
-        self.0.timestamp_ms()
+    /// When the id was made (to the millisecond): a task's creation time.
+    pub fn created_at(self) -> DateTime<Utc> {
+        let millis = i64::try_from(self.0.timestamp_ms()).unwrap_or(i64::MAX);
+        DateTime::from_timestamp_millis(millis).unwrap_or_default()
     }
 
     /// The id's 80 random bits.

@@ -297,8 +297,7 @@ impl Listed for EntryRef<'_> {
     }
 
     fn created_at(&self) -> DateTime<Utc> {
-        let millis = i64::try_from(self.id.timestamp_ms()).unwrap_or(i64::MAX);
-        DateTime::from_timestamp_millis(millis).unwrap_or_default()
+        self.id.created_at()
     }
 
     fn title(&self) -> &str {
