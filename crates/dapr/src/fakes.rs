@@ -204,7 +204,7 @@ impl StateStore for FakeStateStore {
         };
         let all_hold = writes.iter().all(|write| match write {
             Write::Put { key, etag, .. } => holds(key, etag.as_deref()),
-            Write::Delete { key, etag } => holds(key, Some(etag)),
+            Write::Delete { key, etag } => etag.is_none() || holds(key, etag.as_deref()),
         });
         if !all_hold {
             return Err(DaprError::Conflict);

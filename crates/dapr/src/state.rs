@@ -29,8 +29,9 @@ pub struct Versioned<T> {
     pub etag: String,
 }
 
-/// One write of a transaction. Every write is conditional: on the ETag it was
-/// read at, or (`etag: None` on a put) on the key not existing yet.
+/// One write of a transaction. A put is always conditional: on the ETag it
+/// was read at, or (`etag: None`) on the key not existing yet. A delete is
+/// conditional on its ETag when it has one.
 #[derive(Debug, Clone)]
 pub enum Write {
     /// Sets `key` to `value`, JSON already encoded (see [`Write::put`]).
@@ -42,12 +43,12 @@ pub enum Write {
         /// The version the write is conditioned on; `None`: the key must be new.
         etag: Option<String>,
     },
-    /// Deletes `key` if it is still at `etag`.
+    /// Deletes `key` if it is still at `etag` (whatever it holds, without one).
     Delete {
         /// The key, without Dapr's app-id prefix.
         key: String,
-        /// The version the delete is conditioned on.
-        etag: String,
+        /// The version the delete is conditioned on, if any.
+        etag: Option<String>,
     },
 }
 
@@ -197,7 +198,13 @@ impl<'a> From<&'a Write> for Operation<'a> {
     fn from(write: &'a Write) -> Self {
         let (operation, value, etag) = match write {
             Write::Put { value, etag, .. } => ("upsert", Some(&**value), etag.as_deref()),
-            Write::Delete { etag, .. } => ("delete", None, Some(etag.as_str())),
+            Write::Delete { etag, .. } => ("delete", None, etag.as_deref()),
+        };
+        // first-write with no ETag means "only if new" for a put; a delete
+        // without one is unconditional.
+        let concurrency = match write {
+            Write::Delete { etag: None, .. } => "last-write",
+            _ => "first-write",
         };
         Self {
             operation,
@@ -205,9 +212,7 @@ impl<'a> From<&'a Write> for Operation<'a> {
                 key: write.key(),
                 value,
                 etag,
-                options: Options {
-                    concurrency: "first-write",
-                },
+                options: Options { concurrency },
             },
         }
     }
@@ -304,7 +309,11 @@ mod tests {
             Write::put("tasks:alice:007", &json!({"t": [{"i": "x"}]}), None).expect("encodes"),
             Write::Delete {
                 key: "old".into(),
-                etag: "3".into(),
+                etag: Some("3".into()),
+            },
+            Write::Delete {
+                key: "any".into(),
+                etag: None,
             },
         ];
         block_on(dapr.state("statestore").commit(&writes)).expect("committed");
@@ -319,7 +328,8 @@ mod tests {
             sent[0].json(),
             json!({"operations": [
                 {"operation": "upsert", "request": {"key": "tasks:alice:007", "value": {"t": [{"i": "x"}]}, "etag": null, "options": {"concurrency": "first-write"}}},
-                {"operation": "delete", "request": {"key": "old", "etag": "3", "options": {"concurrency": "first-write"}}}
+                {"operation": "delete", "request": {"key": "old", "etag": "3", "options": {"concurrency": "first-write"}}},
+                {"operation": "delete", "request": {"key": "any", "etag": null, "options": {"concurrency": "last-write"}}}
             ]})
         );
     }

@@ -14,6 +14,7 @@ use std::fmt;
 
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::Value;
 
 pub use auth::UserId;
 
@@ -62,6 +63,31 @@ impl fmt::Display for TaskId {
     }
 }
 
+/// An event id: a ULID, so ids sort by the time the change was made, and
+/// unique, so a consumer that sees an event twice can tell.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct EventId(ulid::Ulid);
+
+impl EventId {
+    /// A new id for a change made at `now`; `random` supplies the 80 random bits.
+    pub fn new(now: DateTime<Utc>, random: u128) -> Self {
+        let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+        Self(ulid::Ulid::from_parts(millis, random))
+    }
+
+    /// Parses an id from a key or a job name; anything else is not an event.
+    pub fn parse(raw: &str) -> Option<Self> {
+        ulid::Ulid::from_string(raw).ok().map(Self)
+    }
+}
+
+impl fmt::Display for EventId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
 /// What happened to a task.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -95,7 +121,7 @@ impl TaskEventType {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TaskEvent<T> {
     /// Unique for each event; consumers de-duplicate on it.
-    pub event_id: String,
+    pub event_id: EventId,
     /// What happened.
     pub event_type: TaskEventType,
     /// The task's id.
@@ -104,10 +130,22 @@ pub struct TaskEvent<T> {
     pub user_id: UserId,
     /// The task after the change (before it, for `deleted`).
     pub task: T,
-    /// The names of the fields that changed, in the API's spelling.
-    pub changes: Vec<String>,
+    /// The fields that changed, from what to what: every field set for
+    /// `created`, every field cleared for `deleted`.
+    pub changes: Vec<Change>,
     /// When the change was made.
     pub timestamp: DateTime<Utc>,
+}
+
+/// One field of a task that changed, in the API's spelling and JSON.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// The field's name, such as `due_at`.
+    pub field: String,
+    /// Its value before (`null` when it had none, or the task was new).
+    pub from: Value,
+    /// Its value after (`null` when it has none, or the task is gone).
+    pub to: Value,
 }
 
 /// A reminder that fired, on `reminders`.

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use events::{ReminderDue, TaskEvent, TaskEventType, TaskId, UserId};
+use events::{Change, EventId, ReminderDue, TaskEvent, TaskEventType, TaskId, UserId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -43,12 +43,23 @@ fn task_id() -> TaskId {
 #[test]
 fn a_task_event() {
     let event = TaskEvent {
-        event_id: "01KB9X3D5EZZZZZZZZZZZZZZZZ".into(),
+        event_id: EventId::parse("01KB9X3D5EZZZZZZZZZZZZZZZZ").unwrap_or_else(|| panic!("a ULID")),
         event_type: TaskEventType::Completed,
         task_id: task_id(),
         user_id: user("alice"),
         task: json!({"id": "01KB9X3D5E6F7G8H9J0KMNPQRS", "title": "Water the plants", "completed": true}),
-        changes: vec!["completed".into(), "completed_at".into()],
+        changes: vec![
+            Change {
+                field: "completed".into(),
+                from: json!(false),
+                to: json!(true),
+            },
+            Change {
+                field: "completed_at".into(),
+                from: Value::Null,
+                to: json!("2026-11-28T18:00:00.123Z"),
+            },
+        ],
         timestamp: at("2026-11-28T18:00:00.123Z"),
     };
     golden("task-event-completed.json", &event);

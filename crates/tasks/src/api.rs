@@ -2,22 +2,25 @@
 //! `/api/{user_id}/tasks/...`, body limits, JSON, authentication, and one
 //! error enum mapped to statuses and the contract's error JSON.
 
-use dapr::StateStore;
+use dapr::{Dapr, StateStore, Transport};
 use http::{Method, StatusCode, header};
 use serde::Serialize;
 
 use crate::error::{FieldError, Problem, TaskError};
 use crate::input::parse_json;
-use crate::service::{Env, Tasks};
-use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec};
+use crate::outbox::Outbox;
+use crate::service::{Env, Tasks, Written};
+use crate::settings::Settings;
+use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, UserId};
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-/// The tasks API over a state store, for tokens signed with `jwt_secret`.
+/// The tasks API behind a Dapr sidecar, for tokens signed with `jwt_secret`.
 #[derive(Debug)]
-pub struct TasksApi<S> {
-    store: S,
+pub struct TasksApi<T> {
+    dapr: Dapr<T>,
+    settings: Settings,
     jwt_secret: Vec<u8>,
 }
 
@@ -122,11 +125,13 @@ struct Page<'a> {
     next_cursor: Option<String>,
 }
 
-impl<S: StateStore> TasksApi<S> {
-    /// The API over `store`, for tokens signed with `jwt_secret`.
-    pub fn new(store: S, jwt_secret: impl Into<Vec<u8>>) -> Self {
+impl<T: Transport> TasksApi<T> {
+    /// The API behind `dapr`, as `settings` say, for tokens signed with
+    /// `jwt_secret`.
+    pub fn new(dapr: Dapr<T>, settings: Settings, jwt_secret: impl Into<Vec<u8>>) -> Self {
         Self {
-            store,
+            dapr,
+            settings,
             jwt_secret: jwt_secret.into(),
         }
     }
@@ -175,13 +180,16 @@ impl<S: StateStore> TasksApi<S> {
         if body.len() > MAX_BODY_BYTES {
             return Err(ApiError::TooLarge(MAX_BODY_BYTES));
         }
-        let tasks = Tasks::new(&self.store, &user);
+        let store = self.dapr.state(&self.settings.state_store);
+        let tasks = Tasks::new(&store, &user);
+        let outbox = Outbox::new(&self.dapr, &store, &self.settings);
         let method = request.method();
         let found = |id: Option<TaskId>| id.ok_or(ApiError::NotFound("task"));
         match route {
             Route::Collection if method == Method::POST => {
                 let spec = TaskSpec::parse(&json_body(body)?)?;
-                Ok(json(StatusCode::CREATED, &tasks.create(spec, env).await?))
+                let task = committed(&outbox, &user, &env, tasks.create(spec, &env)).await?;
+                Ok(json(StatusCode::CREATED, &task))
             }
             Route::Collection if method == Method::GET => {
                 let query = ListQuery::parse(request.uri().query().unwrap_or_default())?;
@@ -198,16 +206,18 @@ impl<S: StateStore> TasksApi<S> {
             }
             Route::Task(id) if method == Method::PUT => {
                 let spec = TaskSpec::parse(&json_body(body)?)?;
-                let task = tasks.replace(found(id)?, spec, env.now).await?;
+                let task =
+                    committed(&outbox, &user, &env, tasks.replace(found(id)?, spec, &env)).await?;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Task(id) if method == Method::PATCH => {
                 let patch = TaskPatch::parse(&json_body(body)?)?;
-                let task = tasks.patch(found(id)?, patch, env.now).await?;
+                let task =
+                    committed(&outbox, &user, &env, tasks.patch(found(id)?, patch, &env)).await?;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Task(id) if method == Method::DELETE => {
-                tasks.delete(found(id)?).await?;
+                committed(&outbox, &user, &env, tasks.delete(found(id)?, &env)).await?;
                 Ok(no_content())
             }
             Route::Task(_) => Err(ApiError::MethodNotAllowed(
@@ -216,12 +226,48 @@ impl<S: StateStore> TasksApi<S> {
             )),
             Route::Complete(id) if method == Method::PATCH => {
                 let completed = completed_flag(body)?;
-                let task = tasks.complete(found(id)?, completed, env.now).await?;
+                let task = committed(
+                    &outbox,
+                    &user,
+                    &env,
+                    tasks.complete(found(id)?, completed, &env),
+                )
+                .await?;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Complete(_) => Err(ApiError::MethodNotAllowed(method.clone(), "PATCH")),
         }
     }
+}
+
+/// Runs `write` between the outbox's two steps (ADR 8): its event's safety
+/// net is armed before it commits, and its event relayed after. The write
+/// stands whatever happens after it: a failed relay is finished by the
+/// safety net, and a net left armed only fires and finds nothing.
+async fn committed<T: Transport, S: StateStore>(
+    outbox: &Outbox<'_, T, S>,
+    user: &UserId,
+    env: &Env,
+    write: impl Future<Output = Result<Written, TaskError>>,
+) -> Result<Task, ApiError> {
+    outbox
+        .arm(user, env.event_id)
+        .await
+        .map_err(TaskError::from)?;
+    let written = write.await;
+    let relayed = match &written {
+        Ok(Written {
+            event: Some(event), ..
+        }) => outbox.relay(event).await,
+        _ => outbox.disarm(env.event_id).await,
+    };
+    if let Err(err) = relayed {
+        eprintln!(
+            "tasks-api: event {} of {user}: left to the safety net: {err}",
+            env.event_id
+        );
+    }
+    Ok(written?.task)
 }
 
 /// `value` as a JSON answer with `status`, encoded once.

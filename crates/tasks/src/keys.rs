@@ -8,6 +8,13 @@
 //!   history does not slow the list of what is still to do. A task's shard is
 //!   `id.random_bits % SHARDS` on the shelf its state puts it on.
 //!
+//! - `outbox:{user}:{event}`: the record of an event not yet published
+//!   (ADR 8), written with the change it reports;
+//! - `next:{user}:{id}`: the id of the task that repeats task `id`, written
+//!   with that task, so that a series grows by one task per completed one;
+//! - `history:{user}:{id}`: what happened to task `id`, kept after the task
+//!   is deleted.
+//!
 //! A write changes the task and its index entry in one transaction, each
 //! conditional on the ETag it was read at, so the index and the tasks never
 //! disagree. A listing reads the shards of the shelves it needs in one bulk
@@ -27,6 +34,7 @@ use serde_json::value::RawValue;
 use crate::model::{Priority, Tag};
 use crate::query::{Listed, contains_lowercase};
 use crate::{Task, TaskId, UserId};
+use events::EventId;
 
 /// How many shards hold one shelf of a user's index: at 5,000 pending tasks
 /// about 80 entries (6 KB) a shard, so that a write rewrites little and
@@ -36,6 +44,21 @@ pub const SHARDS: u32 = 64;
 /// The key of task `id`.
 pub fn task(user: &UserId, id: TaskId) -> String {
     format!("task:{user}:{id}")
+}
+
+/// The key of the outbox record of event `id`.
+pub fn outbox(user: &UserId, id: EventId) -> String {
+    format!("outbox:{user}:{id}")
+}
+
+/// The key that names the next occurrence of repeating task `id`.
+pub fn next(user: &UserId, id: TaskId) -> String {
+    format!("next:{user}:{id}")
+}
+
+/// The key of the history of task `id`.
+pub fn history(user: &UserId, id: TaskId) -> String {
+    format!("history:{user}:{id}")
 }
 
 /// Which part of the index a task's entry is on.

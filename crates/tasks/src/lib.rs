@@ -7,19 +7,23 @@
 //!   come in as arguments, so every rule is tested natively;
 //! - [`stored`], [`keys`]: the stored form and the per-user layout (ADR 3);
 //! - [`service`]: the use cases over a [`dapr::StateStore`], answering
-//!   domain errors ([`TaskError`]);
+//!   domain errors ([`TaskError`]); each write records its event
+//!   ([`change`]) for the [`outbox`] to relay;
 //! - [`api`]: the routes of `/api/{user_id}/tasks/...`, mapping requests to
 //!   use cases and errors to statuses.
 
 #![warn(missing_docs)]
 
 pub mod api;
+pub mod change;
 pub mod error;
 pub mod input;
 pub mod keys;
 pub mod model;
+pub mod outbox;
 pub mod query;
 pub mod service;
+pub mod settings;
 pub mod stored;
 
 pub use api::TasksApi;
@@ -29,4 +33,5 @@ pub use events::TaskId;
 pub use input::{TaskPatch, TaskSpec};
 pub use model::{Priority, RecurrenceMode, Reminder, Tag, Task, TimeZone, Title};
 pub use query::ListQuery;
-pub use service::{Env, Tasks};
+pub use service::{Env, Tasks, Written};
+pub use settings::Settings;

@@ -3,31 +3,59 @@
 //! request wrote first. Nothing is written unless the whole change is valid,
 //! and a change that changes nothing writes nothing.
 //!
-//! A task is written together with its index entry in one transaction; a
-//! listing reads the index and then only the page's tasks ([`crate::keys`],
-//! ADR 3).
+//! A task is written together with its index entry and the record of the
+//! event that reports the change, in one transaction; a listing reads the
+//! index and then only the page's tasks ([`crate::keys`], ADR 3). The
+//! caller relays the event ([`crate::outbox`], ADR 8).
 
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use dapr::{StateStore, Versioned, Write};
 
+use crate::change::{self, Event};
 use crate::error::TaskError;
 use crate::keys::{self, Entry, EntryRef, Shard, ShardView, Shelf};
 use crate::query::{Cursor, ListQuery, Status};
 use crate::stored::StoredTask;
 use crate::{Task, TaskId, TaskPatch, TaskSpec, UserId};
+use events::EventId;
 
 /// How often a write is tried in all before it answers [`TaskError::Conflict`].
 pub const ATTEMPTS: usize = 16;
 
-/// What the caller brings from outside: the time and 80 bits of randomness.
+/// What the caller brings from outside: the time and randomness.
 #[derive(Debug, Clone, Copy)]
 pub struct Env {
     /// Now, to the millisecond.
     pub now: DateTime<Utc>,
-    /// Random bits for new ids.
+    /// Random bits for a new task's id.
     pub random: u128,
+    /// The id of the event that reports this request's change, if it makes one.
+    pub event_id: EventId,
+}
+
+impl Env {
+    /// The env of a request at `now` whose ids come from `random` and
+    /// `event_random` (80 bits of each are used).
+    pub fn new(now: DateTime<Utc>, random: u128, event_random: u128) -> Self {
+        Self {
+            now,
+            random,
+            event_id: EventId::new(now, event_random),
+        }
+    }
+}
+
+/// What a write did: the task as stored (as it was, for a delete), and the
+/// event that reports the change, recorded in the same transaction; `None`
+/// when the write changed nothing.
+#[derive(Debug, Clone)]
+pub struct Written {
+    /// The task.
+    pub task: Task,
+    /// The change's event, to be relayed.
+    pub event: Option<Event>,
 }
 
 /// One user's tasks in a state store.
@@ -56,22 +84,38 @@ impl<'a, S: StateStore> Tasks<'a, S> {
     }
 
     /// Creates a task from `spec`, with an id made of `env`.
-    pub async fn create(&self, spec: TaskSpec, env: Env) -> Result<Task, TaskError> {
+    pub async fn create(&self, spec: TaskSpec, env: &Env) -> Result<Written, TaskError> {
         let task = spec.create(TaskId::new(env.now, env.random), env.now)?;
+        self.insert(task, env, None).await
+    }
+
+    /// Writes the new `task`, with `also` (a key that must be new, and its
+    /// value) in the same transaction.
+    async fn insert(
+        &self,
+        task: Task,
+        env: &Env,
+        also: Option<(&str, &TaskId)>,
+    ) -> Result<Written, TaskError> {
+        let event = change::event(env.event_id, self.user, None, Some(&task), env.now);
         let task_key = &keys::task(self.user, task.id);
         let shard_key = &keys::shard(self.user, Shelf::of(task.completed), task.id);
-        let task = &task;
+        let (task_ref, event_ref) = (&task, &event);
         retry(|| async move {
             let (mut shard, etag) = self.shard(shard_key).await?;
-            shard.put(Entry::of(task));
-            let writes = [
-                Write::put(task_key, &StoredTask::from(task), None)?,
+            shard.put(Entry::of(task_ref));
+            let mut writes = vec![
+                Write::put(task_key, &StoredTask::from(task_ref), None)?,
                 Write::put(shard_key, &shard, etag)?,
             ];
+            writes.extend(self.record(event_ref)?);
+            if let Some((key, value)) = also {
+                writes.push(Write::put(key, value, None)?);
+            }
             Ok(self.store.commit(&writes).await?)
         })
         .await?;
-        Ok(task.clone())
+        Ok(Written { task, event })
     }
 
     /// Task `id`.
@@ -170,21 +214,33 @@ impl<'a, S: StateStore> Tasks<'a, S> {
     pub async fn update(
         &self,
         id: TaskId,
+        env: &Env,
         change: impl Fn(&mut Task) -> Result<(), TaskError>,
-    ) -> Result<Task, TaskError> {
+    ) -> Result<Written, TaskError> {
         let change = &change;
         retry(|| async move {
             let (before, etag) = self.read(id).await?;
             let mut after = before.clone();
             change(&mut after)?;
             if after == before {
-                return Ok(after);
+                return Ok(Written {
+                    task: after,
+                    event: None,
+                });
             }
+            let event = change::event(
+                env.event_id,
+                self.user,
+                Some(&before),
+                Some(&after),
+                env.now,
+            );
             let mut writes = vec![Write::put(
                 keys::task(self.user, id),
                 &StoredTask::from(&after),
                 Some(etag),
             )?];
+            writes.extend(self.record(&event)?);
             let entry = Entry::of(&after);
             let (from, to) = (Shelf::of(before.completed), Shelf::of(after.completed));
             if entry != Entry::of(&before) || from != to {
@@ -205,7 +261,7 @@ impl<'a, S: StateStore> Tasks<'a, S> {
                 }
             }
             self.store.commit(&writes).await?;
-            Ok(after)
+            Ok(Written { task: after, event })
         })
         .await
     }
@@ -215,9 +271,9 @@ impl<'a, S: StateStore> Tasks<'a, S> {
         &self,
         id: TaskId,
         spec: TaskSpec,
-        now: DateTime<Utc>,
-    ) -> Result<Task, TaskError> {
-        self.update(id, |task| Ok(spec.clone().replace(task, now)?))
+        env: &Env,
+    ) -> Result<Written, TaskError> {
+        self.update(id, env, |task| Ok(spec.clone().replace(task, env.now)?))
             .await
     }
 
@@ -226,9 +282,9 @@ impl<'a, S: StateStore> Tasks<'a, S> {
         &self,
         id: TaskId,
         patch: TaskPatch,
-        now: DateTime<Utc>,
-    ) -> Result<Task, TaskError> {
-        self.update(id, |task| Ok(patch.clone().apply(task, now)?))
+        env: &Env,
+    ) -> Result<Written, TaskError> {
+        self.update(id, env, |task| Ok(patch.clone().apply(task, env.now)?))
             .await
     }
 
@@ -237,32 +293,52 @@ impl<'a, S: StateStore> Tasks<'a, S> {
         &self,
         id: TaskId,
         completed: bool,
-        now: DateTime<Utc>,
-    ) -> Result<Task, TaskError> {
-        self.update(id, |task| {
-            task.set_completed(completed, now);
+        env: &Env,
+    ) -> Result<Written, TaskError> {
+        self.update(id, env, |task| {
+            task.set_completed(completed, env.now);
             Ok(())
         })
         .await
     }
 
-    /// Deletes task `id` and its index entry.
-    pub async fn delete(&self, id: TaskId) -> Result<(), TaskError> {
+    /// Deletes task `id` and its index entry (its history stays).
+    pub async fn delete(&self, id: TaskId, env: &Env) -> Result<Written, TaskError> {
         retry(|| async move {
             let (task, etag) = self.read(id).await?;
             let shard_key = keys::shard(self.user, Shelf::of(task.completed), id);
             let (mut shard, shard_etag) = self.shard(&shard_key).await?;
             shard.remove(id);
-            let writes = [
+            let event = change::event(env.event_id, self.user, Some(&task), None, env.now);
+            let mut writes = vec![
                 Write::Delete {
                     key: keys::task(self.user, id),
-                    etag,
+                    etag: Some(etag),
                 },
                 Write::put(shard_key, &shard, shard_etag)?,
+                // What repeats it is no longer needed once it is gone.
+                Write::Delete {
+                    key: keys::next(self.user, id),
+                    etag: None,
+                },
             ];
-            Ok(self.store.commit(&writes).await?)
+            writes.extend(self.record(&event)?);
+            self.store.commit(&writes).await?;
+            Ok(Written { task, event })
         })
         .await
+    }
+
+    /// The outbox record of `event`, for the transaction of its change.
+    fn record(&self, event: &Option<Event>) -> Result<Option<Write>, TaskError> {
+        Ok(match event {
+            Some(event) => Some(Write::put(
+                keys::outbox(self.user, event.event_id),
+                event,
+                None,
+            )?),
+            None => None,
+        })
     }
 
     /// Task `id` with its ETag.

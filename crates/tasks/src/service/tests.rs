@@ -20,10 +20,12 @@ fn now() -> DateTime<Utc> {
 }
 
 fn env() -> Env {
-    Env {
-        now: now(),
-        random: 0x2a,
-    }
+    at(now())
+}
+
+/// The env of a request at `now`.
+fn at(now: DateTime<Utc>) -> Env {
+    Env::new(now, 0x2a, now.timestamp_micros() as u128)
 }
 
 fn alice() -> UserId {
@@ -42,25 +44,28 @@ fn patch(body: Value) -> TaskPatch {
 fn a_created_task_is_read_back_as_it_was_answered() {
     let (store, user) = (FakeStateStore::new(), alice());
     let tasks = Tasks::new(&store, &user);
-    let created =
-        block_on(tasks.create(spec(json!({"title": "Pay rent"})), env())).expect("created");
+    let created = block_on(tasks.create(spec(json!({"title": "Pay rent"})), &env()))
+        .map(|w| w.task)
+        .expect("created");
     assert_eq!(block_on(tasks.get(created.id)), Ok(created.clone()));
     assert_eq!(
         store.keys(),
         vec![
             keys::shard(&user, Shelf::Pending, created.id),
+            keys::outbox(&user, env().event_id),
             keys::task(&user, created.id)
         ]
     );
 }
 
 #[test]
-fn a_create_sends_daprd_one_read_and_one_conditional_transaction() {
+fn a_create_sends_daprd_one_read_and_one_conditional_transaction_with_its_event() {
     let transport = RecordingTransport::answering([(204, ""), (204, "")]);
     let dapr = Dapr::new("http://127.0.0.1:3500", &transport);
     let (state, user) = (dapr.state("statestore"), alice());
     let task =
-        block_on(Tasks::new(&state, &user).create(spec(json!({"title": "Pay rent"})), env()))
+        block_on(Tasks::new(&state, &user).create(spec(json!({"title": "Pay rent"})), &env()))
+            .map(|w| w.task)
             .expect("created");
     let shard = keys::shard(&user, Shelf::Pending, task.id);
     let sent = transport.sent();
@@ -81,9 +86,11 @@ fn a_create_sends_daprd_one_read_and_one_conditional_transaction() {
     assert_eq!(sent[1].content_type, "application/json");
     let id = task.id.to_string();
     let first_write = json!({"concurrency": "first-write"});
+    let operations = sent[1].json()["operations"].clone();
+    assert_eq!(operations.as_array().map(Vec::len), Some(3));
     assert_eq!(
-        sent[1].json(),
-        json!({"operations": [
+        json!([operations[0], operations[1]]),
+        json!([
             {"operation": "upsert", "request": {
                 "key": keys::task(&user, task.id),
                 "value": {"i": id, "t": "Pay rent", "a": 1_795_867_200_123_000_i64, "e": 1_795_867_200_123_000_i64},
@@ -91,7 +98,18 @@ fn a_create_sends_daprd_one_read_and_one_conditional_transaction() {
             {"operation": "upsert", "request": {
                 "key": shard, "value": {"e": [[id, 0, null, [], "Pay rent", null]]},
                 "etag": null, "options": first_write}}
-        ]})
+        ])
+    );
+    let outbox = &operations[2];
+    assert_eq!(
+        outbox["request"]["key"],
+        json!(keys::outbox(&user, env().event_id))
+    );
+    assert_eq!(outbox["request"]["etag"], Value::Null, "a new record");
+    assert_eq!(outbox["request"]["value"]["event_type"], json!("created"));
+    assert_eq!(
+        outbox["request"]["value"]["task"]["title"],
+        json!("Pay rent")
     );
 }
 
@@ -99,10 +117,13 @@ fn a_create_sends_daprd_one_read_and_one_conditional_transaction() {
 fn a_write_that_keeps_losing_races_answers_conflict_and_changes_nothing() {
     let (store, user) = (FakeStateStore::new(), alice());
     let tasks = Tasks::new(&store, &user);
-    let task = block_on(tasks.create(spec(json!({"title": "t"})), env())).expect("created");
+    let task = block_on(tasks.create(spec(json!({"title": "t"})), &env()))
+        .map(|w| w.task)
+        .expect("created");
     store.lose_next_races(ATTEMPTS);
+    let later = now() + chrono::Duration::seconds(1);
     assert_eq!(
-        block_on(tasks.patch(task.id, patch(json!({"title": "u"})), now())),
+        block_on(tasks.patch(task.id, patch(json!({"title": "u"})), &at(later))).map(|w| w.task),
         Err(TaskError::Conflict)
     );
     assert_eq!(
@@ -110,7 +131,8 @@ fn a_write_that_keeps_losing_races_answers_conflict_and_changes_nothing() {
         Ok(task.title.clone())
     );
     store.lose_next_races(ATTEMPTS - 1);
-    let changed = block_on(tasks.patch(task.id, patch(json!({"title": "u"})), now()));
+    let changed =
+        block_on(tasks.patch(task.id, patch(json!({"title": "u"})), &at(later))).map(|w| w.task);
     assert_eq!(
         changed.map(|t| t.title.as_str().to_owned()),
         Ok("u".into()),
@@ -122,11 +144,16 @@ fn a_write_that_keeps_losing_races_answers_conflict_and_changes_nothing() {
 fn a_change_that_changes_nothing_writes_nothing() {
     let (store, user) = (FakeStateStore::new(), alice());
     let tasks = Tasks::new(&store, &user);
-    let task = block_on(tasks.create(spec(json!({"title": "t"})), env())).expect("created");
+    let task = block_on(tasks.create(spec(json!({"title": "t"})), &env()))
+        .map(|w| w.task)
+        .expect("created");
     let later = now() + chrono::Duration::minutes(1);
-    block_on(tasks.complete(task.id, true, later)).expect("completed");
+    block_on(tasks.complete(task.id, true, &at(later)))
+        .map(|w| w.task)
+        .expect("completed");
     let commits = store.commits().len();
-    let again = block_on(tasks.complete(task.id, true, later + chrono::Duration::minutes(1)))
+    let again = block_on(tasks.complete(task.id, true, &at(later + chrono::Duration::minutes(1))))
+        .map(|w| w.task)
         .expect("idempotent");
     assert_eq!(
         again.completed_at,
@@ -141,9 +168,12 @@ fn an_invalid_change_writes_nothing() {
     let (store, user) = (FakeStateStore::new(), alice());
     let tasks = Tasks::new(&store, &user);
     let body = json!({"title": "t", "due_at": "2026-12-01T09:00:00Z", "reminders": [{"minutes_before": 5}]});
-    let task = block_on(tasks.create(spec(body), env())).expect("created");
+    let task = block_on(tasks.create(spec(body), &env()))
+        .map(|w| w.task)
+        .expect("created");
     let commits = store.commits().len();
-    let refused = block_on(tasks.patch(task.id, patch(json!({"due_at": null})), now()));
+    let refused =
+        block_on(tasks.patch(task.id, patch(json!({"due_at": null})), &env())).map(|w| w.task);
     assert_eq!(
         refused,
         Err(TaskError::Invalid(FieldError::new(
@@ -162,13 +192,17 @@ fn another_users_task_is_not_found() {
         alice(),
         UserId::parse("bob").unwrap_or_else(|| panic!("a user id")),
     );
-    let task = block_on(Tasks::new(&store, &alice).create(spec(json!({"title": "mine"})), env()))
+    let task = block_on(Tasks::new(&store, &alice).create(spec(json!({"title": "mine"})), &env()))
+        .map(|w| w.task)
         .expect("created");
     let as_bob = Tasks::new(&store, &bob);
     assert_eq!(block_on(as_bob.get(task.id)), Err(TaskError::NotFound));
-    assert_eq!(block_on(as_bob.delete(task.id)), Err(TaskError::NotFound));
     assert_eq!(
-        block_on(as_bob.complete(task.id, true, now())),
+        block_on(as_bob.delete(task.id, &env())).map(|_| ()),
+        Err(TaskError::NotFound)
+    );
+    assert_eq!(
+        block_on(as_bob.complete(task.id, true, &env())).map(|w| w.task),
         Err(TaskError::NotFound)
     );
     assert!(block_on(Tasks::new(&store, &alice).get(task.id)).is_ok());
@@ -178,10 +212,18 @@ fn another_users_task_is_not_found() {
 fn a_deleted_task_is_gone_and_deleting_it_again_is_not_found() {
     let (store, user) = (FakeStateStore::new(), alice());
     let tasks = Tasks::new(&store, &user);
-    let task = block_on(tasks.create(spec(json!({"title": "t"})), env())).expect("created");
-    assert_eq!(block_on(tasks.delete(task.id)), Ok(()));
+    let task = block_on(tasks.create(spec(json!({"title": "t"})), &env()))
+        .map(|w| w.task)
+        .expect("created");
+    let later = at(now() + chrono::Duration::seconds(1));
+    let deleted = block_on(tasks.delete(task.id, &later)).expect("deleted");
+    assert_eq!(deleted.task, task, "its last state");
     assert_eq!(block_on(tasks.get(task.id)), Err(TaskError::NotFound));
-    assert_eq!(block_on(tasks.delete(task.id)), Err(TaskError::NotFound));
+    let again = at(now() + chrono::Duration::seconds(2));
+    assert_eq!(
+        block_on(tasks.delete(task.id, &again)).map(|_| ()),
+        Err(TaskError::NotFound)
+    );
 }
 
 #[test]
@@ -189,11 +231,12 @@ fn a_listing_reads_every_bucket_and_pages() {
     let (store, user) = (FakeStateStore::new(), alice());
     let tasks = Tasks::new(&store, &user);
     for n in 0..5u128 {
-        let at = Env {
-            now: now() + chrono::Duration::milliseconds(n as i64),
-            random: n * 7919,
-        };
-        block_on(tasks.create(spec(json!({"title": format!("task {n}")})), at)).expect("created");
+        let env = Env::new(
+            now() + chrono::Duration::milliseconds(n as i64),
+            n * 7919,
+            n,
+        );
+        block_on(tasks.create(spec(json!({"title": format!("task {n}")})), &env)).expect("created");
     }
     let query = ListQuery::parse("limit=3").expect("valid");
     let first = block_on(tasks.list(&query, now())).expect("listed");
@@ -211,7 +254,9 @@ fn a_listing_reads_every_bucket_and_pages() {
 fn a_task_changed_between_the_two_reads_of_a_listing_is_shown_only_if_it_still_matches() {
     let (store, user) = (FakeStateStore::new(), alice());
     let tasks = Tasks::new(&store, &user);
-    let task = block_on(tasks.create(spec(json!({"title": "t"})), env())).expect("created");
+    let task = block_on(tasks.create(spec(json!({"title": "t"})), &env()))
+        .map(|w| w.task)
+        .expect("created");
     // As if it were completed after the listing read the index: the task
     // key is ahead of the index the listing holds.
     let mut done = task.clone();
@@ -256,7 +301,9 @@ fn a_store_that_is_down_makes_every_use_case_unavailable() {
     let tasks = Tasks::new(&Down, &user);
     let unavailable = Err(TaskError::Unavailable("connection refused".into()));
     assert_eq!(
-        block_on(tasks.create(spec(json!({"title": "t"})), env())).map(|_| ()),
+        block_on(tasks.create(spec(json!({"title": "t"})), &env()))
+            .map(|w| w.task)
+            .map(|_| ()),
         unavailable
     );
     assert_eq!(
@@ -342,6 +389,7 @@ mod agreement {
     fn check_agreement(store: &FakeStateStore, user: &UserId) -> Result<(), TestCaseError> {
         let mut tasks = BTreeMap::new();
         let mut entries: BTreeMap<TaskId, (Entry, String)> = BTreeMap::new();
+        let mut events: BTreeMap<TaskId, Event> = BTreeMap::new();
         for key in store.keys() {
             let raw = store.raw(&key).unwrap_or_default();
             if key.starts_with("task:") {
@@ -349,6 +397,13 @@ mod agreement {
                     serde_json::from_str(&raw).map_err(|e| TestCaseError::fail(e.to_string()))?;
                 let task = Task::from(stored);
                 tasks.insert(task.id, task);
+            } else if key.starts_with("outbox:") {
+                let event: Event =
+                    serde_json::from_str(&raw).map_err(|e| TestCaseError::fail(e.to_string()))?;
+                let newest = events.entry(event.task_id).or_insert_with(|| event.clone());
+                if event.event_id > newest.event_id {
+                    *newest = event;
+                }
             } else {
                 let shard: Shard =
                     serde_json::from_str(&raw).map_err(|e| TestCaseError::fail(e.to_string()))?;
@@ -366,6 +421,18 @@ mod agreement {
         prop_assert_eq!(
             tasks.keys().collect::<Vec<_>>(),
             entries.keys().collect::<Vec<_>>()
+        );
+        // A change and its event never part: the newest event recorded of
+        // each task reports the task as it is stored, or its deletion.
+        for (id, event) in &events {
+            match tasks.get(id) {
+                Some(task) => prop_assert_eq!(&event.task, task),
+                None => prop_assert_eq!(event.event_type, events::TaskEventType::Deleted),
+            }
+        }
+        prop_assert!(
+            tasks.keys().all(|id| events.contains_key(id)),
+            "a task without its event"
         );
         for (id, task) in &tasks {
             let (entry, key) = &entries[id];
@@ -404,26 +471,26 @@ mod agreement {
                         if let Some(hours) = due {
                             body["due_at"] = json!((at + chrono::Duration::hours(hours)).to_rfc3339());
                         }
-                        let env = Env { now: at, random: step as u128 * 0x9E37_79B9 };
-                        if let Ok(task) = block_on(tasks.create(spec(body), env)) {
-                            ids.push(task.id);
+                        let env = Env::new(at, step as u128 * 0x9E37_79B9, step as u128);
+                        if let Ok(written) = block_on(tasks.create(spec(body), &env)) {
+                            ids.push(written.task.id);
                         }
                     }
                     Op::Patch { task, title, priority, tag } => {
                         if let Some(id) = pick(task) {
                             let tags = if tag { json!(["work"]) } else { json!([]) };
                             let body = json!({"title": TITLES[title], "priority": PRIORITIES[priority], "tags": tags});
-                            let _ = block_on(tasks.patch(id, patch(body), at));
+                            let _ = block_on(tasks.patch(id, patch(body), &Env::new(at, 0, step as u128)));
                         }
                     }
                     Op::Complete { task, completed } => {
                         if let Some(id) = pick(task) {
-                            let _ = block_on(tasks.complete(id, completed, at));
+                            let _ = block_on(tasks.complete(id, completed, &Env::new(at, 0, step as u128)));
                         }
                     }
                     Op::Delete { task } => {
                         if let Some(id) = pick(task) {
-                            let _ = block_on(tasks.delete(id));
+                            let _ = block_on(tasks.delete(id, &Env::new(at, 0, step as u128)));
                         }
                     }
                 }

@@ -1,0 +1,131 @@
+//! The app's own outbox (ADR 8): every write puts its event's record
+//! (`outbox:{user}:{event_id}`) in the same transaction as the change, so a
+//! change and its event never part; right after the commit the event is
+//! published and its record cleared. The safety net is a Dapr job armed
+//! *before* the commit (`outbox-{event_id}`, due [`SAFETY_NET_AFTER`]): if
+//! the process dies between the commit and the publish, the job fires and
+//! publishes whatever record is left ([`Outbox::recover`]); after a normal
+//! relay it is deleted. An event may so be published twice, never lost:
+//! consumers de-duplicate on its id.
+
+use dapr::jobs::{FailurePolicy, Job};
+use dapr::publish::CloudEvent;
+use dapr::{Dapr, DaprError, StateStore, Transport, Write};
+use futures::future::{join, join_all};
+use serde::{Deserialize, Serialize};
+
+use crate::UserId;
+use crate::change::Event;
+use crate::keys;
+use crate::settings::Settings;
+use events::EventId;
+
+/// How long after a write its safety net fires if the event was not
+/// relayed: long enough for a normal relay (milliseconds) to delete it first.
+pub const SAFETY_NET_AFTER: &str = "5s";
+
+/// Between tries of a safety net whose publish failed (the broker is down):
+/// it tries until the event is out.
+const RETRY_EVERY: &str = "5s";
+
+/// The `source` of every task event.
+pub const SOURCE: &str = "todo-chatbot/tasks";
+
+/// What a safety-net job carries: whose event it guards.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Guard {
+    /// The user whose change it was.
+    pub user_id: UserId,
+    /// The event the record holds.
+    pub event_id: EventId,
+}
+
+/// The name of the safety-net job of event `id`.
+pub fn job_name(id: EventId) -> String {
+    format!("{}{id}", Settings::OUTBOX_JOB_PREFIX)
+}
+
+/// The outbox of the app behind one sidecar.
+#[derive(Debug)]
+pub struct Outbox<'a, T, S> {
+    dapr: &'a Dapr<T>,
+    store: &'a S,
+    settings: &'a Settings,
+}
+
+impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
+    /// The outbox whose records are in `store`, publishing as `settings` say.
+    pub fn new(dapr: &'a Dapr<T>, store: &'a S, settings: &'a Settings) -> Self {
+        Self {
+            dapr,
+            store,
+            settings,
+        }
+    }
+
+    /// Arms the safety net of event `id` of `user`; call it before the
+    /// write that records the event commits.
+    pub async fn arm(&self, user: &UserId, id: EventId) -> Result<(), DaprError> {
+        let guard = Guard {
+            user_id: user.clone(),
+            event_id: id,
+        };
+        let job = Job {
+            failure_policy: Some(FailurePolicy::Constant {
+                interval: RETRY_EVERY,
+                max_retries: None,
+            }),
+            ..Job::once(SAFETY_NET_AFTER, &guard)
+        };
+        self.dapr.schedule_job(&job_name(id), &job).await
+    }
+
+    /// Disarms the safety net of event `id`, when its write wrote nothing.
+    pub async fn disarm(&self, id: EventId) -> Result<(), DaprError> {
+        self.dapr.delete_job(&job_name(id)).await
+    }
+
+    /// Publishes a committed `event`, then clears its record and its safety
+    /// net. A failure leaves both for the safety net to finish.
+    pub async fn relay(&self, event: &Event) -> Result<(), DaprError> {
+        self.publish(event).await?;
+        let (cleared, disarmed) = join(self.clear(event), self.disarm(event.event_id)).await;
+        cleared.and(disarmed)
+    }
+
+    /// The safety net's callback: publishes the record of `guard`'s event if
+    /// a crash left it, and clears it. Nothing left means it was relayed.
+    pub async fn recover(&self, guard: &Guard) -> Result<(), DaprError> {
+        let key = keys::outbox(&guard.user_id, guard.event_id);
+        let Some(record) = self.store.get::<Event>(&key).await? else {
+            return Ok(());
+        };
+        self.publish(&record.value).await?;
+        self.clear(&record.value).await
+    }
+
+    /// Publishes `event` to every pub/sub component task events go to, keyed
+    /// by its task so that one task's events stay in order.
+    async fn publish(&self, event: &Event) -> Result<(), DaprError> {
+        let id = event.event_id.to_string();
+        let task = event.task_id.to_string();
+        let cloud_event = CloudEvent::new(&id, SOURCE, event.event_type.cloud_event_type(), event);
+        let topic = self.settings.task_events_topic();
+        let metadata = [("partitionKey", task.as_str())];
+        let published = join_all(
+            self.settings
+                .event_pubsubs
+                .iter()
+                .map(|pubsub| self.dapr.publish(pubsub, &topic, &cloud_event, &metadata)),
+        )
+        .await;
+        published.into_iter().collect()
+    }
+
+    async fn clear(&self, event: &Event) -> Result<(), DaprError> {
+        let key = keys::outbox(&event.user_id, event.event_id);
+        self.store
+            .commit(&[Write::Delete { key, etag: None }])
+            .await
+    }
+}

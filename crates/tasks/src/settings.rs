@@ -1,0 +1,43 @@
+//! What every component of the tasks context reads from its Spin variables:
+//! where state lives and where task events go.
+
+use events::topics;
+
+/// The settings of the tasks context's components.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    /// The Dapr state store component holding tasks (`state_store`).
+    pub state_store: String,
+    /// The pub/sub components every task event is published to
+    /// (`event_pubsubs`, comma-separated): one where the broker gives each
+    /// consumer every event (Kafka, a consumer group each), one per consumer
+    /// where it cannot (`pubsub.in-memory`; ADR 8).
+    pub event_pubsubs: Vec<String>,
+    /// Put before every topic name (`topic_prefix`), so that several
+    /// deployments can share one broker.
+    pub topic_prefix: String,
+}
+
+impl Settings {
+    /// The names of the safety-net jobs of the outbox begin with this.
+    pub const OUTBOX_JOB_PREFIX: &'static str = "outbox-";
+
+    /// The settings from the component's variables, read with `variable`.
+    pub fn from_variables<E>(variable: impl Fn(&str) -> Result<String, E>) -> Result<Self, E> {
+        Ok(Self {
+            state_store: variable("state_store")?,
+            event_pubsubs: variable("event_pubsubs")?
+                .split(',')
+                .map(str::trim)
+                .filter(|name| !name.is_empty())
+                .map(str::to_owned)
+                .collect(),
+            topic_prefix: variable("topic_prefix")?,
+        })
+    }
+
+    /// The topic task events are published on.
+    pub fn task_events_topic(&self) -> String {
+        format!("{}{}", self.topic_prefix, topics::TASK_EVENTS)
+    }
+}
