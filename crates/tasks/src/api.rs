@@ -7,6 +7,7 @@ use http::{Method, StatusCode, header};
 use serde::Serialize;
 
 use crate::error::{FieldError, Problem, TaskError};
+use crate::history::{self, HistoryQuery};
 use crate::input::parse_json;
 use crate::outbox::Outbox;
 use crate::service::{Env, Tasks, Written};
@@ -116,6 +117,7 @@ enum Route {
     Collection,
     Task(Option<TaskId>),
     Complete(Option<TaskId>),
+    History(Option<TaskId>),
 }
 
 /// A listing as answered: `{"tasks": [...], "next_cursor": ...}`.
@@ -169,6 +171,7 @@ impl<T: Transport> TasksApi<T> {
             ["", "api", user, "tasks", id, "complete"] => {
                 (*user, Route::Complete(TaskId::parse(id)))
             }
+            ["", "api", user, "tasks", id, "history"] => (*user, Route::History(TaskId::parse(id))),
             _ => return Err(ApiError::NotFound("route")),
         };
         let authorization = request
@@ -236,6 +239,24 @@ impl<T: Transport> TasksApi<T> {
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Complete(_) => Err(ApiError::MethodNotAllowed(method.clone(), "PATCH")),
+            Route::History(id) if method == Method::GET => {
+                let id = found(id)?;
+                let query = HistoryQuery::parse(request.uri().query().unwrap_or_default())?;
+                // Nothing recorded yet: the task's first event may still be
+                // on its way, or there is no such task.
+                let page = match history::page(&store, &user, id, query).await? {
+                    Some(page) => page,
+                    None => {
+                        tasks.get(id).await?;
+                        history::Page {
+                            history: Vec::new(),
+                            next_cursor: None,
+                        }
+                    }
+                };
+                Ok(json(StatusCode::OK, &page))
+            }
+            Route::History(_) => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
         }
     }
 }

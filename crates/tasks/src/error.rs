@@ -73,6 +73,9 @@ pub enum Problem {
     /// A relative reminder on a task without a due date.
     #[error("needs due_at: a reminder relative to the due date needs a due date")]
     NeedsDueDate,
+    /// A repeating task without a due date.
+    #[error("needs due_at: a repeating task repeats from its due date")]
+    RepeatsWithoutDueDate,
     /// A field this API does not know.
     #[error("is not a known field; known fields are {known}")]
     UnknownField {

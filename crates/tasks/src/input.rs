@@ -279,6 +279,17 @@ impl TaskPatch {
         if let Some(recurrence) = self.recurrence {
             task.recurrence = recurrence;
         }
+        if task.recurrence.is_some() && task.due_at.is_none() {
+            return Err(FieldError::new(
+                "recurrence",
+                Problem::RepeatsWithoutDueDate,
+            ));
+        }
+        if task.recurrence.is_some() && task.series_id.is_none() {
+            // A repeating task begins its series; the tasks that repeat it
+            // join it.
+            task.series_id = Some(task.id.to_string());
+        }
         if let Some(mode) = self.recurrence_mode {
             task.recurrence_mode = mode;
         }

@@ -17,11 +17,13 @@
 pub mod api;
 pub mod change;
 pub mod error;
+pub mod history;
 pub mod input;
 pub mod keys;
 pub mod model;
 pub mod outbox;
 pub mod query;
+pub mod repeat;
 pub mod service;
 pub mod settings;
 pub mod stored;

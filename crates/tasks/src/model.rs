@@ -204,79 +204,64 @@ impl fmt::Display for TimeZone {
     }
 }
 
-/// An RFC 5545 RRULE body, kept as given once its shape is checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Recurrence(String);
+/// An RFC 5545 RRULE body, kept as given once the recurrence engine has
+/// checked it, with the rule it reads as.
+#[derive(Debug, Clone)]
+pub struct Recurrence {
+    text: String,
+    rule: recurrence::Rule,
+}
 
 impl Recurrence {
-    /// The longest a rule may be, in characters (without an `RRULE:` prefix).
-    pub const MAX_CHARS: usize = 500;
-    const FREQS: [&'static str; 7] = [
-        "SECONDLY", "MINUTELY", "HOURLY", "DAILY", "WEEKLY", "MONTHLY", "YEARLY",
-    ];
-    const PARTS: [&'static str; 14] = [
-        "FREQ",
-        "UNTIL",
-        "COUNT",
-        "INTERVAL",
-        "BYSECOND",
-        "BYMINUTE",
-        "BYHOUR",
-        "BYDAY",
-        "BYMONTHDAY",
-        "BYYEARDAY",
-        "BYWEEKNO",
-        "BYMONTH",
-        "BYSETPOS",
-        "WKST",
-    ];
-
-    /// Checks the rule's shape: `NAME=VALUE` parts separated by `;`, names
-    /// from RFC 5545 section 3.3.10, each at most once, and a known `FREQ`.
+    /// Checks the rule with the recurrence engine (which says in words what
+    /// is wrong with it); an `RRULE:` prefix is taken off.
     pub fn parse(raw: &str) -> Result<Self, Problem> {
-        let rule = raw.trim().strip_prefix("RRULE:").unwrap_or(raw.trim());
-        let bad = |why: String| Err(Problem::BadRecurrence(why));
-        if rule.is_empty() {
-            return bad("it is empty".into());
-        }
-        if rule.chars().count() > Self::MAX_CHARS {
-            return bad(format!("it is longer than {} characters", Self::MAX_CHARS));
-        }
-        let mut seen: Vec<&str> = Vec::new();
-        let mut freq = None;
-        for part in rule.split(';') {
-            let Some((name, value)) = part.split_once('=') else {
-                return bad(format!("\"{part}\" is not NAME=VALUE"));
-            };
-            let name = name.trim();
-            if !Self::PARTS.contains(&name.to_ascii_uppercase().as_str()) {
-                return bad(format!("\"{name}\" is not an RRULE part"));
-            }
-            if seen.iter().any(|s| s.eq_ignore_ascii_case(name)) {
-                return bad(format!("{name} is given twice"));
-            }
-            if value.trim().is_empty() {
-                return bad(format!("{name} has no value"));
-            }
-            if name.eq_ignore_ascii_case("FREQ") {
-                freq = Some(value.trim());
-            }
-            seen.push(name);
-        }
-        match freq {
-            None => bad("FREQ is required".into()),
-            Some(f) if !Self::FREQS.contains(&f.to_ascii_uppercase().as_str()) => {
-                bad(format!("FREQ must be one of {}", Self::FREQS.join(", ")))
-            }
-            Some(_) => Ok(Self(rule.to_owned())),
-        }
+        let text = raw.trim();
+        let text = text.strip_prefix("RRULE:").unwrap_or(text);
+        let rule =
+            recurrence::Rule::parse(text).map_err(|e| Problem::BadRecurrence(e.to_string()))?;
+        Ok(Self {
+            text: text.to_owned(),
+            rule,
+        })
     }
 
     /// The rule's text, trimmed and without an `RRULE:` prefix.
     pub fn as_str(&self) -> &str {
-        &self.0
+        &self.text
+    }
+
+    /// The rule the text reads as.
+    pub fn rule(&self) -> &recurrence::Rule {
+        &self.rule
+    }
+
+    /// The same rule with `COUNT=count`, the rest of its text as given.
+    pub fn with_count(&self, count: u32) -> Self {
+        let text = self
+            .text
+            .split(';')
+            .map(|part| match part.split_once('=') {
+                Some((name, _)) if name.trim().eq_ignore_ascii_case("COUNT") => {
+                    format!("COUNT={count}")
+                }
+                _ => part.to_owned(),
+            })
+            .collect::<Vec<_>>()
+            .join(";");
+        let rule = recurrence::Rule::parse(&text).unwrap_or_else(|_| self.rule.clone());
+        Self { text, rule }
     }
 }
+
+/// Rules are the same when their texts are.
+impl PartialEq for Recurrence {
+    fn eq(&self, other: &Self) -> bool {
+        self.text == other.text
+    }
+}
+
+impl Eq for Recurrence {}
 
 /// Where the next occurrence of a repeating task is counted from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -454,9 +439,10 @@ mod tests {
     }
 
     #[test]
-    fn recurrence_rules_need_a_known_freq() {
+    fn recurrence_rules_are_checked_by_the_engine() {
         assert!(Recurrence::parse("FREQ=WEEKLY;BYDAY=MO,WE").is_ok());
-        assert!(Recurrence::parse("RRULE:FREQ=DAILY;INTERVAL=2").is_ok());
+        let prefixed = Recurrence::parse("RRULE:FREQ=DAILY;INTERVAL=2").map(|r| r.text);
+        assert_eq!(prefixed, Ok("FREQ=DAILY;INTERVAL=2".into()));
         for bad in [
             "",
             "BYDAY=MO",
@@ -464,12 +450,20 @@ mod tests {
             "FREQ=DAILY;FREQ=WEEKLY",
             "FREQ",
             "FREQ=DAILY;COLOR=RED",
+            "FREQ=MINUTELY",
         ] {
             assert!(
                 matches!(Recurrence::parse(bad), Err(Problem::BadRecurrence(_))),
                 "{bad:?} should be refused"
             );
         }
+    }
+
+    #[test]
+    fn a_rule_with_another_count_keeps_the_rest_of_its_text() {
+        let rule = Recurrence::parse("FREQ=WEEKLY;count=3;BYDAY=MO").expect("valid");
+        assert_eq!(rule.with_count(2).as_str(), "FREQ=WEEKLY;COUNT=2;BYDAY=MO");
+        assert_eq!(rule.with_count(2).rule().count(), Some(2));
     }
 
     #[test]

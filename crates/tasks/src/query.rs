@@ -226,6 +226,19 @@ pub struct Page<'a, T> {
     pub next_cursor: Option<Cursor>,
 }
 
+/// A page size from a query: a whole number from 1 to `max`.
+pub(crate) fn limit(value: &str, max: usize) -> Result<usize, Problem> {
+    value
+        .parse::<usize>()
+        .ok()
+        .filter(|n| (1..=max).contains(n))
+        .ok_or_else(|| Problem::OutOfRange {
+            min: 1,
+            max: i64::try_from(max).unwrap_or(i64::MAX),
+            got: value.parse().unwrap_or(-1),
+        })
+}
+
 impl ListQuery {
     /// The page size when `limit` is not given.
     pub const DEFAULT_LIMIT: usize = 50;
@@ -301,18 +314,7 @@ impl ListQuery {
                         _ => return Err(err(not_one_of("asc, desc", value))),
                     }
                 }
-                "limit" => {
-                    let max = Self::MAX_LIMIT as i64;
-                    q.limit = value
-                        .parse::<i64>()
-                        .ok()
-                        .filter(|n| (1..=max).contains(n))
-                        .and_then(|n| usize::try_from(n).ok())
-                        .ok_or_else(|| {
-                            let got = value.parse().unwrap_or(-1);
-                            err(Problem::OutOfRange { min: 1, max, got })
-                        })?;
-                }
+                "limit" => q.limit = limit(value, Self::MAX_LIMIT).map_err(err)?,
                 _ => q.cursor = Some(Cursor::decode(value).ok_or_else(|| err(Problem::BadCursor))?),
             }
         }

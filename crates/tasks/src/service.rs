@@ -363,7 +363,7 @@ impl<'a, S: StateStore> Tasks<'a, S> {
 
 /// Runs `attempt` until it commits, starting again from fresh reads each time
 /// a concurrent write got there first.
-async fn retry<T, F, Fut>(mut attempt: F) -> Result<T, TaskError>
+pub(crate) async fn retry<T, F, Fut>(mut attempt: F) -> Result<T, TaskError>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T, TaskError>>,
