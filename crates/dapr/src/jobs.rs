@@ -133,6 +133,15 @@ impl<T: Transport> Dapr<T> {
     }
 }
 
+/// The data of a job that fired, from the body of daprd's `POST /job/{name}`
+/// (bare, or in a protobuf `Any` envelope as daprd answers it elsewhere).
+pub fn triggered<D: DeserializeOwned>(body: &[u8]) -> Result<D, serde_json::Error> {
+    let mut deserializer = serde_json::Deserializer::from_slice(body);
+    let data = unwrap_any(&mut deserializer)?;
+    deserializer.end()?;
+    Ok(data)
+}
+
 /// Job data as daprd answers it: in a protobuf `Any` envelope, or bare.
 #[derive(Deserialize)]
 #[serde(untagged)]
@@ -166,7 +175,7 @@ fn is_not_found(body: &[u8]) -> bool {
 #[cfg(test)]
 mod tests {
     use futures::executor::block_on;
-    use serde_json::json;
+    use serde_json::{Value, json};
 
     use super::*;
     use crate::fakes::RecordingTransport;
@@ -214,5 +223,17 @@ mod tests {
         assert_eq!(job, None);
         block_on(dapr.delete_job("gone")).expect("deleted");
         assert_eq!(transport.sent()[1].method, "DELETE");
+    }
+
+    #[test]
+    fn the_data_of_a_job_that_fired_is_read_bare_or_wrapped() {
+        let bare: Value = triggered(br#"{"user_id": "alice"}"#).expect("bare");
+        let wrapped: Value = triggered(
+            br#"{"@type": "type.googleapis.com/google.protobuf.Value", "value": {"user_id": "alice"}}"#,
+        )
+        .expect("wrapped");
+        assert_eq!(bare, json!({"user_id": "alice"}));
+        assert_eq!(wrapped, bare);
+        assert!(triggered::<Value>(b"{} trailing").is_err());
     }
 }

@@ -2,7 +2,7 @@
 //! `/api/{user_id}/tasks/...`, body limits, JSON, authentication, and one
 //! error enum mapped to statuses and the contract's error JSON.
 
-use dapr::{Dapr, StateStore, Transport};
+use dapr::{Dapr, Transport};
 use http::{Method, StatusCode, header};
 use serde::Serialize;
 
@@ -10,9 +10,9 @@ use crate::error::{FieldError, Problem, TaskError};
 use crate::history::{self, HistoryQuery};
 use crate::input::parse_json;
 use crate::outbox::Outbox;
-use crate::service::{Env, Tasks, Written};
+use crate::service::{Env, Tasks};
 use crate::settings::Settings;
-use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, UserId};
+use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, repeat};
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -118,6 +118,7 @@ enum Route {
     Task(Option<TaskId>),
     Complete(Option<TaskId>),
     History(Option<TaskId>),
+    Occurrences(Option<TaskId>),
 }
 
 /// A listing as answered: `{"tasks": [...], "next_cursor": ...}`.
@@ -172,6 +173,9 @@ impl<T: Transport> TasksApi<T> {
                 (*user, Route::Complete(TaskId::parse(id)))
             }
             ["", "api", user, "tasks", id, "history"] => (*user, Route::History(TaskId::parse(id))),
+            ["", "api", user, "tasks", id, "occurrences"] => {
+                (*user, Route::Occurrences(TaskId::parse(id)))
+            }
             _ => return Err(ApiError::NotFound("route")),
         };
         let authorization = request
@@ -191,7 +195,10 @@ impl<T: Transport> TasksApi<T> {
         match route {
             Route::Collection if method == Method::POST => {
                 let spec = TaskSpec::parse(&json_body(body)?)?;
-                let task = committed(&outbox, &user, &env, tasks.create(spec, &env)).await?;
+                let task = outbox
+                    .write(&user, &env, tasks.create(spec, &env))
+                    .await?
+                    .task;
                 Ok(json(StatusCode::CREATED, &task))
             }
             Route::Collection if method == Method::GET => {
@@ -209,18 +216,24 @@ impl<T: Transport> TasksApi<T> {
             }
             Route::Task(id) if method == Method::PUT => {
                 let spec = TaskSpec::parse(&json_body(body)?)?;
-                let task =
-                    committed(&outbox, &user, &env, tasks.replace(found(id)?, spec, &env)).await?;
+                let task = outbox
+                    .write(&user, &env, tasks.replace(found(id)?, spec, &env))
+                    .await?
+                    .task;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Task(id) if method == Method::PATCH => {
                 let patch = TaskPatch::parse(&json_body(body)?)?;
-                let task =
-                    committed(&outbox, &user, &env, tasks.patch(found(id)?, patch, &env)).await?;
+                let task = outbox
+                    .write(&user, &env, tasks.patch(found(id)?, patch, &env))
+                    .await?
+                    .task;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Task(id) if method == Method::DELETE => {
-                committed(&outbox, &user, &env, tasks.delete(found(id)?, &env)).await?;
+                outbox
+                    .write(&user, &env, tasks.delete(found(id)?, &env))
+                    .await?;
                 Ok(no_content())
             }
             Route::Task(_) => Err(ApiError::MethodNotAllowed(
@@ -229,13 +242,10 @@ impl<T: Transport> TasksApi<T> {
             )),
             Route::Complete(id) if method == Method::PATCH => {
                 let completed = completed_flag(body)?;
-                let task = committed(
-                    &outbox,
-                    &user,
-                    &env,
-                    tasks.complete(found(id)?, completed, &env),
-                )
-                .await?;
+                let task = outbox
+                    .write(&user, &env, tasks.complete(found(id)?, completed, &env))
+                    .await?
+                    .task;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Complete(_) => Err(ApiError::MethodNotAllowed(method.clone(), "PATCH")),
@@ -257,38 +267,34 @@ impl<T: Transport> TasksApi<T> {
                 Ok(json(StatusCode::OK, &page))
             }
             Route::History(_) => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
+            Route::Occurrences(id) if method == Method::GET => {
+                let count = occurrence_count(request.uri().query().unwrap_or_default())?;
+                let task = tasks.get(found(id)?).await?;
+                #[derive(Serialize)]
+                struct Occurrences {
+                    occurrences: Vec<chrono::DateTime<chrono::FixedOffset>>,
+                }
+                let occurrences = repeat::preview(&task, count);
+                Ok(json(StatusCode::OK, &Occurrences { occurrences }))
+            }
+            Route::Occurrences(_) => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
         }
     }
 }
 
-/// Runs `write` between the outbox's two steps (ADR 8): its event's safety
-/// net is armed before it commits, and its event relayed after. The write
-/// stands whatever happens after it: a failed relay is finished by the
-/// safety net, and a net left armed only fires and finds nothing.
-async fn committed<T: Transport, S: StateStore>(
-    outbox: &Outbox<'_, T, S>,
-    user: &UserId,
-    env: &Env,
-    write: impl Future<Output = Result<Written, TaskError>>,
-) -> Result<Task, ApiError> {
-    outbox
-        .arm(user, env.event_id)
-        .await
-        .map_err(TaskError::from)?;
-    let written = write.await;
-    let relayed = match &written {
-        Ok(Written {
-            event: Some(event), ..
-        }) => outbox.relay(event).await,
-        _ => outbox.disarm(env.event_id).await,
-    };
-    if let Err(err) = relayed {
-        eprintln!(
-            "tasks-api: event {} of {user}: left to the safety net: {err}",
-            env.event_id
-        );
+/// The `count` of `.../occurrences?count=N`: 1 to [`repeat::MAX_PREVIEW`], 10
+/// when not given.
+fn occurrence_count(query: &str) -> Result<usize, FieldError> {
+    let mut count = None;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let err = |problem| FieldError::new(name.as_ref(), problem);
+        match name.as_ref() {
+            "count" if count.is_some() => return Err(err(Problem::GivenTwice)),
+            "count" => count = Some(crate::query::limit(&value, repeat::MAX_PREVIEW).map_err(err)?),
+            _ => return Err(err(Problem::UnknownField { known: "count" })),
+        }
     }
-    Ok(written?.task)
+    Ok(count.unwrap_or(10))
 }
 
 /// `value` as a JSON answer with `status`, encoded once.

@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod change;
+pub mod consumers;
 pub mod error;
 pub mod history;
 pub mod input;
@@ -30,6 +31,7 @@ pub mod stored;
 
 pub use api::TasksApi;
 pub use auth::UserId;
+pub use consumers::Consumers;
 pub use error::{FieldError, Problem, TaskError};
 pub use events::TaskId;
 pub use input::{TaskPatch, TaskSpec};

@@ -14,10 +14,11 @@ use dapr::{Dapr, DaprError, StateStore, Transport, Write};
 use futures::future::{join, join_all};
 use serde::{Deserialize, Serialize};
 
-use crate::UserId;
 use crate::change::Event;
-use crate::keys;
+use crate::error::TaskError;
+use crate::service::{Env, Written};
 use crate::settings::Settings;
+use crate::{UserId, keys};
 use events::EventId;
 
 /// How long after a write its safety net fires if the event was not
@@ -45,6 +46,24 @@ pub fn job_name(id: EventId) -> String {
     format!("{}{id}", Settings::OUTBOX_JOB_PREFIX)
 }
 
+/// What a write answers, which may hold an event to relay.
+pub trait Relayable {
+    /// The event the write recorded, if it recorded one.
+    fn event(&self) -> Option<&Event>;
+}
+
+impl Relayable for Written {
+    fn event(&self) -> Option<&Event> {
+        self.event.as_ref()
+    }
+}
+
+impl Relayable for Option<Written> {
+    fn event(&self) -> Option<&Event> {
+        self.as_ref().and_then(Relayable::event)
+    }
+}
+
 /// The outbox of the app behind one sidecar.
 #[derive(Debug)]
 pub struct Outbox<'a, T, S> {
@@ -61,6 +80,32 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
             store,
             settings,
         }
+    }
+
+    /// Runs `write` between the outbox's two steps: the safety net of its
+    /// event (`env.event_id`) is armed before it commits, and its event
+    /// relayed after. The write stands whatever happens after it: a failed
+    /// relay is finished by the safety net, and a net left armed only fires
+    /// and finds nothing.
+    pub async fn write<R: Relayable>(
+        &self,
+        user: &UserId,
+        env: &Env,
+        write: impl Future<Output = Result<R, TaskError>>,
+    ) -> Result<R, TaskError> {
+        self.arm(user, env.event_id).await?;
+        let written = write.await;
+        let relayed = match written.as_ref().ok().and_then(Relayable::event) {
+            Some(event) => self.relay(event).await,
+            None => self.disarm(env.event_id).await,
+        };
+        if let Err(err) = relayed {
+            eprintln!(
+                "outbox: event {} of {user}: left to the safety net: {err}",
+                env.event_id
+            );
+        }
+        written
     }
 
     /// Arms the safety net of event `id` of `user`; call it before the

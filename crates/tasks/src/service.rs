@@ -17,6 +17,7 @@ use crate::change::{self, Event};
 use crate::error::TaskError;
 use crate::keys::{self, Entry, EntryRef, Shard, ShardView, Shelf};
 use crate::query::{Cursor, ListQuery, Status};
+use crate::repeat;
 use crate::stored::StoredTask;
 use crate::{Task, TaskId, TaskPatch, TaskSpec, UserId};
 use events::EventId;
@@ -87,6 +88,28 @@ impl<'a, S: StateStore> Tasks<'a, S> {
     pub async fn create(&self, spec: TaskSpec, env: &Env) -> Result<Written, TaskError> {
         let task = spec.create(TaskId::new(env.now, env.random), env.now)?;
         self.insert(task, env, None).await
+    }
+
+    /// Creates the task that repeats `previous`, a completed task, once
+    /// however often it is asked: the new task is written together with a
+    /// key naming it `previous`'s successor, which can be written only once.
+    /// `None` when `previous` has a successor already or its series ended.
+    pub async fn repeat(&self, previous: &Task, env: &Env) -> Result<Option<Written>, TaskError> {
+        let marker = &keys::next(self.user, previous.id);
+        let has_successor =
+            async || Ok::<_, TaskError>(self.store.get::<TaskId>(marker).await?.is_some());
+        if has_successor().await? {
+            return Ok(None);
+        }
+        let id = TaskId::new(env.now, env.random);
+        let Some(next) = repeat::next(previous, id, env.now) else {
+            return Ok(None);
+        };
+        match self.insert(next, env, Some((marker, &id))).await {
+            // The same completion, handled at the same time elsewhere.
+            Err(TaskError::Conflict) if has_successor().await? => Ok(None),
+            written => written.map(Some),
+        }
     }
 
     /// Writes the new `task`, with `also` (a key that must be new, and its

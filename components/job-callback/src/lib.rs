@@ -1,0 +1,24 @@
+//! The job callback: the Dapr scheduler fires a job, daprd calls
+//! `/job/{name}` with its data, and [`tasks::Consumers::job`] does the job
+//! (the outbox's safety net).
+
+// `#[http_component]` exports the handler through an `unsafe extern "C"` shim.
+#![allow(unsafe_code)]
+
+use dapr::Dapr;
+use spin_glue::{Outbound, variable};
+use spin_sdk::http::{Request, Response};
+use spin_sdk::http_component;
+use tasks::{Consumers, Env, Settings};
+
+#[http_component]
+async fn handle(request: Request) -> anyhow::Result<Response> {
+    let dapr = Dapr::new(&variable("dapr_url")?, Outbound);
+    let consumers = Consumers::new(dapr, Settings::from_variables(variable)?);
+    let now = spin_glue::now();
+    let env = Env::new(now, spin_glue::random()?, spin_glue::random()?);
+    let request = spin_glue::incoming(request)?;
+    let name = request.uri().path().rsplit('/').next().unwrap_or_default();
+    let response = consumers.job(name, request.body(), &env).await;
+    Ok(spin_glue::outgoing(response))
+}

@@ -1,0 +1,183 @@
+//! What daprd delivers to the tasks context's event routes and job
+//! callbacks, each handled idempotently and answered as daprd expects
+//! (ADR 8):
+//!
+//! - [`Consumers::audit`] (`task-events`): records each event in its task's
+//!   history, once however often it comes;
+//! - [`Consumers::recurrence`] (`task-events`): a completed repeating task
+//!   brings its next occurrence, once per completed task;
+//! - [`Consumers::job`] (`/job/{name}`): the outbox's safety net.
+//!
+//! An event that can never be handled (unreadable, or refused by the domain)
+//! is recorded under `dead-letter:{consumer}:{id}` with why, logged, and
+//! dropped; one that may be handled later (the store is down, a race kept
+//! being lost) is retried.
+
+use chrono::{DateTime, Utc};
+use dapr::jobs::triggered;
+use dapr::subscriber::{Delivered, Delivery};
+use dapr::{Dapr, StateStore, Transport, Write};
+use http::StatusCode;
+use serde::Serialize;
+
+use crate::change::Event;
+use crate::error::TaskError;
+use crate::history;
+use crate::outbox::{Guard, Outbox};
+use crate::service::{Env, Tasks};
+use crate::settings::Settings;
+use events::TaskEventType;
+use serde_json::value::RawValue;
+
+/// The longest part of an unreadable body kept in a dead letter, in bytes.
+const KEPT_BODY: usize = 16 * 1024;
+
+/// An event a consumer gave up on, for an operator to read.
+#[derive(Debug, Serialize)]
+struct DeadLetter<'a> {
+    consumer: &'a str,
+    reason: &'a str,
+    received_at: DateTime<Utc>,
+    body: &'a str,
+}
+
+/// The consumers behind one sidecar.
+#[derive(Debug)]
+pub struct Consumers<T> {
+    dapr: Dapr<T>,
+    settings: Settings,
+}
+
+impl<T: Transport> Consumers<T> {
+    /// The consumers behind `dapr`, as `settings` say.
+    pub fn new(dapr: Dapr<T>, settings: Settings) -> Self {
+        Self { dapr, settings }
+    }
+
+    /// Records a delivered task event in its task's history.
+    pub async fn audit(&self, body: &[u8], env: &Env) -> Delivery {
+        let store = self.dapr.state(&self.settings.state_store);
+        let record = async |event: &Event| history::record(&store, event).await;
+        self.consume("audit", body, env, record).await
+    }
+
+    /// Creates the next occurrence of a task whose `completed` event this is,
+    /// if it repeats; other events are not this consumer's business.
+    pub async fn recurrence(&self, body: &[u8], env: &Env) -> Delivery {
+        let store = self.dapr.state(&self.settings.state_store);
+        let outbox = Outbox::new(&self.dapr, &store, &self.settings);
+        let repeat = async |event: &Event| {
+            if event.event_type != TaskEventType::Completed || event.task.recurrence.is_none() {
+                return Ok(());
+            }
+            let tasks = Tasks::new(&store, &event.user_id);
+            let next = tasks.repeat(&event.task, env);
+            outbox.write(&event.user_id, env, next).await.map(|_| ())
+        };
+        self.consume("recurrence", body, env, repeat).await
+    }
+
+    /// A job that fired, named `name`: the outbox's safety net publishes
+    /// the event a crash left behind. Answers 200 when done or when there is
+    /// nothing it could ever do, and 500 for the scheduler to try again.
+    pub async fn job(&self, name: &str, body: &[u8], env: &Env) -> http::Response<Vec<u8>> {
+        let status = if name.starts_with(Settings::OUTBOX_JOB_PREFIX) {
+            let store = self.dapr.state(&self.settings.state_store);
+            match triggered::<Guard>(body) {
+                Ok(guard) => match Outbox::new(&self.dapr, &store, &self.settings)
+                    .recover(&guard)
+                    .await
+                {
+                    Ok(()) => StatusCode::OK,
+                    Err(err) => {
+                        eprintln!("jobs: {name}: will try again: {err}");
+                        StatusCode::INTERNAL_SERVER_ERROR
+                    }
+                },
+                Err(err) => {
+                    let reason = format!("unreadable job data: {err}");
+                    self.dead_letter("jobs", name, body, &reason, env).await;
+                    StatusCode::OK
+                }
+            }
+        } else {
+            // daprd counts a 404 as done: a job of no known kind is dropped.
+            eprintln!("jobs: {name}: no such kind of job; dropped");
+            StatusCode::NOT_FOUND
+        };
+        let mut response = http::Response::new(Vec::new());
+        *response.status_mut() = status;
+        response
+    }
+
+    /// Reads a delivered task event and hands it to `handle`, answering
+    /// daprd by the outcome.
+    async fn consume(
+        &self,
+        consumer: &str,
+        body: &[u8],
+        env: &Env,
+        handle: impl AsyncFn(&Event) -> Result<(), TaskError>,
+    ) -> Delivery {
+        // The envelope first, for the id to record a poison event under.
+        let event = match Delivered::<Box<RawValue>>::parse(body) {
+            Ok(envelope) => serde_json::from_str::<Event>(envelope.data.get())
+                .map_err(|err| (Some(envelope.id), err)),
+            Err(err) => Err((None, err)),
+        };
+        let event = &match event {
+            Ok(event) => event,
+            Err((id, err)) => {
+                let reason = format!("not a task event: {err}");
+                let id = id.unwrap_or_else(|| env.event_id.to_string());
+                return self.dead_letter(consumer, &id, body, &reason, env).await;
+            }
+        };
+        match handle(event).await {
+            Ok(()) => Delivery::Success,
+            Err(err) if err.delivery() == Delivery::Drop => {
+                let (id, reason) = (event.event_id.to_string(), err.to_string());
+                self.dead_letter(consumer, &id, body, &reason, env).await
+            }
+            Err(err) => {
+                eprintln!("{consumer}: event {}: will retry: {err:?}", event.event_id);
+                Delivery::Retry
+            }
+        }
+    }
+
+    /// Records `body`, delivered as `id`, as given up by `consumer` (at
+    /// `dead-letter:{consumer}:{id}`), and says to drop it; if it cannot be
+    /// recorded now, it is retried rather than lost.
+    async fn dead_letter(
+        &self,
+        consumer: &str,
+        id: &str,
+        body: &[u8],
+        reason: &str,
+        env: &Env,
+    ) -> Delivery {
+        eprintln!("{consumer}: event {id} dropped: {reason}");
+        let kept = &body[..body.len().min(KEPT_BODY)];
+        let letter = DeadLetter {
+            consumer,
+            reason,
+            received_at: env.now,
+            body: &String::from_utf8_lossy(kept),
+        };
+        let key = format!("dead-letter:{consumer}:{id}");
+        let store = self.dapr.state(&self.settings.state_store);
+        let recorded = match Write::put(&key, &letter, None) {
+            Ok(write) => store.commit(&[write]).await,
+            Err(err) => Err(err),
+        };
+        match recorded {
+            // Recorded before, when it came the first time.
+            Ok(()) | Err(dapr::DaprError::Conflict) => Delivery::Drop,
+            Err(err) => {
+                eprintln!("{consumer}: event {id}: cannot record it yet, will retry: {err}");
+                Delivery::Retry
+            }
+        }
+    }
+}
