@@ -22,7 +22,8 @@
 //!   that day's 02:30, which is the first 02:30 (CEST), an hour before it.
 //! - `FREQ=HOURLY` steps through wall-clock hours: on a spring-forward night
 //!   02:30 and 03:30 are the same instant and both are yielded; on a fall-back
-//!   night the repeated hour is yielded once.
+//!   night the repeated 02:30 is yielded once (the first), so the hour
+//!   between the second 02:30 and 03:30 has no occurrence.
 //! - `UNTIL=20251231T235959Z` (UTC) ends the series at that instant;
 //!   `UNTIL=20251231` (a date) ends it with the last occurrence on that day in
 //!   the start's zone (dateutil refuses a date UNTIL with a zoned start; this
@@ -45,7 +46,7 @@ pub use parse::RuleError;
 pub const MAX_CHARS: usize = 500;
 
 /// An RFC 5545 RRULE, checked.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {
     /// Every part but UNTIL, which [`Rule::occurrences`] applies itself (see
     /// there why).

@@ -1,5 +1,7 @@
 //! Reading a rule's text: the checks, and the messages a user reads.
 
+use std::ops::RangeInclusive;
+
 use chrono::{Month, NaiveDate, NaiveDateTime, TimeZone, Weekday};
 use rrule::{Frequency, NWeekday, RRule};
 
@@ -37,7 +39,9 @@ pub enum RuleError {
     #[error("{0} has no value")]
     EmptyValue(&'static str),
     /// No FREQ.
-    #[error("FREQ is missing; say how often the task repeats, e.g. FREQ=DAILY, WEEKLY, MONTHLY or YEARLY")]
+    #[error(
+        "FREQ is missing; say how often the task repeats, e.g. FREQ=DAILY, WEEKLY, MONTHLY or YEARLY"
+    )]
     MissingFreq,
     /// FREQ=MINUTELY or SECONDLY.
     #[error(
@@ -66,7 +70,9 @@ pub enum RuleError {
         hint: &'static str,
     },
     /// RFC 5545: COUNT and UNTIL "MUST NOT occur in the same 'recur'".
-    #[error("COUNT and UNTIL cannot both be given (RFC 5545); keep the one that should end the series")]
+    #[error(
+        "COUNT and UNTIL cannot both be given (RFC 5545); keep the one that should end the series"
+    )]
     CountAndUntil,
     /// BYSETPOS without a BYxxx part to pick from.
     #[error(
@@ -109,7 +115,10 @@ struct Parts(Vec<(&'static str, String)>);
 
 impl Parts {
     fn get(&self, name: &str) -> Option<&str> {
-        self.0.iter().find(|(n, _)| *n == name).map(|(_, v)| v.as_str())
+        self.0
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -126,7 +135,11 @@ pub(crate) fn parse(text: &str) -> Result<Rule, RuleError> {
             return Err(RuleError::TooFrequent(too_often.to_owned()));
         }
         Some(other) => {
-            return Err(bad("FREQ", other, "use HOURLY, DAILY, WEEKLY, MONTHLY or YEARLY"));
+            return Err(bad(
+                "FREQ",
+                other,
+                "use HOURLY, DAILY, WEEKLY, MONTHLY or YEARLY",
+            ));
         }
     };
     let mut rule = RRule::new(freq);
@@ -137,7 +150,11 @@ pub(crate) fn parse(text: &str) -> Result<Rule, RuleError> {
             .ok()
             .filter(|n| *n > 0)
             .ok_or_else(|| {
-                bad("INTERVAL", value, "give the number of periods between occurrences, from 1 to 65535")
+                bad(
+                    "INTERVAL",
+                    value,
+                    "give the number of periods between occurrences, from 1 to 65535",
+                )
             })?;
         rule = rule.interval(interval);
     }
@@ -145,42 +162,60 @@ pub(crate) fn parse(text: &str) -> Result<Rule, RuleError> {
         if parts.get("UNTIL").is_some() {
             return Err(RuleError::CountAndUntil);
         }
-        let count = value.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| {
-            bad("COUNT", value, "give the number of occurrences, a whole number of at least 1")
-        })?;
+        let count = value
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                bad(
+                    "COUNT",
+                    value,
+                    "give the number of occurrences, a whole number of at least 1",
+                )
+            })?;
         rule = rule.count(count);
     }
     let until = parts.get("UNTIL").map(until).transpose()?;
     if let Some(value) = parts.get("WKST") {
         rule = rule.week_start(weekday(value).ok_or_else(|| {
-            bad("WKST", value, "give the day weeks start on: MO, TU, WE, TH, FR, SA or SU")
+            bad(
+                "WKST",
+                value,
+                "give the day weeks start on: MO, TU, WE, TH, FR, SA or SU",
+            )
         })?);
     }
 
-    let by_month: Vec<u8> = numbers(&parts, "BYMONTH", |n| (1..=12).contains(&n), "months are 1 to 12")?;
-    let months: Vec<Month> = by_month.iter().filter_map(|m| Month::try_from(*m).ok()).collect();
+    let by_month: Vec<u8> = numbers(&parts, "BYMONTH", "months", 1..=12, false)?;
+    let months: Vec<Month> = by_month
+        .iter()
+        .filter_map(|m| Month::try_from(*m).ok())
+        .collect();
     rule = rule.by_month(&months);
-    let by_month_day: Vec<i8> =
-        numbers(&parts, "BYMONTHDAY", |n| (1..=31).contains(&n.abs()), "days of the month are 1 to 31, or -31 to -1 counted from the end")?;
+    let by_month_day: Vec<i8> = numbers(&parts, "BYMONTHDAY", "days of the month", 1..=31, true)?;
     if !by_month_day.is_empty() && !some_day_exists(&by_month, &by_month_day) {
-        return Err(RuleError::NoSuchDay(parts.get("BYMONTHDAY").unwrap_or_default().to_owned()));
+        return Err(RuleError::NoSuchDay(
+            parts.get("BYMONTHDAY").unwrap_or_default().to_owned(),
+        ));
     }
     rule = rule.by_month_day(by_month_day);
     rule = rule.by_year_day(numbers(
         &parts,
         "BYYEARDAY",
-        |n| (1..=366).contains(&n.abs()),
-        "days of the year are 1 to 366, or -366 to -1 counted from the end",
+        "days of the year",
+        1..=366,
+        true,
     )?);
     rule = rule.by_week_no(numbers(
         &parts,
         "BYWEEKNO",
-        |n| (1..=53).contains(&n.abs()),
-        "ISO week numbers are 1 to 53, or -53 to -1 counted from the end",
+        "ISO week numbers",
+        1..=53,
+        true,
     )?);
-    rule = rule.by_hour(numbers(&parts, "BYHOUR", |n| (0..=23).contains(&n), "hours are 0 to 23")?);
-    rule = rule.by_minute(numbers(&parts, "BYMINUTE", |n| (0..=59).contains(&n), "minutes are 0 to 59")?);
-    rule = rule.by_second(numbers(&parts, "BYSECOND", |n| (0..=59).contains(&n), "seconds are 0 to 59")?);
+    rule = rule.by_hour(numbers(&parts, "BYHOUR", "hours", 0..=23, false)?);
+    rule = rule.by_minute(numbers(&parts, "BYMINUTE", "minutes", 0..=59, false)?);
+    rule = rule.by_second(numbers(&parts, "BYSECOND", "seconds", 0..=59, false)?);
     if let Some(value) = parts.get("BYDAY") {
         let with_week_no = parts.get("BYWEEKNO").is_some();
         let days = value
@@ -189,27 +224,43 @@ pub(crate) fn parse(text: &str) -> Result<Rule, RuleError> {
             .collect::<Result<Vec<_>, _>>()?;
         rule = rule.by_weekday(days);
     }
-    // RFC 5545: "Valid values are 1 to 366 or -366 to -1"; the rrule crate
-    // allows fewer below YEARLY (a set holds no more than that many).
+    // BYSETPOS: "Valid values are 1 to 366 or -366 to -1"; the rrule crate
+    // allows fewer with FREQ=MONTHLY, WEEKLY and HOURLY.
     let max_pos = match freq {
         Frequency::Monthly => 31,
         Frequency::Weekly => 53,
         Frequency::Hourly => 24,
         _ => 366,
     };
-    let set_pos_range = format!("with FREQ={freq}, positions are 1 to {max_pos}, or -{max_pos} to -1 counted from the end");
-    let by_set_pos: Vec<i32> = numbers(&parts, "BYSETPOS", |n| (1..=max_pos).contains(&n.abs()), &set_pos_range)?;
-    if !by_set_pos.is_empty() && !parts.0.iter().any(|(name, _)| name.starts_with("BY") && *name != "BYSETPOS") {
+    let positions = format!("positions with FREQ={freq}");
+    let by_set_pos: Vec<i32> = numbers(&parts, "BYSETPOS", &positions, 1..=max_pos, true)?;
+    if !by_set_pos.is_empty()
+        && !parts
+            .0
+            .iter()
+            .any(|(name, _)| name.starts_with("BY") && *name != "BYSETPOS")
+    {
         return Err(RuleError::BySetPosAlone);
     }
     rule = rule.by_set_pos(by_set_pos);
 
     // RFC 5545 section 3.3.10, on BYMONTHDAY, BYYEARDAY and BYWEEKNO.
-    let not_with = |part: &'static str, hint: &'static str| RuleError::NotWithFreq { part, freq: freq.to_string(), hint };
+    let not_with = |part: &'static str, hint: &'static str| RuleError::NotWithFreq {
+        part,
+        freq: freq.to_string(),
+        hint,
+    };
     if freq == Frequency::Weekly && parts.get("BYMONTHDAY").is_some() {
-        return Err(not_with("BYMONTHDAY", "use BYDAY for days of the week, or FREQ=MONTHLY"));
+        return Err(not_with(
+            "BYMONTHDAY",
+            "use BYDAY for days of the week, or FREQ=MONTHLY",
+        ));
     }
-    if matches!(freq, Frequency::Daily | Frequency::Weekly | Frequency::Monthly) && parts.get("BYYEARDAY").is_some() {
+    if matches!(
+        freq,
+        Frequency::Daily | Frequency::Weekly | Frequency::Monthly
+    ) && parts.get("BYYEARDAY").is_some()
+    {
         return Err(not_with("BYYEARDAY", "use FREQ=YEARLY"));
     }
     if freq != Frequency::Yearly && parts.get("BYWEEKNO").is_some() {
@@ -220,7 +271,9 @@ pub(crate) fn parse(text: &str) -> Result<Rule, RuleError> {
     // above are complete); its checks do not depend on the start.
     let any_start = rrule::Tz::UTC.timestamp_opt(0, 0).single();
     if let Some(start) = any_start {
-        rule.clone().validate(start).map_err(|e| RuleError::Unsupported(e.to_string()))?;
+        rule.clone()
+            .validate(start)
+            .map_err(|e| RuleError::Unsupported(e.to_string()))?;
     }
     Ok(Rule { rrule: rule, until })
 }
@@ -228,8 +281,8 @@ pub(crate) fn parse(text: &str) -> Result<Rule, RuleError> {
 /// Splits the text into checked `NAME=VALUE` parts.
 fn split(text: &str) -> Result<Parts, RuleError> {
     let text = text.trim();
-    let body = match text.get(..6) {
-        Some(prefix) if prefix.eq_ignore_ascii_case("RRULE:") => text[6..].trim_start(),
+    let body = match text.split_at_checked(6) {
+        Some((prefix, rest)) if prefix.eq_ignore_ascii_case("RRULE:") => rest.trim_start(),
         _ => text,
     };
     if body.is_empty() {
@@ -264,19 +317,30 @@ fn split(text: &str) -> Result<Parts, RuleError> {
 }
 
 fn bad(part: &'static str, value: &str, expected: &str) -> RuleError {
-    RuleError::BadValue { part, value: value.to_owned(), expected: expected.to_owned() }
+    RuleError::BadValue {
+        part,
+        value: value.to_owned(),
+        expected: expected.to_owned(),
+    }
 }
 
-/// A part's comma-separated whole numbers, each `allowed`; empty if the part
-/// is not given.
+/// A part's comma-separated whole numbers, each in `range` (or, if `signed`,
+/// its negation, counted from the end); empty if the part is not given.
 fn numbers<T: TryFrom<i32>>(
     parts: &Parts,
     part: &'static str,
-    allowed: impl Fn(i32) -> bool,
-    range: &str,
+    what: &str,
+    range: RangeInclusive<i32>,
+    signed: bool,
 ) -> Result<Vec<T>, RuleError> {
     let Some(value) = parts.get(part) else {
         return Ok(Vec::new());
+    };
+    let (low, high) = (range.start(), range.end());
+    let expected = if signed {
+        format!("{what} are {low} to {high}, or -{high} to -{low} counted from the end")
+    } else {
+        format!("{what} are {low} to {high}")
     };
     value
         .split(',')
@@ -284,9 +348,18 @@ fn numbers<T: TryFrom<i32>>(
             let item = item.trim();
             item.parse::<i32>()
                 .ok()
-                .filter(|n| allowed(*n))
+                .filter(|n| {
+                    range.contains(n)
+                        || (signed && n.checked_neg().is_some_and(|m| range.contains(&m)))
+                })
                 .and_then(|n| T::try_from(n).ok())
-                .ok_or_else(|| bad(part, item, &format!("{range}; separate several with commas")))
+                .ok_or_else(|| {
+                    bad(
+                        part,
+                        item,
+                        &format!("{expected}; separate several with commas"),
+                    )
+                })
         })
         .collect()
 }
@@ -294,18 +367,16 @@ fn numbers<T: TryFrom<i32>>(
 /// UNTIL: a UTC date-time (`20251231T235959Z`) or a date (`20251231`).
 fn until(value: &str) -> Result<Until, RuleError> {
     let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-    let parsed = match value.as_bytes() {
-        [date @ .., b'Z'] if date.len() == 15 && date[8] == b'T' => {
-            let (day, time) = value.split_at(8);
-            (digits(day) && digits(&time[1..7]))
-                .then(|| NaiveDateTime::parse_from_str(&value[..15], "%Y%m%dT%H%M%S").ok())
-                .flatten()
-                .map(|at| Until::Instant(at.and_utc()))
-        }
-        _ if value.len() == 8 && digits(value) => {
-            NaiveDate::parse_from_str(value, "%Y%m%d").ok().map(Until::Date)
-        }
-        _ => None,
+    let parsed = match value.split_once('T') {
+        Some((day, time)) => time
+            .strip_suffix('Z')
+            .filter(|time| day.len() == 8 && time.len() == 6 && digits(day) && digits(time))
+            .and_then(|_| NaiveDateTime::parse_from_str(value, "%Y%m%dT%H%M%SZ").ok())
+            .map(|at| Until::Instant(at.and_utc())),
+        None if value.len() == 8 && digits(value) => NaiveDate::parse_from_str(value, "%Y%m%d")
+            .ok()
+            .map(Until::Date),
+        None => None,
     };
     parsed.ok_or_else(|| {
         bad(
@@ -335,7 +406,11 @@ fn weekday(value: &str) -> Option<Weekday> {
 fn by_day(item: &str, freq: Frequency, with_week_no: bool) -> Result<NWeekday, RuleError> {
     let at = item.len().saturating_sub(2);
     let Some((number, day)) = item.is_char_boundary(at).then(|| item.split_at(at)) else {
-        return Err(bad("BYDAY", item, "give weekdays as MO, TU, WE, TH, FR, SA, SU"));
+        return Err(bad(
+            "BYDAY",
+            item,
+            "give weekdays as MO, TU, WE, TH, FR, SA, SU",
+        ));
     };
     let Some(day) = weekday(day) else {
         return Err(bad(
@@ -353,12 +428,22 @@ fn by_day(item: &str, freq: Frequency, with_week_no: bool) -> Result<NWeekday, R
     // to YEARLY when the BYWEEKNO rule part is specified". The ranges are the
     // rrule crate's (the RFC also allows -5 monthly and -53 yearly).
     let (low, high, what) = match freq {
-        Frequency::Monthly => (-4, 5, "within a month they are 1 to 5, or -4 to -1 from the end"),
-        Frequency::Yearly if !with_week_no => {
-            (-52, 53, "within a year they are 1 to 53, or -52 to -1 from the end")
-        }
+        Frequency::Monthly => (
+            -4,
+            5,
+            "within a month they are 1 to 5, or -4 to -1 from the end",
+        ),
+        Frequency::Yearly if !with_week_no => (
+            -52,
+            53,
+            "within a year they are 1 to 53, or -52 to -1 from the end",
+        ),
         Frequency::Yearly => {
-            return Err(bad("BYDAY", item, "a numbered weekday cannot go with BYWEEKNO; write the plain weekday"));
+            return Err(bad(
+                "BYDAY",
+                item,
+                "a numbered weekday cannot go with BYWEEKNO; write the plain weekday",
+            ));
         }
         _ => {
             let expected = format!(
@@ -369,7 +454,11 @@ fn by_day(item: &str, freq: Frequency, with_week_no: bool) -> Result<NWeekday, R
     };
     match number.parse::<i16>() {
         Ok(n) if n != 0 && (low..=high).contains(&n) => Ok(NWeekday::Nth(n, day)),
-        _ => Err(bad("BYDAY", item, &format!("weekdays are numbered like 2TU or -1FR; {what}"))),
+        _ => Err(bad(
+            "BYDAY",
+            item,
+            &format!("weekdays are numbered like 2TU or -1FR; {what}"),
+        )),
     }
 }
 
