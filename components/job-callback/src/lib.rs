@@ -17,8 +17,6 @@ async fn handle(request: Request) -> anyhow::Result<Response> {
     let consumers = Consumers::new(dapr, Settings::from_variables(variable)?);
     let now = spin_glue::now();
     let env = Env::new(now, spin_glue::random()?, spin_glue::random()?);
-    let request = spin_glue::incoming(request)?;
-    let name = request.uri().path().rsplit('/').next().unwrap_or_default();
-    let response = consumers.job(name, request.body(), &env).await;
+    let response = consumers.job(&spin_glue::incoming(request)?, &env).await;
     Ok(spin_glue::outgoing(response))
 }

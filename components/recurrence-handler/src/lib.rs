@@ -17,6 +17,8 @@ async fn handle(request: Request) -> anyhow::Result<Response> {
     let consumers = Consumers::new(dapr, Settings::from_variables(variable)?);
     let now = spin_glue::now();
     let env = Env::new(now, spin_glue::random()?, spin_glue::random()?);
-    let delivery = consumers.recurrence(request.body(), &env).await;
-    Ok(spin_glue::outgoing(delivery.response()))
+    let response = consumers
+        .recurrence(&spin_glue::incoming(request)?, &env)
+        .await;
+    Ok(spin_glue::outgoing(response))
 }

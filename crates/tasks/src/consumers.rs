@@ -8,6 +8,9 @@
 //!   brings its next occurrence, once per completed task;
 //! - [`Consumers::job`] (`/job/{name}`): the outbox's safety net.
 //!
+//! Only daprd may call them: a call without the app's API token (the
+//! `dapr-api-token` header daprd adds) is refused with 401 and does nothing.
+//!
 //! An event that can never be handled (unreadable, or refused by the domain)
 //! is recorded under `dead-letter:{consumer}:{id}` with why, logged, and
 //! dropped; one that may be handled later (the store is down, a race kept
@@ -32,6 +35,20 @@ use serde_json::value::RawValue;
 /// The longest part of an unreadable body kept in a dead letter, in bytes.
 const KEPT_BODY: usize = 16 * 1024;
 
+type Request = http::Request<Vec<u8>>;
+type Response = http::Response<Vec<u8>>;
+
+/// The last segment of `/job/{name}`.
+fn job_name(request: &Request) -> &str {
+    request.uri().path().rsplit('/').next().unwrap_or_default()
+}
+
+/// Whether two tokens are equal, in a time that does not tell how much of
+/// them is.
+fn same(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
 /// An event a consumer gave up on, for an operator to read.
 #[derive(Debug, Serialize)]
 struct DeadLetter<'a> {
@@ -55,15 +72,22 @@ impl<T: Transport> Consumers<T> {
     }
 
     /// Records a delivered task event in its task's history.
-    pub async fn audit(&self, body: &[u8], env: &Env) -> Delivery {
+    pub async fn audit(&self, request: &Request, env: &Env) -> Response {
+        if let Some(refused) = self.refused(request) {
+            return refused;
+        }
         let store = self.dapr.state(&self.settings.state_store);
         let record = async |event: &Event| history::record(&store, event).await;
-        self.consume("audit", body, env, record).await
+        let delivery = self.consume("audit", request.body(), env, record).await;
+        delivery.response()
     }
 
     /// Creates the next occurrence of a task whose `completed` event this is,
     /// if it repeats; other events are not this consumer's business.
-    pub async fn recurrence(&self, body: &[u8], env: &Env) -> Delivery {
+    pub async fn recurrence(&self, request: &Request, env: &Env) -> Response {
+        if let Some(refused) = self.refused(request) {
+            return refused;
+        }
         let store = self.dapr.state(&self.settings.state_store);
         let outbox = Outbox::new(&self.dapr, &store, &self.settings);
         let repeat = async |event: &Event| {
@@ -74,13 +98,21 @@ impl<T: Transport> Consumers<T> {
             let next = tasks.repeat(&event.task, env);
             outbox.write(&event.user_id, env, next).await.map(|_| ())
         };
-        self.consume("recurrence", body, env, repeat).await
+        let delivery = self
+            .consume("recurrence", request.body(), env, repeat)
+            .await;
+        delivery.response()
     }
 
-    /// A job that fired, named `name`: the outbox's safety net publishes
-    /// the event a crash left behind. Answers 200 when done or when there is
-    /// nothing it could ever do, and 500 for the scheduler to try again.
-    pub async fn job(&self, name: &str, body: &[u8], env: &Env) -> http::Response<Vec<u8>> {
+    /// A job that fired (`POST /job/{name}`): the outbox's safety net
+    /// publishes the event a crash left behind. Answers 200 when done or
+    /// when there is nothing it could ever do, and 500 for the scheduler to
+    /// try again.
+    pub async fn job(&self, request: &Request, env: &Env) -> Response {
+        if let Some(refused) = self.refused(request) {
+            return refused;
+        }
+        let (name, body) = (job_name(request), request.body());
         let status = if name.starts_with(Settings::OUTBOX_JOB_PREFIX) {
             let store = self.dapr.state(&self.settings.state_store);
             match triggered::<Guard>(body) {
@@ -108,6 +140,22 @@ impl<T: Transport> Consumers<T> {
         let mut response = http::Response::new(Vec::new());
         *response.status_mut() = status;
         response
+    }
+
+    /// 401 for a call that does not carry the app's API token.
+    fn refused(&self, request: &Request) -> Option<Response> {
+        let given = request
+            .headers()
+            .get("dapr-api-token")
+            .map(|v| v.as_bytes())
+            .unwrap_or_default();
+        let expected = self.settings.app_api_token.as_bytes();
+        if !expected.is_empty() && same(given, expected) {
+            return None;
+        }
+        let mut response = http::Response::new(b"only the Dapr sidecar calls this route".to_vec());
+        *response.status_mut() = StatusCode::UNAUTHORIZED;
+        Some(response)
     }
 
     /// Reads a delivered task event and hands it to `handle`, answering

@@ -16,6 +16,11 @@ pub struct Settings {
     /// Put before every topic name (`topic_prefix`), so that several
     /// deployments can share one broker.
     pub topic_prefix: String,
+    /// The token daprd presents on every call it makes to the app
+    /// (`app_api_token`, daprd's `APP_API_TOKEN`): the consumers' routes
+    /// refuse a call without it, so that nobody but the sidecar can deliver
+    /// an event or fire a job.
+    pub app_api_token: String,
 }
 
 impl Settings {
@@ -33,6 +38,7 @@ impl Settings {
                 .map(str::to_owned)
                 .collect(),
             topic_prefix: variable("topic_prefix")?,
+            app_api_token: variable("app_api_token")?,
         })
     }
 
