@@ -53,3 +53,18 @@ start_daprd() {
   wait_for_http "http://127.0.0.1:$DAPR_HTTP_PORT/v1.0/healthz/outbound" 60 \
     || die "daprd did not start; see $logs/daprd.log"
 }
+
+# app_environment PROFILE: exports what the app and its sidecar share beside
+# the profile's resources: the token daprd presents on its calls to the app
+# (APP_API_TOKEN for daprd, SPIN_VARIABLE_APP_API_TOKEN for the app; a new
+# random one unless set), and the Spin variables of deploy/dapr/PROFILE/app.env.
+app_environment() {
+  local profile=$1 line
+  APP_API_TOKEN=${APP_API_TOKEN:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')}
+  export APP_API_TOKEN SPIN_VARIABLE_APP_API_TOKEN=$APP_API_TOKEN
+  if [[ -f $TODO_ROOT/deploy/dapr/$profile/app.env ]]; then
+    while IFS= read -r line; do
+      [[ -z $line || $line == \#* ]] || export "${line?}"
+    done <"$TODO_ROOT/deploy/dapr/$profile/app.env"
+  fi
+}

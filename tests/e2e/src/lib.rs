@@ -3,12 +3,16 @@
 //! SQLite or PostgreSQL, all on free loopback ports.
 //!
 //! `scripts/test` builds everything and starts what a run shares (the Dapr
-//! scheduler, a PostgreSQL cluster), then passes their addresses in `TODO_*`
-//! variables; see [`Env`].
+//! scheduler, a PostgreSQL cluster, a Kafka broker), then passes their
+//! addresses in `TODO_*` variables; see [`Env`]. Each stack keeps to its own
+//! database, Kafka topics and consumer group on them.
 
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
@@ -33,12 +37,12 @@ pub fn needing_services(trials: Vec<libtest_mimic::Trial>) -> Vec<libtest_mimic:
 /// The secret the stacks of the tests sign tokens with.
 pub const SECRET: &str = "e2e-secret";
 
-/// Which state store daprd uses.
+/// Which state store and pub/sub daprd uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
-    /// The embedded default: `state.sqlite`.
+    /// The embedded default: `state.sqlite`, `pubsub.in-memory`.
     Sqlite,
-    /// The full profile: `state.postgresql` v2.
+    /// The full profile: `state.postgresql` v2, `pubsub.kafka`.
     Postgres,
 }
 
@@ -66,6 +70,10 @@ pub struct Env {
     pub daprd: PathBuf,
     pub scheduler: String,
     pub pg_port: Option<u16>,
+    /// The Kafka broker's `host:port` (`TODO_KAFKA_BROKERS`).
+    pub kafka: Option<String>,
+    /// The version the running broker says it is (`TODO_KAFKA_VERSION`).
+    pub kafka_version: Option<String>,
     pub work_dir: PathBuf,
 }
 
@@ -83,6 +91,12 @@ impl Env {
             pg_port: std::env::var("TODO_PG_PORT")
                 .ok()
                 .and_then(|p| p.parse().ok()),
+            kafka: std::env::var("TODO_KAFKA_BROKERS")
+                .ok()
+                .filter(|b| !b.is_empty()),
+            kafka_version: std::env::var("TODO_KAFKA_VERSION")
+                .ok()
+                .filter(|v| !v.is_empty()),
             work_dir: var("TODO_TEST_DIR")?.into(),
         })
     }
@@ -92,12 +106,13 @@ impl Env {
 #[derive(Debug)]
 pub struct Stack {
     env: Env,
-    profile: Profile,
-    /// The full profile's PostgreSQL database.
-    database: String,
-    dir: PathBuf,
+    sidecar: Sidecar,
     pub app_port: u16,
     pub dapr_port: u16,
+    /// Put before the name of every topic this stack publishes to or
+    /// subscribes to (the app's Spin variable `topic_prefix`, daprd's
+    /// `TODO_TOPIC_PREFIX`), so that stacks sharing the broker keep apart.
+    pub topic_prefix: String,
     host: Child,
     daprd: Child,
 }
@@ -105,49 +120,29 @@ pub struct Stack {
 static STACKS: AtomicUsize = AtomicUsize::new(0);
 
 impl Stack {
-    /// Starts the project's app (`spin.toml`) with `profile`'s state store.
+    /// Starts the project's app (`spin.toml`) with `profile`'s state store
+    /// and pub/sub.
     pub fn start(env: &Env, profile: Profile) -> anyhow::Result<Self> {
         let manifest = &env.root.join("spin.toml");
-        let n = STACKS.fetch_add(1, Ordering::SeqCst);
-        let dir = env.work_dir.join(format!("{}-{n}", profile.name()));
-        std::fs::create_dir_all(&dir)?;
-        let database = format!("e2e_{}_{n}", std::process::id());
-        if profile == Profile::Postgres {
-            let port = env
-                .pg_port
-                .context("TODO_PG_PORT is not set: run the tests with scripts/test")?;
-            let status = Command::new("psql")
-                .args([
-                    "-h",
-                    "127.0.0.1",
-                    "-p",
-                    &port.to_string(),
-                    "-U",
-                    "postgres",
-                    "-q",
-                    "-c",
-                ])
-                .arg(format!("CREATE DATABASE {database}"))
-                .status()
-                .context("running psql")?;
-            anyhow::ensure!(
-                status.success(),
-                "psql could not create database {database}"
-            );
-        }
         let (app_port, dapr_port) = (free_port()?, free_port()?);
+        let sidecar = Sidecar::prepare(env, profile, app_port, dapr_port, true)?;
+        let topic_prefix = sidecar.topic_prefix.clone();
         let mut stack = Self {
             env: env.clone(),
-            host: spawn_host(env, manifest, &dir, app_port, dapr_port)?,
-            daprd: spawn_daprd(env, profile, &database, &dir, app_port, dapr_port)?,
-            profile,
-            database,
-            dir,
+            host: spawn_host(env, manifest, &sidecar)?,
+            daprd: spawn_daprd(env, &sidecar)?,
+            sidecar,
             app_port,
             dapr_port,
+            topic_prefix,
         };
         stack.wait_ready()?;
         Ok(stack)
+    }
+
+    /// What the stack was started with.
+    pub fn env(&self) -> &Env {
+        &self.env
     }
 
     pub fn url(&self, path: &str) -> String {
@@ -157,36 +152,34 @@ impl Stack {
     /// Stops the app gracefully and starts it again on the same port.
     pub fn restart_app(&mut self) -> anyhow::Result<()> {
         terminate(&mut self.host);
-        self.host = spawn_host(
-            &self.env,
-            &self.env.root.join("spin.toml"),
-            &self.dir,
-            self.app_port,
-            self.dapr_port,
-        )?;
+        self.host = spawn_host(&self.env, &self.env.root.join("spin.toml"), &self.sidecar)?;
         self.wait_ready()
     }
 
     /// Stops daprd gracefully and starts it again on the same ports.
     pub fn restart_daprd(&mut self) -> anyhow::Result<()> {
         terminate(&mut self.daprd);
-        self.daprd = spawn_daprd(
-            &self.env,
-            self.profile,
-            &self.database,
-            &self.dir,
-            self.app_port,
-            self.dapr_port,
-        )?;
+        self.daprd = spawn_daprd(&self.env, &self.sidecar)?;
         self.wait_ready()
     }
 
+    /// Kills daprd at once (SIGKILL: no time to finish anything) and starts
+    /// it again on the same ports.
+    pub fn kill_and_restart_daprd(&mut self) -> anyhow::Result<()> {
+        let _ = self.daprd.kill();
+        let _ = self.daprd.wait();
+        self.daprd = spawn_daprd(&self.env, &self.sidecar)?;
+        self.wait_ready()
+    }
+
+    /// daprd's log so far.
+    pub fn daprd_log(&self) -> String {
+        std::fs::read_to_string(self.sidecar.dir.join("daprd.log")).unwrap_or_default()
+    }
+
     fn wait_ready(&mut self) -> anyhow::Result<()> {
-        wait_for(
-            &format!("http://127.0.0.1:{}/v1.0/healthz/outbound", self.dapr_port),
-            &self.dir.join("daprd.log"),
-        )?;
-        wait_for(&self.url("/"), &self.dir.join("host.log"))
+        self.sidecar.wait_ready()?;
+        wait_for(&self.url("/"), &self.sidecar.dir.join("host.log"))
     }
 
     /// A client speaking as `user`, with a valid token.
@@ -200,6 +193,192 @@ impl Drop for Stack {
         terminate(&mut self.host);
         terminate(&mut self.daprd);
     }
+}
+
+/// A stack started on first use and shared by the scenarios of one profile
+/// (scenarios keep apart by using users of their own).
+#[derive(Debug)]
+pub struct SharedStack {
+    env: Result<Env, String>,
+    profile: Profile,
+    stack: OnceLock<Result<Stack, String>>,
+}
+
+impl SharedStack {
+    /// A stack of `profile`, not started yet.
+    pub fn new(env: Result<Env, String>, profile: Profile) -> Self {
+        Self {
+            env,
+            profile,
+            stack: OnceLock::new(),
+        }
+    }
+
+    /// The stack, started now if it is not yet.
+    pub fn get(&self) -> Result<&Stack, libtest_mimic::Failed> {
+        let env = self.env.as_ref().map_err(|e| e.as_str())?;
+        self.stack
+            .get_or_init(|| Stack::start(env, self.profile).map_err(|e| format!("{e:#}")))
+            .as_ref()
+            .map_err(|e| e.as_str().into())
+    }
+}
+
+/// A daprd without the project's app, for a test that plays the app itself
+/// (see [`FakeApp`]): the profile's resources plus the test's own, and a
+/// database, topic prefix and consumer group of its own. It is not connected
+/// to the scheduler, which would hand it jobs of the other stacks (they all
+/// are app id `todo`).
+#[derive(Debug)]
+pub struct Daprd {
+    pub port: u16,
+    pub topic_prefix: String,
+    sidecar: Sidecar,
+    child: Child,
+}
+
+impl Daprd {
+    /// Starts daprd for the app on `app_port`, with `resources` (file name,
+    /// YAML) beside the profile's, and waits until it is ready.
+    pub fn start(
+        env: &Env,
+        profile: Profile,
+        app_port: u16,
+        resources: &[(&str, &str)],
+    ) -> anyhow::Result<Self> {
+        let port = free_port()?;
+        let sidecar = Sidecar::prepare(env, profile, app_port, port, false)?;
+        let dir = sidecar.dir.join("resources");
+        std::fs::create_dir_all(&dir)?;
+        for (name, yaml) in resources {
+            std::fs::write(dir.join(name), yaml)?;
+        }
+        let mut daprd = Self {
+            port,
+            topic_prefix: sidecar.topic_prefix.clone(),
+            child: spawn_daprd(env, &sidecar)?,
+            sidecar,
+        };
+        if let Err(e) = daprd.sidecar.wait_ready() {
+            terminate(&mut daprd.child);
+            return Err(e);
+        }
+        Ok(daprd)
+    }
+
+    /// daprd's log so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.sidecar.dir.join("daprd.log")).unwrap_or_default()
+    }
+}
+
+impl Drop for Daprd {
+    fn drop(&mut self) {
+        terminate(&mut self.child);
+    }
+}
+
+/// An app played by a test: an HTTP server on a free loopback port that
+/// answers every request 200 (`{"status":"SUCCESS"}` for a delivered event,
+/// no subscriptions of its own at `/dapr/subscribe`) and records what it got.
+#[derive(Debug)]
+pub struct FakeApp {
+    pub port: u16,
+    received: Arc<Mutex<Vec<Received>>>,
+}
+
+/// One request that a [`FakeApp`] got.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    pub body: Vec<u8>,
+}
+
+impl FakeApp {
+    /// Starts serving, on threads that end with the test binary.
+    pub fn start() -> anyhow::Result<Self> {
+        let listener = TcpListener::bind("127.0.0.1:0")?;
+        let port = listener.local_addr()?.port();
+        let received = Arc::new(Mutex::new(Vec::new()));
+        let record = Arc::clone(&received);
+        std::thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let record = Arc::clone(&record);
+                std::thread::spawn(move || {
+                    if let Ok(request) = answer(stream) {
+                        record
+                            .lock()
+                            .unwrap_or_else(|e| e.into_inner())
+                            .push(request);
+                    }
+                });
+            }
+        });
+        Ok(Self { port, received })
+    }
+
+    /// Waits up to `timeout` for a request that `wanted` accepts.
+    pub fn wait_for(
+        &self,
+        timeout: Duration,
+        wanted: impl Fn(&Received) -> bool,
+    ) -> Option<Received> {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let found = self.received().into_iter().find(|request| wanted(request));
+            if found.is_some() || Instant::now() >= deadline {
+                return found;
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Every request so far.
+    pub fn received(&self) -> Vec<Received> {
+        self.received
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
+    }
+}
+
+/// Reads one HTTP/1.1 request (with a `Content-Length` body, as daprd sends
+/// them) and answers it, closing the connection.
+fn answer(stream: TcpStream) -> std::io::Result<Received> {
+    let mut reader = BufReader::new(stream.try_clone()?);
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let mut parts = line.split_whitespace();
+    let method = parts.next().unwrap_or_default().to_owned();
+    let path = parts.next().unwrap_or_default().to_owned();
+    let mut length = 0;
+    loop {
+        let mut header = String::new();
+        if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = header.split_once(':')
+            && name.trim().eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    let reply = match path.as_str() {
+        "/dapr/subscribe" => "[]",
+        "/dapr/config" => "{}",
+        _ => r#"{"status":"SUCCESS"}"#,
+    };
+    let mut stream = stream;
+    write!(
+        stream,
+        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+        reply.len()
+    )?;
+    stream.flush()?;
+    Ok(Received { method, path, body })
 }
 
 /// The host alone, serving some manifest, for the host's own tests.
@@ -246,19 +425,28 @@ impl Drop for Host {
     }
 }
 
-fn spawn_host(
-    env: &Env,
-    manifest: &Path,
-    dir: &Path,
-    app_port: u16,
-    dapr_port: u16,
-) -> anyhow::Result<Child> {
-    host_command(env, manifest, dir, app_port)?
+/// The host of a stack, with the variables its sidecar and profile need
+/// (the profile's `app.env` among them).
+fn spawn_host(env: &Env, manifest: &Path, sidecar: &Sidecar) -> anyhow::Result<Child> {
+    let mut command = host_command(env, manifest, &sidecar.dir, sidecar.app_port)?;
+    let app_env = env
+        .root
+        .join("deploy/dapr")
+        .join(sidecar.profile.resources())
+        .join("app.env");
+    for line in std::fs::read_to_string(app_env).unwrap_or_default().lines() {
+        if let Some((name, value)) = line.split_once('=').filter(|_| !line.starts_with('#')) {
+            command.env(name.trim(), value.trim());
+        }
+    }
+    command
         .env("SPIN_VARIABLE_AUTH_JWT_SECRET", SECRET)
         .env(
             "SPIN_VARIABLE_DAPR_URL",
-            format!("http://127.0.0.1:{dapr_port}"),
+            format!("http://127.0.0.1:{}", sidecar.dapr_port),
         )
+        .env("SPIN_VARIABLE_TOPIC_PREFIX", &sidecar.topic_prefix)
+        .env("SPIN_VARIABLE_APP_API_TOKEN", &sidecar.app_token)
         .spawn()
         .context("starting the host")
 }
@@ -276,29 +464,122 @@ fn host_command(env: &Env, manifest: &Path, dir: &Path, port: u16) -> anyhow::Re
     Ok(command)
 }
 
-/// daprd through `scripts/lib/run-daprd`, the command line the scripts use too.
-fn spawn_daprd(
-    env: &Env,
+/// One daprd's settings: its folder and ports, and the names that keep its
+/// data apart from the other stacks' on the shared services.
+#[derive(Debug, Clone)]
+struct Sidecar {
     profile: Profile,
-    database: &str,
-    dir: &Path,
+    dir: PathBuf,
     app_port: u16,
     dapr_port: u16,
-) -> anyhow::Result<Child> {
-    let log = append(&dir.join("daprd.log"))?;
-    Command::new(env.root.join("scripts/lib/run-daprd"))
-        .arg(profile.resources())
-        .arg(dir)
-        .args([app_port.to_string(), dapr_port.to_string()])
+    /// The full profile's PostgreSQL database.
+    database: String,
+    topic_prefix: String,
+    consumer_group: String,
+    /// Its own app id: stacks that share the scheduler would otherwise be
+    /// replicas of one app, and get each other's jobs.
+    app_id: String,
+    /// The token daprd presents to the app.
+    app_token: String,
+    scheduler: bool,
+}
+
+impl Sidecar {
+    /// Names a new sidecar, makes its folder and, on the full profile, its
+    /// database.
+    fn prepare(
+        env: &Env,
+        profile: Profile,
+        app_port: u16,
+        dapr_port: u16,
+        scheduler: bool,
+    ) -> anyhow::Result<Self> {
+        let n = STACKS.fetch_add(1, Ordering::SeqCst);
+        let pid = std::process::id();
+        let dir = env.work_dir.join(format!("{}-{n}", profile.name()));
+        std::fs::create_dir_all(&dir)?;
+        let sidecar = Self {
+            profile,
+            dir,
+            app_port,
+            dapr_port,
+            database: format!("e2e_{pid}_{n}"),
+            topic_prefix: format!("e2e-{pid}-{n}."),
+            consumer_group: format!("e2e-{pid}-{n}"),
+            app_id: format!("todo-e2e-{pid}-{n}"),
+            app_token: format!("e2e-{pid}-{n}-{}", ulid::Ulid::new()),
+            scheduler,
+        };
+        if profile == Profile::Postgres {
+            env.kafka
+                .as_ref()
+                .context("TODO_KAFKA_BROKERS is not set: run the tests with scripts/test")?;
+            create_database(env, &sidecar.database)?;
+        }
+        Ok(sidecar)
+    }
+
+    fn wait_ready(&self) -> anyhow::Result<()> {
+        wait_for(
+            &format!("http://127.0.0.1:{}/v1.0/healthz/outbound", self.dapr_port),
+            &self.dir.join("daprd.log"),
+        )
+    }
+}
+
+fn create_database(env: &Env, database: &str) -> anyhow::Result<()> {
+    let port = env
+        .pg_port
+        .context("TODO_PG_PORT is not set: run the tests with scripts/test")?;
+    let status = Command::new("psql")
+        .args([
+            "-h",
+            "127.0.0.1",
+            "-p",
+            &port.to_string(),
+            "-U",
+            "postgres",
+            "-q",
+            "-c",
+        ])
+        .arg(format!("CREATE DATABASE {database}"))
+        .status()
+        .context("running psql")?;
+    anyhow::ensure!(
+        status.success(),
+        "psql could not create database {database}"
+    );
+    Ok(())
+}
+
+/// daprd through `scripts/lib/run-daprd`, the command line the scripts use too.
+fn spawn_daprd(env: &Env, sidecar: &Sidecar) -> anyhow::Result<Child> {
+    let log = append(&sidecar.dir.join("daprd.log"))?;
+    let mut command = Command::new(env.root.join("scripts/lib/run-daprd"));
+    command
+        .arg(sidecar.profile.resources())
+        .arg(&sidecar.dir)
+        .args([sidecar.app_port.to_string(), sidecar.dapr_port.to_string()])
         .env("DAPRD", &env.daprd)
-        .env("TODO_SCHEDULER_ADDRESS", &env.scheduler)
         .env("TODO_PG_PORT", env.pg_port.unwrap_or_default().to_string())
-        .env("TODO_PG_DB", database)
+        .env("TODO_PG_DB", &sidecar.database)
+        .env(
+            "TODO_KAFKA_BROKERS",
+            env.kafka.as_deref().unwrap_or_default(),
+        )
+        .env("TODO_TOPIC_PREFIX", &sidecar.topic_prefix)
+        .env("TODO_CONSUMER_GROUP", &sidecar.consumer_group)
+        .env("TODO_APP_ID", &sidecar.app_id)
+        .env("APP_API_TOKEN", &sidecar.app_token)
         .stdout(log.try_clone()?)
         .stderr(log)
-        .stdin(Stdio::null())
-        .spawn()
-        .context("starting daprd")
+        .stdin(Stdio::null());
+    if sidecar.scheduler {
+        command.env("TODO_SCHEDULER_ADDRESS", &env.scheduler);
+    } else {
+        command.env_remove("TODO_SCHEDULER_ADDRESS");
+    }
+    command.spawn().context("starting daprd")
 }
 
 fn append(path: &Path) -> anyhow::Result<std::fs::File> {

@@ -5,9 +5,9 @@
 //! profile's scenarios; scenarios keep apart by using users of their own.
 //! Scenarios that restart processes get stacks of their own.
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use e2e::{Client, Env, Profile, Reply, SECRET, Stack, token};
+use e2e::{Client, Env, Profile, Reply, SECRET, SharedStack, Stack, token};
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{Value, json};
 
@@ -41,34 +41,13 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("completing_and_deleting_move_tasks_between_lists", shelves),
 ];
 
-/// A stack started on first use and shared by one profile's scenarios.
-struct Shared {
-    env: Result<Env, String>,
-    profile: Profile,
-    stack: OnceLock<Result<Stack, String>>,
-}
-
-impl Shared {
-    fn get(&self) -> Result<&Stack, Failed> {
-        let env = self.env.as_ref().map_err(|e| Failed::from(e.as_str()))?;
-        self.stack
-            .get_or_init(|| Stack::start(env, self.profile).map_err(|e| format!("{e:#}")))
-            .as_ref()
-            .map_err(|e| Failed::from(e.as_str()))
-    }
-}
-
 fn main() {
     let args = Arguments::from_args();
     let env = Env::from_environment().map_err(|e| format!("{e:#}"));
     let mut trials = Vec::new();
     let mut shared = Vec::new();
     for profile in [Profile::Sqlite, Profile::Postgres] {
-        let stack = Arc::new(Shared {
-            env: env.clone(),
-            profile,
-            stack: OnceLock::new(),
-        });
+        let stack = Arc::new(SharedStack::new(env.clone(), profile));
         for (name, scenario) in SCENARIOS {
             let (stack, scenario) = (stack.clone(), *scenario);
             let user = format!("{}-{}", name.replace('_', "-"), profile.name());

@@ -1,12 +1,17 @@
 //! The `dapr` client crate against real daprd: the request shapes it sends
 //! for state, publish and jobs are the ones daprd 1.18 reads, and it tells
 //! daprd's answers apart (a lost race from a failure, a missing job from an
-//! error) on SQLite and on PostgreSQL.
+//! error) on SQLite and on PostgreSQL; on the full profile, its events travel
+//! through the Kafka broker to a subscriber, and the pub/sub component speaks
+//! the broker's protocol version.
+
+use std::time::Duration;
 
 use dapr::jobs::{FailurePolicy, Job, ScheduledJob};
 use dapr::publish::CloudEvent;
+use dapr::subscriber::Delivered;
 use dapr::{Dapr, DaprError, StateStore, Transport, TransportError, Versioned, Write};
-use e2e::{Env, Profile, Stack};
+use e2e::{Daprd, Env, FakeApp, Profile, Stack};
 use futures::executor::block_on;
 use libtest_mimic::{Arguments, Failed, Trial};
 use serde_json::{Value, json};
@@ -68,6 +73,11 @@ fn main() {
             publish,
             &[Profile::Sqlite],
         ),
+        (
+            "events_travel_through_kafka_to_a_subscriber",
+            kafka_delivery,
+            &[Profile::Postgres],
+        ),
     ];
     let mut trials = Vec::new();
     for profile in [Profile::Sqlite, Profile::Postgres] {
@@ -89,6 +99,10 @@ fn main() {
             },
         ));
     }
+    trials.push(Trial::test("postgres::kafka_version", move || {
+        let env = env.map_err(|e| Failed::from(e.as_str()))?;
+        kafka_version(&env).map_err(|e| format!("{e:#}").into())
+    }));
     libtest_mimic::run(&args, e2e::needing_services(trials)).exit();
 }
 
@@ -123,7 +137,7 @@ fn state(stack: &Stack) -> anyhow::Result<()> {
         block_on(state.get(key))?.ok_or_else(|| anyhow::anyhow!("{key} gone"))?;
     block_on(state.commit(&[Write::Delete {
         key: key.into(),
-        etag: current.etag,
+        etag: Some(current.etag),
     }]))?;
     anyhow::ensure!(block_on(state.get::<Value>(key))?.is_none(), "deleted");
     Ok(())
@@ -173,4 +187,131 @@ fn publish(stack: &Stack) -> anyhow::Result<()> {
         "publishing to a missing component must fail, got {refused:?}"
     );
     Ok(())
+}
+
+/// An event published through the stack's daprd reaches a declarative
+/// subscription of another daprd (a consumer group of its own) through the
+/// Kafka broker: the full profile's pub/sub works end to end, with the
+/// protocol `version` that deploy/dapr/full/pubsub.yaml gives it.
+fn kafka_delivery(stack: &Stack) -> anyhow::Result<()> {
+    let app = FakeApp::start()?;
+    let topic = format!("{}kafka-check", stack.topic_prefix);
+    let subscription = format!(
+        "apiVersion: dapr.io/v2alpha1
+kind: Subscription
+metadata:
+  name: kafka-check
+spec:
+  pubsubname: pubsub
+  topic: {topic}
+  routes:
+    default: /kafka-check
+"
+    );
+    let subscriber = Daprd::start(
+        stack.env(),
+        Profile::Postgres,
+        app.port,
+        &[("e2e-subscription.yaml", &subscription)],
+    )?;
+    // Over the 1024 bytes that pubsub.kafka's metadata.yaml gives as the
+    // default maxMessageBytes (the code leaves sarama's 1 MB).
+    let data = json!({"n": 1, "text": "x".repeat(4096)});
+    let id = format!("{}1", stack.topic_prefix);
+    let event = CloudEvent::new(&id, "todo/e2e", "test.published", &data);
+    block_on(dapr(stack).publish("pubsub", &topic, &event, &[("partitionKey", "alice")]))?;
+    let Some(delivered) = app.wait_for(Duration::from_secs(60), |r| {
+        r.method == "POST" && r.path == "/kafka-check"
+    }) else {
+        let log = subscriber.log();
+        let tail: Vec<&str> = log.lines().rev().take(20).collect();
+        anyhow::bail!(
+            "the event did not reach the subscriber within 60 s; its daprd said, last first:\n{}",
+            tail.join("\n")
+        );
+    };
+    let delivered: Delivered<Value> = Delivered::parse(&delivered.body)?;
+    anyhow::ensure!(
+        delivered.id == id && delivered.data == data,
+        "delivered {} with other data than published",
+        delivered.id
+    );
+    anyhow::ensure!(
+        delivered.topic.as_deref() == Some(topic.as_str())
+            && delivered.pubsubname.as_deref() == Some("pubsub"),
+        "delivered from {:?} of {:?}",
+        delivered.topic,
+        delivered.pubsubname
+    );
+    Ok(())
+}
+
+/// Every `pubsub.kafka` component of the full profile (deploy/dapr/full:
+/// `pubsub` and the consumers' own) gives as `version` (the protocol Dapr's
+/// sarama client speaks) the running broker's major.minor, at a release not
+/// newer than the broker: bumping the broker in tools/kafka/pom.xml without
+/// the components fails here. (Sarama lists x.y.0 of each release; patch
+/// releases do not change the protocol.)
+fn kafka_version(env: &Env) -> anyhow::Result<()> {
+    let broker = env.kafka_version.as_deref().ok_or_else(|| {
+        anyhow::anyhow!("TODO_KAFKA_VERSION is not set: run the tests with scripts/test")
+    })?;
+    let theirs =
+        release(broker).ok_or_else(|| anyhow::anyhow!("cannot read the broker's {broker:?}"))?;
+    let dir = env.root.join("deploy/dapr/full");
+    let mut checked = 0;
+    for entry in std::fs::read_dir(&dir)? {
+        let path = entry?.path();
+        if path.extension().is_none_or(|e| e != "yaml") {
+            continue;
+        }
+        let yaml = std::fs::read_to_string(&path)?;
+        let name = path.file_name().unwrap_or_default().to_string_lossy();
+        for component in kafka_versions(&yaml) {
+            let ours = release(&component)
+                .ok_or_else(|| anyhow::anyhow!("{name}: cannot read version {component:?}"))?;
+            anyhow::ensure!(
+                ours[..2] == theirs[..2] && ours <= theirs,
+                "{name}: version {component} does not match the running broker's {broker}: \
+                 set it to {}.{}.0 where Dapr's sarama knows that release (its SupportedVersions)",
+                theirs[0],
+                theirs[1]
+            );
+            checked += 1;
+        }
+    }
+    anyhow::ensure!(
+        checked > 0,
+        "no pubsub.kafka component with a version in {}",
+        dir.display()
+    );
+    Ok(())
+}
+
+/// The metadata `version` of each `pubsub.kafka` component in a YAML file of
+/// one or more resources (`---` apart); a component without one counts as
+/// "" (sarama's default, 2.0.0, which must not pass).
+fn kafka_versions(yaml: &str) -> Vec<String> {
+    yaml.split("\n---")
+        .filter(|resource| {
+            resource
+                .lines()
+                .any(|line| line.trim() == "type: pubsub.kafka")
+        })
+        .map(|resource| {
+            let mut lines = resource.lines().map(str::trim);
+            lines
+                .find(|line| *line == "- name: version")
+                .and_then(|_| lines.next())
+                .and_then(|line| line.strip_prefix("value:"))
+                .map(|value| value.trim().trim_matches('"').to_owned())
+                .unwrap_or_default()
+        })
+        .collect()
+}
+
+/// `4.2.0` as [4, 2, 0].
+fn release(version: &str) -> Option<[u32; 3]> {
+    let mut parts = version.split('.').map(|p| p.parse().ok());
+    Some([parts.next()??, parts.next()??, parts.next()??])
 }

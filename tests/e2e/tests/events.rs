@@ -1,0 +1,455 @@
+//! The event-driven core end to end: every change publishes its event
+//! through the app's outbox, and the consumers (the audit and recurrence
+//! components, behind real daprd) react: on the embedded profile
+//! (pubsub.in-memory) and on the full one (Kafka).
+//!
+//! Each scenario runs once per profile against a stack shared by that
+//! profile's scenarios; scenarios keep apart by using users of their own.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use e2e::{Client, Env, Profile, SharedStack, Stack};
+use libtest_mimic::{Arguments, Trial};
+use serde_json::{Value, json};
+
+type Scenario = fn(&Stack, &str) -> anyhow::Result<()>;
+
+const SCENARIOS: &[(&str, Scenario)] = &[
+    ("history_records_every_change_newest_first", history),
+    (
+        "a_completed_weekly_task_brings_its_next_occurrence_once",
+        weekly,
+    ),
+    ("count_ends_a_series_after_its_last_task", count),
+    (
+        "schedule_and_completion_modes_and_calendar_rules",
+        calendar_rules,
+    ),
+    ("repeating_tasks_need_a_due_date_and_a_sane_rule", bad_rules),
+    ("occurrences_preview_the_series", occurrences),
+    (
+        "a_poison_event_is_dropped_recorded_and_the_consumer_goes_on",
+        poison,
+    ),
+];
+
+fn main() {
+    let args = Arguments::from_args();
+    let env = Env::from_environment().map_err(|e| format!("{e:#}"));
+    let mut trials = Vec::new();
+    let mut shared = Vec::new();
+    for profile in [Profile::Sqlite, Profile::Postgres] {
+        let stack = Arc::new(SharedStack::new(env.clone(), profile));
+        for (name, scenario) in SCENARIOS {
+            let (stack, scenario) = (stack.clone(), *scenario);
+            let user = format!("{}-{}", name.replace('_', "-"), profile.name());
+            trials.push(Trial::test(
+                format!("{}::{name}", profile.name()),
+                move || scenario(stack.get()?, &user).map_err(|e| format!("{e:#}").into()),
+            ));
+        }
+        shared.push(stack);
+    }
+    let conclusion = libtest_mimic::run(&args, e2e::needing_services(trials));
+    drop(shared); // stops the shared stacks before the process exits
+    conclusion.exit();
+}
+
+/// How long a consumer may take before a scenario gives up on it: far
+/// beyond the milliseconds it takes, so that a slow machine does not fail.
+const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Polls `probe` until it answers `Some`, or fails after [`PATIENCE`].
+fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> anyhow::Result<T> {
+    let start = Instant::now();
+    loop {
+        if let Some(found) = probe() {
+            return Ok(found);
+        }
+        anyhow::ensure!(start.elapsed() < PATIENCE, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+fn create(client: &Client, user: &str, body: Value) -> anyhow::Result<Value> {
+    let reply = client.post(&format!("/api/{user}/tasks"), &body);
+    anyhow::ensure!(reply.status == 201, "creating {body}: {reply:?}");
+    Ok(reply.body)
+}
+
+fn id(task: &Value) -> &str {
+    task["id"].as_str().unwrap_or_default()
+}
+
+fn complete(client: &Client, user: &str, task: &Value, done: bool) -> anyhow::Result<Value> {
+    let path = format!("/api/{user}/tasks/{}/complete", id(task));
+    let reply = client.patch(&path, &json!({"completed": done}));
+    anyhow::ensure!(reply.status == 200, "completing {}: {reply:?}", id(task));
+    Ok(reply.body)
+}
+
+/// The history of `task`, newest first, once it holds `n` entries.
+fn history_of(client: &Client, user: &str, task: &str, n: usize) -> anyhow::Result<Vec<Value>> {
+    eventually(&format!("{n} history entries of {task}"), || {
+        let reply = client.get(&format!("/api/{user}/tasks/{task}/history"));
+        let entries = reply.body["history"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        (reply.status == 200 && entries.len() >= n).then_some(entries)
+    })
+}
+
+/// The pending tasks of `user` in the series of `first`, by due date.
+fn series(client: &Client, user: &str, first: &Value) -> Vec<Value> {
+    let reply = client.get(&format!("/api/{user}/tasks?status=all&sort=due_at"));
+    let tasks = reply.body["tasks"].as_array().cloned().unwrap_or_default();
+    tasks
+        .into_iter()
+        .filter(|task| task["series_id"] == first["id"])
+        .collect()
+}
+
+/// The task that repeats `task`, once the recurrence consumer made it.
+fn successor(client: &Client, user: &str, task: &Value) -> anyhow::Result<Value> {
+    eventually(&format!("the task after {}", id(task)), || {
+        series(client, user, task)
+            .into_iter()
+            .find(|t| t["id"].as_str() > task["id"].as_str() && t["completed"] == false)
+    })
+}
+
+fn types(entries: &[Value]) -> Vec<&str> {
+    entries
+        .iter()
+        .map(|e| e["event_type"].as_str().unwrap_or_default())
+        .collect()
+}
+
+fn history(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let task = create(&client, user, json!({"title": "Draft", "tags": ["work"]}))?;
+    let path = format!("/api/{user}/tasks/{}", id(&task));
+    let renamed = client.patch(&path, &json!({"title": "Final", "priority": "high"}));
+    anyhow::ensure!(renamed.status == 200, "{renamed:?}");
+    complete(&client, user, &task, true)?;
+    anyhow::ensure!(client.delete(&path).status == 204);
+
+    let entries = history_of(&client, user, id(&task), 4)?;
+    anyhow::ensure!(
+        types(&entries) == ["deleted", "completed", "updated", "created"],
+        "{entries:#?}"
+    );
+    let update = &entries[2]["changes"];
+    anyhow::ensure!(
+        update
+            == &json!([
+                {"field": "title", "from": "Draft", "to": "Final"},
+                {"field": "priority", "from": "none", "to": "high"}
+            ]),
+        "{update}"
+    );
+    anyhow::ensure!(
+        entries[3]["changes"][0] == json!({"field": "title", "from": null, "to": "Draft"})
+    );
+
+    // Pages, newest first, that never skip or repeat.
+    let first = client.get(&format!("{path}/history?limit=3"));
+    let cursor = first.body["next_cursor"].as_str().unwrap_or_default();
+    let second = client.get(&format!("{path}/history?limit=3&cursor={cursor}"));
+    let paged: Vec<Value> = [&first, &second]
+        .iter()
+        .flat_map(|r| r.body["history"].as_array().cloned().unwrap_or_default())
+        .collect();
+    anyhow::ensure!(paged == entries, "pages {paged:#?}");
+    anyhow::ensure!(second.body["next_cursor"].is_null());
+
+    // Only the owner reads it; bad queries are refused by parameter.
+    let other = stack.client(&format!("{user}-other"));
+    let theirs = other.get(&format!("/api/{user}-other/tasks/{}/history", id(&task)));
+    anyhow::ensure!(theirs.status == 404, "{theirs:?}");
+    let bad = client.get(&format!("{path}/history?limit=0"));
+    anyhow::ensure!(bad.status == 400 && bad.field() == Some("limit"), "{bad:?}");
+    let new = create(&client, user, json!({"title": "Fresh"}))?;
+    let fresh = client.get(&format!("/api/{user}/tasks/{}/history", id(&new)));
+    anyhow::ensure!(fresh.status == 200, "a new task has a history: {fresh:?}");
+    Ok(())
+}
+
+fn weekly(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let task = create(
+        &client,
+        user,
+        json!({"title": "Team sync", "description": "notes", "priority": "medium", "tags": ["work"],
+               "due_at": "2030-01-07T09:00", "time_zone": "Europe/Berlin",
+               "reminders": [{"minutes_before": 15}], "recurrence": "FREQ=WEEKLY;BYDAY=MO"}),
+    )?;
+    anyhow::ensure!(
+        task["series_id"] == task["id"],
+        "a repeating task starts its series"
+    );
+    complete(&client, user, &task, true)?;
+    let next = successor(&client, user, &task)?;
+    for field in [
+        "title",
+        "description",
+        "priority",
+        "tags",
+        "time_zone",
+        "reminders",
+        "recurrence",
+        "recurrence_mode",
+    ] {
+        anyhow::ensure!(next[field] == task[field], "{field}: {next}");
+    }
+    anyhow::ensure!(next["due_at"] == "2030-01-14T09:00:00+01:00", "{next}");
+    anyhow::ensure!(next["series_id"] == task["id"], "{next}");
+
+    // Reopening and completing again, and the same completion delivered
+    // again, still make one next task.
+    complete(&client, user, &task, false)?;
+    let again = complete(&client, user, &task, true)?;
+    republish(stack, &again, user)?;
+    history_of(&client, user, id(&task), 4)?;
+    std::thread::sleep(Duration::from_millis(500));
+    let tasks = series(&client, user, &task);
+    anyhow::ensure!(tasks.len() == 2, "one task after the first: {tasks:#?}");
+    Ok(())
+}
+
+/// Publishes a `completed` event of `task` through daprd, as if the outbox
+/// had sent it a second time, to the recurrence consumer's component.
+fn republish(stack: &Stack, task: &Value, user: &str) -> anyhow::Result<()> {
+    let event_id = ulid::Ulid::new().to_string();
+    let event = json!({
+        "specversion": "1.0", "id": event_id, "source": "e2e", "type": "task.completed",
+        "datacontenttype": "application/json",
+        "data": {"event_id": event_id, "event_type": "completed", "task_id": task["id"], "user_id": user,
+                 "task": task, "changes": [], "timestamp": task["updated_at"]},
+    });
+    publish(stack, "events-recurrence", &event.to_string())
+}
+
+/// Sends `body` as a CloudEvent to `task-events` through daprd's `pubsub`.
+fn publish(stack: &Stack, pubsub: &str, body: &str) -> anyhow::Result<()> {
+    let url = format!(
+        "http://127.0.0.1:{}/v1.0/publish/{pubsub}/{}task-events",
+        stack.dapr_port, stack.topic_prefix
+    );
+    let response = ureq::post(&url)
+        .header("content-type", "application/cloudevents+json")
+        .send(body)?;
+    anyhow::ensure!(
+        response.status().is_success(),
+        "publish: {}",
+        response.status()
+    );
+    Ok(())
+}
+
+fn count(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let first = create(
+        &client,
+        user,
+        json!({"title": "Three times", "due_at": "2030-03-01T08:00:00Z", "recurrence": "FREQ=DAILY;COUNT=3"}),
+    )?;
+    let mut task = first.clone();
+    let mut dues = vec![task["due_at"].clone()];
+    for _ in 0..2 {
+        complete(&client, user, &task, true)?;
+        task = successor(&client, user, &task)?;
+        dues.push(task["due_at"].clone());
+    }
+    anyhow::ensure!(
+        dues == [
+            "2030-03-01T08:00:00+00:00",
+            "2030-03-02T08:00:00+00:00",
+            "2030-03-03T08:00:00+00:00"
+        ],
+        "{dues:?}"
+    );
+    anyhow::ensure!(task["recurrence"] == "FREQ=DAILY;COUNT=1", "{task}");
+    complete(&client, user, &task, true)?;
+    history_of(&client, user, id(&task), 2)?;
+    std::thread::sleep(Duration::from_millis(500));
+    let tasks = series(&client, user, &first);
+    anyhow::ensure!(tasks.len() == 3, "the series ends: {tasks:#?}");
+    Ok(())
+}
+
+/// The next due date of a task made from `body` once completed at once.
+fn next_due(client: &Client, user: &str, body: Value) -> anyhow::Result<String> {
+    let task = create(client, user, body)?;
+    complete(client, user, &task, true)?;
+    let next = successor(client, user, &task)?;
+    Ok(next["due_at"].as_str().unwrap_or_default().to_owned())
+}
+
+fn calendar_rules(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let cases = [
+        // Months without a 31st are skipped, as in dateutil.
+        (
+            json!({"due_at": "2030-01-31T10:00:00Z", "recurrence": "FREQ=MONTHLY;BYMONTHDAY=31"}),
+            "2030-03-31T10:00:00+00:00",
+        ),
+        // The last Friday of the month.
+        (
+            json!({"due_at": "2030-01-25T17:00:00Z", "recurrence": "FREQ=MONTHLY;BYDAY=-1FR"}),
+            "2030-02-22T17:00:00+00:00",
+        ),
+        // The last working day of the month.
+        (
+            json!({"due_at": "2030-01-31T09:00:00Z", "recurrence": "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1"}),
+            "2030-02-28T09:00:00+00:00",
+        ),
+        // A DST change in the week keeps 09:00 local (Berlin, 2030-03-31).
+        (
+            json!({"due_at": "2030-03-25T09:00", "time_zone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY"}),
+            "2030-04-01T09:00:00+02:00",
+        ),
+        // An overdue daily task in schedule mode jumps to the next future date.
+        (
+            json!({"due_at": "2020-01-01T06:00:00Z", "recurrence": "FREQ=DAILY"}),
+            "future",
+        ),
+    ];
+    for (mut body, expected) in cases {
+        body["title"] = json!(format!("rule {}", body["recurrence"]));
+        let due = next_due(&client, user, body.clone())?;
+        if expected == "future" {
+            let now = chrono::Utc::now();
+            let due_at = chrono::DateTime::parse_from_rfc3339(&due)?;
+            anyhow::ensure!(
+                due_at > now && due_at < now + chrono::Duration::days(1),
+                "{body}: {due}"
+            );
+            anyhow::ensure!(due.ends_with("T06:00:00+00:00"), "{body}: {due}");
+        } else {
+            anyhow::ensure!(due == expected, "{body}: {due}, not {expected}");
+        }
+    }
+    // Completion mode counts from the completion: due in 3 days from now.
+    let before = chrono::Utc::now();
+    let due = next_due(
+        &client,
+        user,
+        json!({"title": "water", "due_at": "2020-01-01T06:00:00Z", "recurrence": "FREQ=DAILY;INTERVAL=3",
+               "recurrence_mode": "completion"}),
+    )?;
+    let due_at = chrono::DateTime::parse_from_rfc3339(&due)?;
+    let three_days = chrono::Duration::days(3);
+    anyhow::ensure!(
+        due_at >= before + three_days - chrono::Duration::seconds(1)
+            && due_at <= chrono::Utc::now() + three_days,
+        "{due}"
+    );
+    Ok(())
+}
+
+fn bad_rules(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let path = format!("/api/{user}/tasks");
+    for (body, field, words) in [
+        (
+            json!({"title": "t", "recurrence": "FREQ=DAILY"}),
+            "recurrence",
+            "needs due_at",
+        ),
+        (
+            json!({"title": "t", "due_at": "2030-01-01T00:00:00Z", "recurrence": "FREQ=MINUTELY"}),
+            "recurrence",
+            "hourly",
+        ),
+        (
+            json!({"title": "t", "due_at": "2030-01-01T00:00:00Z", "recurrence": "FREQ=DAILY;COUNT=2;UNTIL=20300110T000000Z"}),
+            "recurrence",
+            "COUNT",
+        ),
+    ] {
+        let reply = client.post(&path, &body);
+        anyhow::ensure!(
+            reply.status == 400 && reply.field() == Some(field) && reply.message().contains(words),
+            "{body}: {reply:?}"
+        );
+    }
+    let listed = client.get(&path);
+    anyhow::ensure!(
+        listed.body["tasks"] == json!([]),
+        "nothing was saved: {listed:?}"
+    );
+    // Taking the due date off a repeating task is refused too.
+    let task = create(
+        &client,
+        user,
+        json!({"title": "t", "due_at": "2030-01-01T00:00:00Z", "recurrence": "FREQ=DAILY"}),
+    )?;
+    let reply = client.patch(&format!("{path}/{}", id(&task)), &json!({"due_at": null}));
+    anyhow::ensure!(
+        reply.status == 400 && reply.field() == Some("recurrence"),
+        "{reply:?}"
+    );
+    Ok(())
+}
+
+fn occurrences(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let task = create(
+        &client,
+        user,
+        json!({"title": "t", "due_at": "2030-10-21T09:00", "time_zone": "Europe/Berlin",
+               "recurrence": "FREQ=WEEKLY;BYDAY=MO"}),
+    )?;
+    let path = format!("/api/{user}/tasks/{}/occurrences", id(&task));
+    let reply = client.get(&format!("{path}?count=3"));
+    anyhow::ensure!(
+        reply.body
+            == json!({"occurrences": ["2030-10-21T09:00:00+02:00", "2030-10-28T09:00:00+01:00", "2030-11-04T09:00:00+01:00"]}),
+        "{reply:?}"
+    );
+    let default = client.get(&path);
+    anyhow::ensure!(default.body["occurrences"].as_array().map(Vec::len) == Some(10));
+    for query in ["count=0", "count=101", "count=x", "from=now"] {
+        let reply = client.get(&format!("{path}?{query}"));
+        anyhow::ensure!(reply.status == 400, "{query}: {reply:?}");
+    }
+    let plain = create(&client, user, json!({"title": "once"}))?;
+    let none = client.get(&format!("/api/{user}/tasks/{}/occurrences", id(&plain)));
+    anyhow::ensure!(none.body == json!({"occurrences": []}), "{none:?}");
+    Ok(())
+}
+
+fn poison(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let id = format!("poison-{}", ulid::Ulid::new());
+    let event = json!({"specversion": "1.0", "id": id, "source": "e2e", "type": "task.completed",
+                       "datacontenttype": "application/json", "data": {"not": "a task event"}});
+    publish(stack, "events-recurrence", &event.to_string())?;
+    let key = format!("dead-letter:recurrence:{id}");
+    let letter = eventually("the dead letter", || {
+        let url = format!(
+            "http://127.0.0.1:{}/v1.0/state/statestore/{key}",
+            stack.dapr_port
+        );
+        let mut response = ureq::get(&url).call().ok()?;
+        let text = response.body_mut().read_to_string().ok()?;
+        serde_json::from_str::<Value>(&text).ok()
+    })?;
+    anyhow::ensure!(
+        letter["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("not a task event")),
+        "{letter}"
+    );
+    // The consumer goes on with the next event.
+    let due = next_due(
+        &client,
+        user,
+        json!({"title": "after", "due_at": "2030-01-01T00:00:00Z", "recurrence": "FREQ=DAILY"}),
+    )?;
+    anyhow::ensure!(due == "2030-01-02T00:00:00+00:00", "{due}");
+    Ok(())
+}
