@@ -77,7 +77,7 @@ impl<T: Transport> Consumers<T> {
             return refused;
         }
         let store = self.dapr.state(&self.settings.state_store);
-        let record = async |event: &Event| history::record(&store, event).await;
+        let record = async |event: &Event, _: Option<&str>| history::record(&store, event).await;
         let delivery = self.consume("audit", request.body(), env, record).await;
         delivery.response()
     }
@@ -89,13 +89,13 @@ impl<T: Transport> Consumers<T> {
             return refused;
         }
         let store = self.dapr.state(&self.settings.state_store);
-        let outbox = Outbox::new(&self.dapr, &store, &self.settings);
-        let repeat = async |event: &Event| {
+        let repeat = async |event: &Event, delivered_by: Option<&str>| {
             if event.event_type != TaskEventType::Completed || event.task.recurrence.is_none() {
                 return Ok(());
             }
             let tasks = Tasks::new(&store, &event.user_id);
             let next = tasks.repeat(&event.task, env);
+            let outbox = Outbox::new(&self.dapr, &store, &self.settings).delivered_by(delivered_by);
             outbox.write(&event.user_id, env, next).await.map(|_| ())
         };
         let delivery = self
@@ -158,30 +158,31 @@ impl<T: Transport> Consumers<T> {
         Some(response)
     }
 
-    /// Reads a delivered task event and hands it to `handle`, answering
-    /// daprd by the outcome.
+    /// Reads a delivered task event and hands it to `handle` with the
+    /// pub/sub component that delivered it, answering daprd by the outcome.
     async fn consume(
         &self,
         consumer: &str,
         body: &[u8],
         env: &Env,
-        handle: impl AsyncFn(&Event) -> Result<(), TaskError>,
+        handle: impl AsyncFn(&Event, Option<&str>) -> Result<(), TaskError>,
     ) -> Delivery {
         // The envelope first, for the id to record a poison event under.
         let event = match Delivered::<Box<RawValue>>::parse(body) {
             Ok(envelope) => serde_json::from_str::<Event>(envelope.data.get())
+                .map(|event| (event, envelope.pubsubname))
                 .map_err(|err| (Some(envelope.id), err)),
             Err(err) => Err((None, err)),
         };
-        let event = &match event {
-            Ok(event) => event,
+        let (event, pubsub) = &match event {
+            Ok(delivered) => delivered,
             Err((id, err)) => {
                 let reason = format!("not a task event: {err}");
                 let id = id.unwrap_or_else(|| env.event_id.to_string());
                 return self.dead_letter(consumer, &id, body, &reason, env).await;
             }
         };
-        match handle(event).await {
+        match handle(event, pubsub.as_deref()).await {
             Ok(()) => Delivery::Success,
             Err(err) if err.delivery() == Delivery::Drop => {
                 let (id, reason) = (event.event_id.to_string(), err.to_string());

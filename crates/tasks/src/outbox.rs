@@ -70,6 +70,9 @@ pub struct Outbox<'a, T, S> {
     dapr: &'a Dapr<T>,
     store: &'a S,
     settings: &'a Settings,
+    /// The pub/sub component that delivered the event being handled, when
+    /// a consumer writes.
+    delivered_by: Option<&'a str>,
 }
 
 impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
@@ -79,6 +82,20 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
             dapr,
             store,
             settings,
+            delivered_by: None,
+        }
+    }
+
+    /// The outbox of a consumer handling an event that `pubsub` delivered:
+    /// the events of its writes are not published back to that component.
+    /// With `pubsub.in-memory` a publish on the topic being delivered waits
+    /// for the delivery to end, which waits for the publish; with Kafka that
+    /// component (the consumer's own group) is not among those published
+    /// to anyway. A consumer never needs the events of its own writes.
+    pub fn delivered_by(self, pubsub: Option<&'a str>) -> Self {
+        Self {
+            delivered_by: pubsub,
+            ..self
         }
     }
 
@@ -161,6 +178,7 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
             self.settings
                 .event_pubsubs
                 .iter()
+                .filter(|pubsub| Some(pubsub.as_str()) != self.delivered_by)
                 .map(|pubsub| self.dapr.publish(pubsub, &topic, &cloud_event, &metadata)),
         )
         .await;
