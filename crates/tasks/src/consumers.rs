@@ -38,6 +38,12 @@ const KEPT_BODY: usize = 16 * 1024;
 type Request = http::Request<Vec<u8>>;
 type Response = http::Response<Vec<u8>>;
 
+/// The pub/sub component through which `consumer` gets task events: its
+/// own (`events-{consumer}`, `deploy/dapr/*/consumers.yaml`; ADR 8).
+fn pubsub_of(consumer: &str) -> String {
+    format!("events-{consumer}")
+}
+
 /// The last segment of `/job/{name}`.
 fn job_name(request: &Request) -> &str {
     request.uri().path().rsplit('/').next().unwrap_or_default()
@@ -77,7 +83,7 @@ impl<T: Transport> Consumers<T> {
             return refused;
         }
         let store = self.dapr.state(&self.settings.state_store);
-        let record = async |event: &Event, _: Option<&str>| history::record(&store, event).await;
+        let record = async |event: &Event| history::record(&store, event).await;
         let delivery = self.consume("audit", request.body(), env, record).await;
         delivery.response()
     }
@@ -89,13 +95,14 @@ impl<T: Transport> Consumers<T> {
             return refused;
         }
         let store = self.dapr.state(&self.settings.state_store);
-        let repeat = async |event: &Event, delivered_by: Option<&str>| {
+        let own = pubsub_of("recurrence");
+        let repeat = async |event: &Event| {
             if event.event_type != TaskEventType::Completed || event.task.recurrence.is_none() {
                 return Ok(());
             }
             let tasks = Tasks::new(&store, &event.user_id);
             let next = tasks.repeat(&event.task, env);
-            let outbox = Outbox::new(&self.dapr, &store, &self.settings).delivered_by(delivered_by);
+            let outbox = Outbox::new(&self.dapr, &store, &self.settings).delivered_by(&own);
             outbox.write(&event.user_id, env, next).await.map(|_| ())
         };
         let delivery = self
@@ -158,31 +165,30 @@ impl<T: Transport> Consumers<T> {
         Some(response)
     }
 
-    /// Reads a delivered task event and hands it to `handle` with the
-    /// pub/sub component that delivered it, answering daprd by the outcome.
+    /// Reads a delivered task event and hands it to `handle`, answering
+    /// daprd by the outcome.
     async fn consume(
         &self,
         consumer: &str,
         body: &[u8],
         env: &Env,
-        handle: impl AsyncFn(&Event, Option<&str>) -> Result<(), TaskError>,
+        handle: impl AsyncFn(&Event) -> Result<(), TaskError>,
     ) -> Delivery {
         // The envelope first, for the id to record a poison event under.
         let event = match Delivered::<Box<RawValue>>::parse(body) {
             Ok(envelope) => serde_json::from_str::<Event>(envelope.data.get())
-                .map(|event| (event, envelope.pubsubname))
                 .map_err(|err| (Some(envelope.id), err)),
             Err(err) => Err((None, err)),
         };
-        let (event, pubsub) = &match event {
-            Ok(delivered) => delivered,
+        let event = &match event {
+            Ok(event) => event,
             Err((id, err)) => {
                 let reason = format!("not a task event: {err}");
                 let id = id.unwrap_or_else(|| env.event_id.to_string());
                 return self.dead_letter(consumer, &id, body, &reason, env).await;
             }
         };
-        match handle(event, pubsub.as_deref()).await {
+        match handle(event).await {
             Ok(()) => Delivery::Success,
             Err(err) if err.delivery() == Delivery::Drop => {
                 let (id, reason) = (event.event_id.to_string(), err.to_string());

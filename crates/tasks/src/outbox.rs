@@ -92,9 +92,9 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
     /// for the delivery to end, which waits for the publish; with Kafka that
     /// component (the consumer's own group) is not among those published
     /// to anyway. A consumer never needs the events of its own writes.
-    pub fn delivered_by(self, pubsub: Option<&'a str>) -> Self {
+    pub fn delivered_by(self, pubsub: &'a str) -> Self {
         Self {
-            delivered_by: pubsub,
+            delivered_by: Some(pubsub),
             ..self
         }
     }

@@ -28,10 +28,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ),
     ("repeating_tasks_need_a_due_date_and_a_sane_rule", bad_rules),
     ("occurrences_preview_the_series", occurrences),
-    (
-        "a_poison_event_is_dropped_recorded_and_the_consumer_goes_on",
-        poison,
-    ),
+    ("a_poison_event_is_dropped_and_recorded", poison),
 ];
 
 fn main() {
@@ -101,13 +98,13 @@ fn history_of(client: &Client, user: &str, task: &str, n: usize) -> anyhow::Resu
     })
 }
 
-/// The pending tasks of `user` in the series of `first`, by due date.
-fn series(client: &Client, user: &str, first: &Value) -> Vec<Value> {
+/// The tasks of `user` in the series of `task`, by due date.
+fn series(client: &Client, user: &str, task: &Value) -> Vec<Value> {
     let reply = client.get(&format!("/api/{user}/tasks?status=all&sort=due_at"));
     let tasks = reply.body["tasks"].as_array().cloned().unwrap_or_default();
     tasks
         .into_iter()
-        .filter(|task| task["series_id"] == first["id"])
+        .filter(|t| t["series_id"] == task["series_id"])
         .collect()
 }
 
@@ -265,9 +262,9 @@ fn count(stack: &Stack, user: &str) -> anyhow::Result<()> {
     }
     anyhow::ensure!(
         dues == [
-            "2030-03-01T08:00:00+00:00",
-            "2030-03-02T08:00:00+00:00",
-            "2030-03-03T08:00:00+00:00"
+            "2030-03-01T08:00:00Z",
+            "2030-03-02T08:00:00Z",
+            "2030-03-03T08:00:00Z"
         ],
         "{dues:?}"
     );
@@ -294,17 +291,17 @@ fn calendar_rules(stack: &Stack, user: &str) -> anyhow::Result<()> {
         // Months without a 31st are skipped, as in dateutil.
         (
             json!({"due_at": "2030-01-31T10:00:00Z", "recurrence": "FREQ=MONTHLY;BYMONTHDAY=31"}),
-            "2030-03-31T10:00:00+00:00",
+            "2030-03-31T10:00:00Z",
         ),
         // The last Friday of the month.
         (
             json!({"due_at": "2030-01-25T17:00:00Z", "recurrence": "FREQ=MONTHLY;BYDAY=-1FR"}),
-            "2030-02-22T17:00:00+00:00",
+            "2030-02-22T17:00:00Z",
         ),
         // The last working day of the month.
         (
             json!({"due_at": "2030-01-31T09:00:00Z", "recurrence": "FREQ=MONTHLY;BYDAY=MO,TU,WE,TH,FR;BYSETPOS=-1"}),
-            "2030-02-28T09:00:00+00:00",
+            "2030-02-28T09:00:00Z",
         ),
         // A DST change in the week keeps 09:00 local (Berlin, 2030-03-31).
         (
@@ -327,7 +324,7 @@ fn calendar_rules(stack: &Stack, user: &str) -> anyhow::Result<()> {
                 due_at > now && due_at < now + chrono::Duration::days(1),
                 "{body}: {due}"
             );
-            anyhow::ensure!(due.ends_with("T06:00:00+00:00"), "{body}: {due}");
+            anyhow::ensure!(due.ends_with("T06:00:00Z"), "{body}: {due}");
         } else {
             anyhow::ensure!(due == expected, "{body}: {due}, not {expected}");
         }
@@ -450,6 +447,6 @@ fn poison(stack: &Stack, user: &str) -> anyhow::Result<()> {
         user,
         json!({"title": "after", "due_at": "2030-01-01T00:00:00Z", "recurrence": "FREQ=DAILY"}),
     )?;
-    anyhow::ensure!(due == "2030-01-02T00:00:00+00:00", "{due}");
+    anyhow::ensure!(due == "2030-01-02T00:00:00Z", "{due}");
     Ok(())
 }
