@@ -50,7 +50,7 @@ start_daprd() {
   TODO_SCHEDULER_ADDRESS=127.0.0.1:$SCHEDULER_PORT \
     "$TODO_ROOT/scripts/lib/run-daprd" "$profile" "$data" "$app_port" "$DAPR_HTTP_PORT" >"$logs/daprd.log" 2>&1 &
   DAPRD_PID=$!
-  wait_for_http "http://127.0.0.1:$DAPR_HTTP_PORT/v1.0/healthz/outbound" 60 \
+  wait_for_http "http://127.0.0.1:$DAPR_HTTP_PORT/v1.0/healthz" 60 \
     || die "daprd did not start; see $logs/daprd.log"
 }
 

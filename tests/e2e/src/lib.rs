@@ -521,7 +521,7 @@ impl Sidecar {
 
     fn wait_ready(&self) -> anyhow::Result<()> {
         wait_for(
-            &format!("http://127.0.0.1:{}/v1.0/healthz/outbound", self.dapr_port),
+            &format!("http://127.0.0.1:{}/v1.0/healthz", self.dapr_port),
             &self.dir.join("daprd.log"),
         )
     }

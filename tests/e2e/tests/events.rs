@@ -29,6 +29,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("repeating_tasks_need_a_due_date_and_a_sane_rule", bad_rules),
     ("occurrences_preview_the_series", occurrences),
     ("a_poison_event_is_dropped_and_recorded", poison),
+    ("the_safety_net_publishes_what_a_crash_left", safety_net),
 ];
 
 fn main() {
@@ -48,6 +49,16 @@ fn main() {
         }
         shared.push(stack);
     }
+    // Killing daprd loses what pubsub.in-memory holds (ADR 8): only the full
+    // profile keeps every event across it.
+    let env_for_crash = env.clone();
+    trials.push(Trial::test(
+        "postgres::every_event_arrives_once_across_a_daprd_kill",
+        move || {
+            let env = env_for_crash.map_err(|e| libtest_mimic::Failed::from(e.as_str()))?;
+            daprd_killed(&env).map_err(|e| format!("{e:#}").into())
+        },
+    ));
     let conclusion = libtest_mimic::run(&args, e2e::needing_services(trials));
     drop(shared); // stops the shared stacks before the process exits
     conclusion.exit();
@@ -448,5 +459,78 @@ fn poison(stack: &Stack, user: &str) -> anyhow::Result<()> {
         json!({"title": "after", "due_at": "2030-01-01T00:00:00Z", "recurrence": "FREQ=DAILY"}),
     )?;
     anyhow::ensure!(due == "2030-01-02T00:00:00Z", "{due}");
+    Ok(())
+}
+
+/// As if the app died between a commit and its publish: an outbox record
+/// and its armed safety net, written through daprd; the job fires, the
+/// event is published, the history gets it, and the record is gone.
+fn safety_net(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let task = create(&client, user, json!({"title": "Before the crash"}))?;
+    history_of(&client, user, id(&task), 1)?;
+    let event_id = ulid::Ulid::new().to_string();
+    let key = format!("outbox:{user}:{event_id}");
+    let event = json!({"event_id": event_id, "event_type": "updated", "task_id": task["id"], "user_id": user,
+                       "task": task, "changes": [{"field": "title", "from": "x", "to": "Before the crash"}],
+                       "timestamp": task["updated_at"]});
+    let dapr = format!("http://127.0.0.1:{}", stack.dapr_port);
+    let saved = ureq::post(&format!("{dapr}/v1.0/state/statestore"))
+        .header("content-type", "application/json")
+        .send(json!([{"key": key, "value": event}]).to_string())?;
+    anyhow::ensure!(saved.status().is_success());
+    let job =
+        json!({"dueTime": "1s", "repeats": 1, "data": {"user_id": user, "event_id": event_id}});
+    let armed = ureq::post(&format!("{dapr}/v1.0/jobs/outbox-{event_id}"))
+        .header("content-type", "application/json")
+        .send(job.to_string())?;
+    anyhow::ensure!(armed.status().is_success());
+    let entries = history_of(&client, user, id(&task), 2)?;
+    anyhow::ensure!(entries[0]["event_id"] == event_id.as_str(), "{entries:#?}");
+    eventually("the record cleared", || {
+        let response = ureq::get(&format!("{dapr}/v1.0/state/statestore/{key}"))
+            .call()
+            .ok()?;
+        (response.status() == 204).then_some(())
+    })
+}
+
+/// 200 writes, then daprd killed (SIGKILL) right after the last answer and
+/// started again: every write's event reaches every history exactly once.
+fn daprd_killed(env: &Env) -> anyhow::Result<()> {
+    let mut stack = Stack::start(env, Profile::Postgres)?;
+    let user = "daprd-killed";
+    let client = stack.client(user);
+    let mut tasks = Vec::new();
+    for n in 0..40 {
+        tasks.push(create(
+            &client,
+            user,
+            json!({"title": format!("task {n}")}),
+        )?);
+    }
+    let mut writes = vec![1usize; tasks.len()];
+    for n in 0..160 {
+        let k = (n * 7) % tasks.len();
+        let path = format!("/api/{user}/tasks/{}", id(&tasks[k]));
+        let reply = client.patch(&path, &json!({"title": format!("task {k} v{n}")}));
+        anyhow::ensure!(reply.status == 200, "{reply:?}");
+        writes[k] += 1;
+    }
+    stack.kill_and_restart_daprd()?;
+    for (task, expected) in tasks.iter().zip(writes) {
+        let entries = history_of(&client, user, id(task), expected)?;
+        let mut ids: Vec<&str> = entries
+            .iter()
+            .filter_map(|e| e["event_id"].as_str())
+            .collect();
+        ids.dedup();
+        anyhow::ensure!(
+            entries.len() == expected && ids.len() == expected,
+            "{}: {} entries for {expected} writes",
+            id(task),
+            entries.len()
+        );
+    }
     Ok(())
 }
