@@ -10,6 +10,9 @@
 //! - `history`: whether a user's history slows their listings: the pending
 //!   list of 1,000 pending tasks alone and beside 4,000 completed ones, and
 //!   listings over 20,000 tasks.
+//! - `events`: on both profiles, how long after `complete` answers the next
+//!   occurrence of a repeating task is listable, and how long until a change
+//!   is in its task's history; with CPU per completion by process.
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,11 +27,17 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("scale") => scale(&env),
         Some("history") => history(&env),
+        Some("events") => events(
+            &env,
+            args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(200),
+        ),
         Some("basic") | None => basic(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(1000),
         ),
-        Some(other) => anyhow::bail!("unknown benchmark {other:?}: basic, scale or history"),
+        Some(other) => {
+            anyhow::bail!("unknown benchmark {other:?}: basic, scale, history or events")
+        }
     }
 }
 
@@ -162,9 +171,9 @@ fn scale(env: &Env) -> anyhow::Result<()> {
     println!("\n## Rising rates, 5 s each (ms); sustained while p99 < 100 ms and nothing fails\n");
     println!("CPU: milliseconds of CPU per request, by process (2 cores in all)\n");
     println!(
-        "| operation | target/s | achieved/s | ok | p50 | p99 | CPU host | CPU daprd | CPU postgres | CPU client |"
+        "| operation | target/s | achieved/s | ok | p50 | p99 | CPU host | CPU daprd | CPU postgres | CPU scheduler | CPU kafka | CPU client |"
     );
-    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, op) in [("create", 0), ("patch", 1)] {
         for rate in [100.0, 200.0, 300.0, 400.0, 500.0, 700.0] {
             let cpu_before = cpu_by_process();
@@ -186,13 +195,15 @@ fn scale(env: &Env) -> anyhow::Result<()> {
             let achieved = run.ok as f64 / run.elapsed.as_secs_f64();
             let p99 = quantile(&run.times, 0.99);
             println!(
-                "| {name} | {rate:.0} | {achieved:.0} | {}/{} | {:.1} | {p99:.1} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                "| {name} | {rate:.0} | {achieved:.0} | {}/{} | {:.1} | {p99:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
                 run.ok,
                 run.sent,
                 quantile(&run.times, 0.50),
                 per_request("todo-host"),
                 per_request("daprd"),
                 per_request("postgres"),
+                per_request("scheduler"),
+                per_request("java"),
                 per_request("api-bench"),
             );
             if p99 > 100.0 || run.ok < run.sent {
@@ -200,6 +211,82 @@ fn scale(env: &Env) -> anyhow::Result<()> {
             }
         }
     }
+    Ok(())
+}
+
+fn events(env: &Env, completions: usize) -> anyhow::Result<()> {
+    println!(
+        "{completions} completions of daily repeating tasks, one at a time; ms from the answer \
+         of `complete` until the consumers' work is visible (polled every 1 ms)\n"
+    );
+    println!(
+        "| profile | what | p50 | p99 | max | CPU host | CPU daprd | CPU postgres | CPU scheduler | CPU kafka |"
+    );
+    println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
+    for profile in [Profile::Sqlite, Profile::Postgres] {
+        let stack = Stack::start(env, profile)?;
+        let user = "events";
+        let client = stack.client(user);
+        let base = format!("/api/{user}/tasks");
+        let (mut next_task, mut history) = (Vec::new(), Vec::new());
+        let cpu_before = cpu_by_process();
+        for i in 0..completions {
+            let tag = format!("s{i}");
+            let body = json!({"title": format!("daily {i}"), "tags": [tag], "due_at": "2030-01-01T09:00:00Z",
+                              "recurrence": "FREQ=DAILY"});
+            let task = id(&client.post(&base, &body).body);
+            let done = client.patch(&format!("{base}/{task}/complete"), &json!({}));
+            anyhow::ensure!(done.status == 200, "complete: {done:?}");
+            let answered = Instant::now();
+            let (mut listed, mut recorded) = (None, None);
+            while listed.is_none() || recorded.is_none() {
+                anyhow::ensure!(answered.elapsed() < Duration::from_secs(30), "no next task");
+                if listed.is_none() {
+                    let page = client.get(&format!("{base}?status=pending&tag={tag}"));
+                    if page.body["tasks"].as_array().is_some_and(|t| !t.is_empty()) {
+                        listed = Some(answered.elapsed());
+                    }
+                }
+                if recorded.is_none() {
+                    let entries = client.get(&format!("{base}/{task}/history"));
+                    if entries.body["history"]
+                        .as_array()
+                        .is_some_and(|h| h.len() >= 2)
+                    {
+                        recorded = Some(answered.elapsed());
+                    }
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            let ms = |d: Option<Duration>| d.map(|d| d.as_secs_f64() * 1000.0).unwrap_or(f64::NAN);
+            next_task.push(ms(listed));
+            history.push(ms(recorded));
+        }
+        // CPU of everything the completions set off (create, complete, both
+        // consumers, the next task's own events), and of the polling.
+        let per = cpu_per_request(&cpu_before, completions);
+        for (what, times) in [
+            ("next task listable", &mut next_task),
+            ("completion in history", &mut history),
+        ] {
+            times.sort_by(f64::total_cmp);
+            println!(
+                "| {} | {what} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+                profile.name(),
+                quantile(times, 0.50),
+                quantile(times, 0.99),
+                times.last().copied().unwrap_or(f64::NAN),
+                per("todo-host"),
+                per("daprd"),
+                per("postgres"),
+                per("scheduler"),
+                per("java"),
+            );
+        }
+    }
+    println!(
+        "\nCPU: ms per completion (the create before it, the polling and both consumers included)"
+    );
     Ok(())
 }
 
@@ -396,7 +483,10 @@ fn cpu_by_process() -> std::collections::BTreeMap<String, f64> {
             continue;
         };
         let name = head.split_once(" (").map(|(_, n)| n).unwrap_or_default();
-        if !matches!(name, "todo-host" | "daprd" | "postgres" | "api-bench") {
+        if !matches!(
+            name,
+            "todo-host" | "daprd" | "postgres" | "api-bench" | "scheduler" | "java"
+        ) {
             continue;
         }
         let fields: Vec<&str> = rest.split_whitespace().collect();
