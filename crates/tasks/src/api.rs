@@ -139,6 +139,18 @@ impl<T: Transport> TasksApi<T> {
         }
     }
 
+    /// The API as a component's variables say (`dapr_url`,
+    /// `auth_jwt_secret` and the [`Settings`]), reaching daprd through
+    /// `transport`.
+    pub fn from_variables<E>(
+        transport: T,
+        variable: impl Fn(&str) -> Result<String, E>,
+    ) -> Result<Self, E> {
+        let dapr = Dapr::new(&variable("dapr_url")?, transport);
+        let secret = variable("auth_jwt_secret")?;
+        Ok(Self::new(dapr, Settings::from_variables(variable)?, secret))
+    }
+
     /// Answers one request; failures become the contract's error JSON.
     pub async fn handle(
         &self,

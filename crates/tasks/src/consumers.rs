@@ -77,6 +77,16 @@ impl<T: Transport> Consumers<T> {
         Self { dapr, settings }
     }
 
+    /// The consumers as a component's variables say (`dapr_url` and the
+    /// [`Settings`]), reaching daprd through `transport`.
+    pub fn from_variables<E>(
+        transport: T,
+        variable: impl Fn(&str) -> Result<String, E>,
+    ) -> Result<Self, E> {
+        let dapr = Dapr::new(&variable("dapr_url")?, transport);
+        Ok(Self::new(dapr, Settings::from_variables(variable)?))
+    }
+
     /// Records a delivered task event in its task's history.
     pub async fn audit(&self, request: &Request, env: &Env) -> Response {
         if let Some(refused) = self.refused(request) {
