@@ -57,16 +57,14 @@ sys.exit(0 if correlation == 7 and error == 0 else 1)
 EOF
 }
 
-# start_kafka DIR: formats a KRaft log directory in DIR/data once (kept across
-# starts, like PostgreSQL's), writes DIR/server.properties with free loopback
-# ports, and starts the broker, logging to DIR/kafka.log. Returns once it
-# answers requests. Sets KAFKA_PORT, KAFKA_PID and KAFKA_RUNNING_VERSION (the
-# version the broker itself logs at start).
-start_kafka() {
-  local dir=$1 controller i
-  ensure_kafka
+# kafka_configure DIR PORT: writes DIR/server.properties (the broker on
+# loopback PORT, its controller on a free port) and DIR/log4j2.properties, and
+# formats a KRaft log directory in DIR/data once (kept across starts, like
+# PostgreSQL's). Sets KAFKA_JAVA, the java command line without its main
+# class. Call ensure_kafka first; scripts/lib/run-kafka is its user.
+kafka_configure() {
+  local dir=$1 port=$2 controller
   mkdir -p "$dir/data"
-  KAFKA_PORT=$(free_port)
   controller=$(free_port)
   # One node that is broker and controller. A static controller.quorum.voters
   # (not the dynamic quorum of `format --standalone`) lets the controller's
@@ -79,8 +77,8 @@ start_kafka() {
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$controller
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$controller
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=PLAINTEXT://127.0.0.1:$port,CONTROLLER://127.0.0.1:$controller
+advertised.listeners=PLAINTEXT://127.0.0.1:$port
 controller.listener.names=CONTROLLER
 inter.broker.listener.name=PLAINTEXT
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
@@ -97,9 +95,10 @@ share.coordinator.state.topic.min.isr=1
 group.initial.rebalance.delay.ms=0
 log.retention.hours=168
 EOF
-  # Kafka logs through log4j 2, into one file that each start begins anew.
-  # log4j's own shutdown hook is off: it would stop logging before Kafka's
-  # hook has logged its shutdown (and then reopen the file).
+  # Kafka logs through log4j 2, into one file (appended to: start_kafka
+  # empties it first). log4j's own shutdown hook is off: it would stop
+  # logging before Kafka's hook has logged its shutdown (and then reopen the
+  # file).
   cat >"$dir/log4j2.properties" <<EOF
 status = warn
 appender.file.type = File
@@ -112,16 +111,27 @@ rootLogger.appenderRef.file.ref = file
 EOF
   # A small, bounded heap and the serial collector: one broker carrying a
   # test run's events needs little, and the machine has 2 cores to share.
-  local java=(java -Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
+  KAFKA_JAVA=(java -Xms128m -Xmx512m -XX:+UseSerialGC -XX:TieredStopAtLevel=1
     -XX:MaxMetaspaceSize=192m -Djava.awt.headless=true -Dlog4j2.shutdownHookEnabled=false
     "-Dlog4j2.configurationFile=$dir/log4j2.properties" -cp "$KAFKA_LIBS/*")
   if [[ ! -f $dir/data/meta.properties ]]; then
-    "${java[@]}" kafka.tools.StorageTool format --cluster-id "$(kafka_cluster_id)" \
+    "${KAFKA_JAVA[@]}" kafka.tools.StorageTool format --cluster-id "$(kafka_cluster_id)" \
       --config "$dir/server.properties" >"$dir/format.log" 2>&1 \
       || die "formatting Kafka's log directory failed; see $dir/format.log"
   fi
-: >"$dir/kafka.log"
-  "${java[@]}" kafka.Kafka "$dir/server.properties" >"$dir/kafka.out" 2>&1 &
+}
+
+# start_kafka DIR: starts a broker on a free loopback port with its data in
+# DIR (scripts/lib/run-kafka), logging to DIR/kafka.log. Returns once it
+# answers requests. Sets KAFKA_PORT, KAFKA_PID and KAFKA_RUNNING_VERSION (the
+# version the broker itself logs at start).
+start_kafka() {
+  local dir=$1 i
+  ensure_kafka
+  mkdir -p "$dir"
+  KAFKA_PORT=$(free_port)
+  : >"$dir/kafka.log"
+  "$TODO_ROOT/scripts/lib/run-kafka" "$dir" "$KAFKA_PORT" >"$dir/kafka.out" 2>&1 &
   KAFKA_PID=$!
   for ((i = 0; i < 600; i++)); do
     kafka_answers "$KAFKA_PORT" && break

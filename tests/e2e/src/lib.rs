@@ -5,7 +5,8 @@
 //! `scripts/test` builds everything and starts what a run shares (the Dapr
 //! scheduler, a PostgreSQL cluster, a Kafka broker), then passes their
 //! addresses in `TODO_*` variables; see [`Env`]. Each stack keeps to its own
-//! database, Kafka topics and consumer group on them.
+//! database, Kafka topics and consumer group on them; a test that stops the
+//! broker starts one of its own ([`Kafka`]).
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -177,6 +178,11 @@ impl Stack {
         std::fs::read_to_string(self.sidecar.dir.join("daprd.log")).unwrap_or_default()
     }
 
+    /// The host's log so far (the app's own lines among it).
+    pub fn host_log(&self) -> String {
+        std::fs::read_to_string(self.sidecar.dir.join("host.log")).unwrap_or_default()
+    }
+
     fn wait_ready(&mut self) -> anyhow::Result<()> {
         self.sidecar.wait_ready()?;
         wait_for(&self.url("/"), &self.sidecar.dir.join("host.log"))
@@ -222,6 +228,127 @@ impl SharedStack {
             .as_ref()
             .map_err(|e| e.as_str().into())
     }
+}
+
+/// A Kafka broker of a test's own, for a test that must stop the broker
+/// without disturbing the stacks on the shared one: `scripts/lib/run-kafka`
+/// (the broker's one command line) in the foreground, on a loopback port and
+/// a data folder that it keeps across [`Kafka::kill`] and [`Kafka::restart`].
+#[derive(Debug)]
+pub struct Kafka {
+    pub port: u16,
+    root: PathBuf,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Kafka {
+    /// Starts a broker in a folder of its own and waits until it answers.
+    pub fn start(env: &Env) -> anyhow::Result<Self> {
+        let n = STACKS.fetch_add(1, Ordering::SeqCst);
+        let dir = env.work_dir.join(format!("kafka-{n}"));
+        std::fs::create_dir_all(&dir)?;
+        let mut kafka = Self {
+            port: free_port()?,
+            root: env.root.clone(),
+            dir,
+            child: None,
+        };
+        kafka.restart()?;
+        Ok(kafka)
+    }
+
+    /// Its address, as `TODO_KAFKA_BROKERS` gives the shared one's.
+    pub fn brokers(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `env` with this broker in place of the shared one.
+    pub fn env(&self, env: &Env) -> Env {
+        Env {
+            kafka: Some(self.brokers()),
+            ..env.clone()
+        }
+    }
+
+    /// Kills the broker at once (SIGKILL: no time to close anything).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the broker (again) on its port and data, and waits until it
+    /// answers requests.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.kill();
+        let log = append(&self.dir.join("kafka.out"))?;
+        let child = Command::new(self.root.join("scripts/lib/run-kafka"))
+            .arg(&self.dir)
+            .arg(self.port.to_string())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .context("starting Kafka")?;
+        let child = self.child.insert(child);
+        let deadline = Instant::now() + Duration::from_secs(120);
+        while !kafka_answers(self.port) {
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!(
+                    "Kafka stopped at start ({status}); see {}",
+                    self.dir.display()
+                );
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "Kafka did not answer within 120 s; see {}",
+                    self.dir.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Kafka {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            terminate(child);
+        }
+    }
+}
+
+/// Whether a broker on 127.0.0.1:`port` answers an ApiVersions request
+/// without error, as `kafka_answers` in `scripts/lib/kafka.sh` asks it: the
+/// socket accepting is not enough, the broker opens it before it has caught
+/// up with its metadata.
+fn kafka_answers(port: u16) -> bool {
+    let ask = || -> std::io::Result<bool> {
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        let mut stream = TcpStream::connect_timeout(&address, Duration::from_secs(2))?;
+        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+        // Request header v1 (api_key 18 = ApiVersions, version 0, correlation
+        // id 7, client id) with an empty v0 body, size-prefixed.
+        let client = b"todo-probe";
+        let mut request = Vec::new();
+        request.extend(18i16.to_be_bytes());
+        request.extend(0i16.to_be_bytes());
+        request.extend(7i32.to_be_bytes());
+        request.extend((client.len() as i16).to_be_bytes());
+        request.extend(client);
+        let mut framed = (request.len() as i32).to_be_bytes().to_vec();
+        framed.extend(request);
+        stream.write_all(&framed)?;
+        let mut answer = [0u8; 10];
+        stream.read_exact(&mut answer)?;
+        let correlation = i32::from_be_bytes([answer[4], answer[5], answer[6], answer[7]]);
+        let error = i16::from_be_bytes([answer[8], answer[9]]);
+        Ok(correlation == 7 && error == 0)
+    };
+    ask().unwrap_or(false)
 }
 
 /// A daprd without the project's app, for a test that plays the app itself
@@ -705,6 +832,15 @@ impl Client {
 
     /// Sends `body` as is (so that tests can send broken JSON).
     pub fn send(&self, method: &str, path: &str, body: Option<&str>) -> Reply {
+        match self.try_send(method, path, body) {
+            Ok(reply) => reply,
+            Err(err) => panic!("{method} {path} failed: {err:#}"),
+        }
+    }
+
+    /// The same, with a request that got no answer (refused, or none within
+    /// 30 s) as an error rather than a panic.
+    pub fn try_send(&self, method: &str, path: &str, body: Option<&str>) -> anyhow::Result<Reply> {
         let mut request = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
@@ -715,17 +851,11 @@ impl Client {
             request = request.header("content-type", "application/json");
         }
         let request = request.body(body.unwrap_or_default().as_bytes().to_vec());
-        let mut response = match request
-            .map_err(anyhow::Error::from)
-            .and_then(|r| Ok(self.agent.run(r)?))
-        {
-            Ok(response) => response,
-            Err(err) => panic!("{method} {path} failed: {err:#}"),
-        };
+        let mut response = self.agent.run(request?)?;
         let status = response.status().as_u16();
         let text = response.body_mut().read_to_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Reply { status, body }
+        Ok(Reply { status, body })
     }
 
     pub fn get(&self, path: &str) -> Reply {

@@ -9,7 +9,9 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use e2e::{Client, Env, Profile, SharedStack, Stack};
+use anyhow::Context;
+
+use e2e::{Client, Env, Kafka, Profile, SharedStack, Stack};
 use libtest_mimic::{Arguments, Trial};
 use serde_json::{Value, json};
 
@@ -57,6 +59,16 @@ fn main() {
         move || {
             let env = env_for_crash.map_err(|e| libtest_mimic::Failed::from(e.as_str()))?;
             daprd_killed(&env).map_err(|e| format!("{e:#}").into())
+        },
+    ));
+    // The broker killed: one of the test's own, the shared one carries the
+    // other scenarios' events.
+    let env_for_kafka = env.clone();
+    trials.push(Trial::test(
+        "postgres::every_event_arrives_once_across_a_kafka_restart",
+        move || {
+            let env = env_for_kafka.map_err(|e| libtest_mimic::Failed::from(e.as_str()))?;
+            kafka_restarted(&env).map_err(|e| format!("{e:#}").into())
         },
     ));
     let conclusion = libtest_mimic::run(&args, e2e::needing_services(trials));
@@ -533,4 +545,252 @@ fn daprd_killed(env: &Env) -> anyhow::Result<()> {
         );
     }
     Ok(())
+}
+
+/// One write of [`kafka_restarted`]: when it was sent, how long its answer
+/// took, and what it was.
+#[derive(Debug)]
+struct Timed {
+    sent: Instant,
+    took: Duration,
+    outcome: Result<u16, String>,
+}
+
+impl Timed {
+    fn ok(&self) -> bool {
+        matches!(self.outcome, Ok(200 | 201))
+    }
+}
+
+/// 40 tasks created and 160 updates (200 writes), with the Kafka broker
+/// killed (SIGKILL) after the 100th write and started again 1.5 s later on
+/// its port and data while the writes go on: every write still succeeds (a
+/// publish that fails leaves the event to its safety net), and every
+/// write's event reaches its task's history exactly once. The broker takes
+/// seconds to answer again (a JVM), longer than the writes take: the last
+/// 40 wait for it, so that some writes come after it too. The stack has a
+/// broker of its own, as the shared one carries the other scenarios' events.
+fn kafka_restarted(env: &Env) -> anyhow::Result<()> {
+    const TASKS: usize = 40;
+    const UPDATES: usize = 160;
+    const KILL_AFTER: usize = 100;
+    const AFTER_RESTART: usize = 40;
+    let mut kafka = Some(Kafka::start(env)?);
+    let brokers = kafka
+        .as_ref()
+        .map(|k| k.env(env))
+        .unwrap_or_else(|| env.clone());
+    let stack = Stack::start(&brokers, Profile::Postgres)?;
+    let user = "kafka-restarted";
+    let client = stack.client(user);
+    let mut tasks: Vec<Value> = Vec::new();
+    // The title each write gave its task, by task: what the history must
+    // hold, once each; and those of writes without a good answer, which
+    // may or may not have happened.
+    let mut titles: Vec<Vec<String>> = vec![Vec::new(); TASKS];
+    let mut unsure: Vec<Vec<String>> = vec![Vec::new(); TASKS];
+    let mut timed: Vec<Timed> = Vec::new();
+    let start = Instant::now();
+    let mut killed = start;
+    type Restart = std::thread::JoinHandle<anyhow::Result<(Kafka, Instant, Instant)>>;
+    let mut restart: Option<Restart> = None;
+    let (mut held, mut left_while_down) = (Duration::ZERO, 0);
+    for n in 0..TASKS + UPDATES {
+        if n == TASKS + UPDATES - AFTER_RESTART
+            && let Some(restart) = &restart
+        {
+            let waited = Instant::now();
+            while !restart.is_finished() {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            held = waited.elapsed();
+            left_while_down = stack.host_log().matches("left to the safety net").count();
+        }
+        if n == KILL_AFTER
+            && let Some(mut broker) = kafka.take()
+        {
+            broker.kill();
+            killed = Instant::now();
+            restart = Some(std::thread::spawn(move || {
+                std::thread::sleep(Duration::from_millis(1500));
+                let spawned = Instant::now();
+                broker.restart().map(|()| (broker, spawned, Instant::now()))
+            }));
+        }
+        let (k, title, method, path) = if n < TASKS {
+            (n, format!("task {n}"), "POST", format!("/api/{user}/tasks"))
+        } else {
+            let m = n - TASKS;
+            let k = (m * 7) % TASKS;
+            let path = format!("/api/{user}/tasks/{}", id(&tasks[k]));
+            (k, format!("task {k} v{m}"), "PATCH", path)
+        };
+        let sent = Instant::now();
+        let reply = client.try_send(method, &path, Some(&json!({"title": title}).to_string()));
+        let write = Timed {
+            sent,
+            took: sent.elapsed(),
+            outcome: reply
+                .as_ref()
+                .map(|r| r.status)
+                .map_err(|e| format!("{e:#}")),
+        };
+        if n < TASKS {
+            anyhow::ensure!(write.ok(), "creating task {n}: {reply:?}");
+            tasks.push(reply?.body);
+        }
+        let list = if write.ok() { &mut titles } else { &mut unsure };
+        list[k].push(title);
+        timed.push(write);
+    }
+    let writes_done = Instant::now();
+    let (broker, spawned, answering) = restart
+        .context("the broker was never killed")?
+        .join()
+        .map_err(|_| anyhow::anyhow!("starting Kafka again panicked"))?
+        .context("starting Kafka again")?;
+    // Stopped after the stack, as the stack was started after it.
+    kafka.replace(broker);
+    let secs = |at: Instant| at.duration_since(killed).as_secs_f64();
+    let (before, rest) = timed.split_at(KILL_AFTER);
+    let (during, after): (Vec<&Timed>, Vec<&Timed>) = rest.iter().partition(|t| t.sent < answering);
+    let log = stack.host_log();
+    let left_to_net = log.matches("left to the safety net").count();
+    let net_retries = log.matches("will try again").count();
+    eprintln!(
+        "kafka_restart: broker killed after write {KILL_AFTER}, run again {:.1} s later, \
+         answering {:.1} s after the kill; the 200 writes took {:.1} s, {:.1} s of it \
+         waiting for the broker before the last {AFTER_RESTART}; relays left to the \
+         safety net: {left_while_down} while the broker was down, {} after; failed \
+         publishes of safety nets so far: {net_retries}\n  before the kill: {}\n  \
+         broker down: {}\n  after: {}",
+        secs(spawned),
+        secs(answering),
+        (writes_done - start).as_secs_f64(),
+        held.as_secs_f64(),
+        left_to_net - left_while_down,
+        summary(&before.iter().collect::<Vec<_>>()),
+        summary(&during),
+        summary(&after),
+    );
+    for t in rest {
+        if t.took > Duration::from_millis(500) || !t.ok() {
+            eprintln!(
+                "  write sent {:.2} s after the kill: {:.2} s, {:?}",
+                secs(t.sent),
+                t.took.as_secs_f64(),
+                t.outcome
+            );
+        }
+    }
+
+    // Every history, until each holds as many entries as its task had
+    // writes, for a minute and a half at most.
+    let patience = Duration::from_secs(90);
+    let mut pending: Vec<usize> = (0..TASKS).collect();
+    loop {
+        pending.retain(|&k| {
+            whole_history(&client, user, id(&tasks[k])).is_none_or(|h| h.len() < titles[k].len())
+        });
+        if pending.is_empty() || writes_done.elapsed() > patience {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let complete = Instant::now();
+    eprintln!(
+        "kafka_restart: {} of {TASKS} histories complete {:.1} s after the last write, \
+         {:.1} s after the broker answered again",
+        TASKS - pending.len(),
+        (complete - writes_done).as_secs_f64(),
+        (complete - answering).as_secs_f64(),
+    );
+    // Long enough for a safety net armed by the last writes to fire (5 s)
+    // and be tried again (5 s more): nothing arrives twice even then.
+    std::thread::sleep(Duration::from_secs(12));
+    let mut wrong = Vec::new();
+    for (k, task) in tasks.iter().enumerate() {
+        let entries = whole_history(&client, user, id(task)).unwrap_or_default();
+        let mut ids: Vec<&str> = entries
+            .iter()
+            .filter_map(|e| e["event_id"].as_str())
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let got: Vec<&str> = entries
+            .iter()
+            .filter_map(|e| {
+                let changes = e["changes"].as_array()?;
+                let title = changes.iter().find(|c| c["field"] == "title")?;
+                title["to"].as_str()
+            })
+            .collect();
+        let once = |t: &str| got.iter().filter(|g| **g == t).count() == 1;
+        let ok = ids.len() == entries.len()
+            && got.len() == entries.len()
+            && titles[k].iter().all(|t| once(t))
+            && got
+                .iter()
+                .all(|g| titles[k].iter().chain(&unsure[k]).any(|t| t == g) && once(g));
+        if !ok {
+            wrong.push(format!(
+                "{} (task {k}): {} entries, {} event ids, titles {got:?}, wanted {:?}",
+                id(task),
+                entries.len(),
+                ids.len(),
+                titles[k]
+            ));
+        }
+    }
+    anyhow::ensure!(
+        wrong.is_empty(),
+        "{} of {TASKS} histories are wrong:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+    let failed: Vec<&Timed> = timed.iter().filter(|t| !t.ok()).collect();
+    anyhow::ensure!(
+        failed.is_empty(),
+        "{} writes failed: {failed:?}",
+        failed.len()
+    );
+    Ok(())
+}
+
+/// The whole history of `task` (newest first), if it answers.
+fn whole_history(client: &Client, user: &str, task: &str) -> Option<Vec<Value>> {
+    let path = format!("/api/{user}/tasks/{task}/history?limit=200");
+    let reply = client.try_send("GET", &path, None).ok()?;
+    (reply.status == 200).then(|| {
+        reply.body["history"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+    })
+}
+
+/// How many writes, how many failed, and how long they took.
+fn summary(writes: &[&Timed]) -> String {
+    let mut took: Vec<f64> = writes
+        .iter()
+        .map(|t| t.took.as_secs_f64() * 1000.0)
+        .collect();
+    took.sort_by(f64::total_cmp);
+    let at = |q: f64| {
+        let i = ((took.len().saturating_sub(1)) as f64 * q).round() as usize;
+        took.get(i).copied().unwrap_or_default()
+    };
+    let failed = writes.iter().filter(|t| !t.ok()).count();
+    format!(
+        "{} writes, {failed} failed, {:.1} s in all; ms median {:.0}, p90 {:.0}, max {:.0}",
+        writes.len(),
+        writes
+            .iter()
+            .map(|t| t.took)
+            .sum::<Duration>()
+            .as_secs_f64(),
+        at(0.5),
+        at(0.9),
+        at(1.0),
+    )
 }
