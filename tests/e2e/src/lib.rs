@@ -201,6 +201,51 @@ impl Drop for Stack {
     }
 }
 
+/// A scenario: run as a user of its own against the stack its profile's
+/// scenarios share.
+pub type Scenario = fn(&Stack, &str) -> anyhow::Result<()>;
+
+/// A test that starts the stack it needs itself (it restarts or kills
+/// processes), on one profile.
+pub type OwnStack = fn(&Env, Profile) -> anyhow::Result<()>;
+
+/// Runs `scenarios` on both profiles, each profile's against one stack they
+/// share, and each of `own` on the profiles it names with stacks of its own;
+/// trials are named `{profile}::{name}`. Exits with the outcome.
+pub fn run_trials(scenarios: &[(&str, Scenario)], own: &[(&str, &[Profile], OwnStack)]) -> ! {
+    let args = libtest_mimic::Arguments::from_args();
+    let env = Env::from_environment().map_err(|e| format!("{e:#}"));
+    let mut trials = Vec::new();
+    let mut shared = Vec::new();
+    for profile in [Profile::Sqlite, Profile::Postgres] {
+        let stack = Arc::new(SharedStack::new(env.clone(), profile));
+        for (name, scenario) in scenarios {
+            let (stack, scenario) = (stack.clone(), *scenario);
+            let user = format!("{}-{}", name.replace('_', "-"), profile.name());
+            trials.push(libtest_mimic::Trial::test(
+                format!("{}::{name}", profile.name()),
+                move || scenario(stack.get()?, &user).map_err(|e| format!("{e:#}").into()),
+            ));
+        }
+        shared.push(stack);
+    }
+    for (name, profiles, test) in own {
+        for profile in profiles.iter().copied() {
+            let (env, test) = (env.clone(), *test);
+            trials.push(libtest_mimic::Trial::test(
+                format!("{}::{name}", profile.name()),
+                move || {
+                    let env = env.map_err(|e| libtest_mimic::Failed::from(e.as_str()))?;
+                    test(&env, profile).map_err(|e| format!("{e:#}").into())
+                },
+            ));
+        }
+    }
+    let conclusion = libtest_mimic::run(&args, needing_services(trials));
+    drop(shared); // stops the shared stacks before the process exits
+    conclusion.exit()
+}
+
 /// A stack started on first use and shared by the scenarios of one profile
 /// (scenarios keep apart by using users of their own).
 #[derive(Debug)]

@@ -5,13 +5,8 @@
 //! profile's scenarios; scenarios keep apart by using users of their own.
 //! Scenarios that restart processes get stacks of their own.
 
-use std::sync::Arc;
-
-use e2e::{Client, Env, Profile, Reply, SECRET, SharedStack, Stack, token};
-use libtest_mimic::{Arguments, Failed, Trial};
+use e2e::{Client, Env, Profile, Reply, SECRET, Scenario, Stack, token};
 use serde_json::{Value, json};
-
-type Scenario = fn(&Stack, &str) -> anyhow::Result<()>;
 
 const SCENARIOS: &[(&str, Scenario)] = &[
     (
@@ -42,36 +37,14 @@ const SCENARIOS: &[(&str, Scenario)] = &[
 ];
 
 fn main() {
-    let args = Arguments::from_args();
-    let env = Env::from_environment().map_err(|e| format!("{e:#}"));
-    let mut trials = Vec::new();
-    let mut shared = Vec::new();
-    for profile in [Profile::Sqlite, Profile::Postgres] {
-        let stack = Arc::new(SharedStack::new(env.clone(), profile));
-        for (name, scenario) in SCENARIOS {
-            let (stack, scenario) = (stack.clone(), *scenario);
-            let user = format!("{}-{}", name.replace('_', "-"), profile.name());
-            trials.push(Trial::test(
-                format!("{}::{name}", profile.name()),
-                move || scenario(stack.get()?, &user).map_err(|e| format!("{e:#}").into()),
-            ));
-        }
-        let env = env.clone();
-        trials.push(Trial::test(
-            format!(
-                "{}::tasks_survive_restarts_of_app_and_daprd",
-                profile.name()
-            ),
-            move || {
-                let env = env.map_err(|e| Failed::from(e.as_str()))?;
-                survive_restarts(&env, profile).map_err(|e| format!("{e:#}").into())
-            },
-        ));
-        shared.push(stack);
-    }
-    let conclusion = libtest_mimic::run(&args, e2e::needing_services(trials));
-    drop(shared); // stops the shared stacks before the process exits
-    conclusion.exit();
+    e2e::run_trials(
+        SCENARIOS,
+        &[(
+            "tasks_survive_restarts_of_app_and_daprd",
+            &[Profile::Sqlite, Profile::Postgres],
+            survive_restarts,
+        )],
+    )
 }
 
 fn tasks(client: &Client, user: &str) -> Vec<Value> {

@@ -6,16 +6,12 @@
 //! Each scenario runs once per profile against a stack shared by that
 //! profile's scenarios; scenarios keep apart by using users of their own.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use e2e::{Client, Env, Kafka, Profile, SharedStack, Stack};
-use libtest_mimic::{Arguments, Trial};
+use e2e::{Client, Env, Kafka, Profile, Scenario, Stack};
 use serde_json::{Value, json};
-
-type Scenario = fn(&Stack, &str) -> anyhow::Result<()>;
 
 const SCENARIOS: &[(&str, Scenario)] = &[
     ("history_records_every_change_newest_first", history),
@@ -35,45 +31,25 @@ const SCENARIOS: &[(&str, Scenario)] = &[
 ];
 
 fn main() {
-    let args = Arguments::from_args();
-    let env = Env::from_environment().map_err(|e| format!("{e:#}"));
-    let mut trials = Vec::new();
-    let mut shared = Vec::new();
-    for profile in [Profile::Sqlite, Profile::Postgres] {
-        let stack = Arc::new(SharedStack::new(env.clone(), profile));
-        for (name, scenario) in SCENARIOS {
-            let (stack, scenario) = (stack.clone(), *scenario);
-            let user = format!("{}-{}", name.replace('_', "-"), profile.name());
-            trials.push(Trial::test(
-                format!("{}::{name}", profile.name()),
-                move || scenario(stack.get()?, &user).map_err(|e| format!("{e:#}").into()),
-            ));
-        }
-        shared.push(stack);
-    }
-    // Killing daprd loses what pubsub.in-memory holds (ADR 8): only the full
-    // profile keeps every event across it.
-    let env_for_crash = env.clone();
-    trials.push(Trial::test(
-        "postgres::every_event_arrives_once_across_a_daprd_kill",
-        move || {
-            let env = env_for_crash.map_err(|e| libtest_mimic::Failed::from(e.as_str()))?;
-            daprd_killed(&env).map_err(|e| format!("{e:#}").into())
-        },
-    ));
-    // The broker killed: one of the test's own, the shared one carries the
-    // other scenarios' events.
-    let env_for_kafka = env.clone();
-    trials.push(Trial::test(
-        "postgres::every_event_arrives_once_across_a_kafka_restart",
-        move || {
-            let env = env_for_kafka.map_err(|e| libtest_mimic::Failed::from(e.as_str()))?;
-            kafka_restarted(&env).map_err(|e| format!("{e:#}").into())
-        },
-    ));
-    let conclusion = libtest_mimic::run(&args, e2e::needing_services(trials));
-    drop(shared); // stops the shared stacks before the process exits
-    conclusion.exit();
+    e2e::run_trials(
+        SCENARIOS,
+        &[
+            // Killing daprd loses what pubsub.in-memory holds (ADR 8): only
+            // the full profile keeps every event across it.
+            (
+                "every_event_arrives_once_across_a_daprd_kill",
+                &[Profile::Postgres],
+                daprd_killed,
+            ),
+            // The broker killed: one of the test's own, as the shared one
+            // carries the other scenarios' events.
+            (
+                "every_event_arrives_once_across_a_kafka_restart",
+                &[Profile::Postgres],
+                kafka_restarted,
+            ),
+        ],
+    )
 }
 
 /// How long a consumer may take before a scenario gives up on it: far
@@ -509,8 +485,8 @@ fn safety_net(stack: &Stack, user: &str) -> anyhow::Result<()> {
 
 /// 200 writes, then daprd killed (SIGKILL) right after the last answer and
 /// started again: every write's event reaches every history exactly once.
-fn daprd_killed(env: &Env) -> anyhow::Result<()> {
-    let mut stack = Stack::start(env, Profile::Postgres)?;
+fn daprd_killed(env: &Env, profile: Profile) -> anyhow::Result<()> {
+    let mut stack = Stack::start(env, profile)?;
     let user = "daprd-killed";
     let client = stack.client(user);
     let mut tasks = Vec::new();
@@ -570,7 +546,7 @@ impl Timed {
 /// seconds to answer again (a JVM), longer than the writes take: the last
 /// 40 wait for it, so that some writes come after it too. The stack has a
 /// broker of its own, as the shared one carries the other scenarios' events.
-fn kafka_restarted(env: &Env) -> anyhow::Result<()> {
+fn kafka_restarted(env: &Env, profile: Profile) -> anyhow::Result<()> {
     const TASKS: usize = 40;
     const UPDATES: usize = 160;
     const KILL_AFTER: usize = 100;
@@ -580,7 +556,7 @@ fn kafka_restarted(env: &Env) -> anyhow::Result<()> {
         .as_ref()
         .map(|k| k.env(env))
         .unwrap_or_else(|| env.clone());
-    let stack = Stack::start(&brokers, Profile::Postgres)?;
+    let stack = Stack::start(&brokers, profile)?;
     let user = "kafka-restarted";
     let client = stack.client(user);
     let mut tasks: Vec<Value> = Vec::new();
