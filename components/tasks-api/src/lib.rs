@@ -1,18 +1,35 @@
 //! The tasks API component: `/api/:user_id/tasks/...`, served by
-//! [`tasks::TasksApi`] behind the Dapr sidecar at `dapr_url`.
+//! [`tasks::TasksApi`] behind the Dapr sidecar at `dapr_url`. A write's event
+//! is relayed once the answer is on its way (ADR 8).
 
 // `#[http_component]` exports the handler through an `unsafe extern "C"` shim.
 #![allow(unsafe_code)]
 
 use spin_glue::{Outbound, variable};
-use spin_sdk::http::{Request, Response};
+use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 use tasks::{Env, TasksApi};
 
 #[http_component]
-async fn handle(request: Request) -> anyhow::Result<Response> {
-    let api = TasksApi::from_variables(Outbound, variable)?;
-    let env = Env::new(spin_glue::now(), spin_glue::random()?, spin_glue::random()?);
-    let response = api.handle(spin_glue::incoming(request)?, env).await;
-    Ok(spin_glue::outgoing(response))
+async fn handle(request: IncomingRequest, outparam: ResponseOutparam) {
+    let answered = async {
+        let api = TasksApi::from_variables(Outbound, variable)?;
+        let env = Env::new(spin_glue::now(), spin_glue::random()?, spin_glue::random()?);
+        let (response, owed) = api.handle(spin_glue::read(request).await?, env).await;
+        anyhow::Ok((api, response, owed))
+    };
+    match answered.await {
+        Ok((api, response, owed)) => {
+            spin_glue::respond(outparam, response).await;
+            if let Some(owed) = owed {
+                api.settle(owed).await;
+            }
+        }
+        Err(err) => {
+            eprintln!("tasks-api: {err:#}");
+            let mut response = http::Response::new(b"Internal Server Error".to_vec());
+            *response.status_mut() = http::StatusCode::INTERNAL_SERVER_ERROR;
+            spin_glue::respond(outparam, response).await;
+        }
+    }
 }

@@ -7,15 +7,21 @@
 //! - [`now`] and [`random`]: the clock and randomness;
 //! - [`variable`]: a Spin variable;
 //! - [`incoming`] and [`outgoing`]: Spin's request and response to and from
-//!   the `http` crate's types, which the context crates speak.
+//!   the `http` crate's types, which the context crates speak; [`read`] and
+//!   [`respond`] the same for a component that works on after answering.
 
 #![warn(missing_docs)]
 
 use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};
 use dapr::TransportError;
+use futures::SinkExt;
 use futures::TryStreamExt;
-use spin_sdk::http::{IncomingResponse, Request, Response};
+use spin_sdk::http::conversions::TryFromIncomingRequest;
+use spin_sdk::http::{
+    Fields, IncomingRequest, IncomingResponse, OutgoingResponse, Request, Response,
+    ResponseOutparam,
+};
 
 /// Outbound HTTP through the Spin host.
 #[derive(Debug, Clone, Copy, Default)]
@@ -100,4 +106,37 @@ pub fn outgoing(response: http::Response<Vec<u8>>) -> Response {
         .headers(&parts.headers)
         .body(body)
         .build()
+}
+
+/// Spin's incoming request, body and all, as the `http` crate's.
+pub async fn read(request: IncomingRequest) -> anyhow::Result<http::Request<Vec<u8>>> {
+    incoming(Request::try_from_incoming_request(request).await?)
+}
+
+/// Sends `response` whole through `outparam`: once this returns, the client
+/// has its answer, and the component may go on working.
+pub async fn respond(outparam: ResponseOutparam, response: http::Response<Vec<u8>>) {
+    let (parts, body) = response.into_parts();
+    let mut headers: Vec<(String, Vec<u8>)> = parts
+        .headers
+        .iter()
+        .map(|(name, value)| (name.to_string(), value.as_bytes().to_vec()))
+        .collect();
+    headers.push(("content-length".into(), body.len().to_string().into_bytes()));
+    let answer = match Fields::from_list(&headers) {
+        Ok(fields) => OutgoingResponse::new(fields),
+        Err(err) => {
+            eprintln!("a header cannot be sent: {err:?}");
+            OutgoingResponse::new(Fields::new())
+        }
+    };
+    if answer.set_status_code(parts.status.as_u16()).is_err() {
+        eprintln!("status {} cannot be sent", parts.status);
+    }
+    let mut sink = answer.take_body();
+    outparam.set(answer);
+    if let Err(err) = sink.send(body).await {
+        eprintln!("the answer could not be sent whole: {err:?}");
+    }
+    // Dropping the sink finishes the body.
 }

@@ -2,17 +2,17 @@
 //! `/api/{user_id}/tasks/...`, body limits, JSON, authentication, and one
 //! error enum mapped to statuses and the contract's error JSON.
 
-use dapr::{Dapr, Transport};
+use dapr::{Dapr, StateStore, Transport};
 use http::{Method, StatusCode, header};
 use serde::Serialize;
 
 use crate::error::{FieldError, Problem, TaskError};
 use crate::history::{self, HistoryQuery};
 use crate::input::parse_json;
-use crate::outbox::Outbox;
-use crate::service::{Env, Tasks};
+use crate::outbox::{Outbox, Owed};
+use crate::service::{Env, Tasks, Written};
 use crate::settings::Settings;
-use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, repeat};
+use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, UserId, repeat};
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -152,27 +152,44 @@ impl<T: Transport> TasksApi<T> {
     }
 
     /// Answers one request; failures become the contract's error JSON.
+    /// A write's event is relayed after: settle what is owed
+    /// ([`TasksApi::settle`]) once the answer is on its way.
     pub async fn handle(
         &self,
         request: http::Request<Vec<u8>>,
         env: Env,
-    ) -> http::Response<Vec<u8>> {
-        self.route(&request, env).await.unwrap_or_else(|err| {
-            if let ApiError::Task(TaskError::Unavailable(detail)) = &err {
-                eprintln!(
-                    "tasks-api: {} {}: {detail}",
-                    request.method(),
-                    request.uri().path()
-                );
-            }
-            err.response()
-        })
+    ) -> (http::Response<Vec<u8>>, Option<Owed>) {
+        let mut owed = None;
+        let response = self
+            .route(&request, env, &mut owed)
+            .await
+            .unwrap_or_else(|err| {
+                if let ApiError::Task(TaskError::Unavailable(detail)) = &err {
+                    eprintln!(
+                        "tasks-api: {} {}: {detail}",
+                        request.method(),
+                        request.uri().path()
+                    );
+                }
+                err.response()
+            });
+        (response, owed)
+    }
+
+    /// Relays the event of a write that [`TasksApi::handle`] answered (the
+    /// outbox's second step, ADR 8).
+    pub async fn settle(&self, owed: Owed) {
+        let store = self.dapr.state(&self.settings.state_store);
+        Outbox::new(&self.dapr, &store, &self.settings)
+            .settle(owed)
+            .await;
     }
 
     async fn route(
         &self,
         request: &http::Request<Vec<u8>>,
         env: Env,
+        owed: &mut Option<Owed>,
     ) -> Result<http::Response<Vec<u8>>, ApiError> {
         let path = request.uri().path();
         let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
@@ -207,10 +224,8 @@ impl<T: Transport> TasksApi<T> {
         match route {
             Route::Collection if method == Method::POST => {
                 let spec = TaskSpec::parse(&json_body(body)?)?;
-                let task = outbox
-                    .write(&user, &env, tasks.create(spec, &env))
-                    .await?
-                    .task;
+                let write = tasks.create(spec, &env);
+                let task = commit(&outbox, &user, &env, owed, write).await?;
                 Ok(json(StatusCode::CREATED, &task))
             }
             Route::Collection if method == Method::GET => {
@@ -228,24 +243,19 @@ impl<T: Transport> TasksApi<T> {
             }
             Route::Task(id) if method == Method::PUT => {
                 let spec = TaskSpec::parse(&json_body(body)?)?;
-                let task = outbox
-                    .write(&user, &env, tasks.replace(found(id)?, spec, &env))
-                    .await?
-                    .task;
+                let write = tasks.replace(found(id)?, spec, &env);
+                let task = commit(&outbox, &user, &env, owed, write).await?;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Task(id) if method == Method::PATCH => {
                 let patch = TaskPatch::parse(&json_body(body)?)?;
-                let task = outbox
-                    .write(&user, &env, tasks.patch(found(id)?, patch, &env))
-                    .await?
-                    .task;
+                let write = tasks.patch(found(id)?, patch, &env);
+                let task = commit(&outbox, &user, &env, owed, write).await?;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Task(id) if method == Method::DELETE => {
-                outbox
-                    .write(&user, &env, tasks.delete(found(id)?, &env))
-                    .await?;
+                let write = tasks.delete(found(id)?, &env);
+                commit(&outbox, &user, &env, owed, write).await?;
                 Ok(no_content())
             }
             Route::Task(_) => Err(ApiError::MethodNotAllowed(
@@ -254,10 +264,8 @@ impl<T: Transport> TasksApi<T> {
             )),
             Route::Complete(id) if method == Method::PATCH => {
                 let completed = completed_flag(body)?;
-                let task = outbox
-                    .write(&user, &env, tasks.complete(found(id)?, completed, &env))
-                    .await?
-                    .task;
+                let write = tasks.complete(found(id)?, completed, &env);
+                let task = commit(&outbox, &user, &env, owed, write).await?;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Complete(_) => Err(ApiError::MethodNotAllowed(method.clone(), "PATCH")),
@@ -290,6 +298,31 @@ impl<T: Transport> TasksApi<T> {
                 Ok(json(StatusCode::OK, &Occurrences { occurrences }))
             }
             Route::Occurrences(_) => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
+        }
+    }
+}
+
+/// Runs `write` as the outbox's first step (ADR 8), leaving in `owed` what
+/// is to be settled once the answer is on its way; a write that failed is
+/// settled at once.
+async fn commit<T: Transport, S: StateStore>(
+    outbox: &Outbox<'_, T, S>,
+    user: &UserId,
+    env: &Env,
+    owed: &mut Option<Owed>,
+    write: impl Future<Output = Result<Written, TaskError>>,
+) -> Result<Task, TaskError> {
+    let (written, debt) = outbox.commit(user, env, write).await;
+    match written {
+        Ok(written) => {
+            *owed = debt;
+            Ok(written.task)
+        }
+        Err(err) => {
+            if let Some(debt) = debt {
+                outbox.settle(debt).await;
+            }
+            Err(err)
         }
     }
 }

@@ -64,6 +64,15 @@ impl Relayable for Option<Written> {
     }
 }
 
+/// What is owed after a write: its event to relay, or, when it recorded
+/// none, its safety net to take back.
+#[derive(Debug, Clone)]
+pub struct Owed {
+    user: UserId,
+    event_id: EventId,
+    event: Option<Event>,
+}
+
 /// The outbox of the app behind one sidecar.
 #[derive(Debug)]
 pub struct Outbox<'a, T, S> {
@@ -101,28 +110,58 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
 
     /// Runs `write` between the outbox's two steps: the safety net of its
     /// event (`env.event_id`) is armed before it commits, and its event
-    /// relayed after. The write stands whatever happens after it: a failed
-    /// relay is finished by the safety net, and a net left armed only fires
-    /// and finds nothing.
+    /// relayed after ([`Outbox::commit`], then [`Outbox::settle`]).
     pub async fn write<R: Relayable>(
         &self,
         user: &UserId,
         env: &Env,
         write: impl Future<Output = Result<R, TaskError>>,
     ) -> Result<R, TaskError> {
-        self.arm(user, env.event_id).await?;
-        let written = write.await;
-        let relayed = match written.as_ref().ok().and_then(Relayable::event) {
-            Some(event) => self.relay(event).await,
-            None => self.disarm(env.event_id).await,
-        };
-        if let Err(err) = relayed {
-            eprintln!(
-                "outbox: event {} of {user}: left to the safety net: {err}",
-                env.event_id
-            );
+        let (written, owed) = self.commit(user, env, write).await;
+        if let Some(owed) = owed {
+            self.settle(owed).await;
         }
         written
+    }
+
+    /// The outbox's first step: arms the safety net of the write's event
+    /// (`env.event_id`), then runs `write`. Answers what it wrote, and what
+    /// is owed after it (nothing when the net could not be armed, and then
+    /// nothing was written): call [`Outbox::settle`] with it, as soon as
+    /// the answer to the user is on its way.
+    pub async fn commit<R: Relayable>(
+        &self,
+        user: &UserId,
+        env: &Env,
+        write: impl Future<Output = Result<R, TaskError>>,
+    ) -> (Result<R, TaskError>, Option<Owed>) {
+        if let Err(err) = self.arm(user, env.event_id).await {
+            return (Err(err.into()), None);
+        }
+        let written = write.await;
+        let owed = Owed {
+            user: user.clone(),
+            event_id: env.event_id,
+            event: written.as_ref().ok().and_then(Relayable::event).cloned(),
+        };
+        (written, Some(owed))
+    }
+
+    /// The outbox's second step: relays the committed event, or takes back
+    /// the safety net of a write that recorded none. The write stands
+    /// whatever happens here: a failed relay is finished by the safety net,
+    /// and a net left armed only fires and finds nothing.
+    pub async fn settle(&self, owed: Owed) {
+        let settled = match &owed.event {
+            Some(event) => self.relay(event).await,
+            None => self.disarm(owed.event_id).await,
+        };
+        if let Err(err) = settled {
+            eprintln!(
+                "outbox: event {} of {}: left to the safety net: {err}",
+                owed.event_id, owed.user
+            );
+        }
     }
 
     /// Arms the safety net of event `id` of `user`; call it before the
