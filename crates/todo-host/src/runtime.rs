@@ -25,11 +25,18 @@ use crate::variables::AppVariables;
 /// How many instances may be alive at once (requests in flight).
 const MAX_INSTANCES: u32 = 256;
 
+/// The most core instances one component instance is given room for.
+const CORE_PER_COMPONENT: u32 = 8;
+
 /// A loaded app: its router and its compiled, pre-linked components.
 pub struct App {
     router: Router,
     components: Vec<LoadedComponent>,
     pool: Pool,
+    /// One permit per instance slot: a request waits for a slot rather than
+    /// fail when all are taken (a component may work on after answering, so
+    /// slots stay taken longer than requests).
+    slots: Arc<tokio::sync::Semaphore>,
 }
 
 impl std::fmt::Debug for App {
@@ -107,6 +114,7 @@ impl App {
             router,
             components,
             pool: Pool::default(),
+            slots: Arc::new(tokio::sync::Semaphore::new(MAX_INSTANCES as usize)),
         })
     }
 
@@ -124,6 +132,7 @@ impl App {
         let component = &self.components[index];
         let request = with_spin_headers(request, &matched, client)?;
 
+        let slot = self.slots.clone().acquire_owned().await?;
         let mut store = Store::new(
             component.pre.engine(),
             HostState::new(component.limits.clone(), self.pool.clone()),
@@ -135,10 +144,14 @@ impl App {
         let outparam = store.data_mut().new_response_outparam(sender)?;
         let proxy = component.pre.instantiate_async(&mut store).await?;
         let guest = tokio::spawn(async move {
-            proxy
+            let handled = proxy
                 .wasi_http_incoming_handler()
                 .call_handle(&mut store, incoming, outparam)
-                .await
+                .await;
+            // The instance is gone with the store; its slot is free again.
+            drop(store);
+            drop(slot);
+            handled
         });
         let response = match receiver.await {
             Ok(Ok(response)) => response,
@@ -170,10 +183,12 @@ fn engine() -> anyhow::Result<Engine> {
     }
     let mut pooling = PoolingAllocationConfig::default();
     pooling
+        // A component instance holds several core instances (the module,
+        // the WASI adapter, shims); two of them have a memory at most.
         .total_component_instances(MAX_INSTANCES)
-        .total_core_instances(MAX_INSTANCES)
-        .total_memories(MAX_INSTANCES)
-        .total_tables(MAX_INSTANCES * 2)
+        .total_core_instances(MAX_INSTANCES * CORE_PER_COMPONENT)
+        .total_memories(MAX_INSTANCES * 4)
+        .total_tables(MAX_INSTANCES * CORE_PER_COMPONENT)
         .max_memory_size(256 << 20)
         // Reset a slot's first pages with memset and keep them mapped, so the
         // next instance does not fault them in again.
