@@ -13,7 +13,7 @@ use crate::{Dapr, DaprError, Transport, encode, encode_json, succeeded};
 
 /// A CloudEvents 1.0 envelope in JSON, borrowed from its parts.
 #[derive(Debug, Clone, Copy, Serialize)]
-pub struct CloudEvent<'a, D> {
+pub struct CloudEvent<'a, D: ?Sized> {
     /// Always `1.0`.
     pub specversion: &'static str,
     /// Unique for each event from `source`; consumers de-duplicate on it.
@@ -29,7 +29,7 @@ pub struct CloudEvent<'a, D> {
     pub data: &'a D,
 }
 
-impl<'a, D: Serialize> CloudEvent<'a, D> {
+impl<'a, D: Serialize + ?Sized> CloudEvent<'a, D> {
     /// An event `kind` from `source` with `id`, carrying `data` as JSON.
     pub fn new(id: &'a str, source: &'a str, kind: &'a str, data: &'a D) -> Self {
         Self {
@@ -47,7 +47,7 @@ impl<T: Transport> Dapr<T> {
     /// Publishes `event` to `topic` of the pub/sub component `pubsub`, with
     /// `metadata` for the component (such as `partitionKey`). Answers once
     /// the component has taken the event.
-    pub async fn publish<D: Serialize>(
+    pub async fn publish<D: Serialize + ?Sized>(
         &self,
         pubsub: &str,
         topic: &str,

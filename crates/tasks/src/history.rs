@@ -167,7 +167,10 @@ mod tests {
             written.push(block_on(tasks.patch(id, patch, &at(n))).expect("patched"));
         }
         written.push(block_on(tasks.delete(id, &at(renames + 1))).expect("deleted"));
-        written.into_iter().filter_map(|w| w.event).collect()
+        written
+            .into_iter()
+            .filter_map(|w| w.event.map(|r| r.event))
+            .collect()
     }
 
     #[test]

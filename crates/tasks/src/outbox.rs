@@ -19,7 +19,8 @@ use crate::error::TaskError;
 use crate::service::{Env, Written};
 use crate::settings::Settings;
 use crate::{UserId, keys};
-use events::EventId;
+use events::{EventId, TaskEventType, TaskId};
+use serde_json::value::RawValue;
 
 /// How long after a write its safety net fires if the event was not
 /// relayed: long enough for a normal relay (milliseconds) to delete it first.
@@ -46,20 +47,66 @@ pub fn job_name(id: EventId) -> String {
     format!("{}{id}", Settings::OUTBOX_JOB_PREFIX)
 }
 
+/// An event as its outbox record holds it: encoded once, for the record and
+/// for every publish of it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The event.
+    pub event: Event,
+    json: Box<RawValue>,
+}
+
+impl Recorded {
+    /// `event`, encoded.
+    pub fn new(event: Event) -> Result<Self, DaprError> {
+        let json = serde_json::value::to_raw_value(&event).map_err(|e| {
+            DaprError::Unavailable(format!("cannot encode event {}: {e}", event.event_id))
+        })?;
+        Ok(Self { event, json })
+    }
+
+    /// The write of its record, for the transaction of its change.
+    pub fn write(&self) -> Write {
+        Write::Put {
+            key: keys::outbox(&self.event.user_id, self.event.event_id),
+            value: self.json.clone(),
+            etag: None,
+        }
+    }
+
+    fn header(&self) -> Header {
+        Header {
+            event_id: self.event.event_id,
+            event_type: self.event.event_type,
+            task_id: self.event.task_id,
+            user_id: self.event.user_id.clone(),
+        }
+    }
+}
+
+/// What the relay needs to know of an event beside its JSON.
+#[derive(Debug, Deserialize)]
+struct Header {
+    event_id: EventId,
+    event_type: TaskEventType,
+    task_id: TaskId,
+    user_id: UserId,
+}
+
 /// What a write answers, which may hold an event to relay.
 pub trait Relayable {
     /// The event the write recorded, if it recorded one.
-    fn event(&self) -> Option<&Event>;
+    fn event(&self) -> Option<&Recorded>;
 }
 
 impl Relayable for Written {
-    fn event(&self) -> Option<&Event> {
+    fn event(&self) -> Option<&Recorded> {
         self.event.as_ref()
     }
 }
 
 impl Relayable for Option<Written> {
-    fn event(&self) -> Option<&Event> {
+    fn event(&self) -> Option<&Recorded> {
         self.as_ref().and_then(Relayable::event)
     }
 }
@@ -70,7 +117,7 @@ impl Relayable for Option<Written> {
 pub struct Owed {
     user: UserId,
     event_id: EventId,
-    event: Option<Event>,
+    event: Option<Recorded>,
 }
 
 /// The outbox of the app behind one sidecar.
@@ -186,11 +233,12 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
         self.dapr.delete_job(&job_name(id)).await
     }
 
-    /// Publishes a committed `event`, then clears its record and its safety
+    /// Publishes a committed event, then clears its record and its safety
     /// net. A failure leaves both for the safety net to finish.
-    pub async fn relay(&self, event: &Event) -> Result<(), DaprError> {
-        self.publish(event).await?;
-        let (cleared, disarmed) = join(self.clear(event), self.disarm(event.event_id)).await;
+    pub async fn relay(&self, recorded: &Recorded) -> Result<(), DaprError> {
+        let header = recorded.header();
+        self.publish(&header, &recorded.json).await?;
+        let (cleared, disarmed) = join(self.clear(&header), self.disarm(header.event_id)).await;
         cleared.and(disarmed)
     }
 
@@ -198,19 +246,26 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
     /// a crash left it, and clears it. Nothing left means it was relayed.
     pub async fn recover(&self, guard: &Guard) -> Result<(), DaprError> {
         let key = keys::outbox(&guard.user_id, guard.event_id);
-        let Some(record) = self.store.get::<Event>(&key).await? else {
+        let Some(record) = self.store.get::<Box<RawValue>>(&key).await? else {
             return Ok(());
         };
-        self.publish(&record.value).await?;
-        self.clear(&record.value).await
+        let header: Header = serde_json::from_str(record.value.get()).map_err(|e| {
+            DaprError::Unavailable(format!(
+                "the record of event {} is not one: {e}",
+                guard.event_id
+            ))
+        })?;
+        self.publish(&header, &record.value).await?;
+        self.clear(&header).await
     }
 
-    /// Publishes `event` to every pub/sub component task events go to, keyed
-    /// by its task so that one task's events stay in order.
-    async fn publish(&self, event: &Event) -> Result<(), DaprError> {
-        let id = event.event_id.to_string();
-        let task = event.task_id.to_string();
-        let cloud_event = CloudEvent::new(&id, SOURCE, event.event_type.cloud_event_type(), event);
+    /// Publishes the event `json` to every pub/sub component task events go
+    /// to, keyed by its task so that one task's events stay in order.
+    async fn publish(&self, header: &Header, json: &RawValue) -> Result<(), DaprError> {
+        let id = header.event_id.to_string();
+        let task = header.task_id.to_string();
+        let kind = header.event_type.cloud_event_type();
+        let cloud_event = CloudEvent::new(&id, SOURCE, kind, json);
         let topic = self.settings.task_events_topic();
         let metadata = [("partitionKey", task.as_str())];
         let published = join_all(
@@ -224,8 +279,8 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
         published.into_iter().collect()
     }
 
-    async fn clear(&self, event: &Event) -> Result<(), DaprError> {
-        let key = keys::outbox(&event.user_id, event.event_id);
+    async fn clear(&self, header: &Header) -> Result<(), DaprError> {
+        let key = keys::outbox(&header.user_id, header.event_id);
         self.store
             .commit(&[Write::Delete { key, etag: None }])
             .await

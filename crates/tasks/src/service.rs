@@ -13,9 +13,10 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use dapr::{StateStore, Versioned, Write};
 
-use crate::change::{self, Event};
+use crate::change;
 use crate::error::TaskError;
 use crate::keys::{self, Entry, EntryRef, Shard, ShardView, Shelf};
+use crate::outbox::Recorded;
 use crate::query::{Cursor, ListQuery, Status};
 use crate::repeat;
 use crate::stored::StoredTask;
@@ -55,8 +56,8 @@ impl Env {
 pub struct Written {
     /// The task.
     pub task: Task,
-    /// The change's event, to be relayed.
-    pub event: Option<Event>,
+    /// The change's event as recorded, to be relayed.
+    pub event: Option<Recorded>,
 }
 
 /// One user's tasks in a state store.
@@ -120,7 +121,7 @@ impl<'a, S: StateStore> Tasks<'a, S> {
         env: &Env,
         also: Option<(&str, &TaskId)>,
     ) -> Result<Written, TaskError> {
-        let event = change::event(env.event_id, self.user, None, Some(&task), env.now);
+        let event = self.event(None, Some(&task), env)?;
         let task_key = &keys::task(self.user, task.id);
         let shard_key = &keys::shard(self.user, Shelf::of(task.completed), task.id);
         let (task_ref, event_ref) = (&task, &event);
@@ -131,7 +132,7 @@ impl<'a, S: StateStore> Tasks<'a, S> {
                 Write::put(task_key, &StoredTask::from(task_ref), None)?,
                 Write::put(shard_key, &shard, etag)?,
             ];
-            writes.extend(self.record(event_ref)?);
+            writes.extend(event_ref.as_ref().map(Recorded::write));
             if let Some((key, value)) = also {
                 writes.push(Write::put(key, value, None)?);
             }
@@ -251,19 +252,13 @@ impl<'a, S: StateStore> Tasks<'a, S> {
                     event: None,
                 });
             }
-            let event = change::event(
-                env.event_id,
-                self.user,
-                Some(&before),
-                Some(&after),
-                env.now,
-            );
+            let event = self.event(Some(&before), Some(&after), env)?;
             let mut writes = vec![Write::put(
                 keys::task(self.user, id),
                 &StoredTask::from(&after),
                 Some(etag),
             )?];
-            writes.extend(self.record(&event)?);
+            writes.extend(event.as_ref().map(Recorded::write));
             let entry = Entry::of(&after);
             let (from, to) = (Shelf::of(before.completed), Shelf::of(after.completed));
             if entry != Entry::of(&before) || from != to {
@@ -332,7 +327,7 @@ impl<'a, S: StateStore> Tasks<'a, S> {
             let shard_key = keys::shard(self.user, Shelf::of(task.completed), id);
             let (mut shard, shard_etag) = self.shard(&shard_key).await?;
             shard.remove(id);
-            let event = change::event(env.event_id, self.user, Some(&task), None, env.now);
+            let event = self.event(Some(&task), None, env)?;
             let mut writes = vec![
                 Write::Delete {
                     key: keys::task(self.user, id),
@@ -345,23 +340,23 @@ impl<'a, S: StateStore> Tasks<'a, S> {
                     etag: None,
                 },
             ];
-            writes.extend(self.record(&event)?);
+            writes.extend(event.as_ref().map(Recorded::write));
             self.store.commit(&writes).await?;
             Ok(Written { task, event })
         })
         .await
     }
 
-    /// The outbox record of `event`, for the transaction of its change.
-    fn record(&self, event: &Option<Event>) -> Result<Option<Write>, TaskError> {
-        Ok(match event {
-            Some(event) => Some(Write::put(
-                keys::outbox(self.user, event.event_id),
-                event,
-                None,
-            )?),
-            None => None,
-        })
+    /// The event of a change from `before` to `after`, as its outbox record
+    /// holds it ([`Recorded::write`] joins the change's transaction).
+    fn event(
+        &self,
+        before: Option<&Task>,
+        after: Option<&Task>,
+        env: &Env,
+    ) -> Result<Option<Recorded>, TaskError> {
+        let event = change::event(env.event_id, self.user, before, after, env.now);
+        Ok(event.map(Recorded::new).transpose()?)
     }
 
     /// Task `id` with its ETag.

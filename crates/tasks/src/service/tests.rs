@@ -324,6 +324,7 @@ mod agreement {
     use proptest::prelude::*;
 
     use super::*;
+    use crate::change::Event;
     use crate::keys::{Entry, Shard};
     use crate::stored::StoredTask;
 
