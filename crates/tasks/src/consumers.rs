@@ -22,6 +22,7 @@ use dapr::subscriber::{Delivered, Delivery};
 use dapr::{Dapr, StateStore, Transport, Write};
 use http::StatusCode;
 use serde::Serialize;
+use serde_json::value::RawValue;
 
 use crate::change::Event;
 use crate::error::TaskError;
@@ -30,7 +31,6 @@ use crate::outbox::{Guard, Outbox};
 use crate::service::{Env, Tasks};
 use crate::settings::Settings;
 use events::TaskEventType;
-use serde_json::value::RawValue;
 
 /// The longest part of an unreadable body kept in a dead letter, in bytes.
 const KEPT_BODY: usize = 16 * 1024;

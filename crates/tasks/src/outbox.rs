@@ -13,6 +13,7 @@ use dapr::publish::CloudEvent;
 use dapr::{Dapr, DaprError, StateStore, Transport, Write};
 use futures::future::{join, join_all};
 use serde::{Deserialize, Serialize};
+use serde_json::value::RawValue;
 
 use crate::change::Event;
 use crate::error::TaskError;
@@ -20,7 +21,6 @@ use crate::service::{Env, Written};
 use crate::settings::Settings;
 use crate::{UserId, keys};
 use events::{EventId, TaskEventType, TaskId};
-use serde_json::value::RawValue;
 
 /// How long after a write its safety net fires if the event was not
 /// relayed: long enough for a normal relay (milliseconds) to delete it first.
@@ -284,5 +284,84 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
         self.store
             .commit(&[Write::Delete { key, etag: None }])
             .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use chrono::DateTime;
+    use dapr::fakes::RecordingTransport;
+    use futures::executor::block_on;
+    use serde_json::json;
+
+    use super::*;
+    use crate::{TaskSpec, Tasks};
+
+    /// What a create through the outbox sends daprd, in order, as
+    /// `METHOD path` (queries and bodies left out), with the answers given.
+    fn create(answers: &[(u16, &str)]) -> (Result<Written, TaskError>, Vec<String>) {
+        let transport = RecordingTransport::answering(answers.iter().copied());
+        let dapr = Dapr::new("http://dapr", &transport);
+        let store = dapr.state("statestore");
+        let settings = Settings {
+            state_store: "statestore".into(),
+            event_pubsubs: vec!["pubsub".into()],
+            topic_prefix: String::new(),
+            app_api_token: "t".into(),
+        };
+        let user = UserId::parse("alice").expect("a user id");
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let env = Env::new(now, 1, 2);
+        let spec = TaskSpec::parse(&json!({"title": "t"})).expect("valid");
+        let outbox = Outbox::new(&dapr, &store, &settings);
+        let tasks = Tasks::new(&store, &user);
+        let written = block_on(outbox.write(&user, &env, tasks.create(spec, &env)));
+        let sent = transport
+            .sent()
+            .iter()
+            .map(|s| {
+                let path = s.uri.trim_start_matches("http://dapr");
+                format!(
+                    "{} {}",
+                    s.method,
+                    path.split('?').next().unwrap_or_default()
+                )
+            })
+            .collect();
+        (written, sent)
+    }
+
+    #[test]
+    fn the_safety_net_is_armed_before_the_commit_and_taken_back_after_the_publish() {
+        let (written, sent) = create(&[(204, ""); 6]);
+        assert!(written.is_ok(), "{written:?}");
+        let now = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let job = format!("/v1.0/jobs/{}", job_name(EventId::new(now, 2)));
+        assert_eq!(
+            sent,
+            [
+                format!("POST {job}"),
+                "GET /v1.0/state/statestore/index%3Aalice%3Ap%3A01".into(),
+                "POST /v1.0/state/statestore/transaction".into(),
+                "POST /v1.0/publish/pubsub/task-events".into(),
+                "POST /v1.0/state/statestore/transaction".into(),
+                format!("DELETE {job}"),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_failed_publish_leaves_the_record_and_its_net_for_later() {
+        let answers = [(204, ""), (204, ""), (204, ""), (500, "broker down")];
+        let (written, sent) = create(&answers);
+        assert!(written.is_ok(), "the write stands: {written:?}");
+        assert_eq!(sent.len(), 4, "nothing cleared: {sent:?}");
+    }
+
+    #[test]
+    fn nothing_is_written_when_the_net_cannot_be_armed() {
+        let (written, sent) = create(&[(500, "scheduler down")]);
+        assert!(matches!(written, Err(TaskError::Unavailable(_))));
+        assert_eq!(sent.len(), 1, "{sent:?}");
     }
 }
