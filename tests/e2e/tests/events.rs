@@ -228,7 +228,8 @@ fn republish(stack: &Stack, task: &Value, user: &str) -> anyhow::Result<()> {
     publish(stack, "events-recurrence", &event.to_string())
 }
 
-/// Sends `body` as a CloudEvent to `task-events` through daprd's `pubsub`.
+/// Sends `body` as a CloudEvent to the stack's `task-events` through daprd's
+/// pub/sub component `pubsub`.
 fn publish(stack: &Stack, pubsub: &str, body: &str) -> anyhow::Result<()> {
     let url = format!(
         "http://127.0.0.1:{}/v1.0/publish/{pubsub}/{}task-events",
