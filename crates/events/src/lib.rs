@@ -28,18 +28,46 @@ pub mod topics {
     pub const TASK_UPDATES: &str = "task-updates";
 }
 
-/// A task id: a ULID, so ids sort by creation time.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct TaskId(ulid::Ulid);
+/// Ids that are ULIDs: made from a time and 80 random bits, so they sort by
+/// the time they were made; read from text (a path, a key, a job name), where
+/// anything that is not a ULID names nothing; written as their text.
+macro_rules! ulid_ids {
+    ($($(#[$doc:meta])* $name:ident),*) => {$(
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        #[serde(transparent)]
+        pub struct $name(ulid::Ulid);
+
+        impl $name {
+            /// A new id made at `now`; `random` supplies the 80 random bits.
+            pub fn new(now: DateTime<Utc>, random: u128) -> Self {
+                let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
+                Self(ulid::Ulid::from_parts(millis, random))
+            }
+
+            /// The id `raw` spells, if it spells one.
+            pub fn parse(raw: &str) -> Option<Self> {
+                ulid::Ulid::from_string(raw).ok().map(Self)
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.0)
+            }
+        }
+    )*};
+}
+
+ulid_ids!(
+    /// A task id: ids sort by creation time.
+    TaskId,
+    /// An event id: ids sort by the time the change was made, and each is
+    /// unique, so a consumer that sees an event twice can tell.
+    EventId
+);
 
 impl TaskId {
-    /// A new id for a task created at `now`; `random` supplies the 80 random bits.
-    pub fn new(now: DateTime<Utc>, random: u128) -> Self {
-        let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
-        Self(ulid::Ulid::from_parts(millis, random))
-    }
-
     /// When the id was made (to the millisecond): a task's creation time.
     pub fn created_at(self) -> DateTime<Utc> {
         let millis = i64::try_from(self.0.timestamp_ms()).unwrap_or(i64::MAX);
@@ -49,42 +77,6 @@ impl TaskId {
     /// The id's 80 random bits.
     pub fn random_bits(self) -> u128 {
         self.0.random()
-    }
-
-    /// Parses an id from a path; anything that is not a ULID is simply not a task.
-    pub fn parse(raw: &str) -> Option<Self> {
-        ulid::Ulid::from_string(raw).ok().map(Self)
-    }
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
-    }
-}
-
-/// An event id: a ULID, so ids sort by the time the change was made, and
-/// unique, so a consumer that sees an event twice can tell.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct EventId(ulid::Ulid);
-
-impl EventId {
-    /// A new id for a change made at `now`; `random` supplies the 80 random bits.
-    pub fn new(now: DateTime<Utc>, random: u128) -> Self {
-        let millis = u64::try_from(now.timestamp_millis()).unwrap_or(0);
-        Self(ulid::Ulid::from_parts(millis, random))
-    }
-
-    /// Parses an id from a key or a job name; anything else is not an event.
-    pub fn parse(raw: &str) -> Option<Self> {
-        ulid::Ulid::from_string(raw).ok().map(Self)
-    }
-}
-
-impl fmt::Display for EventId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
     }
 }
 
