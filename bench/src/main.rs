@@ -14,7 +14,6 @@
 //!   occurrence of a repeating task is listable, and how long until a change
 //!   is in its task's history; with CPU per completion by process.
 
-use std::path::PathBuf;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
@@ -71,8 +70,7 @@ fn basic(env: &Env, requests: usize) -> anyhow::Result<()> {
             &list,
         );
     }
-    let manifest =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tests/e2e/fixtures/probe.toml");
+    let manifest = e2e::repo_root().join("tests/e2e/fixtures/probe.toml");
     let host = Host::start(env, &manifest, &[("allowed_port", "1".to_owned())])?;
     let client = Client::new(format!("http://127.0.0.1:{}", host.port), None);
     let empty = sequential(requests, |_| client.get("/probe/empty").status == 200)?;

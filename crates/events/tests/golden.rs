@@ -22,9 +22,12 @@ fn user(id: &str) -> UserId {
 
 /// `value` serializes to the file's JSON, and the file reads back as `value`.
 fn golden<T: Serialize + DeserializeOwned + PartialEq + std::fmt::Debug>(name: &str, value: &T) {
-    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("tests/golden")
-        .join(name);
+    // The package's folder as cargo gives it when the test runs, so that a
+    // binary built in another clone reads this clone's files.
+    let package = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+    let path = package.join("tests/golden").join(name);
     let written = serde_json::to_string_pretty(value).unwrap_or_else(|e| panic!("{e}"));
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, format!("{written}\n")).unwrap_or_else(|e| panic!("{e}"));

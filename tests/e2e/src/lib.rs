@@ -63,6 +63,17 @@ impl Profile {
     }
 }
 
+/// The repository's root folder. Read when the tests run (cargo sets
+/// `CARGO_MANIFEST_DIR` then), not when they are built: CI builds each fresh
+/// clone into one shared target folder, and a binary built in another clone
+/// would otherwise look for files in that clone.
+pub fn repo_root() -> PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")))
+        .join("../..")
+}
+
 /// What `scripts/test` passes in.
 #[derive(Debug, Clone)]
 pub struct Env {
@@ -85,7 +96,7 @@ impl Env {
                 .with_context(|| format!("{name} is not set: run the tests with scripts/test"))
         };
         Ok(Self {
-            root: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../.."),
+            root: repo_root(),
             host_bin: var("TODO_HOST_BIN")?.into(),
             daprd: var("DAPRD")?.into(),
             scheduler: var("TODO_SCHEDULER_ADDRESS")?,

@@ -24,7 +24,7 @@ fn conforms() -> anyhow::Result<()> {
         anyhow::anyhow!("TODO_SCHEMATHESIS is not set: run the tests with scripts/test")
     })?;
     let stack = Stack::start(&env, Profile::Postgres)?;
-    let contracts = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../contracts");
+    let contracts = e2e::repo_root().join("contracts");
     let user = "contract-user";
     let output = Command::new(schemathesis)
         .current_dir(&contracts)

@@ -27,7 +27,7 @@ fn main() {
 }
 
 fn root() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..")
+    e2e::repo_root()
 }
 
 fn route_table() -> anyhow::Result<()> {
