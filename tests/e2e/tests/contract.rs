@@ -3,7 +3,6 @@
 //! stateful sequences through its links, and checks every answer against it.
 //! The app runs on the full profile (PostgreSQL) through the host and daprd.
 
-use std::path::PathBuf;
 use std::process::Command;
 
 use e2e::{Env, Profile, SECRET, Stack, token};
