@@ -126,25 +126,43 @@ EOF
 # answers requests. Sets KAFKA_PORT, KAFKA_PID and KAFKA_RUNNING_VERSION (the
 # version the broker itself logs at start).
 start_kafka() {
-  local dir=$1 i
+  local dir=$1 attempt
   ensure_kafka
   mkdir -p "$dir"
+  # A second try on new ports: a port found free can be taken by someone
+  # else before the JVM binds it. Why a try failed is printed either way.
+  for attempt in 1 2; do
+    if kafka_try_start "$dir"; then
+      KAFKA_RUNNING_VERSION=$(grep -o -m 1 'Kafka version: [0-9][0-9.]*' "$dir/kafka.log" | cut -d' ' -f3)
+      [[ -n $KAFKA_RUNNING_VERSION ]] || die "Kafka logged no version; see $dir/kafka.log"
+      export KAFKA_PORT KAFKA_PID KAFKA_RUNNING_VERSION
+      return 0
+    fi
+    log "Kafka did not start (try $attempt); the end of its output and log:"
+    tail -n 20 "$dir/kafka.out" >&2 || true
+    grep -E 'ERROR|FATAL|Exception' "$dir/kafka.log" | tail -n 10 >&2 || true
+  done
+  die "Kafka did not start; see $dir/kafka.log and $dir/kafka.out"
+}
+
+# kafka_try_start DIR: starts the broker on a free port and waits until it
+# answers (60 s at most). Sets KAFKA_PORT and KAFKA_PID; fails, with the
+# broker stopped, if it exits or does not answer.
+kafka_try_start() {
+  local dir=$1 i
   KAFKA_PORT=$(free_port)
   : >"$dir/kafka.log"
   "$TODO_ROOT/scripts/lib/run-kafka" "$dir" "$KAFKA_PORT" >"$dir/kafka.out" 2>&1 &
   KAFKA_PID=$!
   for ((i = 0; i < 600; i++)); do
-    kafka_answers "$KAFKA_PORT" && break
-    kill -0 "$KAFKA_PID" 2>/dev/null || die "Kafka stopped at start; see $dir/kafka.log and $dir/kafka.out"
+    kafka_answers "$KAFKA_PORT" && return 0
+    kill -0 "$KAFKA_PID" 2>/dev/null || { wait "$KAFKA_PID" 2>/dev/null; return 1; }
     sleep 0.1
   done
-  ((i < 600)) || die "Kafka did not answer within 60 s; see $dir/kafka.log"
-  KAFKA_RUNNING_VERSION=$(grep -o -m 1 'Kafka version: [0-9][0-9.]*' "$dir/kafka.log" | cut -d' ' -f3)
-  [[ -n $KAFKA_RUNNING_VERSION ]] || die "Kafka logged no version; see $dir/kafka.log"
-  export KAFKA_PORT KAFKA_PID KAFKA_RUNNING_VERSION
+  stop_kafka
+  return 1
 }
 
-# stop_kafka: asks the broker to stop (it closes its log cleanly) and waits.
 stop_kafka() {
   [[ -n ${KAFKA_PID:-} ]] || return 0
   kill -TERM "$KAFKA_PID" 2>/dev/null || true
