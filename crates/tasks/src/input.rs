@@ -11,7 +11,8 @@ use serde_json::{Map, Value};
 
 use crate::error::{FieldError, Problem};
 use crate::model::{
-    Description, Priority, Recurrence, RecurrenceMode, Reminder, Tag, Task, TimeZone, Title,
+    Description, Priority, Recurrence, RecurrenceMode, Reminder, ReminderTime, Tag, Task, TimeZone,
+    Title,
 };
 use events::TaskId;
 
@@ -239,17 +240,20 @@ impl TaskPatch {
             Some(None) => None,
             None => task.due_at.map(|at| zone.local(at.with_timezone(&Utc))),
         };
+        let replanned = self.reminders.is_some();
         if let Some(reminders) = self.reminders {
             task.reminders = reminders
                 .into_iter()
                 .enumerate()
                 .map(|(i, reminder)| match reminder {
                     ReminderInput::MinutesBefore(minutes_before) => {
-                        Ok(Reminder::MinutesBefore { minutes_before })
+                        Ok(Reminder::new(ReminderTime::MinutesBefore {
+                            minutes_before,
+                        }))
                     }
                     ReminderInput::At(when) => when
                         .resolve(zone)
-                        .map(|at| Reminder::At { at })
+                        .map(|at| Reminder::new(ReminderTime::At { at }))
                         .map_err(|p| FieldError::new(format!("reminders[{i}].at"), p)),
                 })
                 .collect::<Result<_, _>>()?;
@@ -257,13 +261,17 @@ impl TaskPatch {
         let relative = task
             .reminders
             .iter()
-            .position(|r| matches!(r, Reminder::MinutesBefore { .. }));
+            .position(|r| matches!(r.time, ReminderTime::MinutesBefore { .. }));
         if let (None, Some(i)) = (due_at, relative) {
             let field = format!("reminders[{i}].minutes_before");
             return Err(FieldError::new(field, Problem::NeedsDueDate));
         }
+        let due_moved = due_at != task.due_at;
         task.time_zone = zone;
         task.due_at = due_at;
+        if replanned || due_moved {
+            task.schedule_reminders(now);
+        }
         if let Some(title) = self.title {
             task.title = title;
         }
@@ -479,7 +487,8 @@ fn reminder(item: &Value) -> Result<ReminderInput, (&'static str, Problem)> {
     };
     if fields
         .keys()
-        .any(|k| !matches!(k.as_str(), "minutes_before" | "at"))
+        // `fires_at` is the server's, and may come back from a task read.
+        .any(|k| !matches!(k.as_str(), "minutes_before" | "at" | "fires_at"))
     {
         return Err(("", Problem::BadReminder));
     }

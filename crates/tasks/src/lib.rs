@@ -35,7 +35,7 @@ pub use consumers::Consumers;
 pub use error::{FieldError, Problem, TaskError};
 pub use events::TaskId;
 pub use input::{TaskPatch, TaskSpec};
-pub use model::{Priority, RecurrenceMode, Reminder, Tag, Task, TimeZone, Title};
+pub use model::{Priority, RecurrenceMode, Reminder, ReminderTime, Tag, Task, TimeZone, Title};
 pub use query::ListQuery;
 pub use service::{Env, Tasks, Written};
 pub use settings::Settings;

@@ -291,10 +291,11 @@ impl RecurrenceMode {
     }
 }
 
-/// A reminder, relative to the due date or at a fixed instant.
+/// When a reminder goes off, as its user set it: relative to the due date
+/// or at a fixed instant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(untagged)]
-pub enum Reminder {
+pub enum ReminderTime {
     /// So many minutes before the task's due date.
     MinutesBefore {
         /// How many minutes before, at most [`Reminder::MAX_MINUTES_BEFORE`].
@@ -307,11 +308,42 @@ pub enum Reminder {
     },
 }
 
+/// A reminder of a task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Reminder {
+    /// When it goes off, as set.
+    #[serde(flatten)]
+    pub time: ReminderTime,
+    /// When it fires, with the offset of the task's time zone: worked out
+    /// whenever the reminder or the task's due date is set, and `None` when
+    /// that moment had already passed then, so that it never fires.
+    #[serde(default)]
+    pub fires_at: Option<DateTime<FixedOffset>>,
+}
+
 impl Reminder {
     /// Four weeks: the furthest ahead a relative reminder may be.
     pub const MAX_MINUTES_BEFORE: u32 = 4 * 7 * 24 * 60;
     /// How many reminders one task may carry.
     pub const MAX_PER_TASK: usize = 10;
+
+    /// A reminder at `time`, not yet placed (see [`Task::schedule_reminders`]).
+    pub fn new(time: ReminderTime) -> Self {
+        Self {
+            time,
+            fires_at: None,
+        }
+    }
+
+    /// The instant `time` names for a task due at `due_at`, if it names one.
+    fn instant(time: ReminderTime, due_at: Option<DateTime<FixedOffset>>) -> Option<DateTime<Utc>> {
+        match time {
+            ReminderTime::MinutesBefore { minutes_before } => {
+                Some(due_at?.to_utc() - chrono::Duration::minutes(i64::from(minutes_before)))
+            }
+            ReminderTime::At { at } => Some(at.to_utc()),
+        }
+    }
 }
 
 /// A task as stored and as answered (contract v1).
@@ -350,6 +382,28 @@ pub struct Task {
 }
 
 impl Task {
+    /// Works out when each reminder fires, from now on: at its instant when
+    /// that is still ahead of `now`, never when it has passed. Called when the
+    /// reminders or the due date are set.
+    pub fn schedule_reminders(&mut self, now: DateTime<Utc>) {
+        let (due_at, zone) = (self.due_at, self.time_zone);
+        for reminder in &mut self.reminders {
+            reminder.fires_at = Reminder::instant(reminder.time, due_at)
+                .filter(|at| *at > now)
+                .map(|at| zone.local(at));
+        }
+    }
+
+    /// The reminders that are to fire: a pending task's placed reminders,
+    /// with their index among the task's reminders and their instant.
+    pub fn pending_reminders(&self) -> impl Iterator<Item = (usize, DateTime<Utc>)> + '_ {
+        self.reminders
+            .iter()
+            .enumerate()
+            .filter(|_| !self.completed)
+            .filter_map(|(i, r)| Some((i, r.fires_at?.to_utc())))
+    }
+
     /// Marks the task done or not done. Completing a completed task changes
     /// nothing (its `completed_at` stays), so the call is idempotent.
     /// Answers whether anything changed.

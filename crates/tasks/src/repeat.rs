@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::model::{RecurrenceMode, Reminder};
+use crate::model::{RecurrenceMode, Reminder, ReminderTime};
 use crate::{Task, TaskId};
 
 /// The most occurrences a preview shows.
@@ -56,7 +56,7 @@ pub fn next(task: &Task, id: TaskId, now: DateTime<Utc>) -> Option<Task> {
     };
     let due_at = at.fixed_offset();
     let shift = due_at.to_utc() - due.to_utc();
-    Some(Task {
+    let mut next = Task {
         id,
         title: task.title.clone(),
         description: task.description.clone(),
@@ -72,11 +72,11 @@ pub fn next(task: &Task, id: TaskId, now: DateTime<Utc>) -> Option<Task> {
         reminders: task
             .reminders
             .iter()
-            .map(|reminder| match reminder {
-                Reminder::At { at } => Reminder::At {
+            .map(|reminder| match reminder.time {
+                ReminderTime::At { at } => Reminder::new(ReminderTime::At {
                     at: task.time_zone.local(at.to_utc() + shift),
-                },
-                relative => *relative,
+                }),
+                relative => Reminder::new(relative),
             })
             .collect(),
         series_id: Some(
@@ -86,7 +86,9 @@ pub fn next(task: &Task, id: TaskId, now: DateTime<Utc>) -> Option<Task> {
         ),
         created_at: now,
         updated_at: now,
-    })
+    };
+    next.schedule_reminders(now);
+    Some(next)
 }
 
 /// The first `count` occurrences of `task`'s series from its due date, with
@@ -222,7 +224,29 @@ mod tests {
         let reminders = serde_json::to_value(&next.reminders).expect("json");
         assert_eq!(
             reminders,
-            json!([{"at": "2026-03-08T18:00:00Z"}, {"minutes_before": 30}])
+            json!([{"at": "2026-03-08T18:00:00Z", "fires_at": "2026-03-08T18:00:00Z"},
+                {"minutes_before": 30, "fires_at": "2026-03-09T08:30:00Z"}])
+        );
+    }
+
+    #[test]
+    fn the_next_task_places_its_own_reminders() {
+        // Completed late: the next occurrence is already due, and so is one
+        // of its reminders; only the one still ahead fires.
+        let mut first = task(json!({"title": "t", "due_at": "2026-03-02T09:00:00Z",
+            "recurrence": "FREQ=DAILY", "recurrence_mode": "completion",
+            "reminders": [{"minutes_before": 1440}, {"minutes_before": 60}]}));
+        let now = at("2026-03-05T07:30:00Z");
+        first.set_completed(true, now);
+        let next = next(&first, TaskId::new(now, 2), now).expect("a next task");
+        assert_eq!(
+            next.due_at.map(|d| d.to_rfc3339()),
+            Some("2026-03-06T07:30:00+00:00".into())
+        );
+        let fires: Vec<_> = next.reminders.iter().map(|r| r.fires_at).collect();
+        assert_eq!(
+            fires,
+            [None, Some(at("2026-03-06T06:30:00Z").fixed_offset())]
         );
     }
 

@@ -254,3 +254,55 @@ fn clearing_the_due_date_under_a_relative_reminder_is_refused() {
     assert_eq!(err.field, "reminders[0].minutes_before");
     task.reminders.clear();
 }
+
+#[test]
+fn each_reminder_says_when_it_fires_or_that_it_never_will() {
+    // now() is 2026-03-01T12:00Z; Berlin is at +01:00 until 29 March.
+    let task = create(json!({
+        "title": "t", "due_at": "2026-03-30T09:00", "time_zone": "Europe/Berlin",
+        "reminders": [{"minutes_before": 1440}, {"at": "2026-03-01T11:00:00Z"},
+            {"at": "2026-03-02T08:00"}]
+    }))
+    .expect("valid");
+    let fires: Vec<_> = task
+        .reminders
+        .iter()
+        .map(|r| r.fires_at.map(|at| at.to_rfc3339()))
+        .collect();
+    assert_eq!(
+        fires,
+        [
+            // A day before 09:00 on the 30th, across the change to summer time.
+            Some("2026-03-29T09:00:00+02:00".into()),
+            // Already past when set: it never fires.
+            None,
+            Some("2026-03-02T08:00:00+01:00".into()),
+        ]
+    );
+    assert_eq!(task.pending_reminders().count(), 2);
+}
+
+#[test]
+fn moving_the_due_date_moves_its_reminders_and_a_read_task_can_be_sent_back() {
+    let mut task = create(json!({
+        "title": "t", "due_at": "2026-03-02T09:00:00Z", "reminders": [{"minutes_before": 30}]
+    }))
+    .expect("valid");
+    let sent_back = serde_json::to_value(&task).expect("json");
+    TaskSpec::parse(&sent_back)
+        .and_then(|spec| spec.replace(&mut task.clone(), now()))
+        .expect("a task as read is a valid replacement");
+    let patch = TaskPatch::parse(&json!({"due_at": "2026-03-03T09:00:00Z"})).expect("valid");
+    patch.apply(&mut task, now()).expect("applies");
+    let fires = task.reminders.first().and_then(|r| r.fires_at);
+    assert_eq!(
+        fires.map(|at| at.to_rfc3339()),
+        Some("2026-03-03T08:30:00+00:00".into())
+    );
+    task.set_completed(true, now());
+    assert_eq!(
+        task.pending_reminders().count(),
+        0,
+        "a done task reminds of nothing"
+    );
+}
