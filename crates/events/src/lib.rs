@@ -64,8 +64,21 @@ ulid_ids!(
     TaskId,
     /// An event id: ids sort by the time the change was made, and each is
     /// unique, so a consumer that sees an event twice can tell.
-    EventId
+    EventId,
+    /// A reminder's id: one for each time a reminder of a task fires, made
+    /// from that time and the reminder (see [`ReminderId::of`]), so that
+    /// every path that delivers the same reminder names it alike.
+    ReminderId
 );
+
+impl ReminderId {
+    /// The id of the reminder at `index` of task `task`, firing at
+    /// `remind_at`: the same whenever it is worked out again.
+    pub fn of(task: TaskId, index: usize, remind_at: DateTime<Utc>) -> Self {
+        let index = u128::try_from(index).unwrap_or(u128::MAX);
+        Self::new(remind_at, task.random_bits() ^ index)
+    }
+}
 
 impl TaskId {
     /// When the id was made (to the millisecond): a task's creation time.
@@ -144,7 +157,7 @@ pub struct Change {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ReminderDue {
     /// Unique for each reminder occurrence; the inbox de-duplicates on it.
-    pub reminder_id: String,
+    pub reminder_id: ReminderId,
     /// The task it reminds of.
     pub task_id: TaskId,
     /// Whose task it is.

@@ -5,7 +5,7 @@
 use std::path::PathBuf;
 
 use chrono::{DateTime, Utc};
-use events::{Change, EventId, ReminderDue, TaskEvent, TaskEventType, TaskId, UserId};
+use events::{Change, EventId, ReminderDue, ReminderId, TaskEvent, TaskEventType, TaskId, UserId};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -71,7 +71,7 @@ fn a_task_event() {
 #[test]
 fn a_reminder() {
     let reminder = ReminderDue {
-        reminder_id: "01KB9X3D5E6F7G8H9J0KMNPQRS:0:2026-12-01T07:30:00Z".into(),
+        reminder_id: ReminderId::of(task_id(), 0, at("2026-12-01T07:30:00Z")),
         task_id: task_id(),
         user_id: user("alice"),
         title: "Pay rent".into(),
@@ -79,6 +79,21 @@ fn a_reminder() {
         remind_at: at("2026-12-01T07:30:00Z"),
     };
     golden("reminder-due.json", &reminder);
+}
+
+#[test]
+fn a_reminder_has_one_id_however_often_it_is_worked_out() {
+    let remind_at = at("2026-12-01T07:30:00Z");
+    let id = ReminderId::of(task_id(), 1, remind_at);
+    assert_eq!(id, ReminderId::of(task_id(), 1, remind_at));
+    assert_ne!(
+        id,
+        ReminderId::of(task_id(), 0, remind_at),
+        "another reminder"
+    );
+    let later = at("2026-12-08T07:30:00Z");
+    assert_ne!(id, ReminderId::of(task_id(), 1, later), "another time");
+    assert!(id < ReminderId::of(task_id(), 0, later), "ids sort by time");
 }
 
 #[test]
@@ -107,6 +122,6 @@ fn event_types_are_lower_case_words() {
 
 #[test]
 fn a_bad_user_id_in_an_event_is_refused() {
-    let text = r#"{"reminder_id":"r","task_id":"01KB9X3D5E6F7G8H9J0KMNPQRS","user_id":"a:b","title":"t","due_at":null,"remind_at":"2026-12-01T07:30:00Z"}"#;
+    let text = r#"{"reminder_id":"01KB9X3D5E6F7G8H9J0KMNPQRS","task_id":"01KB9X3D5E6F7G8H9J0KMNPQRS","user_id":"a:b","title":"t","due_at":null,"remind_at":"2026-12-01T07:30:00Z"}"#;
     assert!(serde_json::from_str::<ReminderDue>(text).is_err());
 }

@@ -7,7 +7,7 @@ use http::{Method, StatusCode, header};
 use serde::Serialize;
 
 use crate::error::{FieldError, Problem, TaskError};
-use crate::history::{self, HistoryQuery};
+use crate::history;
 use crate::input::parse_json;
 use crate::outbox::{Outbox, Owed};
 use crate::service::{Env, Tasks, Written};
@@ -271,7 +271,7 @@ impl<T: Transport> TasksApi<T> {
             Route::Complete(_) => Err(ApiError::MethodNotAllowed(method.clone(), "PATCH")),
             Route::History(id) if method == Method::GET => {
                 let id = found(id)?;
-                let query = HistoryQuery::parse(request.uri().query().unwrap_or_default())?;
+                let query = history::parse_query(request.uri().query().unwrap_or_default())?;
                 // Nothing recorded yet: the task's first event may still be
                 // on its way, or there is no such task.
                 let page = match history::page(&store, &user, id, query).await? {

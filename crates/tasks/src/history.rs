@@ -10,7 +10,8 @@ use dapr::{StateStore, Write};
 use serde::{Deserialize, Serialize};
 
 use crate::change::Event;
-use crate::error::{FieldError, Problem, TaskError};
+use crate::error::{FieldError, TaskError};
+use crate::log::{self, PageQuery};
 use crate::service::retry;
 use crate::{TaskId, UserId, keys};
 use events::{Change, EventId, TaskEventType};
@@ -44,45 +45,19 @@ pub struct Page {
 }
 
 /// What a page of history asks for: `limit` and `cursor`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct HistoryQuery {
-    /// How many entries at most.
-    pub limit: usize,
-    /// Only entries older than this one.
-    pub cursor: Option<EventId>,
+pub type HistoryQuery = PageQuery<EventId>;
+
+impl log::Entry for Entry {
+    type Id = EventId;
+
+    fn id(&self) -> EventId {
+        self.event_id
+    }
 }
 
-impl HistoryQuery {
-    /// The page size when `limit` is not given.
-    pub const DEFAULT_LIMIT: usize = 50;
-    /// The largest `limit` allowed.
-    pub const MAX_LIMIT: usize = 200;
-
-    /// Parses a URL query string such as `limit=20&cursor=01J...`.
-    pub fn parse(query: &str) -> Result<Self, FieldError> {
-        let mut q = Self {
-            limit: Self::DEFAULT_LIMIT,
-            cursor: None,
-        };
-        let mut seen: Vec<String> = Vec::new();
-        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            let err = |problem| FieldError::new(name.as_ref(), problem);
-            if seen.iter().any(|s| *s == name) {
-                return Err(err(Problem::GivenTwice));
-            }
-            seen.push(name.to_string());
-            match name.as_ref() {
-                "limit" => q.limit = crate::query::limit(&value, Self::MAX_LIMIT).map_err(err)?,
-                "cursor" => q.cursor = Some(EventId::parse(&value).ok_or(err(Problem::BadCursor))?),
-                _ => {
-                    return Err(err(Problem::UnknownField {
-                        known: "limit, cursor",
-                    }));
-                }
-            }
-        }
-        Ok(q)
-    }
+/// Parses the query of a history page (`limit`, `cursor`).
+pub fn parse_query(query: &str) -> Result<HistoryQuery, FieldError> {
+    PageQuery::parse(query, EventId::parse, "limit, cursor", |_, _| Ok(false))
 }
 
 /// Records `event` in its task's history, once however often it comes.
@@ -99,17 +74,9 @@ pub async fn record<S: StateStore>(store: &S, event: &Event) -> Result<(), TaskE
             Some(read) => (read.value, Some(read.etag)),
             None => (Stored::default(), None),
         };
-        let at = history
-            .entries
-            .partition_point(|e| e.event_id < entry.event_id);
-        if history
-            .entries
-            .get(at)
-            .is_some_and(|e| e.event_id == entry.event_id)
-        {
+        if !log::insert_once(&mut history.entries, entry.clone()) {
             return Ok(());
         }
-        history.entries.insert(at, entry.clone());
         Ok(store.commit(&[Write::put(key, &history, etag)?]).await?)
     })
     .await
@@ -126,16 +93,7 @@ pub async fn page<S: StateStore>(
     let Some(read) = store.get::<Stored>(&keys::history(user, id)).await? else {
         return Ok(None);
     };
-    let mut older = read.value.entries;
-    if let Some(cursor) = query.cursor {
-        older.truncate(older.partition_point(|e| e.event_id < cursor));
-    }
-    let rest = older.len().saturating_sub(query.limit);
-    let mut history = older.split_off(rest);
-    history.reverse();
-    let next_cursor = (rest > 0)
-        .then(|| history.last().map(|e| e.event_id))
-        .flatten();
+    let (history, next_cursor) = log::newest_first(read.value.entries, &query, |_| true);
     Ok(Some(Page {
         history,
         next_cursor,
@@ -181,7 +139,7 @@ mod tests {
             block_on(record(&store, event)).expect("recorded");
         }
         let id = events[0].task_id;
-        let query = HistoryQuery::parse("limit=4").expect("valid");
+        let query = parse_query("limit=4").expect("valid");
         let first = block_on(page(&store, &user, id, query))
             .expect("read")
             .expect("some");
@@ -209,7 +167,7 @@ mod tests {
         for event in events.iter().chain(&events) {
             block_on(record(&store, event)).expect("recorded");
         }
-        let all = HistoryQuery::parse("").expect("valid");
+        let all = parse_query("").expect("valid");
         let read = block_on(page(&store, &user, events[0].task_id, all)).expect("read");
         assert_eq!(read.map(|p| p.history.len()), Some(3));
     }
@@ -220,7 +178,7 @@ mod tests {
         let events = events(&store, &user, 0);
         block_on(record(&store, &events[0])).expect("recorded");
         let bob = UserId::parse("bob").expect("id");
-        let all = HistoryQuery::parse("").expect("valid");
+        let all = parse_query("").expect("valid");
         assert_eq!(
             block_on(page(&store, &bob, events[0].task_id, all)),
             Ok(None)
@@ -236,7 +194,7 @@ mod tests {
             ("limit=1&limit=2", "limit may be given only once"),
         ];
         for (query, message) in cases {
-            let err = HistoryQuery::parse(query).expect_err(query);
+            let err = parse_query(query).expect_err(query);
             assert!(err.to_string().starts_with(message), "{query}: {err}");
         }
     }

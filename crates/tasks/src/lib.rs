@@ -21,6 +21,7 @@ pub mod error;
 pub mod history;
 pub mod input;
 pub mod keys;
+pub mod log;
 pub mod model;
 pub mod outbox;
 pub mod query;
