@@ -25,6 +25,7 @@ pub mod log;
 pub mod model;
 pub mod outbox;
 pub mod query;
+pub mod reminders;
 pub mod repeat;
 pub mod service;
 pub mod settings;

@@ -307,6 +307,7 @@ mod tests {
             state_store: "statestore".into(),
             event_pubsubs: vec!["pubsub".into()],
             topic_prefix: String::new(),
+            reminder_pubsub: "pubsub".into(),
             app_api_token: "t".into(),
         };
         let user = UserId::parse("alice").expect("a user id");

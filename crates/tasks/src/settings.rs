@@ -16,6 +16,9 @@ pub struct Settings {
     /// Put before every topic name (`topic_prefix`), so that several
     /// deployments can share one broker.
     pub topic_prefix: String,
+    /// The pub/sub component reminders that fire are published to and the
+    /// notifier hears them on (`reminder_pubsub`).
+    pub reminder_pubsub: String,
     /// The token daprd presents on every call it makes to the app
     /// (`app_api_token`, daprd's `APP_API_TOKEN`): the consumers' routes
     /// refuse a call without it, so that nobody but the sidecar can deliver
@@ -26,6 +29,8 @@ pub struct Settings {
 impl Settings {
     /// The names of the safety-net jobs of the outbox begin with this.
     pub const OUTBOX_JOB_PREFIX: &'static str = "outbox-";
+    /// The names of the jobs of reminders begin with this.
+    pub const REMINDER_JOB_PREFIX: &'static str = "reminder-";
 
     /// The settings from the component's variables, read with `variable`.
     pub fn from_variables<E>(variable: impl Fn(&str) -> Result<String, E>) -> Result<Self, E> {
@@ -38,6 +43,7 @@ impl Settings {
                 .map(str::to_owned)
                 .collect(),
             topic_prefix: variable("topic_prefix")?,
+            reminder_pubsub: variable("reminder_pubsub")?,
             app_api_token: variable("app_api_token")?,
         })
     }
@@ -45,5 +51,10 @@ impl Settings {
     /// The topic task events are published on.
     pub fn task_events_topic(&self) -> String {
         format!("{}{}", self.topic_prefix, topics::TASK_EVENTS)
+    }
+
+    /// The topic reminders that fire are published on.
+    pub fn reminders_topic(&self) -> String {
+        format!("{}{}", self.topic_prefix, topics::REMINDERS)
     }
 }
