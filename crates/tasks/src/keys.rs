@@ -56,6 +56,11 @@ pub fn next(user: &UserId, id: TaskId) -> String {
     format!("next:{user}:{id}")
 }
 
+/// The key of `user`'s inbox.
+pub fn inbox(user: &UserId) -> String {
+    format!("inbox:{user}")
+}
+
 /// The key of the history of task `id`.
 pub fn history(user: &UserId, id: TaskId) -> String {
     format!("history:{user}:{id}")

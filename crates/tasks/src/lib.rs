@@ -19,6 +19,7 @@ pub mod change;
 pub mod consumers;
 pub mod error;
 pub mod history;
+pub mod inbox;
 pub mod input;
 pub mod keys;
 pub mod log;

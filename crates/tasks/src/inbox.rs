@@ -1,0 +1,303 @@
+//! A user's inbox (`inbox:{user}`): the reminders that fired, one
+//! notification each however often a reminder is delivered (a [`log`] by
+//! reminder id, so newest first is latest `remind_at` first), each read or
+//! unread. It keeps a user's newest [`KEPT`] notifications; the task's
+//! history is the lasting record.
+
+use chrono::{DateTime, FixedOffset, Utc};
+use dapr::{StateStore, Write};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{FieldError, Problem, TaskError};
+use crate::log::{self, PageQuery};
+use crate::service::retry;
+use crate::{UserId, keys};
+use events::{ReminderDue, ReminderId, TaskId};
+
+/// How many notifications an inbox keeps: the oldest go beyond it.
+pub const KEPT: usize = 500;
+
+/// A reminder that fired, as its user's inbox holds it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Notification {
+    /// The reminder's id.
+    pub id: ReminderId,
+    /// The task it reminds of.
+    pub task_id: TaskId,
+    /// The task's title when the reminder fired.
+    pub title: String,
+    /// When the task is due, in its time zone, if it has a due date.
+    pub due_at: Option<DateTime<FixedOffset>>,
+    /// When the reminder was meant to fire.
+    pub remind_at: DateTime<Utc>,
+    /// When it reached the inbox.
+    pub delivered_at: DateTime<Utc>,
+    /// Whether its user has marked it read.
+    pub read: bool,
+}
+
+impl log::Entry for Notification {
+    type Id = ReminderId;
+
+    fn id(&self) -> ReminderId {
+        self.id
+    }
+}
+
+/// An inbox as stored, oldest first.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+struct Stored {
+    notifications: Vec<Notification>,
+}
+
+/// What a page of the inbox asks for: `limit`, `cursor`, `unread`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct InboxQuery {
+    /// The page's size and start.
+    pub page: PageQuery<ReminderId>,
+    /// Only the unread ones (`unread=true`).
+    pub unread_only: bool,
+}
+
+impl InboxQuery {
+    /// Parses a URL query string such as `unread=true&limit=20`.
+    pub fn parse(query: &str) -> Result<Self, FieldError> {
+        let mut unread_only = false;
+        let page = PageQuery::parse(
+            query,
+            ReminderId::parse,
+            "limit, cursor, unread",
+            |name, value| match (name, value) {
+                ("unread", "true" | "false") => {
+                    unread_only = value == "true";
+                    Ok(true)
+                }
+                ("unread", got) => Err(Problem::NotOneOf {
+                    allowed: "true, false",
+                    got: got.to_owned(),
+                }),
+                _ => Ok(false),
+            },
+        )?;
+        Ok(Self { page, unread_only })
+    }
+}
+
+/// A page of an inbox, newest first.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Page {
+    /// The notifications.
+    pub notifications: Vec<Notification>,
+    /// Where the next (older) page starts; `None` on the last page.
+    pub next_cursor: Option<ReminderId>,
+}
+
+/// Puts reminder `due` in its user's inbox, delivered at `now`, unless it
+/// is there; answers whether it was new.
+pub async fn record<S: StateStore>(
+    store: &S,
+    due: &ReminderDue,
+    now: DateTime<Utc>,
+) -> Result<bool, TaskError> {
+    let key = &keys::inbox(&due.user_id);
+    let notification = &Notification {
+        id: due.reminder_id,
+        task_id: due.task_id,
+        title: due.title.clone(),
+        due_at: due.due_at,
+        remind_at: due.remind_at,
+        delivered_at: now,
+        read: false,
+    };
+    retry(|| async move {
+        let (mut inbox, etag) = read(store, key).await?;
+        if !log::insert_once(&mut inbox.notifications, notification.clone()) {
+            return Ok(false);
+        }
+        let over = inbox.notifications.len().saturating_sub(KEPT);
+        inbox.notifications.drain(..over);
+        store.commit(&[Write::put(key, &inbox, etag)?]).await?;
+        Ok(true)
+    })
+    .await
+}
+
+/// The page of `user`'s inbox that `query` asks for.
+pub async fn page<S: StateStore>(
+    store: &S,
+    user: &UserId,
+    query: &InboxQuery,
+) -> Result<Page, TaskError> {
+    let (inbox, _) = read(store, &keys::inbox(user)).await?;
+    let keep = |n: &Notification| !(query.unread_only && n.read);
+    let (notifications, next_cursor) = log::newest_first(inbox.notifications, &query.page, keep);
+    Ok(Page {
+        notifications,
+        next_cursor,
+    })
+}
+
+/// Marks notification `id` of `user` read or unread, as `body`
+/// (`{"read": true|false}`) says; answers it as it is now.
+pub async fn mark<S: StateStore>(
+    store: &S,
+    user: &UserId,
+    id: ReminderId,
+    body: &Value,
+) -> Result<Notification, TaskError> {
+    let read_flag = parse_mark(body)?;
+    let key = &keys::inbox(user);
+    retry(|| async move {
+        let (mut inbox, etag) = read(store, key).await?;
+        let notification = inbox
+            .notifications
+            .iter_mut()
+            .find(|n| n.id == id)
+            .ok_or(TaskError::NotFound)?;
+        if notification.read == read_flag {
+            return Ok(notification.clone());
+        }
+        notification.read = read_flag;
+        let marked = notification.clone();
+        store.commit(&[Write::put(key, &inbox, etag)?]).await?;
+        Ok(marked)
+    })
+    .await
+}
+
+/// The `read` of a `PATCH` body, the only field it may name.
+fn parse_mark(body: &Value) -> Result<bool, FieldError> {
+    let Value::Object(fields) = body else {
+        let expected = "a JSON object such as {\"read\": true}";
+        return Err(FieldError::new("body", Problem::WrongType { expected }));
+    };
+    if let Some(name) = fields.keys().find(|name| *name != "read") {
+        let problem = Problem::UnknownField { known: "read" };
+        return Err(FieldError::new(name.clone(), problem));
+    }
+    match fields.get("read") {
+        Some(Value::Bool(read)) => Ok(*read),
+        Some(_) => Err(FieldError::new(
+            "read",
+            Problem::WrongType {
+                expected: "true or false",
+            },
+        )),
+        None => Err(FieldError::new("read", Problem::Missing)),
+    }
+}
+
+async fn read<S: StateStore>(store: &S, key: &str) -> Result<(Stored, Option<String>), TaskError> {
+    Ok(match store.get::<Stored>(key).await? {
+        Some(read) => (read.value, Some(read.etag)),
+        None => (Stored::default(), None),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use dapr::fakes::FakeStateStore;
+    use futures::executor::block_on;
+    use serde_json::json;
+
+    use super::*;
+
+    fn alice() -> UserId {
+        UserId::parse("alice").expect("a user id")
+    }
+
+    fn due(task: u128, minute: i64) -> ReminderDue {
+        let created = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
+        let task_id = TaskId::new(created, task);
+        let remind_at = created + chrono::Duration::minutes(minute);
+        ReminderDue {
+            reminder_id: ReminderId::of(task_id, 0, remind_at),
+            task_id,
+            user_id: alice(),
+            title: format!("task {task}"),
+            due_at: None,
+            remind_at,
+        }
+    }
+
+    fn ids(page: &Page) -> Vec<String> {
+        page.notifications.iter().map(|n| n.title.clone()).collect()
+    }
+
+    #[test]
+    fn a_reminder_delivered_twice_is_in_the_inbox_once() {
+        let store = FakeStateStore::default();
+        let now = DateTime::from_timestamp(1_800_000_600, 0).unwrap_or_default();
+        assert_eq!(block_on(record(&store, &due(1, 5), now)), Ok(true));
+        assert_eq!(block_on(record(&store, &due(1, 5), now)), Ok(false));
+        assert_eq!(
+            block_on(record(&store, &due(1, 6), now)),
+            Ok(true),
+            "a later one"
+        );
+        let all = InboxQuery::parse("").expect("valid");
+        let page = block_on(page(&store, &alice(), &all)).expect("a page");
+        assert_eq!(ids(&page), ["task 1", "task 1"]);
+    }
+
+    #[test]
+    fn read_ones_can_be_left_out_and_a_mark_is_kept() {
+        let store = FakeStateStore::default();
+        let now = DateTime::from_timestamp(1_800_000_600, 0).unwrap_or_default();
+        for task in 1..=3 {
+            block_on(record(&store, &due(task, task as i64), now)).expect("recorded");
+        }
+        let second = due(2, 2).reminder_id;
+        let marked = block_on(mark(&store, &alice(), second, &json!({"read": true})));
+        assert_eq!(marked.map(|n| n.read), Ok(true));
+        // Delivered again after it was read: it stays read.
+        block_on(record(&store, &due(2, 2), now)).expect("recorded");
+        let unread = InboxQuery::parse("unread=true").expect("valid");
+        let page = block_on(page(&store, &alice(), &unread)).expect("a page");
+        assert_eq!(ids(&page), ["task 3", "task 1"]);
+        let nobody = UserId::parse("bob").expect("a user id");
+        let theirs = block_on(mark(&store, &nobody, second, &json!({"read": true})));
+        assert_eq!(
+            theirs,
+            Err(TaskError::NotFound),
+            "another user's inbox is theirs"
+        );
+    }
+
+    #[test]
+    fn bad_marks_and_queries_name_the_field() {
+        let field = |body: Value| parse_mark(&body).map_err(|e| e.field);
+        assert_eq!(field(json!({"read": "yes"})), Err("read".into()));
+        assert_eq!(field(json!({})), Err("read".into()));
+        assert_eq!(
+            field(json!({"read": true, "title": "x"})),
+            Err("title".into())
+        );
+        assert_eq!(field(json!([true])), Err("body".into()));
+        let query = |q: &str| InboxQuery::parse(q).map_err(|e| e.field);
+        assert_eq!(query("unread=yes"), Err("unread".into()));
+        assert_eq!(query("cursor=x"), Err("cursor".into()));
+    }
+
+    #[test]
+    fn the_oldest_go_beyond_what_is_kept() {
+        let store = FakeStateStore::default();
+        let now = DateTime::from_timestamp(1_800_000_600, 0).unwrap_or_default();
+        for minute in 0..=KEPT as i64 {
+            block_on(record(&store, &due(1, minute), now)).expect("recorded");
+        }
+        let all = InboxQuery::parse("limit=200").expect("valid");
+        let mut seen = 0;
+        let mut query = all;
+        loop {
+            let page = block_on(page(&store, &alice(), &query)).expect("a page");
+            seen += page.notifications.len();
+            match page.next_cursor {
+                Some(cursor) => query.page.cursor = Some(cursor),
+                None => break,
+            }
+        }
+        assert_eq!(seen, KEPT);
+    }
+}
