@@ -1,21 +1,27 @@
-//! The HTTP edge of the tasks context: the route table of
-//! `/api/{user_id}/tasks/...`, body limits, JSON, authentication, and one
-//! error enum mapped to statuses and the contract's error JSON.
+//! The HTTP APIs of the tasks context: the route table of
+//! `/api/{user_id}/tasks/...` ([`TasksApi`]) and of
+//! `/api/{user_id}/notifications/...` ([`NotificationsApi`]), over the edge
+//! they share (authentication, body limits, JSON, one error enum mapped to
+//! statuses and the contract's error JSON).
 
 use dapr::{Dapr, StateStore, Transport};
-use http::{Method, StatusCode, header};
+use http::{Method, StatusCode};
 use serde::Serialize;
 
 use crate::error::{FieldError, Problem, TaskError};
 use crate::history;
-use crate::input::parse_json;
 use crate::outbox::{Outbox, Owed};
 use crate::service::{Env, Tasks, Written};
 use crate::settings::Settings;
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, UserId, repeat};
 
-/// Request bodies larger than this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
+mod edge;
+mod notifications;
+
+pub use edge::MAX_BODY_BYTES;
+pub use notifications::NotificationsApi;
+
+use edge::{ApiError, json, json_body, no_content};
 
 /// The tasks API behind a Dapr sidecar, for tokens signed with `jwt_secret`.
 #[derive(Debug)]
@@ -23,94 +29,6 @@ pub struct TasksApi<T> {
     dapr: Dapr<T>,
     settings: Settings,
     jwt_secret: Vec<u8>,
-}
-
-/// Every way a call can fail.
-#[derive(Debug, thiserror::Error)]
-enum ApiError {
-    #[error("the body is not valid JSON: {0}")]
-    BadJson(String),
-    #[error("{0}")]
-    Invalid(#[from] FieldError),
-    #[error("{0}")]
-    Auth(#[from] auth::AuthError),
-    #[error("no such {0}")]
-    NotFound(&'static str),
-    #[error("{0} is not allowed here; allowed: {1}")]
-    MethodNotAllowed(Method, &'static str),
-    #[error("the body is larger than {0} bytes")]
-    TooLarge(usize),
-    #[error("{0}")]
-    Task(#[from] TaskError),
-}
-
-impl ApiError {
-    fn status(&self) -> StatusCode {
-        use auth::AuthError;
-        match self {
-            Self::BadJson(_) | Self::Invalid(_) | Self::Task(TaskError::Invalid(_)) => {
-                StatusCode::BAD_REQUEST
-            }
-            Self::Auth(AuthError::Missing | AuthError::Invalid(_)) => StatusCode::UNAUTHORIZED,
-            Self::Auth(AuthError::Forbidden(_)) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) | Self::Task(TaskError::NotFound) => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Task(TaskError::Conflict) => StatusCode::CONFLICT,
-            Self::Task(TaskError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
-        }
-    }
-
-    fn code(&self) -> &'static str {
-        use auth::AuthError;
-        match self {
-            Self::BadJson(_) => "invalid_json",
-            Self::Invalid(_) | Self::Task(TaskError::Invalid(_)) => "invalid_field",
-            Self::Auth(AuthError::Missing | AuthError::Invalid(_)) => "unauthorized",
-            Self::Auth(AuthError::Forbidden(_)) => "forbidden",
-            Self::NotFound(_) | Self::Task(TaskError::NotFound) => "not_found",
-            Self::MethodNotAllowed(..) => "method_not_allowed",
-            Self::TooLarge(_) => "payload_too_large",
-            Self::Task(TaskError::Conflict) => "conflict",
-            Self::Task(TaskError::Unavailable(_)) => "unavailable",
-        }
-    }
-
-    fn field(&self) -> Option<&str> {
-        match self {
-            Self::Invalid(e) | Self::Task(TaskError::Invalid(e)) => Some(&e.field),
-            _ => None,
-        }
-    }
-
-    /// `{"error": {"code", "message", "field"?}}`, with `allow` on a 405.
-    fn response(&self) -> http::Response<Vec<u8>> {
-        #[derive(Serialize)]
-        struct Body<'a> {
-            error: Detail<'a>,
-        }
-        #[derive(Serialize)]
-        struct Detail<'a> {
-            code: &'a str,
-            message: String,
-            #[serde(skip_serializing_if = "Option::is_none")]
-            field: Option<&'a str>,
-        }
-        let body = Body {
-            error: Detail {
-                code: self.code(),
-                message: self.to_string(),
-                field: self.field(),
-            },
-        };
-        let mut response = json(self.status(), &body);
-        if let Self::MethodNotAllowed(_, allowed) = self {
-            response
-                .headers_mut()
-                .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
-        }
-        response
-    }
 }
 
 enum Route {
@@ -160,19 +78,8 @@ impl<T: Transport> TasksApi<T> {
         env: Env,
     ) -> (http::Response<Vec<u8>>, Option<Owed>) {
         let mut owed = None;
-        let response = self
-            .route(&request, env, &mut owed)
-            .await
-            .unwrap_or_else(|err| {
-                if let ApiError::Task(TaskError::Unavailable(detail)) = &err {
-                    eprintln!(
-                        "tasks-api: {} {}: {detail}",
-                        request.method(),
-                        request.uri().path()
-                    );
-                }
-                err.response()
-            });
+        let routed = self.route(&request, env, &mut owed).await;
+        let response = edge::answer("tasks-api", &request, routed);
         (response, owed)
     }
 
@@ -207,15 +114,8 @@ impl<T: Transport> TasksApi<T> {
             }
             _ => return Err(ApiError::NotFound("route")),
         };
-        let authorization = request
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let user = auth::authorize(authorization, &self.jwt_secret, user, env.now)?;
+        let user = edge::caller(request, &self.jwt_secret, user, &env)?;
         let body = request.body();
-        if body.len() > MAX_BODY_BYTES {
-            return Err(ApiError::TooLarge(MAX_BODY_BYTES));
-        }
         let store = self.dapr.state(&self.settings.state_store);
         let tasks = Tasks::new(&store, &user);
         let outbox = Outbox::new(&self.dapr, &store, &self.settings);
@@ -340,31 +240,6 @@ fn occurrence_count(query: &str) -> Result<usize, FieldError> {
         }
     }
     Ok(count.unwrap_or(10))
-}
-
-/// `value` as a JSON answer with `status`, encoded once.
-fn json<T: Serialize>(status: StatusCode, value: &T) -> http::Response<Vec<u8>> {
-    let body = serde_json::to_vec(value).unwrap_or_else(|e| {
-        eprintln!("tasks-api: cannot encode an answer: {e}");
-        b"{}".to_vec()
-    });
-    let mut response = http::Response::new(body);
-    *response.status_mut() = status;
-    response.headers_mut().insert(
-        header::CONTENT_TYPE,
-        header::HeaderValue::from_static("application/json"),
-    );
-    response
-}
-
-fn no_content() -> http::Response<Vec<u8>> {
-    let mut response = http::Response::new(Vec::new());
-    *response.status_mut() = StatusCode::NO_CONTENT;
-    response
-}
-
-fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
-    parse_json(body).map_err(|e| ApiError::BadJson(e.to_string()))
 }
 
 /// The optional `{"completed": bool}` body of `.../complete`; empty means `true`.

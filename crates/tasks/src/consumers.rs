@@ -6,7 +6,12 @@
 //!   history, once however often it comes;
 //! - [`Consumers::recurrence`] (`task-events`): a completed repeating task
 //!   brings its next occurrence, once per completed task;
-//! - [`Consumers::job`] (`/job/{name}`): the outbox's safety net.
+//! - [`Consumers::reminders`] (`task-events`): keeps each task's reminder
+//!   jobs in step with it ([`reminders::plan`]);
+//! - [`Consumers::job`] (`/job/{name}`): the outbox's safety net, and the
+//!   reminders that fire;
+//! - [`Consumers::notify`] (`reminders`): puts each reminder in its user's
+//!   inbox, once.
 //!
 //! Only daprd may call them: a call without the app's API token (the
 //! `dapr-api-token` header daprd adds) is refused with 401 and does nothing.
@@ -22,15 +27,17 @@ use dapr::subscriber::{Delivered, Delivery};
 use dapr::{Dapr, StateStore, Transport, Write};
 use http::StatusCode;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 
 use crate::change::Event;
 use crate::error::TaskError;
-use crate::history;
 use crate::outbox::{Guard, Outbox};
+use crate::reminders::{self, Armed};
 use crate::service::{Env, Tasks};
 use crate::settings::Settings;
-use events::TaskEventType;
+use crate::{history, inbox};
+use events::{ReminderDue, TaskEventType};
 
 /// The longest part of an unreadable body kept in a dead letter, in bytes.
 const KEPT_BODY: usize = 16 * 1024;
@@ -53,6 +60,13 @@ fn job_name(request: &Request) -> &str {
 /// them is.
 fn same(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0, |diff, (x, y)| diff | (x ^ y)) == 0
+}
+
+/// An answer to daprd with `code` and no body.
+fn status(code: StatusCode) -> Response {
+    let mut response = http::Response::new(Vec::new());
+    *response.status_mut() = code;
+    response
 }
 
 /// An event a consumer gave up on, for an operator to read.
@@ -121,42 +135,89 @@ impl<T: Transport> Consumers<T> {
         delivery.response()
     }
 
+    /// Keeps the reminder jobs of the task of a delivered event in step
+    /// with it: schedules one per reminder to fire, deletes the others.
+    pub async fn reminders(&self, request: &Request, env: &Env) -> Response {
+        if let Some(refused) = self.refused(request) {
+            return refused;
+        }
+        let arm = async |event: &Event| match reminders::plan(event) {
+            Some(plan) => Ok(reminders::arm(&self.dapr, &plan).await?),
+            None => Ok(()),
+        };
+        let delivery = self.consume("reminders", request.body(), env, arm).await;
+        delivery.response()
+    }
+
+    /// Puts a delivered reminder in its user's inbox, once however often it
+    /// comes.
+    pub async fn notify(&self, request: &Request, env: &Env) -> Response {
+        if let Some(refused) = self.refused(request) {
+            return refused;
+        }
+        let store = self.dapr.state(&self.settings.state_store);
+        let record =
+            async |due: &ReminderDue| inbox::record(&store, due, env.now).await.map(|_| ());
+        let delivery = self.consume("notifier", request.body(), env, record).await;
+        delivery.response()
+    }
+
     /// A job that fired (`POST /job/{name}`): the outbox's safety net
-    /// publishes the event a crash left behind. Answers 200 when done or
-    /// when there is nothing it could ever do, and 500 for the scheduler to
-    /// try again.
+    /// publishes the event a crash left behind; a reminder's job publishes
+    /// the reminder if it still stands. Answers 200 when done or when there
+    /// is nothing it could ever do, and 500 for the scheduler to try again.
     pub async fn job(&self, request: &Request, env: &Env) -> Response {
         if let Some(refused) = self.refused(request) {
             return refused;
         }
         let (name, body) = (job_name(request), request.body());
-        let status = if name.starts_with(Settings::OUTBOX_JOB_PREFIX) {
-            let store = self.dapr.state(&self.settings.state_store);
+        let store = self.dapr.state(&self.settings.state_store);
+        let done = if name.starts_with(Settings::OUTBOX_JOB_PREFIX) {
             match triggered::<Guard>(body) {
-                Ok(guard) => match Outbox::new(&self.dapr, &store, &self.settings)
+                Ok(guard) => Outbox::new(&self.dapr, &store, &self.settings)
                     .recover(&guard)
                     .await
-                {
-                    Ok(()) => StatusCode::OK,
-                    Err(err) => {
-                        eprintln!("jobs: {name}: will try again: {err}");
-                        StatusCode::INTERNAL_SERVER_ERROR
-                    }
-                },
-                Err(err) => {
-                    let reason = format!("unreadable job data: {err}");
-                    self.dead_letter("jobs", name, body, &reason, env).await;
-                    StatusCode::OK
-                }
+                    .map_err(TaskError::from),
+                Err(err) => return self.unreadable_job(name, body, &err, env).await,
+            }
+        } else if name.starts_with(Settings::REMINDER_JOB_PREFIX) {
+            match triggered::<Armed>(body) {
+                Ok(armed) => reminders::fire(&self.dapr, &store, &self.settings, &armed)
+                    .await
+                    .map(|_| ()),
+                Err(err) => return self.unreadable_job(name, body, &err, env).await,
             }
         } else {
             // daprd counts a 404 as done: a job of no known kind is dropped.
             eprintln!("jobs: {name}: no such kind of job; dropped");
-            StatusCode::NOT_FOUND
+            return status(StatusCode::NOT_FOUND);
         };
-        let mut response = http::Response::new(Vec::new());
-        *response.status_mut() = status;
-        response
+        match done {
+            Ok(()) => status(StatusCode::OK),
+            Err(err) if err.delivery() == Delivery::Drop => {
+                let reason = format!("a job it cannot do: {err}");
+                self.dead_letter("jobs", name, body, &reason, env).await;
+                status(StatusCode::OK)
+            }
+            Err(err) => {
+                eprintln!("jobs: {name}: will try again: {err}");
+                status(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+
+    /// Records a job whose data cannot be read, and answers it done: no try
+    /// could ever do it.
+    async fn unreadable_job(
+        &self,
+        name: &str,
+        body: &[u8],
+        err: &serde_json::Error,
+        env: &Env,
+    ) -> Response {
+        let reason = format!("unreadable job data: {err}");
+        self.dead_letter("jobs", name, body, &reason, env).await;
+        status(StatusCode::OK)
     }
 
     /// 401 for a call that does not carry the app's API token.
@@ -175,37 +236,38 @@ impl<T: Transport> Consumers<T> {
         Some(response)
     }
 
-    /// Reads a delivered task event and hands it to `handle`, answering
-    /// daprd by the outcome.
-    async fn consume(
+    /// Reads a delivered event (a task event, a reminder) and hands it to
+    /// `handle`, answering daprd by the outcome.
+    async fn consume<E: DeserializeOwned>(
         &self,
         consumer: &str,
         body: &[u8],
         env: &Env,
-        handle: impl AsyncFn(&Event) -> Result<(), TaskError>,
+        handle: impl AsyncFn(&E) -> Result<(), TaskError>,
     ) -> Delivery {
         // The envelope first, for the id to record a poison event under.
-        let event = match Delivered::<Box<RawValue>>::parse(body) {
-            Ok(envelope) => serde_json::from_str::<Event>(envelope.data.get())
-                .map_err(|err| (Some(envelope.id), err)),
-            Err(err) => Err((None, err)),
+        let (id, event) = match Delivered::<Box<RawValue>>::parse(body) {
+            Ok(envelope) => {
+                let event = serde_json::from_str::<E>(envelope.data.get());
+                (envelope.id, event)
+            }
+            Err(err) => (env.event_id.to_string(), Err(err)),
         };
         let event = &match event {
             Ok(event) => event,
-            Err((id, err)) => {
-                let reason = format!("not a task event: {err}");
-                let id = id.unwrap_or_else(|| env.event_id.to_string());
+            Err(err) => {
+                let reason = format!("not an event {consumer} reads: {err}");
                 return self.dead_letter(consumer, &id, body, &reason, env).await;
             }
         };
         match handle(event).await {
             Ok(()) => Delivery::Success,
             Err(err) if err.delivery() == Delivery::Drop => {
-                let (id, reason) = (event.event_id.to_string(), err.to_string());
-                self.dead_letter(consumer, &id, body, &reason, env).await
+                self.dead_letter(consumer, &id, body, &err.to_string(), env)
+                    .await
             }
             Err(err) => {
-                eprintln!("{consumer}: event {}: will retry: {err:?}", event.event_id);
+                eprintln!("{consumer}: event {id}: will retry: {err:?}");
                 Delivery::Retry
             }
         }

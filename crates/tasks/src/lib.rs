@@ -32,7 +32,7 @@ pub mod service;
 pub mod settings;
 pub mod stored;
 
-pub use api::TasksApi;
+pub use api::{NotificationsApi, TasksApi};
 pub use auth::UserId;
 pub use consumers::Consumers;
 pub use error::{FieldError, Problem, TaskError};

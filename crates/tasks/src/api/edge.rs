@@ -1,0 +1,165 @@
+//! What every API of the app shares at its edge: one error enum mapped to
+//! statuses and the contract's error JSON, the caller's token checked
+//! against the path's user, body limits, and JSON answers.
+
+use http::{Method, StatusCode, header};
+use serde::Serialize;
+
+use crate::UserId;
+use crate::error::{FieldError, TaskError};
+use crate::input::parse_json;
+use crate::service::Env;
+
+/// Request bodies larger than this are refused with 413.
+pub const MAX_BODY_BYTES: usize = 64 * 1024;
+
+/// Every way a call can fail.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ApiError {
+    #[error("the body is not valid JSON: {0}")]
+    BadJson(String),
+    #[error("{0}")]
+    Invalid(#[from] FieldError),
+    #[error("{0}")]
+    Auth(#[from] auth::AuthError),
+    #[error("no such {0}")]
+    NotFound(&'static str),
+    #[error("{0} is not allowed here; allowed: {1}")]
+    MethodNotAllowed(Method, &'static str),
+    #[error("the body is larger than {0} bytes")]
+    TooLarge(usize),
+    #[error("{0}")]
+    Task(#[from] TaskError),
+}
+
+impl ApiError {
+    fn status(&self) -> StatusCode {
+        use auth::AuthError;
+        match self {
+            Self::BadJson(_) | Self::Invalid(_) | Self::Task(TaskError::Invalid(_)) => {
+                StatusCode::BAD_REQUEST
+            }
+            Self::Auth(AuthError::Missing | AuthError::Invalid(_)) => StatusCode::UNAUTHORIZED,
+            Self::Auth(AuthError::Forbidden(_)) => StatusCode::FORBIDDEN,
+            Self::NotFound(_) | Self::Task(TaskError::NotFound) => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
+            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Task(TaskError::Conflict) => StatusCode::CONFLICT,
+            Self::Task(TaskError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+        }
+    }
+
+    fn code(&self) -> &'static str {
+        use auth::AuthError;
+        match self {
+            Self::BadJson(_) => "invalid_json",
+            Self::Invalid(_) | Self::Task(TaskError::Invalid(_)) => "invalid_field",
+            Self::Auth(AuthError::Missing | AuthError::Invalid(_)) => "unauthorized",
+            Self::Auth(AuthError::Forbidden(_)) => "forbidden",
+            Self::NotFound(_) | Self::Task(TaskError::NotFound) => "not_found",
+            Self::MethodNotAllowed(..) => "method_not_allowed",
+            Self::TooLarge(_) => "payload_too_large",
+            Self::Task(TaskError::Conflict) => "conflict",
+            Self::Task(TaskError::Unavailable(_)) => "unavailable",
+        }
+    }
+
+    fn field(&self) -> Option<&str> {
+        match self {
+            Self::Invalid(e) | Self::Task(TaskError::Invalid(e)) => Some(&e.field),
+            _ => None,
+        }
+    }
+
+    /// `{"error": {"code", "message", "field"?}}`, with `allow` on a 405.
+    pub(crate) fn response(&self) -> http::Response<Vec<u8>> {
+        #[derive(Serialize)]
+        struct Body<'a> {
+            error: Detail<'a>,
+        }
+        #[derive(Serialize)]
+        struct Detail<'a> {
+            code: &'a str,
+            message: String,
+            #[serde(skip_serializing_if = "Option::is_none")]
+            field: Option<&'a str>,
+        }
+        let body = Body {
+            error: Detail {
+                code: self.code(),
+                message: self.to_string(),
+                field: self.field(),
+            },
+        };
+        let mut response = json(self.status(), &body);
+        if let Self::MethodNotAllowed(_, allowed) = self {
+            response
+                .headers_mut()
+                .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
+        }
+        response
+    }
+}
+
+/// The user of `/api/{user}/...` if the request's bearer token is theirs
+/// (signed with `jwt_secret`) and its body is within [`MAX_BODY_BYTES`].
+pub(crate) fn caller(
+    request: &http::Request<Vec<u8>>,
+    jwt_secret: &[u8],
+    user: &str,
+    env: &Env,
+) -> Result<UserId, ApiError> {
+    let authorization = request
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    let user = auth::authorize(authorization, jwt_secret, user, env.now)?;
+    if request.body().len() > MAX_BODY_BYTES {
+        return Err(ApiError::TooLarge(MAX_BODY_BYTES));
+    }
+    Ok(user)
+}
+
+/// The answer to `request`: `routed`'s, or its error's as the contract's
+/// error JSON (logged by `api` when the store is unavailable).
+pub(crate) fn answer(
+    api: &str,
+    request: &http::Request<Vec<u8>>,
+    routed: Result<http::Response<Vec<u8>>, ApiError>,
+) -> http::Response<Vec<u8>> {
+    routed.unwrap_or_else(|err| {
+        if let ApiError::Task(TaskError::Unavailable(detail)) = &err {
+            eprintln!(
+                "{api}: {} {}: {detail}",
+                request.method(),
+                request.uri().path()
+            );
+        }
+        err.response()
+    })
+}
+
+/// `value` as a JSON answer with `status`, encoded once.
+pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> http::Response<Vec<u8>> {
+    let body = serde_json::to_vec(value).unwrap_or_else(|e| {
+        eprintln!("api: cannot encode an answer: {e}");
+        b"{}".to_vec()
+    });
+    let mut response = http::Response::new(body);
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        header::HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+pub(crate) fn no_content() -> http::Response<Vec<u8>> {
+    let mut response = http::Response::new(Vec::new());
+    *response.status_mut() = StatusCode::NO_CONTENT;
+    response
+}
+
+pub(crate) fn json_body(body: &[u8]) -> Result<serde_json::Value, ApiError> {
+    parse_json(body).map_err(|e| ApiError::BadJson(e.to_string()))
+}
