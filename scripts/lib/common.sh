@@ -54,8 +54,11 @@ ensure_rust() {
 build_app() {
   ensure_rust
   log "building the components (wasm32-wasip2) and the host"
-  (cd "$TODO_ROOT" && cargo build --release --target wasm32-wasip2 \
-      -p tasks-api -p audit-handler -p recurrence-handler -p job-callback -p probe-component \
+  local packages=() dir
+  for dir in "$TODO_ROOT"/components/*/ "$TODO_ROOT"/tests/probe-component/; do
+    packages+=(-p "$(basename "$dir")")
+  done
+  (cd "$TODO_ROOT" && cargo build --release --target wasm32-wasip2 "${packages[@]}" \
     && cargo build --release -p todo-host) || die "build failed"
   if [[ ! -e $TODO_ROOT/target || -L $TODO_ROOT/target ]]; then
     ln -sfn "$CARGO_TARGET_DIR" "$TODO_ROOT/target"
