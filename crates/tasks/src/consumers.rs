@@ -256,7 +256,7 @@ impl<T: Transport> Consumers<T> {
         let event = &match event {
             Ok(event) => event,
             Err(err) => {
-                let reason = format!("not an event {consumer} reads: {err}");
+                let reason = format!("not what the {consumer} consumer reads: {err}");
                 return self.dead_letter(consumer, &id, body, &reason, env).await;
             }
         };

@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use anyhow::{Context, bail};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 /// The trials as they should run here: when the services' addresses are not
 /// set (a plain `cargo test`, outside `scripts/test`), they are marked ignored
@@ -933,4 +933,42 @@ impl Client {
     pub fn delete(&self, path: &str) -> Reply {
         self.send("DELETE", path, None)
     }
+}
+
+// What scenarios share: waiting for the consumers, and the calls they make.
+
+/// How long a consumer may take before a scenario gives up on it: far
+/// beyond the milliseconds it takes, so that a slow machine does not fail.
+pub const PATIENCE: Duration = Duration::from_secs(20);
+
+/// Polls `probe` until it answers `Some`, or fails after [`PATIENCE`].
+pub fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> anyhow::Result<T> {
+    let start = Instant::now();
+    loop {
+        if let Some(found) = probe() {
+            return Ok(found);
+        }
+        anyhow::ensure!(start.elapsed() < PATIENCE, "gave up waiting for {what}");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// Creates a task of `user` from `body`, answering it.
+pub fn create(client: &Client, user: &str, body: Value) -> anyhow::Result<Value> {
+    let reply = client.post(&format!("/api/{user}/tasks"), &body);
+    anyhow::ensure!(reply.status == 201, "creating {body}: {reply:?}");
+    Ok(reply.body)
+}
+
+/// A task's id.
+pub fn id(task: &Value) -> &str {
+    task["id"].as_str().unwrap_or_default()
+}
+
+/// Marks `task` done (or not done again), answering it.
+pub fn complete(client: &Client, user: &str, task: &Value, done: bool) -> anyhow::Result<Value> {
+    let path = format!("/api/{user}/tasks/{}/complete", id(task));
+    let reply = client.patch(&path, &json!({"completed": done}));
+    anyhow::ensure!(reply.status == 200, "completing {}: {reply:?}", id(task));
+    Ok(reply.body)
 }

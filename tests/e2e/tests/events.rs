@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context;
 
-use e2e::{Client, Env, Kafka, Profile, Scenario, Stack};
+use e2e::{Client, Env, Kafka, Profile, Scenario, Stack, complete, create, eventually, id};
 use serde_json::{Value, json};
 
 const SCENARIOS: &[(&str, Scenario)] = &[
@@ -50,39 +50,6 @@ fn main() {
             ),
         ],
     )
-}
-
-/// How long a consumer may take before a scenario gives up on it: far
-/// beyond the milliseconds it takes, so that a slow machine does not fail.
-const PATIENCE: Duration = Duration::from_secs(20);
-
-/// Polls `probe` until it answers `Some`, or fails after [`PATIENCE`].
-fn eventually<T>(what: &str, mut probe: impl FnMut() -> Option<T>) -> anyhow::Result<T> {
-    let start = Instant::now();
-    loop {
-        if let Some(found) = probe() {
-            return Ok(found);
-        }
-        anyhow::ensure!(start.elapsed() < PATIENCE, "gave up waiting for {what}");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
-fn create(client: &Client, user: &str, body: Value) -> anyhow::Result<Value> {
-    let reply = client.post(&format!("/api/{user}/tasks"), &body);
-    anyhow::ensure!(reply.status == 201, "creating {body}: {reply:?}");
-    Ok(reply.body)
-}
-
-fn id(task: &Value) -> &str {
-    task["id"].as_str().unwrap_or_default()
-}
-
-fn complete(client: &Client, user: &str, task: &Value, done: bool) -> anyhow::Result<Value> {
-    let path = format!("/api/{user}/tasks/{}/complete", id(task));
-    let reply = client.patch(&path, &json!({"completed": done}));
-    anyhow::ensure!(reply.status == 200, "completing {}: {reply:?}", id(task));
-    Ok(reply.body)
 }
 
 /// The history of `task`, newest first, once it holds `n` entries.
@@ -438,7 +405,7 @@ fn poison(stack: &Stack, user: &str) -> anyhow::Result<()> {
     anyhow::ensure!(
         letter["reason"]
             .as_str()
-            .is_some_and(|r| r.contains("not a task event")),
+            .is_some_and(|r| r.contains("not what the recurrence consumer reads")),
         "{letter}"
     );
     // The consumer goes on with the next event.
