@@ -101,6 +101,17 @@ pub enum Problem {
         "is not a cursor of this listing: pass the next_cursor of the previous page with the same sort and order, or leave it out to start again"
     )]
     BadCursor,
+    /// Not an absolute URL; the text says why.
+    #[error("must be an absolute URL such as https://example.com/hooks/todo ({0})")]
+    BadUrl(String),
+    /// A webhook URL that is not `https`.
+    #[error("must be an https URL (got {0}:)")]
+    NotHttps(String),
+    /// A webhook URL naming an address inside a private network.
+    #[error(
+        "must not point to a loopback, private, link-local or otherwise internal address (got {0})"
+    )]
+    InternalAddress(String),
 }
 
 /// A validation error for one field, addressed by its JSON path

@@ -31,6 +31,7 @@ pub mod repeat;
 pub mod service;
 pub mod settings;
 pub mod stored;
+pub mod user_settings;
 
 pub use api::{NotificationsApi, TasksApi};
 pub use auth::UserId;
