@@ -8,10 +8,10 @@
 //!   brings its next occurrence, once per completed task;
 //! - [`Consumers::reminders`] (`task-events`): keeps each task's reminder
 //!   jobs in step with it ([`reminders::plan`]);
-//! - [`Consumers::job`] (`/job/{name}`): the outbox's safety net, and the
-//!   reminders that fire;
+//! - [`Consumers::job`] (`/job/{name}`): the outbox's safety net, the
+//!   reminders that fire, and the tries of webhook calls;
 //! - [`Consumers::notify`] (`reminders`): puts each reminder in its user's
-//!   inbox, once.
+//!   inbox, once, and schedules its webhook call.
 //!
 //! Only daprd may call them: a call without the app's API token (the
 //! `dapr-api-token` header daprd adds) is refused with 401 and does nothing.
@@ -36,7 +36,7 @@ use crate::outbox::{Guard, Outbox};
 use crate::reminders::{self, Armed};
 use crate::service::{Env, Tasks};
 use crate::settings::Settings;
-use crate::{history, inbox};
+use crate::{history, inbox, user_settings, webhooks};
 use events::{ReminderDue, TaskEventType};
 
 /// The longest part of an unreadable body kept in a dead letter, in bytes.
@@ -82,23 +82,34 @@ struct DeadLetter<'a> {
 #[derive(Debug)]
 pub struct Consumers<T> {
     dapr: Dapr<T>,
+    /// For the calls to users' webhooks.
+    web: T,
     settings: Settings,
 }
 
-impl<T: Transport> Consumers<T> {
-    /// The consumers behind `dapr`, as `settings` say.
-    pub fn new(dapr: Dapr<T>, settings: Settings) -> Self {
-        Self { dapr, settings }
+impl<T: Transport + Clone> Consumers<T> {
+    /// The consumers behind `dapr`, as `settings` say, calling webhooks
+    /// through `web`.
+    pub fn new(dapr: Dapr<T>, web: T, settings: Settings) -> Self {
+        Self {
+            dapr,
+            web,
+            settings,
+        }
     }
 
     /// The consumers as a component's variables say (`dapr_url` and the
-    /// [`Settings`]), reaching daprd through `transport`.
+    /// [`Settings`]), reaching daprd and webhooks through `transport`.
     pub fn from_variables<E>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
-        let dapr = Dapr::new(&variable("dapr_url")?, transport);
-        Ok(Self::new(dapr, Settings::from_variables(variable)?))
+        let dapr = Dapr::new(&variable("dapr_url")?, transport.clone());
+        Ok(Self::new(
+            dapr,
+            transport,
+            Settings::from_variables(variable)?,
+        ))
     }
 
     /// Records a delivered task event in its task's history.
@@ -156,8 +167,20 @@ impl<T: Transport> Consumers<T> {
             return refused;
         }
         let store = self.dapr.state(&self.settings.state_store);
-        let record =
-            async |due: &ReminderDue| inbox::record(&store, due, env.now).await.map(|_| ());
+        let record = async |due: &ReminderDue| {
+            let user = &due.user_id;
+            let webhook = user_settings::get(&store, user)
+                .await?
+                .webhook_url
+                .is_some();
+            let notification = inbox::record(&store, due, env.now, webhook).await?;
+            // The first try, unless it was scheduled or made before.
+            if notification.webhook.is_some_and(|w| w.attempts == 0) {
+                let first = webhooks::Try::first(user, notification.id);
+                webhooks::schedule(&self.dapr, &first, env.now).await?;
+            }
+            Ok(())
+        };
         let delivery = self.consume("notifier", request.body(), env, record).await;
         delivery.response()
     }
@@ -185,6 +208,11 @@ impl<T: Transport> Consumers<T> {
                 Ok(armed) => reminders::fire(&self.dapr, &store, &self.settings, &armed)
                     .await
                     .map(|_| ()),
+                Err(err) => return self.unreadable_job(name, body, &err, env).await,
+            }
+        } else if name.starts_with(Settings::WEBHOOK_JOB_PREFIX) {
+            match triggered::<webhooks::Try>(body) {
+                Ok(call) => webhooks::attempt(&self.dapr, &self.web, &store, &call, env.now).await,
                 Err(err) => return self.unreadable_job(name, body, &err, env).await,
             }
         } else {

@@ -35,6 +35,33 @@ pub struct Notification {
     pub delivered_at: DateTime<Utc>,
     /// Whether its user has marked it read.
     pub read: bool,
+    /// How its webhook call went, when its user has a webhook.
+    #[serde(default)]
+    pub webhook: Option<WebhookState>,
+}
+
+/// How the webhook call of a notification went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookState {
+    /// Where it stands.
+    pub status: WebhookStatus,
+    /// How many tries were made.
+    pub attempts: u32,
+    /// Why the last try failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// Where a webhook call stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum WebhookStatus {
+    /// Not yet made, or to be tried again.
+    Pending,
+    /// The receiver took it (a 2xx answer).
+    Delivered,
+    /// Given up after the last try.
+    Failed,
 }
 
 impl log::Entry for Notification {
@@ -94,12 +121,14 @@ pub struct Page {
 }
 
 /// Puts reminder `due` in its user's inbox, delivered at `now`, unless it
-/// is there; answers whether it was new.
+/// is there, with its webhook call pending when `webhook` (the user has a
+/// webhook); answers the notification as the inbox holds it.
 pub async fn record<S: StateStore>(
     store: &S,
     due: &ReminderDue,
     now: DateTime<Utc>,
-) -> Result<bool, TaskError> {
+    webhook: bool,
+) -> Result<Notification, TaskError> {
     let key = &keys::inbox(&due.user_id);
     let notification = &Notification {
         id: due.reminder_id,
@@ -109,16 +138,62 @@ pub async fn record<S: StateStore>(
         remind_at: due.remind_at,
         delivered_at: now,
         read: false,
+        webhook: webhook.then_some(WebhookState {
+            status: WebhookStatus::Pending,
+            attempts: 0,
+            last_error: None,
+        }),
     };
     retry(|| async move {
         let (mut inbox, etag) = read(store, key).await?;
         if !log::insert_once(&mut inbox.notifications, notification.clone()) {
-            return Ok(false);
+            let kept = inbox
+                .notifications
+                .into_iter()
+                .find(|n| n.id == notification.id);
+            return Ok(kept.unwrap_or_else(|| notification.clone()));
         }
         let over = inbox.notifications.len().saturating_sub(KEPT);
         inbox.notifications.drain(..over);
         store.commit(&[Write::put(key, &inbox, etag)?]).await?;
-        Ok(true)
+        Ok(notification.clone())
+    })
+    .await
+}
+
+/// Notification `id` of `user`, if the inbox holds it.
+pub async fn find<S: StateStore>(
+    store: &S,
+    user: &UserId,
+    id: ReminderId,
+) -> Result<Option<Notification>, TaskError> {
+    let (inbox, _) = read(store, &keys::inbox(user)).await?;
+    Ok(inbox.notifications.into_iter().find(|n| n.id == id))
+}
+
+/// Changes notification `id` of `user` with `change`, which answers whether
+/// it changed anything; answers the notification as it is now.
+pub async fn update<S: StateStore>(
+    store: &S,
+    user: &UserId,
+    id: ReminderId,
+    change: impl Fn(&mut Notification) -> bool,
+) -> Result<Notification, TaskError> {
+    let key = &keys::inbox(user);
+    let change = &change;
+    retry(|| async move {
+        let (mut inbox, etag) = read(store, key).await?;
+        let notification = inbox
+            .notifications
+            .iter_mut()
+            .find(|n| n.id == id)
+            .ok_or(TaskError::NotFound)?;
+        if !change(notification) {
+            return Ok(notification.clone());
+        }
+        let changed = notification.clone();
+        store.commit(&[Write::put(key, &inbox, etag)?]).await?;
+        Ok(changed)
     })
     .await
 }
@@ -146,22 +221,11 @@ pub async fn mark<S: StateStore>(
     id: ReminderId,
     body: &Value,
 ) -> Result<Notification, TaskError> {
-    let read_flag = parse_mark(body)?;
-    let key = &keys::inbox(user);
-    retry(|| async move {
-        let (mut inbox, etag) = read(store, key).await?;
-        let notification = inbox
-            .notifications
-            .iter_mut()
-            .find(|n| n.id == id)
-            .ok_or(TaskError::NotFound)?;
-        if notification.read == read_flag {
-            return Ok(notification.clone());
-        }
-        notification.read = read_flag;
-        let marked = notification.clone();
-        store.commit(&[Write::put(key, &inbox, etag)?]).await?;
-        Ok(marked)
+    let read = parse_mark(body)?;
+    update(store, user, id, |notification| {
+        let changed = notification.read != read;
+        notification.read = read;
+        changed
     })
     .await
 }
@@ -229,13 +293,15 @@ mod tests {
     fn a_reminder_delivered_twice_is_in_the_inbox_once() {
         let store = FakeStateStore::default();
         let now = DateTime::from_timestamp(1_800_000_600, 0).unwrap_or_default();
-        assert_eq!(block_on(record(&store, &due(1, 5), now)), Ok(true));
-        assert_eq!(block_on(record(&store, &due(1, 5), now)), Ok(false));
+        let first = block_on(record(&store, &due(1, 5), now, true)).expect("recorded");
+        let later = now + chrono::Duration::seconds(1);
+        let again = block_on(record(&store, &due(1, 5), later, true)).expect("recorded");
+        assert_eq!(again, first, "the first delivery stands");
         assert_eq!(
-            block_on(record(&store, &due(1, 6), now)),
-            Ok(true),
-            "a later one"
+            first.webhook.map(|w| w.status),
+            Some(WebhookStatus::Pending)
         );
+        block_on(record(&store, &due(1, 6), now, false)).expect("a later one");
         let all = InboxQuery::parse("").expect("valid");
         let page = block_on(page(&store, &alice(), &all)).expect("a page");
         assert_eq!(ids(&page), ["task 1", "task 1"]);
@@ -246,13 +312,13 @@ mod tests {
         let store = FakeStateStore::default();
         let now = DateTime::from_timestamp(1_800_000_600, 0).unwrap_or_default();
         for task in 1..=3 {
-            block_on(record(&store, &due(task, task as i64), now)).expect("recorded");
+            block_on(record(&store, &due(task, task as i64), now, false)).expect("recorded");
         }
         let second = due(2, 2).reminder_id;
         let marked = block_on(mark(&store, &alice(), second, &json!({"read": true})));
         assert_eq!(marked.map(|n| n.read), Ok(true));
         // Delivered again after it was read: it stays read.
-        block_on(record(&store, &due(2, 2), now)).expect("recorded");
+        block_on(record(&store, &due(2, 2), now, false)).expect("recorded");
         let unread = InboxQuery::parse("unread=true").expect("valid");
         let page = block_on(page(&store, &alice(), &unread)).expect("a page");
         assert_eq!(ids(&page), ["task 3", "task 1"]);
@@ -285,7 +351,7 @@ mod tests {
         let store = FakeStateStore::default();
         let now = DateTime::from_timestamp(1_800_000_600, 0).unwrap_or_default();
         for minute in 0..=KEPT as i64 {
-            block_on(record(&store, &due(1, minute), now)).expect("recorded");
+            block_on(record(&store, &due(1, minute), now, false)).expect("recorded");
         }
         let all = InboxQuery::parse("limit=200").expect("valid");
         let mut seen = 0;

@@ -32,6 +32,7 @@ pub mod service;
 pub mod settings;
 pub mod stored;
 pub mod user_settings;
+pub mod webhooks;
 
 pub use api::{NotificationsApi, TasksApi};
 pub use auth::UserId;

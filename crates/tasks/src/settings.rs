@@ -31,6 +31,8 @@ impl Settings {
     pub const OUTBOX_JOB_PREFIX: &'static str = "outbox-";
     /// The names of the jobs of reminders begin with this.
     pub const REMINDER_JOB_PREFIX: &'static str = "reminder-";
+    /// The names of the jobs of webhook calls begin with this.
+    pub const WEBHOOK_JOB_PREFIX: &'static str = "webhook-";
 
     /// The settings from the component's variables, read with `variable`.
     pub fn from_variables<E>(variable: impl Fn(&str) -> Result<String, E>) -> Result<Self, E> {

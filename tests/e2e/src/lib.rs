@@ -461,35 +461,57 @@ impl Drop for Daprd {
     }
 }
 
-/// An app played by a test: an HTTP server on a free loopback port that
-/// answers every request 200 (`{"status":"SUCCESS"}` for a delivered event,
-/// no subscriptions of its own at `/dapr/subscribe`) and records what it got.
+/// An app played by a test (or a fake webhook receiver): an HTTP server on a
+/// free loopback port that answers requests 200 (`{"status":"SUCCESS"}` for
+/// a delivered event, no subscriptions of its own at `/dapr/subscribe`), or
+/// 500 for as many of the first ones as it is told to fail, and records what
+/// it got.
 #[derive(Debug)]
 pub struct FakeApp {
     pub port: u16,
     received: Arc<Mutex<Vec<Received>>>,
 }
 
-/// One request that a [`FakeApp`] got.
+/// One request that a [`FakeApp`] got, and the status it answered.
 #[derive(Debug, Clone)]
 pub struct Received {
     pub method: String,
     pub path: String,
+    /// The headers, names in lower case.
+    pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    pub status: u16,
+}
+
+impl Received {
+    /// The value of header `name` (lower case), if it came.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 impl FakeApp {
     /// Starts serving, on threads that end with the test binary.
     pub fn start() -> anyhow::Result<Self> {
+        Self::failing_first(0)
+    }
+
+    /// Starts serving, answering the first `failures` requests 500.
+    pub fn failing_first(failures: usize) -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let record = Arc::clone(&received);
+        let count = Arc::new(AtomicUsize::new(0));
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let record = Arc::clone(&record);
+                let (record, count) = (Arc::clone(&record), Arc::clone(&count));
                 std::thread::spawn(move || {
-                    if let Ok(request) = answer(stream) {
+                    let fail = count.fetch_add(1, Ordering::SeqCst) < failures;
+                    if let Ok(request) = answer(stream, if fail { 500 } else { 200 }) {
                         record
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
@@ -527,24 +549,26 @@ impl FakeApp {
 }
 
 /// Reads one HTTP/1.1 request (with a `Content-Length` body, as daprd sends
-/// them) and answers it, closing the connection.
-fn answer(stream: TcpStream) -> std::io::Result<Received> {
+/// them) and answers it with `status`, closing the connection.
+fn answer(stream: TcpStream, status: u16) -> std::io::Result<Received> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
     let mut parts = line.split_whitespace();
     let method = parts.next().unwrap_or_default().to_owned();
     let path = parts.next().unwrap_or_default().to_owned();
-    let mut length = 0;
+    let (mut length, mut headers) = (0, Vec::new());
     loop {
         let mut header = String::new();
         if reader.read_line(&mut header)? == 0 || header.trim().is_empty() {
             break;
         }
-        if let Some((name, value)) = header.split_once(':')
-            && name.trim().eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
+        if let Some((name, value)) = header.split_once(':') {
+            let (name, value) = (name.trim().to_ascii_lowercase(), value.trim().to_owned());
+            if name == "content-length" {
+                length = value.parse().unwrap_or(0);
+            }
+            headers.push((name, value));
         }
     }
     let mut body = vec![0; length];
@@ -554,14 +578,24 @@ fn answer(stream: TcpStream) -> std::io::Result<Received> {
         "/dapr/config" => "{}",
         _ => r#"{"status":"SUCCESS"}"#,
     };
+    let (reply, reason) = match status {
+        200 => (reply, "OK"),
+        _ => (r#"{"error":"failing as told"}"#, "Internal Server Error"),
+    };
     let mut stream = stream;
     write!(
         stream,
-        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
+        "HTTP/1.1 {status} {reason}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{reply}",
         reply.len()
     )?;
     stream.flush()?;
-    Ok(Received { method, path, body })
+    Ok(Received {
+        method,
+        path,
+        headers,
+        body,
+        status,
+    })
 }
 
 /// The host alone, serving some manifest, for the host's own tests.

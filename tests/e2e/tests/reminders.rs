@@ -10,8 +10,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use e2e::{Client, Scenario, Stack, complete, create, eventually, id};
+use e2e::{Client, FakeApp, Received, Scenario, Stack, complete, create, eventually, id};
+use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
+use sha2::Sha256;
 
 const SCENARIOS: &[(&str, Scenario)] = &[
     ("a_reminder_arrives_in_the_inbox_once", arrives_once),
@@ -21,6 +23,12 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ),
     ("a_repeating_tasks_next_occurrence_is_reminded", repeating),
     ("notifications_are_the_owners_alone", owners_alone),
+    (
+        "a_webhook_gets_each_reminder_signed_and_once",
+        webhook_retried,
+    ),
+    ("a_webhook_that_always_fails_is_given_up", webhook_given_up),
+    ("bad_settings_are_refused_naming_the_field", bad_settings),
 ];
 
 fn main() {
@@ -263,5 +271,177 @@ fn owners_alone(stack: &Stack, user: &str) -> anyhow::Result<()> {
     );
     anyhow::ensure!(missing.status == 404, "{missing:?}");
     anyhow::ensure!(inbox(&client, user, "unread=true")?.len() == 1);
+    Ok(())
+}
+
+/// Sets `user`'s webhook to the fake `receiver`, answering the secret.
+fn set_webhook(client: &Client, user: &str, receiver: &FakeApp) -> anyhow::Result<String> {
+    let url = format!("http://127.0.0.1:{}/hook", receiver.port);
+    let reply = client.put(
+        &format!("/api/{user}/settings"),
+        &json!({"webhook_url": url}),
+    );
+    anyhow::ensure!(reply.status == 200, "{reply:?}");
+    let secret = reply.body["webhook_secret"].as_str().unwrap_or_default();
+    anyhow::ensure!(secret.len() >= 32, "a secret is shown when made: {reply:?}");
+    let read = client.get(&format!("/api/{user}/settings"));
+    anyhow::ensure!(
+        read.body["webhook_secret"].is_null(),
+        "and never again: {read:?}"
+    );
+    anyhow::ensure!(read.body["webhook_secret_set"] == true, "{read:?}");
+    Ok(secret.to_owned())
+}
+
+/// Whether `call` carries a valid signature of its body with `secret`.
+fn signed(call: &Received, secret: &str) -> bool {
+    let Some(hex) = call
+        .header("x-todo-signature")
+        .and_then(|s| s.strip_prefix("sha256="))
+    else {
+        return false;
+    };
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(&call.body);
+    let expected: String = mac
+        .finalize()
+        .into_bytes()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    expected == hex
+}
+
+/// The calls `receiver` got, once there are `n`.
+fn calls(receiver: &FakeApp, n: usize, patience: Duration) -> anyhow::Result<Vec<Received>> {
+    let start = std::time::Instant::now();
+    loop {
+        let got = receiver.received();
+        if got.len() >= n {
+            return Ok(got);
+        }
+        anyhow::ensure!(start.elapsed() < patience, "{n} calls, got {got:#?}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The webhook state of `user`'s notification of `task`, once `done` says
+/// it is there.
+fn webhook_state(
+    client: &Client,
+    user: &str,
+    task: &Value,
+    done: impl Fn(&Value) -> bool,
+) -> anyhow::Result<Value> {
+    eventually(&format!("the webhook state of {}", id(task)), || {
+        let notes = inbox(client, user, "").ok()?;
+        let note = notes.into_iter().find(|n| n["task_id"] == task["id"])?;
+        done(&note["webhook"]).then(|| note["webhook"].clone())
+    })
+}
+
+fn webhook_retried(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let receiver = FakeApp::failing_first(2)?;
+    let secret = set_webhook(&client, user, &receiver)?;
+    let task = create(
+        &client,
+        user,
+        json!({"title": "Water the plants", "due_at": in_seconds(7200), "reminders": [{"at": in_seconds(2)}]}),
+    )?;
+    // Tried, failed, tried a second later, failed, tried two seconds later.
+    let got = calls(&receiver, 3, Duration::from_secs(30))?;
+    let statuses: Vec<u16> = got.iter().map(|c| c.status).collect();
+    anyhow::ensure!(statuses == [500, 500, 200], "{statuses:?}");
+    for call in &got {
+        anyhow::ensure!(call.method == "POST" && call.path == "/hook", "{call:?}");
+        anyhow::ensure!(signed(call, &secret), "a valid signature: {call:?}");
+        anyhow::ensure!(call.header("idempotency-key") == got[0].header("idempotency-key"));
+    }
+    let body: Value = serde_json::from_slice(&got[2].body)?;
+    anyhow::ensure!(
+        body["task_id"] == task["id"] && body["title"] == "Water the plants",
+        "{body}"
+    );
+    anyhow::ensure!(
+        body["user_id"] == user
+            && Some(body["id"].as_str().unwrap_or_default()) == got[2].header("idempotency-key"),
+        "{body}"
+    );
+    let state = webhook_state(&client, user, &task, |w| w["status"] == "delivered")?;
+    anyhow::ensure!(state["attempts"] == 3, "{state}");
+    std::thread::sleep(QUIET);
+    anyhow::ensure!(receiver.received().len() == 3, "nothing after it was taken");
+    Ok(())
+}
+
+fn webhook_given_up(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let receiver = FakeApp::failing_first(usize::MAX)?;
+    set_webhook(&client, user, &receiver)?;
+    let task = create(
+        &client,
+        user,
+        json!({"title": "Renew passport", "reminders": [{"at": in_seconds(2)}]}),
+    )?;
+    // Five tries over 1 + 2 + 4 + 8 seconds.
+    calls(&receiver, 5, Duration::from_secs(40))?;
+    let state = webhook_state(&client, user, &task, |w| w["status"] == "failed")?;
+    anyhow::ensure!(state["attempts"] == 5, "{state}");
+    let why = state["last_error"].as_str().unwrap_or_default();
+    anyhow::ensure!(why.contains("500"), "{state}");
+    anyhow::ensure!(
+        inbox(&client, user, "unread=true")?.len() == 1,
+        "the inbox keeps it"
+    );
+    std::thread::sleep(QUIET);
+    anyhow::ensure!(receiver.received().len() == 5, "no sixth try");
+    Ok(())
+}
+
+fn bad_settings(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let path = format!("/api/{user}/settings");
+    let good =
+        json!({"webhook_url": "https://hooks.example.com/todo", "time_zone": "Europe/Berlin"});
+    let saved = client.put(&path, &good);
+    anyhow::ensure!(saved.status == 200, "{saved:?}");
+    for (body, field) in [
+        (
+            json!({"webhook_url": "http://hooks.example.com/todo"}),
+            "webhook_url",
+        ),
+        (
+            json!({"webhook_url": "https://10.0.0.7/hook"}),
+            "webhook_url",
+        ),
+        (
+            json!({"webhook_url": "https://169.254.169.254/latest"}),
+            "webhook_url",
+        ),
+        (json!({"webhook_url": "not a url"}), "webhook_url"),
+        (json!({"time_zone": "Atlantis/Capital"}), "time_zone"),
+        (
+            json!({"rotate_webhook_secret": "please"}),
+            "rotate_webhook_secret",
+        ),
+        (json!({"colour": "blue"}), "colour"),
+    ] {
+        let reply = client.put(&path, &body);
+        anyhow::ensure!(
+            reply.status == 400 && reply.field() == Some(field),
+            "{body}: {reply:?}"
+        );
+    }
+    let read = client.get(&path);
+    anyhow::ensure!(
+        read.body["webhook_url"] == "https://hooks.example.com/todo"
+            && read.body["time_zone"] == "Europe/Berlin",
+        "nothing changed: {read:?}"
+    );
+    let other = stack.client(&format!("{user}-x"));
+    anyhow::ensure!(other.get(&path).status == 403, "only the owner reads them");
     Ok(())
 }

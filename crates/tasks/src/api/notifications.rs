@@ -1,6 +1,8 @@
 //! `/api/{user_id}/notifications/...`: a user's inbox of reminders that
 //! fired, newest first in cursor pages (`unread=true` for the unread ones),
-//! and `PATCH .../{id}` with `{"read": true|false}`.
+//! and `PATCH .../{id}` with `{"read": true|false}`; and
+//! `/api/{user_id}/settings` (`GET`, `PUT`): where their reminders are
+//! POSTed, and their default time zone.
 
 use dapr::{Dapr, Transport};
 use http::{Method, StatusCode};
@@ -9,6 +11,7 @@ use super::edge::{self, ApiError, json, json_body};
 use crate::inbox::{self, InboxQuery};
 use crate::service::Env;
 use crate::settings::Settings;
+use crate::user_settings::{self, SettingsInput};
 use events::ReminderId;
 
 /// The notifications API behind a Dapr sidecar, for tokens signed with
@@ -18,12 +21,15 @@ pub struct NotificationsApi<T> {
     dapr: Dapr<T>,
     settings: Settings,
     jwt_secret: Vec<u8>,
+    /// Whether webhooks may point to loopback addresses (the local
+    /// profiles' `webhooks_allow_loopback`).
+    allow_loopback: bool,
 }
 
 impl<T: Transport> NotificationsApi<T> {
     /// The API as a component's variables say (`dapr_url`,
-    /// `auth_jwt_secret` and the [`Settings`]), reaching daprd through
-    /// `transport`.
+    /// `auth_jwt_secret`, `webhooks_allow_loopback` and the [`Settings`]),
+    /// reaching daprd through `transport`.
     pub fn from_variables<E>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
@@ -31,6 +37,7 @@ impl<T: Transport> NotificationsApi<T> {
         Ok(Self {
             dapr: Dapr::new(&variable("dapr_url")?, transport),
             jwt_secret: variable("auth_jwt_secret")?.into(),
+            allow_loopback: variable("webhooks_allow_loopback")? == "true",
             settings: Settings::from_variables(variable)?,
         })
     }
@@ -58,24 +65,27 @@ impl<T: Transport> NotificationsApi<T> {
             .collect();
         // An id that is not a reminder id names nothing: 404 once the
         // caller is known.
-        let (user, id) = match segments.as_slice() {
-            ["", "api", user, "notifications"] => (*user, None),
-            ["", "api", user, "notifications", id] => (*user, Some(ReminderId::parse(id))),
+        let (user, route) = match segments.as_slice() {
+            ["", "api", user, "notifications"] => (*user, Route::Inbox),
+            ["", "api", user, "notifications", id] => {
+                (*user, Route::Notification(ReminderId::parse(id)))
+            }
+            ["", "api", user, "settings"] => (*user, Route::Settings),
             _ => return Err(ApiError::NotFound("route")),
         };
         let user = edge::caller(request, &self.jwt_secret, user, env)?;
         let store = self.dapr.state(&self.settings.state_store);
         let method = request.method();
-        match id {
-            None if method == Method::GET => {
+        match route {
+            Route::Inbox if method == Method::GET => {
                 let query = InboxQuery::parse(request.uri().query().unwrap_or_default())?;
                 Ok(json(
                     StatusCode::OK,
                     &inbox::page(&store, &user, &query).await?,
                 ))
             }
-            None => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
-            Some(id) if method == Method::PATCH => {
+            Route::Inbox => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
+            Route::Notification(id) if method == Method::PATCH => {
                 let id = id.ok_or(ApiError::NotFound("notification"))?;
                 let body = json_body(request.body())?;
                 Ok(json(
@@ -83,7 +93,26 @@ impl<T: Transport> NotificationsApi<T> {
                     &inbox::mark(&store, &user, id, &body).await?,
                 ))
             }
-            Some(_) => Err(ApiError::MethodNotAllowed(method.clone(), "PATCH")),
+            Route::Notification(_) => Err(ApiError::MethodNotAllowed(method.clone(), "PATCH")),
+            Route::Settings if method == Method::GET => {
+                let settings = user_settings::get(&store, &user).await?;
+                Ok(json(StatusCode::OK, &settings.view(None)))
+            }
+            Route::Settings if method == Method::PUT => {
+                let body = json_body(request.body())?;
+                let input = SettingsInput::parse(&body, self.allow_loopback)?;
+                // 128 random bits, shown to the user once.
+                let fresh = format!("whsec_{:032x}", env.random);
+                let (settings, made) = user_settings::put(&store, &user, &input, &fresh).await?;
+                Ok(json(StatusCode::OK, &settings.view(made.as_deref())))
+            }
+            Route::Settings => Err(ApiError::MethodNotAllowed(method.clone(), "GET, PUT")),
         }
     }
+}
+
+enum Route {
+    Inbox,
+    Notification(Option<ReminderId>),
+    Settings,
 }
