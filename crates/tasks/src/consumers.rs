@@ -10,6 +10,7 @@
 //!   jobs in step with it ([`reminders::plan`]);
 //! - [`Consumers::job`] (`/job/{name}`): the outbox's safety net, the
 //!   reminders that fire, and the tries of webhook calls;
+//! - [`Consumers::sweep`] (a cron binding): the reminders' safety net;
 //! - [`Consumers::notify`] (`reminders`): puts each reminder in its user's
 //!   inbox, once, and schedules its webhook call.
 //!
@@ -36,7 +37,7 @@ use crate::outbox::{Guard, Outbox};
 use crate::reminders::{self, Armed};
 use crate::service::{Env, Tasks};
 use crate::settings::Settings;
-use crate::{history, inbox, user_settings, webhooks};
+use crate::{history, inbox, sweep, user_settings, webhooks};
 use events::{ReminderDue, TaskEventType};
 
 /// The longest part of an unreadable body kept in a dead letter, in bytes.
@@ -152,9 +153,14 @@ impl<T: Transport + Clone> Consumers<T> {
         if let Some(refused) = self.refused(request) {
             return refused;
         }
-        let arm = async |event: &Event| match reminders::plan(event) {
-            Some(plan) => Ok(reminders::arm(&self.dapr, &plan).await?),
-            None => Ok(()),
+        let store = self.dapr.state(&self.settings.state_store);
+        let arm = async |event: &Event| {
+            let Some(plan) = reminders::plan(event) else {
+                return Ok(());
+            };
+            // In the sweep's calendar first: a job lost later is found there.
+            sweep::file(&store, &plan).await?;
+            Ok(reminders::arm(&self.dapr, &plan).await?)
         };
         let delivery = self.consume("reminders", request.body(), env, arm).await;
         delivery.response()
@@ -229,6 +235,30 @@ impl<T: Transport + Clone> Consumers<T> {
             }
             Err(err) => {
                 eprintln!("jobs: {name}: will try again: {err}");
+                status(StatusCode::INTERNAL_SERVER_ERROR)
+            }
+        }
+    }
+
+    /// The cron binding's tick (`/cron/reminder-sweep`): the reminders'
+    /// safety net ([`sweep::sweep`]). daprd first asks with `OPTIONS`
+    /// whether the app takes the binding's calls.
+    pub async fn sweep(&self, request: &Request, env: &Env) -> Response {
+        if request.method() == http::Method::OPTIONS {
+            return status(StatusCode::OK);
+        }
+        if let Some(refused) = self.refused(request) {
+            return refused;
+        }
+        let store = self.dapr.state(&self.settings.state_store);
+        match sweep::sweep(&self.dapr, &store, &self.settings, env.now).await {
+            Ok(swept) => {
+                let mut response = status(StatusCode::OK);
+                *response.body_mut() = serde_json::to_vec(&swept).unwrap_or_default();
+                response
+            }
+            Err(err) => {
+                eprintln!("sweep: will try at the next tick: {err}");
                 status(StatusCode::INTERNAL_SERVER_ERROR)
             }
         }

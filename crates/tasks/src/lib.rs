@@ -31,6 +31,7 @@ pub mod repeat;
 pub mod service;
 pub mod settings;
 pub mod stored;
+pub mod sweep;
 pub mod user_settings;
 pub mod webhooks;
 

@@ -769,6 +769,9 @@ fn create_database(env: &Env, database: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// How often the reminder sweep of a test stack runs (a Go duration).
+pub const SWEEP_EVERY: &str = "3s";
+
 /// daprd through `scripts/lib/run-daprd`, the command line the scripts use too.
 fn spawn_daprd(env: &Env, sidecar: &Sidecar) -> anyhow::Result<Child> {
     let log = append(&sidecar.dir.join("daprd.log"))?;
@@ -788,6 +791,9 @@ fn spawn_daprd(env: &Env, sidecar: &Sidecar) -> anyhow::Result<Child> {
         .env("TODO_CONSUMER_GROUP", &sidecar.consumer_group)
         .env("TODO_APP_ID", &sidecar.app_id)
         .env("APP_API_TOKEN", &sidecar.app_token)
+        // The reminder sweep every few seconds, not every minute: a test
+        // sees it work without waiting minutes.
+        .env("TODO_SWEEP_EVERY", SWEEP_EVERY)
         .stdout(log.try_clone()?)
         .stderr(log)
         .stdin(Stdio::null());

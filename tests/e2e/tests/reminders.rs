@@ -29,6 +29,11 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ),
     ("a_webhook_that_always_fails_is_given_up", webhook_given_up),
     ("bad_settings_are_refused_naming_the_field", bad_settings),
+    (
+        "the_sweep_delivers_a_reminder_whose_job_was_lost",
+        sweep_delivers,
+    ),
+    ("the_sweep_schedules_a_missing_job_again", sweep_rearms),
 ];
 
 fn main() {
@@ -443,5 +448,75 @@ fn bad_settings(stack: &Stack, user: &str) -> anyhow::Result<()> {
     );
     let other = stack.client(&format!("{user}-x"));
     anyhow::ensure!(other.get(&path).status == 403, "only the owner reads them");
+    Ok(())
+}
+
+/// Deletes job `name` through daprd, behind the app's back.
+fn delete_job(stack: &Stack, name: &str) -> anyhow::Result<()> {
+    let url = format!("http://127.0.0.1:{}/v1.0/jobs/{name}", stack.dapr_port);
+    let response = ureq::delete(&url).call()?;
+    anyhow::ensure!(response.status().is_success(), "deleting {name}");
+    Ok(())
+}
+
+/// Waits until job `name` is scheduled (or, with `false`, is not).
+fn job_is(stack: &Stack, name: &str, wanted: bool) -> anyhow::Result<()> {
+    eventually(&format!("job {name} scheduled: {wanted}"), || {
+        (scheduled(stack, name).ok()? == wanted).then_some(())
+    })
+}
+
+fn sweep_delivers(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let remind_at = in_seconds(3);
+    let task = create(
+        &client,
+        user,
+        json!({"title": "Lost job", "reminders": [{"at": remind_at}]}),
+    )?;
+    let job = format!("reminder-{}-0", id(&task));
+    job_is(stack, &job, true)?;
+    delete_job(stack, &job)?;
+    // Due, plus the grace left to the job, plus a slot, plus a tick.
+    let patience = Duration::from_secs(3 + 10 + 10 + 3 + 20);
+    let start = std::time::Instant::now();
+    let notes = loop {
+        let notes = inbox(&client, user, "")?;
+        if !notes.is_empty() {
+            break notes;
+        }
+        anyhow::ensure!(start.elapsed() < patience, "the sweep never delivered it");
+        std::thread::sleep(Duration::from_millis(200));
+    };
+    // On time when a sweep found the job missing before it was due (it
+    // schedules it again); after the grace when none did (it delivers it).
+    anyhow::ensure!(notes[0]["task_id"] == task["id"], "{notes:#?}");
+    // A few sweeps more: still once.
+    std::thread::sleep(Duration::from_secs(7));
+    anyhow::ensure!(inbox(&client, user, "")?.len() == 1, "once");
+    Ok(())
+}
+
+fn sweep_rearms(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let task = create(
+        &client,
+        user,
+        json!({"title": "Later", "reminders": [{"at": in_seconds(60)}]}),
+    )?;
+    let job = format!("reminder-{}-0", id(&task));
+    job_is(stack, &job, true)?;
+    delete_job(stack, &job)?;
+    job_is(stack, &job, false)?;
+    job_is(stack, &job, true)?;
+    // A job of a reminder that no longer stands is not brought back.
+    let path = format!("/api/{user}/tasks/{}", id(&task));
+    anyhow::ensure!(client.patch(&path, &json!({"reminders": []})).status == 200);
+    job_is(stack, &job, false)?;
+    std::thread::sleep(Duration::from_secs(7));
+    anyhow::ensure!(
+        !scheduled(stack, &job)?,
+        "a removed reminder stays without a job"
+    );
     Ok(())
 }
