@@ -32,6 +32,16 @@ wait_for_http() {
   return 1
 }
 
+# Waits until FILE exists and is not empty, or fails after SECONDS.
+wait_for_file() {
+  local file=$1 seconds=${2:-10} i
+  for ((i = 0; i < seconds * 10; i++)); do
+    [[ -s $file ]] && return 0
+    sleep 0.1
+  done
+  return 1
+}
+
 # Installs Debian packages that are missing (as root, or through sudo).
 apt_install() {
   local sudo=""

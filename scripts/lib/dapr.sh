@@ -25,19 +25,17 @@ ensure_dapr() {
   export DAPRD DAPR_SCHEDULER
 }
 
-# start_scheduler DIR: a standalone scheduler with its embedded etcd in DIR,
-# every port free and on loopback. Sets SCHEDULER_PORT and SCHEDULER_PID.
+# start_scheduler DIR: a standalone scheduler with its embedded etcd in DIR
+# (scripts/lib/run-scheduler), every port free and on loopback. Sets
+# SCHEDULER_PORT and SCHEDULER_PID.
 start_scheduler() {
-  local dir=$1 peer client health metrics
-  SCHEDULER_PORT=$(free_port); peer=$(free_port); client=$(free_port)
-  health=$(free_port); metrics=$(free_port)
-  mkdir -p "$dir/etcd"
-  "$DAPR_SCHEDULER" --listen-address 127.0.0.1 --port "$SCHEDULER_PORT" --healthz-port "$health" \
-    --metrics-port "$metrics" --etcd-data-dir "$dir/etcd" --etcd-client-port "$client" \
-    --etcd-initial-cluster "dapr-scheduler-server-0=http://127.0.0.1:$peer" \
-    --etcd-client-listen-address 127.0.0.1 --healthz-listen-address 127.0.0.1 \
-    --metrics-listen-address 127.0.0.1 --id dapr-scheduler-server-0 --log-level warn >"$dir/scheduler.log" 2>&1 &
+  local dir=$1 health
+  SCHEDULER_PORT=$(free_port)
+  mkdir -p "$dir"
+  "$TODO_ROOT/scripts/lib/run-scheduler" "$dir" "$SCHEDULER_PORT" >"$dir/scheduler.log" 2>&1 &
   SCHEDULER_PID=$!
+  wait_for_file "$dir/ports" 10 || die "the scheduler did not start; see $dir/scheduler.log"
+  read -r _ _ health _ <"$dir/ports"
   wait_for_http "http://127.0.0.1:$health/healthz" 60 || die "the scheduler did not start; see $dir/scheduler.log"
 }
 

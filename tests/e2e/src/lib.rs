@@ -175,6 +175,15 @@ impl Stack {
         self.wait_ready()
     }
 
+    /// Kills the app at once (SIGKILL: no time to finish anything) and
+    /// starts it again on the same port.
+    pub fn kill_and_restart_app(&mut self) -> anyhow::Result<()> {
+        let _ = self.host.kill();
+        let _ = self.host.wait();
+        self.host = spawn_host(&self.env, &self.env.root.join("spin.toml"), &self.sidecar)?;
+        self.wait_ready()
+    }
+
     /// Kills daprd at once (SIGKILL: no time to finish anything) and starts
     /// it again on the same ports.
     pub fn kill_and_restart_daprd(&mut self) -> anyhow::Result<()> {
@@ -370,6 +379,99 @@ impl Kafka {
 }
 
 impl Drop for Kafka {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            terminate(child);
+        }
+    }
+}
+
+/// A Dapr scheduler of a test's own, for a test that kills it without
+/// disturbing the stacks on the shared one: `scripts/lib/run-scheduler` (the
+/// scheduler's one command line) in the foreground, on a loopback port and a
+/// data folder that it keeps across [`Scheduler::kill`] and
+/// [`Scheduler::restart`].
+#[derive(Debug)]
+pub struct Scheduler {
+    pub port: u16,
+    root: PathBuf,
+    dir: PathBuf,
+    child: Option<Child>,
+}
+
+impl Scheduler {
+    /// Starts a scheduler in a folder of its own and waits until it is healthy.
+    pub fn start(env: &Env) -> anyhow::Result<Self> {
+        let n = STACKS.fetch_add(1, Ordering::SeqCst);
+        let dir = env.work_dir.join(format!("scheduler-{n}"));
+        std::fs::create_dir_all(&dir)?;
+        let mut scheduler = Self {
+            port: free_port()?,
+            root: env.root.clone(),
+            dir,
+            child: None,
+        };
+        scheduler.restart()?;
+        Ok(scheduler)
+    }
+
+    /// `env` with this scheduler in place of the shared one.
+    pub fn env(&self, env: &Env) -> Env {
+        Env {
+            scheduler: format!("127.0.0.1:{}", self.port),
+            ..env.clone()
+        }
+    }
+
+    /// Kills the scheduler at once (SIGKILL).
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts the scheduler (again) on its port and data, and waits until
+    /// its health endpoint answers.
+    pub fn restart(&mut self) -> anyhow::Result<()> {
+        self.kill();
+        let log = append(&self.dir.join("scheduler.log"))?;
+        let child = Command::new(self.root.join("scripts/lib/run-scheduler"))
+            .arg(&self.dir)
+            .arg(self.port.to_string())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .context("starting the scheduler")?;
+        let child = self.child.insert(child);
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let healthy = |dir: &Path| -> Option<()> {
+            let ports = std::fs::read_to_string(dir.join("ports")).ok()?;
+            let health = ports.split_whitespace().nth(2)?;
+            let url = format!("http://127.0.0.1:{health}/healthz");
+            (agent().get(&url).call().ok()?.status() == 200).then_some(())
+        };
+        while healthy(&self.dir).is_none() {
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!(
+                    "the scheduler stopped at start ({status}); see {}",
+                    self.dir.display()
+                );
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "the scheduler was not healthy within 60 s; see {}",
+                    self.dir.display()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Scheduler {
     fn drop(&mut self) {
         if let Some(child) = self.child.as_mut() {
             terminate(child);

@@ -10,7 +10,10 @@
 use std::time::Duration;
 
 use chrono::{DateTime, SecondsFormat, Utc};
-use e2e::{Client, FakeApp, Received, Scenario, Stack, complete, create, eventually, id};
+use e2e::{
+    Client, Env, FakeApp, Profile, Received, Scenario, Scheduler, Stack, complete, create,
+    eventually, id,
+};
 use hmac::{Hmac, Mac};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -37,7 +40,14 @@ const SCENARIOS: &[(&str, Scenario)] = &[
 ];
 
 fn main() {
-    e2e::run_trials(SCENARIOS, &[])
+    e2e::run_trials(
+        SCENARIOS,
+        &[(
+            "restarts_between_scheduling_and_firing_lose_and_duplicate_nothing",
+            &[Profile::Sqlite, Profile::Postgres],
+            restarts,
+        )],
+    )
 }
 
 /// How long after its time a reminder is looked for before the scenario
@@ -518,5 +528,63 @@ fn sweep_rearms(stack: &Stack, user: &str) -> anyhow::Result<()> {
         !scheduled(stack, &job)?,
         "a removed reminder stays without a job"
     );
+    Ok(())
+}
+
+/// Reminders scheduled, then the app, daprd and the scheduler each killed
+/// (SIGKILL) and started again before they fire: every reminder arrives,
+/// once. The stack has a scheduler of its own, as killing the shared one
+/// would disturb the other tests.
+fn restarts(env: &Env, profile: Profile) -> anyhow::Result<()> {
+    let mut scheduler = Scheduler::start(env)?;
+    let mut stack = Stack::start(&scheduler.env(env), profile)?;
+    let user = "restarted";
+    let client = stack.client(user);
+    let tasks = (0..20)
+        .map(|n| {
+            let at = in_seconds(15 + n % 5);
+            let body = json!({"title": format!("task {n}"), "reminders": [{"at": at}]});
+            create(&client, user, body)
+        })
+        .collect::<anyhow::Result<Vec<Value>>>()?;
+    for task in &tasks {
+        job_is(&stack, &format!("reminder-{}-0", id(task)), true)?;
+    }
+    stack.kill_and_restart_app()?;
+    stack.kill_and_restart_daprd()?;
+    scheduler.kill();
+    scheduler.restart()?;
+    let last = tasks
+        .iter()
+        .filter_map(|t| instant(&t["reminders"][0]["fires_at"]))
+        .max()
+        .unwrap_or_else(Utc::now);
+    anyhow::ensure!(
+        Utc::now() < last,
+        "the restarts took too long to come before the reminders"
+    );
+    let start = std::time::Instant::now();
+    while inbox(&client, user, "limit=200")?.len() < tasks.len() {
+        anyhow::ensure!(
+            start.elapsed() < Duration::from_secs(60),
+            "reminders lost: {} of {}",
+            inbox(&client, user, "limit=200")?.len(),
+            tasks.len()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    std::thread::sleep(QUIET);
+    let notes = inbox(&client, user, "limit=200")?;
+    for task in &tasks {
+        let of_task = notes.iter().filter(|n| n["task_id"] == task["id"]).count();
+        anyhow::ensure!(of_task == 1, "{} reminded {of_task} times", task["title"]);
+    }
+    let late: Vec<i64> = notes
+        .iter()
+        .filter_map(|n| {
+            Some((instant(&n["delivered_at"])? - instant(&n["remind_at"])?).num_milliseconds())
+        })
+        .collect();
+    println!("lateness after the restarts (ms): {late:?}");
     Ok(())
 }
