@@ -13,6 +13,10 @@
 //! - `events`: on both profiles, how long after `complete` answers the next
 //!   occurrence of a repeating task is listable, and how long until a change
 //!   is in its task's history; with CPU per completion by process.
+//! - `reminders`: on the full profile, the delay from each reminder's time
+//!   to its notification in the inbox (the notifier's `delivered_at`): 200
+//!   reminders spread over a minute, then 1,000 for one instant (a burst);
+//!   with CPU per reminder by process.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -26,6 +30,7 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("scale") => scale(&env),
         Some("history") => history(&env),
+        Some("reminders") => reminders(&env),
         Some("events") => events(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(200),
@@ -35,7 +40,7 @@ fn main() -> anyhow::Result<()> {
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(1000),
         ),
         Some(other) => {
-            anyhow::bail!("unknown benchmark {other:?}: basic, scale, history or events")
+            anyhow::bail!("unknown benchmark {other:?}: basic, scale, history, events or reminders")
         }
     }
 }
@@ -454,6 +459,111 @@ fn at_rate(rate: f64, seconds: f64, call: impl Fn(usize) -> bool + Sync) -> Run 
 
 /// Milliseconds of CPU per request that each process spent since `before`,
 /// over `requests` requests.
+fn reminders(env: &Env) -> anyhow::Result<()> {
+    println!(
+        "ms from each reminder's time to its notification in the inbox (delivered_at), \
+         full profile (PostgreSQL, Kafka), the sweep every minute\n"
+    );
+    println!(
+        "| run | reminders | p50 | p99 | max | CPU host | CPU daprd | CPU postgres | CPU scheduler | CPU kafka |"
+    );
+    println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let stack = Stack::start(env, Profile::Postgres)?;
+    // Spread: one every 300 ms over a minute, across 20 users.
+    let spread = |i: usize| Duration::from_millis(300 * i as u64);
+    reminder_run(&stack, "spread over a minute", 200, 20, spread)?;
+    // A burst: all at one instant, across 100 users.
+    reminder_run(&stack, "burst, one instant", 1000, 100, |_| Duration::ZERO)?;
+    println!("\nCPU: ms per reminder (creating its task and everything after, polling included)");
+    Ok(())
+}
+
+/// Creates `count` tasks of `users` users, task `i` reminded `offset(i)`
+/// after an instant far enough ahead for all of them to be scheduled; waits
+/// for every notification and prints a row.
+fn reminder_run(
+    stack: &Stack,
+    run: &str,
+    count: usize,
+    users: usize,
+    offset: impl Fn(usize) -> Duration + Sync,
+) -> anyhow::Result<()> {
+    let cpu_before = cpu_by_process();
+    let start = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let user = |i: usize| {
+        format!(
+            "{}-{}",
+            run.split(',').next().unwrap_or(run).replace(' ', "-"),
+            i % users
+        )
+    };
+    let created = on_workers(4, count, |i| {
+        let at = start + chrono::Duration::from_std(offset(i)).unwrap_or_default();
+        let body = json!({"title": format!("reminded {i}"),
+                          "reminders": [{"at": at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)}]});
+        let reply = stack
+            .client(&user(i))
+            .post(&format!("/api/{}/tasks", user(i)), &body);
+        reply.status == 201
+    });
+    anyhow::ensure!(created.iter().all(|ok| *ok), "some tasks were not created");
+    anyhow::ensure!(
+        chrono::Utc::now() < start,
+        "creating took longer than the lead"
+    );
+    let last = start + chrono::Duration::from_std(offset(count - 1)).unwrap_or_default();
+    let mut delays = Vec::new();
+    for u in 0..users {
+        let client = stack.client(&user(u));
+        let expected = (0..count).filter(|i| i % users == u).count();
+        let deadline = last + chrono::Duration::seconds(180);
+        let notes = loop {
+            let page = client.get(&format!("/api/{}/notifications?limit=200", user(u)));
+            let notes = page.body["notifications"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default();
+            if notes.len() >= expected {
+                break notes;
+            }
+            anyhow::ensure!(
+                chrono::Utc::now() < deadline,
+                "{}: {} of {expected}",
+                user(u),
+                notes.len()
+            );
+            std::thread::sleep(Duration::from_millis(500));
+        };
+        for note in notes {
+            let at = |field: &str| {
+                chrono::DateTime::parse_from_rfc3339(note[field].as_str().unwrap_or_default()).ok()
+            };
+            if let (Some(delivered), Some(due)) = (at("delivered_at"), at("remind_at")) {
+                delays.push((delivered - due).num_microseconds().unwrap_or(0) as f64 / 1000.0);
+            }
+        }
+    }
+    anyhow::ensure!(
+        delays.len() == count,
+        "{} notifications for {count} reminders",
+        delays.len()
+    );
+    let per = cpu_per_request(&cpu_before, count);
+    delays.sort_by(f64::total_cmp);
+    println!(
+        "| {run} | {count} | {:.1} | {:.1} | {:.1} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        quantile(&delays, 0.50),
+        quantile(&delays, 0.99),
+        delays.last().copied().unwrap_or(f64::NAN),
+        per("todo-host"),
+        per("daprd"),
+        per("postgres"),
+        per("scheduler"),
+        per("java"),
+    );
+    Ok(())
+}
+
 fn cpu_per_request(
     before: &std::collections::BTreeMap<String, f64>,
     requests: usize,

@@ -871,7 +871,8 @@ fn create_database(env: &Env, database: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// How often the reminder sweep of a test stack runs (a Go duration).
+/// How often the reminder sweep of a test stack runs (a Go duration),
+/// unless `TODO_SWEEP_EVERY` says otherwise.
 pub const SWEEP_EVERY: &str = "3s";
 
 /// daprd through `scripts/lib/run-daprd`, the command line the scripts use too.
@@ -893,9 +894,13 @@ fn spawn_daprd(env: &Env, sidecar: &Sidecar) -> anyhow::Result<Child> {
         .env("TODO_CONSUMER_GROUP", &sidecar.consumer_group)
         .env("TODO_APP_ID", &sidecar.app_id)
         .env("APP_API_TOKEN", &sidecar.app_token)
-        // The reminder sweep every few seconds, not every minute: a test
-        // sees it work without waiting minutes.
-        .env("TODO_SWEEP_EVERY", SWEEP_EVERY)
+        // The reminder sweep every few seconds, not every minute, so that a
+        // test sees it work without waiting minutes (the benchmarks set the
+        // production minute).
+        .env(
+            "TODO_SWEEP_EVERY",
+            std::env::var("TODO_SWEEP_EVERY").unwrap_or_else(|_| SWEEP_EVERY.into()),
+        )
         .stdout(log.try_clone()?)
         .stderr(log)
         .stdin(Stdio::null());
