@@ -295,32 +295,109 @@ impl SharedStack {
     }
 }
 
-/// A Kafka broker of a test's own, for a test that must stop the broker
-/// without disturbing the stacks on the shared one: `scripts/lib/run-kafka`
-/// (the broker's one command line) in the foreground, on a loopback port and
-/// a data folder that it keeps across [`Kafka::kill`] and [`Kafka::restart`].
+/// A service process of a test's own (a Kafka broker, a Dapr scheduler),
+/// for a test that kills it without disturbing the stacks on the shared one:
+/// its one command line in `scripts/lib` in the foreground, on a loopback
+/// port and a data folder that it keeps across kills and restarts.
+#[derive(Debug)]
+struct OwnService {
+    name: &'static str,
+    script: PathBuf,
+    port: u16,
+    dir: PathBuf,
+    child: Option<Child>,
+    /// Whether the service on `port`, with its data in the folder, serves.
+    ready: fn(&Path, u16) -> bool,
+    patience: Duration,
+}
+
+impl OwnService {
+    fn start(
+        env: &Env,
+        name: &'static str,
+        ready: fn(&Path, u16) -> bool,
+        patience: Duration,
+    ) -> anyhow::Result<Self> {
+        let n = STACKS.fetch_add(1, Ordering::SeqCst);
+        let dir = env.work_dir.join(format!("{name}-{n}"));
+        std::fs::create_dir_all(&dir)?;
+        let mut service = Self {
+            name,
+            script: env.root.join(format!("scripts/lib/run-{name}")),
+            port: free_port()?,
+            dir,
+            child: None,
+            ready,
+            patience,
+        };
+        service.restart()?;
+        Ok(service)
+    }
+
+    fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    fn restart(&mut self) -> anyhow::Result<()> {
+        self.kill();
+        let log = append(&self.dir.join(format!("{}.out", self.name)))?;
+        let child = Command::new(&self.script)
+            .arg(&self.dir)
+            .arg(self.port.to_string())
+            .stdout(log.try_clone()?)
+            .stderr(log)
+            .stdin(Stdio::null())
+            .spawn()
+            .with_context(|| format!("starting {}", self.name))?;
+        let child = self.child.insert(child);
+        let deadline = Instant::now() + self.patience;
+        while !(self.ready)(&self.dir, self.port) {
+            let see = self.dir.display();
+            if let Ok(Some(status)) = child.try_wait() {
+                bail!("{} stopped at start ({status}); see {see}", self.name);
+            }
+            if Instant::now() >= deadline {
+                bail!(
+                    "{} was not ready within {:?}; see {see}",
+                    self.name,
+                    self.patience
+                );
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(())
+    }
+}
+
+impl Drop for OwnService {
+    fn drop(&mut self) {
+        if let Some(child) = self.child.as_mut() {
+            terminate(child);
+        }
+    }
+}
+
+/// A Kafka broker of a test's own (`scripts/lib/run-kafka`), kept across
+/// [`Kafka::kill`] and [`Kafka::restart`].
 #[derive(Debug)]
 pub struct Kafka {
     pub port: u16,
-    root: PathBuf,
-    dir: PathBuf,
-    child: Option<Child>,
+    service: OwnService,
 }
 
 impl Kafka {
-    /// Starts a broker in a folder of its own and waits until it answers.
+    /// Starts a broker in a folder of its own and waits until it answers
+    /// requests.
     pub fn start(env: &Env) -> anyhow::Result<Self> {
-        let n = STACKS.fetch_add(1, Ordering::SeqCst);
-        let dir = env.work_dir.join(format!("kafka-{n}"));
-        std::fs::create_dir_all(&dir)?;
-        let mut kafka = Self {
-            port: free_port()?,
-            root: env.root.clone(),
-            dir,
-            child: None,
-        };
-        kafka.restart()?;
-        Ok(kafka)
+        let ready = |_: &Path, port| kafka_answers(port);
+        let service = OwnService::start(env, "kafka", ready, Duration::from_secs(120))?;
+        Ok(Self {
+            port: service.port,
+            service,
+        })
     }
 
     /// Its address, as `TODO_KAFKA_BROKERS` gives the shared one's.
@@ -338,81 +415,34 @@ impl Kafka {
 
     /// Kills the broker at once (SIGKILL: no time to close anything).
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.service.kill();
     }
 
-    /// Starts the broker (again) on its port and data, and waits until it
+    /// Starts the broker again on its port and data, and waits until it
     /// answers requests.
     pub fn restart(&mut self) -> anyhow::Result<()> {
-        self.kill();
-        let log = append(&self.dir.join("kafka.out"))?;
-        let child = Command::new(self.root.join("scripts/lib/run-kafka"))
-            .arg(&self.dir)
-            .arg(self.port.to_string())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .stdin(Stdio::null())
-            .spawn()
-            .context("starting Kafka")?;
-        let child = self.child.insert(child);
-        let deadline = Instant::now() + Duration::from_secs(120);
-        while !kafka_answers(self.port) {
-            if let Ok(Some(status)) = child.try_wait() {
-                bail!(
-                    "Kafka stopped at start ({status}); see {}",
-                    self.dir.display()
-                );
-            }
-            if Instant::now() >= deadline {
-                bail!(
-                    "Kafka did not answer within 120 s; see {}",
-                    self.dir.display()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Ok(())
+        self.service.restart()
     }
 }
 
-impl Drop for Kafka {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            terminate(child);
-        }
-    }
-}
-
-/// A Dapr scheduler of a test's own, for a test that kills it without
-/// disturbing the stacks on the shared one: `scripts/lib/run-scheduler` (the
-/// scheduler's one command line) in the foreground, on a loopback port and a
-/// data folder that it keeps across [`Scheduler::kill`] and
-/// [`Scheduler::restart`].
+/// A Dapr scheduler of a test's own (`scripts/lib/run-scheduler`), its
+/// jobs kept across [`Scheduler::kill`] and [`Scheduler::restart`].
 #[derive(Debug)]
 pub struct Scheduler {
     pub port: u16,
-    root: PathBuf,
-    dir: PathBuf,
-    child: Option<Child>,
+    service: OwnService,
 }
 
 impl Scheduler {
-    /// Starts a scheduler in a folder of its own and waits until it is healthy.
+    /// Starts a scheduler in a folder of its own and waits until it is
+    /// healthy.
     pub fn start(env: &Env) -> anyhow::Result<Self> {
-        let n = STACKS.fetch_add(1, Ordering::SeqCst);
-        let dir = env.work_dir.join(format!("scheduler-{n}"));
-        std::fs::create_dir_all(&dir)?;
-        let mut scheduler = Self {
-            port: free_port()?,
-            root: env.root.clone(),
-            dir,
-            child: None,
-        };
-        scheduler.restart()?;
-        Ok(scheduler)
+        let service =
+            OwnService::start(env, "scheduler", scheduler_healthy, Duration::from_secs(60))?;
+        Ok(Self {
+            port: service.port,
+            service,
+        })
     }
 
     /// `env` with this scheduler in place of the shared one.
@@ -425,58 +455,26 @@ impl Scheduler {
 
     /// Kills the scheduler at once (SIGKILL).
     pub fn kill(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
-        }
+        self.service.kill();
     }
 
-    /// Starts the scheduler (again) on its port and data, and waits until
-    /// its health endpoint answers.
+    /// Starts the scheduler again on its port and data, and waits until it
+    /// is healthy.
     pub fn restart(&mut self) -> anyhow::Result<()> {
-        self.kill();
-        let log = append(&self.dir.join("scheduler.log"))?;
-        let child = Command::new(self.root.join("scripts/lib/run-scheduler"))
-            .arg(&self.dir)
-            .arg(self.port.to_string())
-            .stdout(log.try_clone()?)
-            .stderr(log)
-            .stdin(Stdio::null())
-            .spawn()
-            .context("starting the scheduler")?;
-        let child = self.child.insert(child);
-        let deadline = Instant::now() + Duration::from_secs(60);
-        let healthy = |dir: &Path| -> Option<()> {
-            let ports = std::fs::read_to_string(dir.join("ports")).ok()?;
-            let health = ports.split_whitespace().nth(2)?;
-            let url = format!("http://127.0.0.1:{health}/healthz");
-            (agent().get(&url).call().ok()?.status() == 200).then_some(())
-        };
-        while healthy(&self.dir).is_none() {
-            if let Ok(Some(status)) = child.try_wait() {
-                bail!(
-                    "the scheduler stopped at start ({status}); see {}",
-                    self.dir.display()
-                );
-            }
-            if Instant::now() >= deadline {
-                bail!(
-                    "the scheduler was not healthy within 60 s; see {}",
-                    self.dir.display()
-                );
-            }
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        Ok(())
+        self.service.restart()
     }
 }
 
-impl Drop for Scheduler {
-    fn drop(&mut self) {
-        if let Some(child) = self.child.as_mut() {
-            terminate(child);
-        }
-    }
+/// Whether the scheduler whose folder is `dir` answers its health check
+/// (on the port `run-scheduler` wrote to `dir/ports`).
+fn scheduler_healthy(dir: &Path, _port: u16) -> bool {
+    let healthy = || -> Option<bool> {
+        let ports = std::fs::read_to_string(dir.join("ports")).ok()?;
+        let health = ports.split_whitespace().nth(2)?;
+        let url = format!("http://127.0.0.1:{health}/healthz");
+        Some(agent().get(&url).call().ok()?.status() == 200)
+    };
+    healthy().unwrap_or(false)
 }
 
 /// Whether a broker on 127.0.0.1:`port` answers an ApiVersions request

@@ -161,13 +161,15 @@ fn weekly(stack: &Stack, user: &str) -> anyhow::Result<()> {
         "priority",
         "tags",
         "time_zone",
-        "reminders",
         "recurrence",
         "recurrence_mode",
     ] {
         anyhow::ensure!(next[field] == task[field], "{field}: {next}");
     }
     anyhow::ensure!(next["due_at"] == "2030-01-14T09:00:00+01:00", "{next}");
+    // The same reminders, each placed before the next task's own due date.
+    let reminders = json!([{"minutes_before": 15, "fires_at": "2030-01-14T08:45:00+01:00"}]);
+    anyhow::ensure!(next["reminders"] == reminders, "{next}");
     anyhow::ensure!(next["series_id"] == task["id"], "{next}");
 
     // Reopening and completing again, and the same completion delivered
