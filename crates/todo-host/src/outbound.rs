@@ -19,6 +19,12 @@ use wasmtime_wasi_http::types::{
     HostFutureIncomingResponse, IncomingResponse, OutgoingRequestConfig, default_send_request,
 };
 
+/// The longest a component's request waits for a connection, for the first
+/// byte of its answer, or between two bytes, whatever it asked for: a call to
+/// a server that hangs (a user's webhook) ends in time, and its instance with
+/// it. wasmtime-wasi-http's defaults are ten minutes.
+pub const MOST_WAIT: Duration = Duration::from_secs(30);
+
 /// Sends a component's request if `allowed` lets it out: plain HTTP through
 /// `pool`, TLS through wasmtime-wasi-http's own client.
 pub fn send(
@@ -27,6 +33,12 @@ pub fn send(
     request: hyper::Request<HyperOutgoingBody>,
     config: OutgoingRequestConfig,
 ) -> HttpResult<HostFutureIncomingResponse> {
+    let config = OutgoingRequestConfig {
+        connect_timeout: config.connect_timeout.min(MOST_WAIT),
+        first_byte_timeout: config.first_byte_timeout.min(MOST_WAIT),
+        between_bytes_timeout: config.between_bytes_timeout.min(MOST_WAIT),
+        ..config
+    };
     let uri = request.uri();
     let scheme = uri
         .scheme_str()

@@ -22,6 +22,9 @@ fn main() {
             with_probe(variables_and_headers)
         }),
         Trial::test("unrouted_paths_are_not_found", || with_probe(unrouted)),
+        Trial::test("a_call_to_a_server_that_never_answers_ends", || {
+            with_probe(never_answered)
+        }),
     ];
     libtest_mimic::run(&args, e2e::needing_services(trials)).exit();
 }
@@ -48,6 +51,14 @@ fn route_table() -> anyhow::Result<()> {
     ] {
         assert_eq!(target(path), Some("tasks-api"), "{path}");
     }
+    for path in [
+        "/api/alice/notifications",
+        "/api/alice/notifications/01J",
+        "/api/alice/settings",
+    ] {
+        assert_eq!(target(path), Some("notifications-api"), "{path}");
+    }
+    assert_eq!(target("/cron/reminder-sweep"), Some("reminder-sweep"));
     assert_eq!(target("/nowhere"), None);
     let (matched, _) = router
         .find("/api/alice/tasks/01J")
@@ -59,19 +70,39 @@ fn route_table() -> anyhow::Result<()> {
     Ok(())
 }
 
-fn with_probe(test: fn(&Host) -> anyhow::Result<()>) -> Result<(), Failed> {
+/// The host serving the probe, and the server that never answers.
+struct Probe {
+    host: Host,
+    silent: std::net::TcpListener,
+}
+
+impl std::ops::Deref for Probe {
+    type Target = Host;
+
+    fn deref(&self) -> &Host {
+        &self.host
+    }
+}
+
+fn with_probe(test: fn(&Probe) -> anyhow::Result<()>) -> Result<(), Failed> {
     let run = || -> anyhow::Result<()> {
         let env = Env::from_environment()?;
         let manifest = root().join("tests/e2e/fixtures/probe.toml");
-        // The probe may call 127.0.0.1 on the host's own port, and nothing else.
+        // The probe may call 127.0.0.1 on the host's own port and on a port
+        // where a server takes connections and never answers, nothing else.
         let port = e2e::free_port()?;
-        let host = Host::start_on(&env, &manifest, port, &[("allowed_port", port.to_string())])?;
-        test(&host)
+        let silent = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let variables = [
+            ("allowed_port", port.to_string()),
+            ("silent_port", silent.local_addr()?.port().to_string()),
+        ];
+        let host = Host::start_on(&env, &manifest, port, &variables)?;
+        test(&Probe { host, silent })
     };
     run().map_err(|e| format!("{e:#}").into())
 }
 
-fn outbound_limits(host: &Host) -> anyhow::Result<()> {
+fn outbound_limits(host: &Probe) -> anyhow::Result<()> {
     let client = Client::new(format!("http://127.0.0.1:{}", host.port), None);
     let fetch = |url: String| client.get(&format!("/probe/fetch?url={url}"));
 
@@ -98,7 +129,7 @@ fn outbound_limits(host: &Host) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn variables_and_headers(host: &Host) -> anyhow::Result<()> {
+fn variables_and_headers(host: &Probe) -> anyhow::Result<()> {
     let client = Client::new(format!("http://127.0.0.1:{}", host.port), None);
     let reply = client.get("/probe/echo/more");
     assert_eq!(reply.status, 200);
@@ -122,8 +153,34 @@ fn variables_and_headers(host: &Host) -> anyhow::Result<()> {
     Ok(())
 }
 
-fn unrouted(host: &Host) -> anyhow::Result<()> {
+fn unrouted(host: &Probe) -> anyhow::Result<()> {
     let client = Client::new(format!("http://127.0.0.1:{}", host.port), None);
     assert_eq!(client.get("/elsewhere").status, 404);
+    Ok(())
+}
+
+/// A component's call to a server that takes the connection and never
+/// answers ends with a timeout (the host's `MOST_WAIT`), not after
+/// wasmtime-wasi-http's ten minutes: a user's webhook cannot hold an
+/// instance for long.
+fn never_answered(probe: &Probe) -> anyhow::Result<()> {
+    let port = probe.silent.local_addr()?.port();
+    let url = format!(
+        "http://127.0.0.1:{}/probe/fetch?url=http://127.0.0.1:{port}/hook",
+        probe.port
+    );
+    let patience = todo_host::outbound::MOST_WAIT * 3;
+    let mut reply = ureq::get(&url)
+        .config()
+        .http_status_as_error(false)
+        .timeout_global(Some(patience))
+        .build()
+        .call()?;
+    let text = reply.body_mut().read_to_string()?;
+    anyhow::ensure!(
+        reply.status() == 502 && text.contains("Timeout"),
+        "{}: {text}",
+        reply.status()
+    );
     Ok(())
 }
