@@ -42,6 +42,8 @@ pub enum Write {
         value: Box<RawValue>,
         /// The version the write is conditioned on; `None`: the key must be new.
         etag: Option<String>,
+        /// How long the store keeps it, in seconds (`None`: for good).
+        ttl_seconds: Option<u32>,
     },
     /// Deletes `key` if it is still at `etag` (whatever it holds, without one).
     Delete {
@@ -63,7 +65,28 @@ impl Write {
         let key = key.into();
         let value = serde_json::value::to_raw_value(value)
             .map_err(|e| DaprError::Unavailable(format!("cannot encode {key}: {e}")))?;
-        Ok(Self::Put { key, value, etag })
+        Ok(Self::Put {
+            key,
+            value,
+            etag,
+            ttl_seconds: None,
+        })
+    }
+
+    /// This put, kept by the store for `seconds` only (Dapr's
+    /// `ttlInSeconds`); a delete stays as it is.
+    pub fn expiring(self, seconds: u32) -> Self {
+        match self {
+            Self::Put {
+                key, value, etag, ..
+            } => Self::Put {
+                key,
+                value,
+                etag,
+                ttl_seconds: Some(seconds),
+            },
+            delete => delete,
+        }
     }
 
     /// The key written.
@@ -187,6 +210,15 @@ struct OperationRequest<'a> {
     value: Option<&'a RawValue>,
     etag: Option<&'a str>,
     options: Options,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    metadata: Option<Metadata>,
+}
+
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct Metadata {
+    /// Dapr takes metadata values as strings.
+    ttl_in_seconds: String,
 }
 
 #[derive(Serialize)]
@@ -213,6 +245,15 @@ impl<'a> From<&'a Write> for Operation<'a> {
                 value,
                 etag,
                 options: Options { concurrency },
+                metadata: match write {
+                    Write::Put {
+                        ttl_seconds: Some(seconds),
+                        ..
+                    } => Some(Metadata {
+                        ttl_in_seconds: seconds.to_string(),
+                    }),
+                    _ => None,
+                },
             },
         }
     }
@@ -315,6 +356,9 @@ mod tests {
                 key: "any".into(),
                 etag: None,
             },
+            Write::put("chat", &json!(1), Some("9".into()))
+                .expect("encodes")
+                .expiring(3600),
         ];
         block_on(dapr.state("statestore").commit(&writes)).expect("committed");
         let sent = transport.sent();
@@ -329,7 +373,9 @@ mod tests {
             json!({"operations": [
                 {"operation": "upsert", "request": {"key": "tasks:alice:007", "value": {"t": [{"i": "x"}]}, "etag": null, "options": {"concurrency": "first-write"}}},
                 {"operation": "delete", "request": {"key": "old", "etag": "3", "options": {"concurrency": "first-write"}}},
-                {"operation": "delete", "request": {"key": "any", "etag": null, "options": {"concurrency": "last-write"}}}
+                {"operation": "delete", "request": {"key": "any", "etag": null, "options": {"concurrency": "last-write"}}},
+                {"operation": "upsert", "request": {"key": "chat", "value": 1, "etag": "9", "options": {"concurrency": "first-write"},
+                    "metadata": {"ttlInSeconds": "3600"}}}
             ]})
         );
     }

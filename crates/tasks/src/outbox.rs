@@ -71,6 +71,7 @@ impl Recorded {
             key: keys::outbox(&self.event.user_id, self.event.event_id),
             value: self.json.clone(),
             etag: None,
+            ttl_seconds: None,
         }
     }
 
