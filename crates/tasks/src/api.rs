@@ -1,6 +1,7 @@
 //! The HTTP APIs of the tasks context: the route table of
 //! `/api/{user_id}/tasks/...` ([`TasksApi`]) and of
-//! `/api/{user_id}/notifications/...` ([`NotificationsApi`]), over the edge
+//! `/api/{user_id}/notifications/...` ([`NotificationsApi`]) and of the chat
+//! ([`ChatApi`]), over the edge
 //! they share (authentication, body limits, JSON, one error enum mapped to
 //! statuses and the contract's error JSON).
 
@@ -15,9 +16,11 @@ use crate::service::{Env, Tasks, Written};
 use crate::settings::Settings;
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, UserId, repeat};
 
+mod chat;
 mod edge;
 mod notifications;
 
+pub use chat::ChatApi;
 pub use edge::MAX_BODY_BYTES;
 pub use notifications::NotificationsApi;
 

@@ -56,6 +56,11 @@ pub fn next(user: &UserId, id: TaskId) -> String {
     format!("next:{user}:{id}")
 }
 
+/// The key of `user`'s conversation `id`.
+pub fn conversation(user: &UserId, id: &str) -> String {
+    format!("conversation:{user}:{id}")
+}
+
 /// The key of `user`'s own settings.
 pub fn settings(user: &UserId) -> String {
     format!("settings:{user}")

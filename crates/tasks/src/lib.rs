@@ -16,6 +16,7 @@
 
 pub mod api;
 pub mod change;
+pub mod chat;
 pub mod consumers;
 pub mod error;
 pub mod history;
@@ -35,7 +36,7 @@ pub mod sweep;
 pub mod user_settings;
 pub mod webhooks;
 
-pub use api::{NotificationsApi, TasksApi};
+pub use api::{ChatApi, NotificationsApi, TasksApi};
 pub use auth::UserId;
 pub use consumers::Consumers;
 pub use error::{FieldError, Problem, TaskError};

@@ -35,6 +35,8 @@ pub struct Env {
     pub random: u128,
     /// The id of the event that reports this request's change, if it makes one.
     pub event_id: EventId,
+    /// Where [`Env::next`] draws new ids from.
+    seed: u128,
 }
 
 impl Env {
@@ -45,7 +47,23 @@ impl Env {
             now,
             random,
             event_id: EventId::new(now, event_random),
+            seed: random ^ event_random.rotate_left(64),
         }
+    }
+
+    /// An env for the next write of the same request (a chat message that
+    /// completes three tasks): the same time, other ids, drawn from this
+    /// one's randomness (splitmix64 on each half).
+    pub fn next(&self) -> Self {
+        let mix = |mut z: u64| {
+            z = z.wrapping_add(0x9e37_79b9_7f4a_7c15);
+            z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+            z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+            z ^ (z >> 31)
+        };
+        let (high, low) = ((self.seed >> 64) as u64, self.seed as u64);
+        let seed = (u128::from(mix(high)) << 64) | u128::from(mix(low ^ high));
+        Self::new(self.now, seed, seed.rotate_left(37) ^ u128::from(mix(low)))
     }
 }
 

@@ -1,0 +1,90 @@
+//! `/api/{user_id}/chat` (`POST` a message, get the answer and the tools it
+//! called) and `/api/{user_id}/conversations/{id}` (`GET` a conversation).
+
+use dapr::{Dapr, Transport};
+use http::{Method, StatusCode};
+
+use super::edge::{self, ApiError, json, json_body};
+use crate::chat::{Chat, Said};
+use crate::service::Env;
+use crate::settings::Settings;
+
+/// The chat API behind a Dapr sidecar, for tokens signed with `jwt_secret`.
+#[derive(Debug)]
+pub struct ChatApi<T> {
+    dapr: Dapr<T>,
+    settings: Settings,
+    jwt_secret: Vec<u8>,
+}
+
+enum Route<'p> {
+    Chat,
+    Conversation(&'p str),
+}
+
+impl<T: Transport> ChatApi<T> {
+    /// The API as a component's variables say (`dapr_url`,
+    /// `auth_jwt_secret` and the [`Settings`]), reaching daprd through
+    /// `transport`.
+    pub fn from_variables<E>(
+        transport: T,
+        variable: impl Fn(&str) -> Result<String, E>,
+    ) -> Result<Self, E> {
+        Ok(Self {
+            dapr: Dapr::new(&variable("dapr_url")?, transport),
+            jwt_secret: variable("auth_jwt_secret")?.into(),
+            settings: Settings::from_variables(variable)?,
+        })
+    }
+
+    /// Answers one request; failures become the contract's error JSON.
+    pub async fn handle(
+        &self,
+        request: http::Request<Vec<u8>>,
+        env: Env,
+    ) -> http::Response<Vec<u8>> {
+        let routed = self.route(&request, &env).await;
+        edge::answer("chat-api", &request, routed)
+    }
+
+    async fn route(
+        &self,
+        request: &http::Request<Vec<u8>>,
+        env: &Env,
+    ) -> Result<http::Response<Vec<u8>>, ApiError> {
+        let segments: Vec<&str> = request
+            .uri()
+            .path()
+            .trim_end_matches('/')
+            .split('/')
+            .collect();
+        let (user, route) = match segments.as_slice() {
+            ["", "api", user, "chat"] => (*user, Route::Chat),
+            ["", "api", user, "conversations", id] => (*user, Route::Conversation(id)),
+            _ => return Err(ApiError::NotFound("route")),
+        };
+        let user = edge::caller(request, &self.jwt_secret, user, env)?;
+        let store = self.dapr.state(&self.settings.state_store);
+        let chat = Chat::new(&self.dapr, &store, &self.settings, &user);
+        let method = request.method();
+        match route {
+            Route::Chat if method == Method::POST => {
+                let said = Said::parse(&json_body(request.body())?)?;
+                let answer = chat.say(&said, env).await.map_err(|err| match err {
+                    crate::TaskError::NotFound => ApiError::NotFound("conversation"),
+                    err => err.into(),
+                })?;
+                Ok(json(StatusCode::OK, &answer))
+            }
+            Route::Chat => Err(ApiError::MethodNotAllowed(method.clone(), "POST")),
+            Route::Conversation(id) if method == Method::GET => {
+                let conversation = chat.conversation(id).await.map_err(|err| match err {
+                    crate::TaskError::NotFound => ApiError::NotFound("conversation"),
+                    err => err.into(),
+                })?;
+                Ok(json(StatusCode::OK, &conversation))
+            }
+            Route::Conversation(_) => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
+        }
+    }
+}

@@ -1,0 +1,761 @@
+//! The chat (issue 10): a message is read by the built-in language engine
+//! (`language`), its tool calls run on the same use cases as the tasks API
+//! (so they publish the same events, through the outbox), and the answer is
+//! a short confirmation naming what changed. A conversation (its messages,
+//! the listing last shown, the last change for "undo" and "it") lives at
+//! `conversation:{user}:{id}` for [`KEPT_FOR`] after its last message,
+//! readable only by its user.
+
+use chrono::{DateTime, Utc};
+use dapr::{Dapr, StateStore, Transport, Write};
+use serde::{Deserialize, Serialize};
+use serde_json::{Value, json};
+
+use crate::error::{FieldError, Problem, TaskError};
+use crate::outbox::Outbox;
+use crate::service::{Env, Tasks, Written};
+use crate::settings::Settings;
+use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, TimeZone, UserId, keys, user_settings};
+use language::{Listed, Reading, ToolCall};
+
+/// How long a conversation is kept after its last message, in seconds.
+pub const KEPT_FOR: u32 = 7 * 24 * 3600;
+/// How many messages a conversation keeps (the oldest go).
+pub const MAX_MESSAGES: usize = 100;
+/// How many tasks a listing in the chat shows.
+const LISTED: usize = 20;
+
+/// Who said a message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    /// The user.
+    User,
+    /// The chatbot.
+    Assistant,
+}
+
+/// One message of a conversation.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Message {
+    /// Who said it.
+    pub role: Role,
+    /// What was said.
+    pub text: String,
+    /// When.
+    pub at: DateTime<Utc>,
+    /// The tools the answer called.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tool_calls: Vec<CallMade>,
+}
+
+/// A tool call made, with its result.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct CallMade {
+    /// The tool.
+    pub tool: String,
+    /// Its arguments.
+    pub arguments: Value,
+    /// What it gave: the task(s) it touched, or `{"error": ...}`.
+    pub result: Value,
+}
+
+/// A task as the conversation remembers it for "2" or "it".
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Shown {
+    /// Its id.
+    pub id: TaskId,
+    /// Its title.
+    pub title: String,
+}
+
+/// The last change, and how to take it back.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Change {
+    /// A task was added: undo deletes it.
+    Added {
+        /// The task.
+        task: Task,
+    },
+    /// A task was marked done or not done: undo marks it back.
+    Completed {
+        /// The task before.
+        task: Task,
+    },
+    /// A task was deleted: undo adds it again.
+    Deleted {
+        /// The task as it was.
+        task: Task,
+    },
+    /// A task was changed: undo puts its fields back.
+    Updated {
+        /// The task before.
+        task: Task,
+    },
+}
+
+impl Change {
+    fn task(&self) -> &Task {
+        match self {
+            Self::Added { task }
+            | Self::Completed { task }
+            | Self::Deleted { task }
+            | Self::Updated { task } => task,
+        }
+    }
+}
+
+/// A conversation as stored and as answered.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Conversation {
+    /// Its id.
+    pub id: String,
+    /// The zone its dates are read and shown in.
+    pub time_zone: TimeZone,
+    /// Its messages, oldest first.
+    pub messages: Vec<Message>,
+    /// The listing last shown, for "complete 2".
+    #[serde(default)]
+    pub listing: Vec<Shown>,
+    /// The last change, for "undo" and "it".
+    #[serde(default)]
+    pub last_change: Option<Change>,
+    /// When it began.
+    pub created_at: DateTime<Utc>,
+    /// When its last message was said.
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A message to the chat.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Said {
+    /// The conversation it continues, if any.
+    pub conversation_id: Option<String>,
+    /// What the user said.
+    pub message: String,
+    /// The zone to read it in (else the conversation's, else the user's
+    /// setting).
+    pub time_zone: Option<TimeZone>,
+}
+
+impl Said {
+    /// Parses a chat body: `{"conversation_id"?, "message", "time_zone"?}`.
+    pub fn parse(body: &Value) -> Result<Self, FieldError> {
+        let Value::Object(fields) = body else {
+            let expected = "a JSON object such as {\"message\": \"add buy milk tomorrow\"}";
+            return Err(FieldError::new("body", Problem::WrongType { expected }));
+        };
+        if let Some(name) = fields
+            .keys()
+            .find(|k| !matches!(k.as_str(), "conversation_id" | "message" | "time_zone"))
+        {
+            let known = "conversation_id, message, time_zone";
+            return Err(FieldError::new(
+                name.clone(),
+                Problem::UnknownField { known },
+            ));
+        }
+        let text = |name: &str| -> Result<Option<String>, FieldError> {
+            match fields.get(name) {
+                None | Some(Value::Null) => Ok(None),
+                Some(Value::String(s)) => Ok(Some(s.clone())),
+                Some(_) => Err(FieldError::new(
+                    name,
+                    Problem::WrongType {
+                        expected: "a string",
+                    },
+                )),
+            }
+        };
+        let message =
+            text("message")?.ok_or_else(|| FieldError::new("message", Problem::Missing))?;
+        let chars = message.chars().count();
+        if message.trim().is_empty() {
+            return Err(FieldError::new("message", Problem::Empty));
+        }
+        if chars > language::MAX_MESSAGE {
+            let max = language::MAX_MESSAGE;
+            return Err(FieldError::new(
+                "message",
+                Problem::TooLong { max, got: chars },
+            ));
+        }
+        let time_zone = text("time_zone")?
+            .map(|z| TimeZone::parse(&z).map_err(|p| FieldError::new("time_zone", p)))
+            .transpose()?;
+        Ok(Self {
+            conversation_id: text("conversation_id")?,
+            message,
+            time_zone,
+        })
+    }
+}
+
+/// What the chat answers.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Answer {
+    /// The conversation, to continue it.
+    pub conversation_id: String,
+    /// What the chatbot says.
+    pub response: String,
+    /// The tools it called.
+    pub tool_calls: Vec<CallMade>,
+}
+
+/// The chat of one user behind a sidecar.
+#[derive(Debug)]
+pub struct Chat<'a, T, S> {
+    dapr: &'a Dapr<T>,
+    store: &'a S,
+    settings: &'a Settings,
+    user: &'a UserId,
+}
+
+impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
+    /// The chat of `user`.
+    pub fn new(dapr: &'a Dapr<T>, store: &'a S, settings: &'a Settings, user: &'a UserId) -> Self {
+        Self {
+            dapr,
+            store,
+            settings,
+            user,
+        }
+    }
+
+    /// Conversation `id`, if `user` has it.
+    pub async fn conversation(&self, id: &str) -> Result<Conversation, TaskError> {
+        let read = self
+            .store
+            .get::<Conversation>(&keys::conversation(self.user, id))
+            .await?;
+        read.map(|r| r.value).ok_or(TaskError::NotFound)
+    }
+
+    /// Answers `said`, acting on the user's tasks as it asks.
+    pub async fn say(&self, said: &Said, env: &Env) -> Result<Answer, TaskError> {
+        let (mut conversation, etag) = match &said.conversation_id {
+            Some(id) => {
+                let key = keys::conversation(self.user, id);
+                let read = self
+                    .store
+                    .get::<Conversation>(&key)
+                    .await?
+                    .ok_or(TaskError::NotFound)?;
+                (read.value, Some(read.etag))
+            }
+            None => {
+                let zone = match said.time_zone {
+                    Some(zone) => zone,
+                    None => user_settings::get(self.store, self.user).await?.time_zone,
+                };
+                let id = TaskId::new(env.now, env.random).to_string();
+                let conversation = Conversation {
+                    id,
+                    time_zone: zone,
+                    messages: Vec::new(),
+                    listing: Vec::new(),
+                    last_change: None,
+                    created_at: env.now,
+                    updated_at: env.now,
+                };
+                (conversation, None)
+            }
+        };
+        if let Some(zone) = said.time_zone {
+            conversation.time_zone = zone;
+        }
+        let listing: Vec<Listed> = conversation
+            .listing
+            .iter()
+            .map(|t| Listed {
+                id: t.id.to_string(),
+                title: t.title.clone(),
+            })
+            .collect();
+        let context = language::Context::new(env.now, conversation.time_zone.tz(), &listing);
+        let reading = language::read(&said.message, &context);
+        let mut turn = Turn {
+            chat: self,
+            conversation: &mut conversation,
+            env: *env,
+            lines: Vec::new(),
+            calls: Vec::new(),
+        };
+        match reading {
+            Reading::Calls { calls } => {
+                for call in calls {
+                    turn.run(call).await?;
+                }
+            }
+            Reading::Undo => turn.undo().await?,
+            Reading::Help => turn.lines.push(HELP.into()),
+            Reading::Unclear { question } => turn.lines.push(question),
+        }
+        let (response, calls) = (turn.lines.join("\n"), turn.calls);
+        let user_message = Message {
+            role: Role::User,
+            text: said.message.clone(),
+            at: env.now,
+            tool_calls: Vec::new(),
+        };
+        let answer = Message {
+            role: Role::Assistant,
+            text: response.clone(),
+            at: env.now,
+            tool_calls: calls.clone(),
+        };
+        conversation.messages.extend([user_message, answer]);
+        let over = conversation.messages.len().saturating_sub(MAX_MESSAGES);
+        conversation.messages.drain(..over);
+        conversation.updated_at = env.now;
+        let key = keys::conversation(self.user, &conversation.id);
+        let write = Write::put(&key, &conversation, etag)?.expiring(KEPT_FOR);
+        self.store.commit(&[write]).await?;
+        Ok(Answer {
+            conversation_id: conversation.id,
+            response,
+            tool_calls: calls,
+        })
+    }
+}
+
+/// What "help" says.
+const HELP: &str = "I can manage your tasks. Try:\n\
+• add buy milk tomorrow at 5pm #groceries high priority\n\
+• remind me to call mom on Friday at 10, remind me 30 minutes before\n\
+• add pay rent on the last day of every month\n\
+• what's due today / show my overdue tasks / find dentist\n\
+• complete 2 / done with milk / delete the dentist task\n\
+• move the dentist to Friday 3pm / rename milk to oat milk / make it high priority\n\
+• undo";
+
+/// One message's work.
+struct Turn<'t, 'a, T, S> {
+    chat: &'t Chat<'a, T, S>,
+    conversation: &'t mut Conversation,
+    env: Env,
+    lines: Vec<String>,
+    calls: Vec<CallMade>,
+}
+
+impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
+    fn tasks(&self) -> Tasks<'_, S> {
+        Tasks::new(self.chat.store, self.chat.user)
+    }
+
+    /// The env of the next write.
+    fn next_env(&mut self) -> Env {
+        let env = self.env;
+        self.env = env.next();
+        env
+    }
+
+    /// Runs `write` through the outbox, so that it publishes its event.
+    async fn write(
+        &mut self,
+        write: impl AsyncFnOnce(Tasks<'_, S>, Env) -> Result<Written, TaskError>,
+    ) -> Result<Task, TaskError> {
+        let env = self.next_env();
+        let outbox = Outbox::new(self.chat.dapr, self.chat.store, self.chat.settings);
+        let tasks = Tasks::new(self.chat.store, self.chat.user);
+        let written = outbox
+            .write(self.chat.user, &env, write(tasks, env))
+            .await?;
+        Ok(written.task)
+    }
+
+    fn record(&mut self, call: &ToolCall, result: Value) {
+        self.calls.push(CallMade {
+            tool: call.tool.clone(),
+            arguments: call.arguments.clone(),
+            result,
+        });
+    }
+
+    /// Runs one tool call; a call that cannot be done says why and changes
+    /// nothing.
+    async fn run(&mut self, call: ToolCall) -> Result<(), TaskError> {
+        let outcome = match call.tool.as_str() {
+            "add_task" => self.add(&call.arguments).await,
+            "list_tasks" | "search_tasks" => self.list(&call.arguments).await,
+            "complete_task" => self.complete(&call.arguments).await,
+            "delete_task" => self.delete(&call.arguments).await,
+            "update_task" => self.update(&call.arguments).await,
+            other => Err(Refusal(format!("There's no tool {other}."))),
+        };
+        match outcome {
+            Ok(result) => self.record(&call, result),
+            Err(Refusal(why)) => {
+                self.record(&call, json!({"error": why}));
+                self.lines.push(why);
+            }
+        }
+        Ok(())
+    }
+
+    async fn add(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let spec = TaskSpec::parse(arguments)
+            .map_err(|e| Refusal(format!("I couldn't add that: {e}.")))?;
+        let task = self
+            .write(async |tasks, env| tasks.create(spec, &env).await)
+            .await
+            .map_err(refusal)?;
+        self.lines.push(format!(
+            "Added “{}”{}.",
+            task.title.as_str(),
+            details(&task)
+        ));
+        self.conversation.last_change = Some(Change::Added { task: task.clone() });
+        Ok(json!(task))
+    }
+
+    async fn list(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        let object = arguments.as_object().cloned().unwrap_or_default();
+        for (name, value) in &object {
+            match (name.as_str(), value) {
+                ("query", Value::String(q)) => {
+                    query.append_pair("q", q);
+                }
+                ("tags", Value::Array(tags)) => {
+                    for tag in tags.iter().filter_map(Value::as_str) {
+                        query.append_pair("tag", tag);
+                    }
+                }
+                (name, Value::String(v)) => {
+                    query.append_pair(name, v);
+                }
+                (name, Value::Bool(v)) => {
+                    query.append_pair(name, &v.to_string());
+                }
+                _ => {}
+            }
+        }
+        if !object.contains_key("status") && !object.contains_key("query") {
+            query.append_pair("status", "pending");
+        }
+        query.append_pair("sort", "due_at");
+        query.append_pair("limit", &LISTED.to_string());
+        let query = ListQuery::parse(&query.finish())
+            .map_err(|e| Refusal(format!("I couldn't list that: {e}.")))?;
+        let listing = self
+            .tasks()
+            .list(&query, self.env.now)
+            .await
+            .map_err(refusal)?;
+        let zone = self.conversation.time_zone;
+        if listing.tasks.is_empty() {
+            self.lines.push("Nothing matches.".into());
+        } else {
+            let lines: Vec<String> = listing
+                .tasks
+                .iter()
+                .enumerate()
+                .map(|(i, t)| format!("{}. {}{}", i + 1, t.title.as_str(), short_details(t, zone)))
+                .collect();
+            self.lines.push(lines.join("\n"));
+        }
+        self.conversation.listing = listing
+            .tasks
+            .iter()
+            .map(|t| Shown {
+                id: t.id,
+                title: t.title.as_str().to_owned(),
+            })
+            .collect();
+        Ok(json!({"tasks": listing.tasks}))
+    }
+
+    /// The one task `selector` names: `{"task_id"}`, `{"title"}` (it must
+    /// match one pending task, or the answer lists those it matches) or
+    /// `{"last": true}`.
+    async fn resolve(&mut self, selector: &Value) -> Result<Task, Refusal> {
+        if selector.get("last").is_some() {
+            let last = self.conversation.last_change.as_ref().map(|c| c.task().id);
+            let id = last.ok_or_else(|| {
+                Refusal("Which task? There's no task in this conversation yet.".into())
+            })?;
+            return self.tasks().get(id).await.map_err(refusal);
+        }
+        if let Some(id) = selector.get("task_id").and_then(Value::as_str) {
+            let id = TaskId::parse(id).ok_or_else(|| Refusal("There's no such task.".into()))?;
+            return self.tasks().get(id).await.map_err(refusal);
+        }
+        let words = selector
+            .get("title")
+            .and_then(Value::as_str)
+            .ok_or_else(|| Refusal("Which task?".into()))?;
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        query
+            .append_pair("status", "all")
+            .append_pair("q", words)
+            .append_pair("limit", "50");
+        let query = ListQuery::parse(&query.finish()).map_err(|e| Refusal(format!("{e}")))?;
+        let found = self
+            .tasks()
+            .list(&query, self.env.now)
+            .await
+            .map_err(refusal)?
+            .tasks;
+        // Pending ones first; an exact title beats a partial one.
+        let pending: Vec<&Task> = found.iter().filter(|t| !t.completed).collect();
+        let candidates = if pending.is_empty() {
+            found.iter().collect()
+        } else {
+            pending
+        };
+        let exact: Vec<&Task> = candidates
+            .iter()
+            .copied()
+            .filter(|t| t.title.as_str().eq_ignore_ascii_case(words))
+            .collect();
+        match (candidates.as_slice(), exact.as_slice()) {
+            ([], _) => Err(Refusal(format!(
+                "No task matches “{words}”; nothing changed."
+            ))),
+            ([one], _) | (_, [one]) => Ok((*one).clone()),
+            (many, _) => {
+                let zone = self.conversation.time_zone;
+                let lines: Vec<String> = many
+                    .iter()
+                    .enumerate()
+                    .map(|(i, t)| {
+                        format!("{}. {}{}", i + 1, t.title.as_str(), short_details(t, zone))
+                    })
+                    .collect();
+                self.conversation.listing = many
+                    .iter()
+                    .map(|t| Shown {
+                        id: t.id,
+                        title: t.title.as_str().to_owned(),
+                    })
+                    .collect();
+                Err(Refusal(format!(
+                    "Several tasks match “{words}”; which one? Say its number:\n{}",
+                    lines.join("\n")
+                )))
+            }
+        }
+    }
+
+    async fn complete(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let task = self.resolve(&arguments["task"]).await?;
+        let completed = arguments
+            .get("completed")
+            .and_then(Value::as_bool)
+            .unwrap_or(true);
+        let id = task.id;
+        let done = self
+            .write(async move |tasks, env| tasks.complete(id, completed, &env).await)
+            .await
+            .map_err(refusal)?;
+        self.lines.push(match completed {
+            true => format!("Marked “{}” as done.", done.title.as_str()),
+            false => format!("Marked “{}” as not done.", done.title.as_str()),
+        });
+        self.conversation.last_change = Some(Change::Completed { task });
+        Ok(json!(done))
+    }
+
+    async fn delete(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let task = self.resolve(&arguments["task"]).await?;
+        let id = task.id;
+        self.write(async move |tasks, env| tasks.delete(id, &env).await)
+            .await
+            .map_err(refusal)?;
+        self.lines
+            .push(format!("Deleted “{}”.", task.title.as_str()));
+        let result = json!({"deleted": task.id});
+        self.conversation.last_change = Some(Change::Deleted { task });
+        Ok(result)
+    }
+
+    async fn update(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let task = self.resolve(&arguments["task"]).await?;
+        let mut changes = arguments["changes"]
+            .as_object()
+            .cloned()
+            .unwrap_or_default();
+        if let Some(Value::Array(added)) = changes.remove("add_tags") {
+            let mut tags: Vec<Value> = task.tags.iter().map(|t| json!(t)).collect();
+            tags.extend(added);
+            changes.insert("tags".into(), Value::Array(tags));
+        }
+        let patch = TaskPatch::parse(&Value::Object(changes.clone()))
+            .map_err(|e| Refusal(format!("I couldn't change that: {e}.")))?;
+        let id = task.id;
+        let changed = self
+            .write(async move |tasks, env| tasks.patch(id, patch, &env).await)
+            .await
+            .map_err(refusal)?;
+        let zone = self.conversation.time_zone;
+        let mut said = Vec::new();
+        if changes.contains_key("title") {
+            said.push(format!("renamed it “{}”", changed.title.as_str()));
+        }
+        if let Some(due) = changed.due_at.filter(|_| changes.contains_key("due_at")) {
+            said.push(format!("moved it to {}", when_text(due, zone)));
+        }
+        if changes.contains_key("priority") {
+            said.push(format!("set its priority to {}", priority_text(&changed)));
+        }
+        if changes.contains_key("tags") {
+            let tags: Vec<String> = changed
+                .tags
+                .iter()
+                .map(|t| format!("#{}", t.as_str()))
+                .collect();
+            said.push(format!("tagged it {}", tags.join(" ")));
+        }
+        self.lines.push(format!(
+            "For “{}”, I {}.",
+            task.title.as_str(),
+            said.join(" and ")
+        ));
+        self.conversation.last_change = Some(Change::Updated { task });
+        Ok(json!(changed))
+    }
+
+    /// Takes back the conversation's last change.
+    async fn undo(&mut self) -> Result<(), TaskError> {
+        let Some(change) = self.conversation.last_change.take() else {
+            self.lines
+                .push("There's nothing to undo in this conversation.".into());
+            return Ok(());
+        };
+        let outcome = match &change {
+            Change::Added { task } => {
+                let id = task.id;
+                self.write(async move |tasks, env| tasks.delete(id, &env).await)
+                    .await
+                    .map(|_| format!("Undone: removed “{}” again.", task.title.as_str()))
+            }
+            Change::Completed { task } => {
+                let (id, completed) = (task.id, task.completed);
+                self.write(async move |tasks, env| tasks.complete(id, completed, &env).await)
+                    .await
+                    .map(|_| {
+                        format!(
+                            "Undone: “{}” is {} again.",
+                            task.title.as_str(),
+                            if completed { "done" } else { "not done" }
+                        )
+                    })
+            }
+            Change::Deleted { task } => {
+                let spec = TaskSpec::parse(&json!(task)).map_err(TaskError::Invalid)?;
+                self.write(async move |tasks, env| tasks.create(spec, &env).await)
+                    .await
+                    .map(|_| format!("Undone: “{}” is back.", task.title.as_str()))
+            }
+            Change::Updated { task } => {
+                let before = json!(task);
+                let fields = [
+                    "title",
+                    "description",
+                    "priority",
+                    "tags",
+                    "due_at",
+                    "time_zone",
+                    "recurrence",
+                    "recurrence_mode",
+                    "reminders",
+                ];
+                let back: serde_json::Map<String, Value> = fields
+                    .iter()
+                    .map(|f| ((*f).to_owned(), before[*f].clone()))
+                    .collect();
+                let patch = TaskPatch::parse(&Value::Object(back)).map_err(TaskError::Invalid)?;
+                let id = task.id;
+                self.write(async move |tasks, env| tasks.patch(id, patch, &env).await)
+                    .await
+                    .map(|_| format!("Undone: “{}” is as it was.", task.title.as_str()))
+            }
+        };
+        match outcome {
+            Ok(line) => self.lines.push(line),
+            Err(TaskError::NotFound) => self
+                .lines
+                .push("That task is gone; there's nothing to undo.".into()),
+            Err(err) => return Err(err),
+        }
+        Ok(())
+    }
+}
+
+/// Why a tool call was not done, in words for the user.
+struct Refusal(String);
+
+fn refusal(err: TaskError) -> Refusal {
+    Refusal(match err {
+        TaskError::NotFound => "There's no such task; nothing changed.".into(),
+        TaskError::Invalid(e) => format!("I couldn't do that: {e}."),
+        TaskError::Conflict => "That task kept changing; try again.".into(),
+        TaskError::Unavailable(_) => {
+            "I can't reach your tasks right now; try again in a moment.".into()
+        }
+    })
+}
+
+fn when_text(at: chrono::DateTime<chrono::FixedOffset>, zone: TimeZone) -> String {
+    at.with_timezone(&zone.tz())
+        .format("%a %b %-d, %-I:%M %p")
+        .to_string()
+}
+
+fn priority_text(task: &Task) -> String {
+    serde_json::to_value(task.priority)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
+/// ", due Sat Mar 7, 5:00 PM, high priority, #groceries, repeats".
+fn details(task: &Task) -> String {
+    let mut parts = Vec::new();
+    if let Some(due) = task.due_at {
+        parts.push(format!("due {}", when_text(due, task.time_zone)));
+    }
+    if task.priority != crate::Priority::None {
+        parts.push(format!("{} priority", priority_text(task)));
+    }
+    for tag in &task.tags {
+        parts.push(format!("#{}", tag.as_str()));
+    }
+    if let Some(rule) = &task.recurrence {
+        parts.push(format!("repeating ({})", rule.as_str()));
+    }
+    let reminders = task
+        .reminders
+        .iter()
+        .filter(|r| r.fires_at.is_some())
+        .count();
+    if reminders > 0 {
+        parts.push(format!(
+            "{reminders} reminder{}",
+            if reminders == 1 { "" } else { "s" }
+        ));
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(", {}", parts.join(", "))
+    }
+}
+
+/// " (due Sat Mar 7, 5:00 PM)" for a listing, in the conversation's zone.
+fn short_details(task: &Task, zone: TimeZone) -> String {
+    let mut parts = Vec::new();
+    if let Some(due) = task.due_at {
+        parts.push(format!("due {}", when_text(due, zone)));
+    }
+    if task.completed {
+        parts.push("done".into());
+    }
+    if parts.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", parts.join(", "))
+    }
+}

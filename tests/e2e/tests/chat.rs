@@ -1,0 +1,255 @@
+//! The chat end to end, on both profiles: conversations through the chat
+//! API that add, list, complete by number, move, undo and delete, each
+//! checked against the tasks API; bad input gets a clear error and changes
+//! nothing.
+
+use e2e::{Client, Scenario, Stack};
+use serde_json::{Value, json};
+
+const SCENARIOS: &[(&str, Scenario)] = &[
+    ("a_conversation_manages_tasks", conversation),
+    ("ambiguity_and_refusals_change_nothing", refusals),
+    ("bad_chat_input_is_refused", bad_input),
+];
+
+fn main() {
+    e2e::run_trials(SCENARIOS, &[])
+}
+
+/// Says `message` in conversation `id` (a new one when `None`).
+fn say(client: &Client, user: &str, id: Option<&str>, message: &str) -> anyhow::Result<Value> {
+    let mut body = json!({"message": message, "time_zone": "Europe/Berlin"});
+    if let Some(id) = id {
+        body["conversation_id"] = json!(id);
+    }
+    let reply = client.post(&format!("/api/{user}/chat"), &body);
+    anyhow::ensure!(reply.status == 200, "{message:?}: {reply:?}");
+    Ok(reply.body)
+}
+
+fn tasks(client: &Client, user: &str, query: &str) -> Vec<Value> {
+    let reply = client.get(&format!("/api/{user}/tasks?{query}"));
+    reply.body["tasks"].as_array().cloned().unwrap_or_default()
+}
+
+fn titles(tasks: &[Value]) -> Vec<&str> {
+    tasks
+        .iter()
+        .map(|t| t["title"].as_str().unwrap_or_default())
+        .collect()
+}
+
+fn conversation(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let first = say(
+        &client,
+        user,
+        None,
+        "add buy milk tomorrow at 5pm #groceries high priority",
+    )?;
+    let id = first["conversation_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let response = first["response"].as_str().unwrap_or_default();
+    anyhow::ensure!(response.starts_with("Added “buy milk”"), "{first}");
+    anyhow::ensure!(first["tool_calls"][0]["tool"] == "add_task", "{first}");
+    let added = &first["tool_calls"][0]["result"];
+    anyhow::ensure!(
+        added["priority"] == "high" && added["tags"] == json!(["groceries"]),
+        "{added}"
+    );
+    anyhow::ensure!(added["time_zone"] == "Europe/Berlin", "{added}");
+    anyhow::ensure!(
+        added["due_at"]
+            .as_str()
+            .is_some_and(|d| d.contains("T17:00:00+01:00") || d.contains("T17:00:00+02:00")),
+        "{added}"
+    );
+    let id = id.as_str();
+    say(&client, user, Some(id), "add call the dentist on Friday")?;
+    say(
+        &client,
+        user,
+        Some(id),
+        "remind me to pay rent on the last day of every month",
+    )?;
+    let pending = tasks(&client, user, "status=pending");
+    anyhow::ensure!(titles(&pending).len() == 3, "{pending:#?}");
+    let rent = pending
+        .iter()
+        .find(|t| t["title"] == "pay rent")
+        .cloned()
+        .unwrap_or_default();
+    anyhow::ensure!(rent["recurrence"] == "FREQ=MONTHLY;BYMONTHDAY=-1", "{rent}");
+    anyhow::ensure!(
+        rent["reminders"] == json!([{"minutes_before": 0, "fires_at": rent["due_at"]}]),
+        "{rent}"
+    );
+
+    // A listing, then "complete 2" acts on its second task.
+    let listed = say(&client, user, Some(id), "list my tasks")?;
+    let shown = listed["tool_calls"][0]["result"]["tasks"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    anyhow::ensure!(shown.len() == 3, "{listed}");
+    let second = shown[1]["id"].clone();
+    let done = say(&client, user, Some(id), "complete 2")?;
+    anyhow::ensure!(done["tool_calls"][0]["result"]["id"] == second, "{done}");
+    let completed = tasks(&client, user, "status=completed");
+    anyhow::ensure!(
+        completed.iter().any(|t| t["id"] == second),
+        "{completed:#?}"
+    );
+
+    // Undo marks it back.
+    let undone = say(&client, user, Some(id), "undo")?;
+    anyhow::ensure!(
+        undone["response"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Undone")),
+        "{undone}"
+    );
+    anyhow::ensure!(
+        tasks(&client, user, "status=completed").is_empty(),
+        "reopened by undo"
+    );
+
+    // Move by title; the tasks API shows the new due date.
+    let moved = say(&client, user, Some(id), "move the dentist to Friday 3pm")?;
+    let due = moved["tool_calls"][0]["result"]["due_at"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    anyhow::ensure!(due.contains("T15:00:00"), "{moved}");
+    let dentist = tasks(&client, user, "q=dentist");
+    anyhow::ensure!(dentist[0]["due_at"] == due.as_str(), "{dentist:#?}");
+
+    // "it" is the task of the last change.
+    let urgent = say(&client, user, Some(id), "make it high priority")?;
+    anyhow::ensure!(
+        urgent["tool_calls"][0]["result"]["priority"] == "high",
+        "{urgent}"
+    );
+    let undone = say(&client, user, Some(id), "undo")?;
+    anyhow::ensure!(
+        undone["response"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Undone")),
+        "{undone}"
+    );
+    anyhow::ensure!(
+        tasks(&client, user, "q=dentist")[0]["priority"] == "none",
+        "undo put it back"
+    );
+
+    // Delete, and undo brings it back.
+    say(&client, user, Some(id), "delete the dentist task")?;
+    anyhow::ensure!(tasks(&client, user, "q=dentist").is_empty(), "deleted");
+    say(&client, user, Some(id), "undo")?;
+    anyhow::ensure!(
+        tasks(&client, user, "q=dentist").len() == 1,
+        "back after undo"
+    );
+
+    // The conversation, as stored.
+    let read = client.get(&format!("/api/{user}/conversations/{id}"));
+    anyhow::ensure!(read.status == 200, "{read:?}");
+    let messages = read.body["messages"].as_array().map(Vec::len).unwrap_or(0);
+    anyhow::ensure!(
+        messages == 2 * 12,
+        "every message and answer kept: {messages}"
+    );
+    Ok(())
+}
+
+fn refusals(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let first = say(&client, user, None, "add call mom")?;
+    let id = first["conversation_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let id = id.as_str();
+    say(&client, user, Some(id), "add call the bank")?;
+    // Two match "call": it asks which, listing them, and changes nothing.
+    let asked = say(&client, user, Some(id), "done with call")?;
+    let response = asked["response"].as_str().unwrap_or_default();
+    anyhow::ensure!(
+        response.contains("which one")
+            && response.contains("call mom")
+            && response.contains("call the bank"),
+        "{asked}"
+    );
+    anyhow::ensure!(tasks(&client, user, "status=completed").is_empty());
+    // The answer's numbers pick from that list.
+    let picked = say(&client, user, Some(id), "complete 2")?;
+    anyhow::ensure!(
+        picked["response"]
+            .as_str()
+            .is_some_and(|r| r.contains("as done")),
+        "{picked}"
+    );
+    anyhow::ensure!(tasks(&client, user, "status=completed").len() == 1);
+    // None match: it says so.
+    let none = say(&client, user, Some(id), "delete the unicorn task")?;
+    anyhow::ensure!(
+        none["response"]
+            .as_str()
+            .is_some_and(|r| r.contains("No task matches")),
+        "{none}"
+    );
+    anyhow::ensure!(
+        tasks(&client, user, "status=all").len() == 2,
+        "nothing deleted"
+    );
+    // Not understood: a question back, nothing done.
+    let unclear = say(&client, user, Some(id), "tell me a joke")?;
+    anyhow::ensure!(unclear["tool_calls"] == json!([]), "{unclear}");
+    Ok(())
+}
+
+fn bad_input(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let path = format!("/api/{user}/chat");
+    for (body, field) in [
+        (json!({"message": ""}), "message"),
+        (json!({"message": "   "}), "message"),
+        (json!({"message": "x".repeat(2001)}), "message"),
+        (json!({"message": 5}), "message"),
+        (json!({}), "message"),
+        (
+            json!({"message": "hi", "time_zone": "Mars/Base"}),
+            "time_zone",
+        ),
+        (json!({"message": "hi", "colour": "red"}), "colour"),
+    ] {
+        let reply = client.post(&path, &body);
+        anyhow::ensure!(
+            reply.status == 400 && reply.field() == Some(field),
+            "{body}: {reply:?}"
+        );
+    }
+    let unknown = client.post(
+        &path,
+        &json!({"message": "list", "conversation_id": "01KB9X3D5E6F7G8H9J0KMNPQRS"}),
+    );
+    anyhow::ensure!(unknown.status == 404, "{unknown:?}");
+    // Another user's conversation is not theirs to read or continue.
+    let mine = say(&client, user, None, "add secret plan")?;
+    let id = mine["conversation_id"].as_str().unwrap_or_default();
+    let other = format!("{user}-x");
+    let theirs = stack.client(&other);
+    let read = theirs.get(&format!("/api/{other}/conversations/{id}"));
+    anyhow::ensure!(read.status == 404, "{read:?}");
+    let read = theirs.get(&format!("/api/{user}/conversations/{id}"));
+    anyhow::ensure!(read.status == 403, "{read:?}");
+    let continued = theirs.post(
+        &format!("/api/{other}/chat"),
+        &json!({"message": "list", "conversation_id": id}),
+    );
+    anyhow::ensure!(continued.status == 404, "{continued:?}");
+    anyhow::ensure!(tasks(&theirs, &other, "status=all").is_empty());
+    Ok(())
+}
