@@ -59,6 +59,9 @@ fn route_table() -> anyhow::Result<()> {
         assert_eq!(target(path), Some("notifications-api"), "{path}");
     }
     assert_eq!(target("/cron/reminder-sweep"), Some("reminder-sweep"));
+    for path in ["/api/alice/chat", "/api/alice/conversations/01J"] {
+        assert_eq!(target(path), Some("chat-api"), "{path}");
+    }
     assert_eq!(target("/nowhere"), None);
     let (matched, _) = router
         .find("/api/alice/tasks/01J")
