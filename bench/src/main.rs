@@ -17,6 +17,9 @@
 //!   to its notification in the inbox (the notifier's `delivered_at`): 200
 //!   reminders spread over a minute, then 1,000 for one instant (a burst);
 //!   with CPU per reminder by process.
+//! - `chat`: on the full profile, the chat API's latency for an add and for
+//!   a listing, beside the tasks API's create and listing of the same
+//!   tasks (the yardstick), sequential requests of one client.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -31,6 +34,10 @@ fn main() -> anyhow::Result<()> {
         Some("scale") => scale(&env),
         Some("history") => history(&env),
         Some("reminders") => reminders(&env),
+        Some("chat") => chat(
+            &env,
+            args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(300),
+        ),
         Some("events") => events(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(200),
@@ -40,7 +47,9 @@ fn main() -> anyhow::Result<()> {
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(1000),
         ),
         Some(other) => {
-            anyhow::bail!("unknown benchmark {other:?}: basic, scale, history, events or reminders")
+            anyhow::bail!(
+                "unknown benchmark {other:?}: basic, scale, history, events, reminders or chat"
+            )
         }
     }
 }
@@ -459,6 +468,65 @@ fn at_rate(rate: f64, seconds: f64, call: impl Fn(usize) -> bool + Sync) -> Run 
 
 /// Milliseconds of CPU per request that each process spent since `before`,
 /// over `requests` requests.
+fn chat(env: &Env, requests: usize) -> anyhow::Result<()> {
+    println!("{requests} sequential requests each, one client, full profile; times in ms\n");
+    header();
+    let stack = Stack::start(env, Profile::Postgres)?;
+    let (chat_user, api_user) = ("chat-bench", "api-bench");
+    let chat = stack.client(chat_user);
+    let api = stack.client(api_user);
+    let mut conversation = String::new();
+    let chat_path = format!("/api/{chat_user}/chat");
+    let say = |message: &str, conversation: &mut String| {
+        let mut body = json!({"message": message, "time_zone": "Europe/Berlin"});
+        if !conversation.is_empty() {
+            body["conversation_id"] = json!(conversation.clone());
+        }
+        let reply = chat.post(&chat_path, &body);
+        if let Some(id) = reply.body["conversation_id"].as_str() {
+            *conversation = id.to_owned();
+        }
+        reply.status == 200
+            && reply.body["tool_calls"]
+                .as_array()
+                .is_some_and(|c| !c.is_empty())
+    };
+    let adds = sequential(requests, |i| {
+        say(
+            &format!("add bench task {i} tomorrow at 5pm #bench high priority"),
+            &mut conversation,
+        )
+    })?;
+    row(
+        "full",
+        "chat: add (\"add ... tomorrow at 5pm #bench high priority\")",
+        &adds,
+    );
+    let creates = sequential(requests, |i| {
+        let body = json!({"title": format!("bench task {i}"), "due_at": "2030-01-01T17:00",
+                          "time_zone": "Europe/Berlin", "tags": ["bench"], "priority": "high"});
+        api.post(&format!("/api/{api_user}/tasks"), &body).status == 201
+    })?;
+    row("full", "tasks API: create (yardstick)", &creates);
+    let lists = sequential(requests, |_| {
+        say("show my high priority bench tasks", &mut conversation)
+    })?;
+    row(
+        "full",
+        "chat: list (\"show my high priority bench tasks\", 20 shown)",
+        &lists,
+    );
+    let api_lists = sequential(requests, |_| {
+        let query = "status=pending&priority=high&tag=bench&sort=due_at&limit=20";
+        api.get(&format!("/api/{api_user}/tasks?{query}")).status == 200
+    })?;
+    row("full", "tasks API: same listing (yardstick)", &api_lists);
+    println!(
+        "\nThe chat's conversation grows with each message (the last 100 kept), and is read and written back each turn."
+    );
+    Ok(())
+}
+
 fn reminders(env: &Env) -> anyhow::Result<()> {
     println!(
         "ms from each reminder's time to its notification in the inbox (delivered_at), \

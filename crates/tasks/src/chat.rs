@@ -60,6 +60,34 @@ pub struct CallMade {
     pub result: Value,
 }
 
+impl CallMade {
+    /// The call as a conversation keeps it: a task in its result as its id
+    /// and title only, so that a conversation of a hundred listings stays
+    /// small (the tasks themselves are the tasks API's to read).
+    fn compact(&self) -> Self {
+        let brief = |task: &Value| json!({"id": task["id"], "title": task["title"]});
+        let result = match &self.result {
+            Value::Object(fields) if fields.contains_key("tasks") => {
+                let tasks: Vec<Value> = fields["tasks"]
+                    .as_array()
+                    .into_iter()
+                    .flatten()
+                    .map(brief)
+                    .collect();
+                json!({"tasks": tasks})
+            }
+            Value::Object(fields) if fields.contains_key("id") && fields.contains_key("title") => {
+                brief(&self.result)
+            }
+            other => other.clone(),
+        };
+        Self {
+            result,
+            ..self.clone()
+        }
+    }
+}
+
 /// A task as the conversation remembers it for "2" or "it".
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Shown {
@@ -303,7 +331,7 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
             role: Role::Assistant,
             text: response.clone(),
             at: env.now,
-            tool_calls: calls.clone(),
+            tool_calls: calls.iter().map(CallMade::compact).collect(),
         };
         conversation.messages.extend([user_message, answer]);
         let over = conversation.messages.len().saturating_sub(MAX_MESSAGES);
