@@ -109,7 +109,6 @@ pub fn find(words: &[Word], used: &mut [bool], clock: &Clock) -> Option<Repeat> 
         if word == "until" && found.is_some() {
             let mut inner = vec![false; words.len()];
             inner[..=i].iter_mut().for_each(|u| *u = true);
-            let span_end = words.len();
             if let Some(month) = lower(words, i + 1).and_then(when::month)
                 && lower(words, i + 2).is_none_or(|w| w.parse::<u32>().is_err())
             {
@@ -127,7 +126,7 @@ pub fn find(words: &[Word], used: &mut [bool], clock: &Clock) -> Option<Repeat> 
                 i += 2;
                 continue;
             }
-            let when = when::find(&words[..span_end], &mut inner, clock);
+            let when = when::find(words, &mut inner, clock);
             if let Some(date) = when.date {
                 let end = clock.at(date, NaiveTime::from_hms_opt(23, 59, 59)?);
                 extra.push(format!("UNTIL={}", end.to_utc().format("%Y%m%dT%H%M%SZ")));
@@ -325,8 +324,8 @@ fn every(words: &[Word], i: usize, adverbs: bool) -> Option<(usize, String, bool
                     rule.push_str(";BYMONTHDAY=-1");
                     n += 4;
                 }
-                (Some(o), _) if when::ordinal(o).is_some() => {
-                    rule.push_str(&format!(";BYMONTHDAY={}", when::ordinal(o).unwrap_or(1)));
+                (Some(o), _) if let Some(day) = when::ordinal(o) => {
+                    rule.push_str(&format!(";BYMONTHDAY={day}"));
                     n += 3;
                 }
                 _ => {}
