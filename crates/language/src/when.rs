@@ -275,24 +275,26 @@ pub fn weekday(word: &str, short_ok: bool) -> Option<Weekday> {
     Some(day)
 }
 
-/// A month's name (full, or three letters but not "may" alone: callers
-/// need a number beside it).
+/// The months' names, January first.
+const MONTHS: [&str; 12] = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+];
+
+/// A month's name (full, or its first three letters or more; callers need
+/// a number beside it, as "may" is a word too).
 pub fn month(word: &str) -> Option<u32> {
-    const NAMES: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    NAMES
+    MONTHS
         .iter()
         .position(|n| word.len() >= 3 && n.starts_with(word))
         .and_then(|p| u32::try_from(p + 1).ok())
@@ -552,21 +554,7 @@ fn calendar_date(words: &[Word], i: usize, clock: &Clock) -> Option<(usize, Naiv
 }
 
 fn month_name(m: u32) -> &'static str {
-    const NAMES: [&str; 12] = [
-        "january",
-        "february",
-        "march",
-        "april",
-        "may",
-        "june",
-        "july",
-        "august",
-        "september",
-        "october",
-        "november",
-        "december",
-    ];
-    NAMES.get(m as usize - 1).copied().unwrap_or("january")
+    MONTHS.get(m as usize - 1).copied().unwrap_or("january")
 }
 
 /// A time of day: "5pm", "5:30 pm", "17:00", "noon", "midnight", "morning";

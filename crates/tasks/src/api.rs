@@ -24,14 +24,12 @@ pub use chat::ChatApi;
 pub use edge::MAX_BODY_BYTES;
 pub use notifications::NotificationsApi;
 
-use edge::{ApiError, json, json_body, no_content};
+use edge::{ApiError, Base, json, json_body, no_content};
 
 /// The tasks API behind a Dapr sidecar, for tokens signed with `jwt_secret`.
 #[derive(Debug)]
 pub struct TasksApi<T> {
-    dapr: Dapr<T>,
-    settings: Settings,
-    jwt_secret: Vec<u8>,
+    base: Base<T>,
 }
 
 enum Route {
@@ -54,9 +52,7 @@ impl<T: Transport> TasksApi<T> {
     /// `jwt_secret`.
     pub fn new(dapr: Dapr<T>, settings: Settings, jwt_secret: impl Into<Vec<u8>>) -> Self {
         Self {
-            dapr,
-            settings,
-            jwt_secret: jwt_secret.into(),
+            base: Base::new(dapr, settings, jwt_secret.into()),
         }
     }
 
@@ -67,9 +63,9 @@ impl<T: Transport> TasksApi<T> {
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
-        let dapr = Dapr::new(&variable("dapr_url")?, transport);
-        let secret = variable("auth_jwt_secret")?;
-        Ok(Self::new(dapr, Settings::from_variables(variable)?, secret))
+        Ok(Self {
+            base: Base::from_variables(transport, variable)?,
+        })
     }
 
     /// Answers one request; failures become the contract's error JSON.
@@ -89,8 +85,8 @@ impl<T: Transport> TasksApi<T> {
     /// Relays the event of a write that [`TasksApi::handle`] answered (the
     /// outbox's second step, ADR 8).
     pub async fn settle(&self, owed: Owed) {
-        let store = self.dapr.state(&self.settings.state_store);
-        Outbox::new(&self.dapr, &store, &self.settings)
+        let store = self.base.store();
+        Outbox::new(&self.base.dapr, &store, &self.base.settings)
             .settle(owed)
             .await;
     }
@@ -101,8 +97,7 @@ impl<T: Transport> TasksApi<T> {
         env: Env,
         owed: &mut Option<Owed>,
     ) -> Result<http::Response<Vec<u8>>, ApiError> {
-        let path = request.uri().path();
-        let segments: Vec<&str> = path.trim_end_matches('/').split('/').collect();
+        let segments = edge::segments(request);
         // An id that is not a ULID names no task: it is parsed here and
         // answered 404 once the caller is known.
         let (user, route) = match segments.as_slice() {
@@ -117,11 +112,11 @@ impl<T: Transport> TasksApi<T> {
             }
             _ => return Err(ApiError::NotFound("route")),
         };
-        let user = edge::caller(request, &self.jwt_secret, user, &env)?;
+        let user = self.base.caller(request, user, &env)?;
         let body = request.body();
-        let store = self.dapr.state(&self.settings.state_store);
+        let store = self.base.store();
         let tasks = Tasks::new(&store, &user);
-        let outbox = Outbox::new(&self.dapr, &store, &self.settings);
+        let outbox = Outbox::new(&self.base.dapr, &store, &self.base.settings);
         let method = request.method();
         let found = |id: Option<TaskId>| id.ok_or(ApiError::NotFound("task"));
         match route {

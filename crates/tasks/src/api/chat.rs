@@ -1,20 +1,17 @@
 //! `/api/{user_id}/chat` (`POST` a message, get the answer and the tools it
 //! called) and `/api/{user_id}/conversations/{id}` (`GET` a conversation).
 
-use dapr::{Dapr, Transport};
+use dapr::Transport;
 use http::{Method, StatusCode};
 
-use super::edge::{self, ApiError, json, json_body};
+use super::edge::{self, ApiError, Base, json, json_body};
 use crate::chat::{Chat, Said};
 use crate::service::Env;
-use crate::settings::Settings;
 
 /// The chat API behind a Dapr sidecar, for tokens signed with `jwt_secret`.
 #[derive(Debug)]
 pub struct ChatApi<T> {
-    dapr: Dapr<T>,
-    settings: Settings,
-    jwt_secret: Vec<u8>,
+    base: Base<T>,
 }
 
 enum Route<'p> {
@@ -24,16 +21,14 @@ enum Route<'p> {
 
 impl<T: Transport> ChatApi<T> {
     /// The API as a component's variables say (`dapr_url`,
-    /// `auth_jwt_secret` and the [`Settings`]), reaching daprd through
-    /// `transport`.
+    /// `auth_jwt_secret` and the tasks context's settings), reaching daprd
+    /// through `transport`.
     pub fn from_variables<E>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         Ok(Self {
-            dapr: Dapr::new(&variable("dapr_url")?, transport),
-            jwt_secret: variable("auth_jwt_secret")?.into(),
-            settings: Settings::from_variables(variable)?,
+            base: Base::from_variables(transport, variable)?,
         })
     }
 
@@ -52,20 +47,15 @@ impl<T: Transport> ChatApi<T> {
         request: &http::Request<Vec<u8>>,
         env: &Env,
     ) -> Result<http::Response<Vec<u8>>, ApiError> {
-        let segments: Vec<&str> = request
-            .uri()
-            .path()
-            .trim_end_matches('/')
-            .split('/')
-            .collect();
+        let segments = edge::segments(request);
         let (user, route) = match segments.as_slice() {
             ["", "api", user, "chat"] => (*user, Route::Chat),
             ["", "api", user, "conversations", id] => (*user, Route::Conversation(id)),
             _ => return Err(ApiError::NotFound("route")),
         };
-        let user = edge::caller(request, &self.jwt_secret, user, env)?;
-        let store = self.dapr.state(&self.settings.state_store);
-        let chat = Chat::new(&self.dapr, &store, &self.settings, &user);
+        let user = self.base.caller(request, user, env)?;
+        let store = self.base.store();
+        let chat = Chat::new(&self.base.dapr, &store, &self.base.settings, &user);
         let method = request.method();
         match route {
             Route::Chat if method == Method::POST => {

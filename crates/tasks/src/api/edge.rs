@@ -5,10 +5,14 @@
 use http::{Method, StatusCode, header};
 use serde::Serialize;
 
+use dapr::state::State;
+use dapr::{Dapr, Transport};
+
 use crate::UserId;
 use crate::error::{FieldError, TaskError};
 use crate::input::parse_json;
 use crate::service::Env;
+use crate::settings::Settings;
 
 /// Request bodies larger than this are refused with 413.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
@@ -101,9 +105,54 @@ impl ApiError {
     }
 }
 
+/// What every API of the app stands on: its sidecar, the tasks context's
+/// settings, and the key of the bearer tokens.
+#[derive(Debug)]
+pub(crate) struct Base<T> {
+    pub(crate) dapr: Dapr<T>,
+    pub(crate) settings: Settings,
+    jwt_secret: Vec<u8>,
+}
+
+impl<T: Transport> Base<T> {
+    pub(crate) fn new(dapr: Dapr<T>, settings: Settings, jwt_secret: Vec<u8>) -> Self {
+        Self {
+            dapr,
+            settings,
+            jwt_secret,
+        }
+    }
+
+    /// As a component's variables say (`dapr_url`, `auth_jwt_secret` and
+    /// the [`Settings`]), reaching daprd through `transport`.
+    pub(crate) fn from_variables<E>(
+        transport: T,
+        variable: impl Fn(&str) -> Result<String, E>,
+    ) -> Result<Self, E> {
+        let dapr = Dapr::new(&variable("dapr_url")?, transport);
+        let secret = variable("auth_jwt_secret")?.into();
+        Ok(Self::new(dapr, Settings::from_variables(variable)?, secret))
+    }
+
+    /// The state store of the tasks context.
+    pub(crate) fn store(&self) -> State<'_, T> {
+        self.dapr.state(&self.settings.state_store)
+    }
+
+    /// The caller of `/api/{user}/...` (see [`caller`]).
+    pub(crate) fn caller(
+        &self,
+        request: &http::Request<Vec<u8>>,
+        user: &str,
+        env: &Env,
+    ) -> Result<UserId, ApiError> {
+        caller(request, &self.jwt_secret, user, env)
+    }
+}
+
 /// The user of `/api/{user}/...` if the request's bearer token is theirs
 /// (signed with `jwt_secret`) and its body is within [`MAX_BODY_BYTES`].
-pub(crate) fn caller(
+fn caller(
     request: &http::Request<Vec<u8>>,
     jwt_secret: &[u8],
     user: &str,
@@ -118,6 +167,16 @@ pub(crate) fn caller(
         return Err(ApiError::TooLarge(MAX_BODY_BYTES));
     }
     Ok(user)
+}
+
+/// The segments of `request`'s path (`["", "api", user, ...]`).
+pub(crate) fn segments(request: &http::Request<Vec<u8>>) -> Vec<&str> {
+    request
+        .uri()
+        .path()
+        .trim_end_matches('/')
+        .split('/')
+        .collect()
 }
 
 /// The answer to `request`: `routed`'s, or its error's as the contract's

@@ -4,13 +4,12 @@
 //! `/api/{user_id}/settings` (`GET`, `PUT`): where their reminders are
 //! POSTed, and their default time zone.
 
-use dapr::{Dapr, Transport};
+use dapr::Transport;
 use http::{Method, StatusCode};
 
-use super::edge::{self, ApiError, json, json_body};
+use super::edge::{self, ApiError, Base, json, json_body};
 use crate::inbox::{self, InboxQuery};
 use crate::service::Env;
-use crate::settings::Settings;
 use crate::user_settings::{self, SettingsInput};
 use events::ReminderId;
 
@@ -18,9 +17,7 @@ use events::ReminderId;
 /// `jwt_secret`.
 #[derive(Debug)]
 pub struct NotificationsApi<T> {
-    dapr: Dapr<T>,
-    settings: Settings,
-    jwt_secret: Vec<u8>,
+    base: Base<T>,
     /// Whether webhooks may point to loopback addresses (the local
     /// profiles' `webhooks_allow_loopback`).
     allow_loopback: bool,
@@ -28,17 +25,16 @@ pub struct NotificationsApi<T> {
 
 impl<T: Transport> NotificationsApi<T> {
     /// The API as a component's variables say (`dapr_url`,
-    /// `auth_jwt_secret`, `webhooks_allow_loopback` and the [`Settings`]),
+    /// `auth_jwt_secret`, `webhooks_allow_loopback` and the tasks context's
+    /// settings),
     /// reaching daprd through `transport`.
     pub fn from_variables<E>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         Ok(Self {
-            dapr: Dapr::new(&variable("dapr_url")?, transport),
-            jwt_secret: variable("auth_jwt_secret")?.into(),
             allow_loopback: variable("webhooks_allow_loopback")? == "true",
-            settings: Settings::from_variables(variable)?,
+            base: Base::from_variables(transport, variable)?,
         })
     }
 
@@ -57,12 +53,7 @@ impl<T: Transport> NotificationsApi<T> {
         request: &http::Request<Vec<u8>>,
         env: &Env,
     ) -> Result<http::Response<Vec<u8>>, ApiError> {
-        let segments: Vec<&str> = request
-            .uri()
-            .path()
-            .trim_end_matches('/')
-            .split('/')
-            .collect();
+        let segments = edge::segments(request);
         // An id that is not a reminder id names nothing: 404 once the
         // caller is known.
         let (user, route) = match segments.as_slice() {
@@ -73,8 +64,8 @@ impl<T: Transport> NotificationsApi<T> {
             ["", "api", user, "settings"] => (*user, Route::Settings),
             _ => return Err(ApiError::NotFound("route")),
         };
-        let user = edge::caller(request, &self.jwt_secret, user, env)?;
-        let store = self.dapr.state(&self.settings.state_store);
+        let user = self.base.caller(request, user, env)?;
+        let store = self.base.store();
         let method = request.method();
         match route {
             Route::Inbox if method == Method::GET => {
