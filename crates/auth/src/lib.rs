@@ -95,6 +95,26 @@ pub fn authorize(
     path_user: &str,
     now: DateTime<Utc>,
 ) -> Result<UserId, AuthError> {
+    let sub = subject(header, secret, now)?;
+    if sub != path_user {
+        return Err(AuthError::Forbidden(path_user.to_owned()));
+    }
+    UserId::parse(&sub).ok_or_else(|| AuthError::Invalid("its sub is not a valid user id".into()))
+}
+
+/// Checks the `Authorization` header as [`authorize`] does, and answers the
+/// user it speaks for, for an endpoint whose path names no user (MCP).
+pub fn authenticate(
+    header: Option<&str>,
+    secret: &[u8],
+    now: DateTime<Utc>,
+) -> Result<UserId, AuthError> {
+    let sub = subject(header, secret, now)?;
+    UserId::parse(&sub).ok_or_else(|| AuthError::Invalid("its sub is not a valid user id".into()))
+}
+
+/// The `sub` of a valid token.
+fn subject(header: Option<&str>, secret: &[u8], now: DateTime<Utc>) -> Result<String, AuthError> {
     let token = header
         .and_then(|h| {
             h.strip_prefix("Bearer ")
@@ -123,13 +143,7 @@ pub fn authorize(
     if claims.nbf.is_some_and(|nbf| nbf > now + leeway) {
         return Err(invalid("it is not valid yet (nbf)"));
     }
-    let sub = claims
-        .sub
-        .ok_or_else(|| invalid("it lacks the sub claim"))?;
-    if sub != path_user {
-        return Err(AuthError::Forbidden(path_user.to_owned()));
-    }
-    UserId::parse(&sub).ok_or_else(|| invalid("its sub is not a valid user id"))
+    claims.sub.ok_or_else(|| invalid("it lacks the sub claim"))
 }
 
 fn reason(kind: &jsonwebtoken::errors::ErrorKind) -> String {

@@ -18,10 +18,12 @@ use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, UserId, repeat};
 
 mod chat;
 mod edge;
+mod mcp;
 mod notifications;
 
 pub use chat::ChatApi;
 pub use edge::MAX_BODY_BYTES;
+pub use mcp::McpApi;
 pub use notifications::NotificationsApi;
 
 use edge::{ApiError, Base, json, json_body, no_content};

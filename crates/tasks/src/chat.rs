@@ -348,6 +348,43 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
     }
 }
 
+impl<T: Transport, S: StateStore> Chat<'_, T, S> {
+    /// Calls one tool outside any conversation (the MCP endpoint): answers
+    /// what it says in words and its result (`{"error": ...}` when it could
+    /// not act; it then changed nothing). Dates are read in the user's zone.
+    pub async fn call_tool(
+        &self,
+        tool: &str,
+        arguments: Value,
+        env: &Env,
+    ) -> Result<(String, Value), TaskError> {
+        let zone = user_settings::get(self.store, self.user).await?.time_zone;
+        let mut conversation = Conversation {
+            id: String::new(),
+            time_zone: zone,
+            messages: Vec::new(),
+            listing: Vec::new(),
+            last_change: None,
+            created_at: env.now,
+            updated_at: env.now,
+        };
+        let mut turn = Turn {
+            chat: self,
+            conversation: &mut conversation,
+            env: *env,
+            lines: Vec::new(),
+            calls: Vec::new(),
+        };
+        let call = ToolCall {
+            tool: tool.to_owned(),
+            arguments,
+        };
+        turn.run(call).await?;
+        let result = turn.calls.pop().map(|c| c.result).unwrap_or(Value::Null);
+        Ok((turn.lines.join("\n"), result))
+    }
+}
+
 /// What "help" says.
 const HELP: &str = "I can manage your tasks. Try:\n\
 • add buy milk tomorrow at 5pm #groceries high priority\n\

@@ -36,7 +36,7 @@ pub mod sweep;
 pub mod user_settings;
 pub mod webhooks;
 
-pub use api::{ChatApi, NotificationsApi, TasksApi};
+pub use api::{ChatApi, McpApi, NotificationsApi, TasksApi};
 pub use auth::UserId;
 pub use consumers::Consumers;
 pub use error::{FieldError, Problem, TaskError};

@@ -59,6 +59,7 @@ fn route_table() -> anyhow::Result<()> {
         assert_eq!(target(path), Some("notifications-api"), "{path}");
     }
     assert_eq!(target("/cron/reminder-sweep"), Some("reminder-sweep"));
+    assert_eq!(target("/mcp"), Some("mcp-api"));
     for path in ["/api/alice/chat", "/api/alice/conversations/01J"] {
         assert_eq!(target(path), Some("chat-api"), "{path}");
     }

@@ -134,6 +134,11 @@ impl<T: Transport> Base<T> {
         Ok(Self::new(dapr, Settings::from_variables(variable)?, secret))
     }
 
+    /// The key bearer tokens are signed with.
+    pub(crate) fn secret(&self) -> &[u8] {
+        &self.jwt_secret
+    }
+
     /// The state store of the tasks context.
     pub(crate) fn store(&self) -> State<'_, T> {
         self.dapr.state(&self.settings.state_store)

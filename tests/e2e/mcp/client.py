@@ -1,0 +1,73 @@
+"""An MCP client session through the official MCP Python SDK (`mcp` on PyPI),
+as tests/e2e/tests/mcp.rs runs it: lists the tools, adds, lists and
+completes a task as the token's user, and tries to touch that task with
+another user's token. Prints one JSON line per step for the test to check.
+
+    python client.py URL TOKEN OTHER_TOKEN
+"""
+
+import asyncio
+import json
+import sys
+
+import httpx2
+from mcp import ClientSession
+from mcp.client.streamable_http import streamable_http_client
+
+
+def say(step, value):
+    print(json.dumps({"step": step, "value": value}), flush=True)
+
+
+def dump(result):
+    return {
+        "is_error": result.is_error,
+        "text": " ".join(c.text for c in result.content if getattr(c, "type", "") == "text"),
+        "structured": result.structured_content,
+    }
+
+
+async def session(url, token, work):
+    headers = {"Authorization": f"Bearer {token}"}
+    async with httpx2.AsyncClient(headers=headers, timeout=30) as http:
+        async with streamable_http_client(url, http_client=http) as (read, write):
+            async with ClientSession(read, write) as session:
+                init = await session.initialize()
+                return await work(session, init)
+
+
+async def main(url, token, other):
+    async def mine(session, init):
+        say("initialized", {"server": init.server_info.name, "version": init.protocol_version})
+        tools = await session.list_tools()
+        say("tools", [
+            {"name": t.name, "read_only": t.annotations.read_only_hint, "destructive": t.annotations.destructive_hint}
+            for t in tools.tools
+        ])
+        added = await session.call_tool("add_task", {"title": "Write the MCP test", "priority": "high",
+                                                      "due_at": "2030-01-02T09:00", "time_zone": "Europe/Berlin"})
+        say("added", dump(added))
+        listed = await session.call_tool("list_tasks", {"priority": "high"})
+        say("listed", dump(listed))
+        task_id = added.structured_content["id"]
+        bad = await session.call_tool("add_task", {"title": ""})
+        say("bad", dump(bad))
+        done = await session.call_tool("complete_task", {"task": {"task_id": task_id}})
+        say("completed", dump(done))
+        return task_id
+
+    task_id = await session(url, token, mine)
+
+    async def theirs(session, init):
+        done = await session.call_tool("complete_task", {"task": {"task_id": task_id}, "completed": False})
+        say("other_complete", dump(done))
+        gone = await session.call_tool("delete_task", {"task": {"task_id": task_id}})
+        say("other_delete", dump(gone))
+        listed = await session.call_tool("list_tasks", {"status": "all"})
+        say("other_list", dump(listed))
+
+    await session(url, other, theirs)
+
+
+if __name__ == "__main__":
+    asyncio.run(main(*sys.argv[1:4]))

@@ -1,0 +1,138 @@
+//! The MCP endpoint end to end, on both profiles: the official MCP Python
+//! SDK (`tests/e2e/mcp/client.py`, the `mcp` package from PyPI) lists the
+//! tools and adds, lists and completes a task; a token for another user
+//! cannot touch it. Plus the protocol's errors, by hand.
+
+use std::process::Command;
+
+use e2e::{SECRET, Scenario, Stack, token};
+use serde_json::{Value, json};
+
+const SCENARIOS: &[(&str, Scenario)] = &[
+    ("the_official_sdk_manages_tasks_and_only_its_users", sdk),
+    ("bad_mcp_requests_get_clear_errors", protocol_errors),
+];
+
+fn main() {
+    e2e::run_trials(SCENARIOS, &[])
+}
+
+fn sdk(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let python = std::env::var("TODO_MCP_PYTHON").map_err(|_| {
+        anyhow::anyhow!("TODO_MCP_PYTHON is not set: run the tests with scripts/test")
+    })?;
+    let script = e2e::repo_root().join("tests/e2e/mcp/client.py");
+    let other = format!("{user}-other");
+    let output = Command::new(python)
+        .arg(script)
+        .arg(stack.url("/mcp"))
+        .arg(token(user, 3600, SECRET))
+        .arg(token(&other, 3600, SECRET))
+        .output()?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(
+        output.status.success(),
+        "the client failed:\n{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let steps: Vec<Value> = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str(l).ok())
+        .collect();
+    let step = |name: &str| {
+        steps
+            .iter()
+            .find(|s| s["step"] == name)
+            .map(|s| s["value"].clone())
+            .unwrap_or(Value::Null)
+    };
+    anyhow::ensure!(step("initialized")["server"] == "todo-chatbot", "{stdout}");
+    let tools = step("tools");
+    let names: Vec<&str> = tools
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["name"].as_str())
+        .collect();
+    anyhow::ensure!(
+        names
+            == [
+                "add_task",
+                "list_tasks",
+                "search_tasks",
+                "complete_task",
+                "update_task",
+                "delete_task"
+            ],
+        "{tools}"
+    );
+    anyhow::ensure!(
+        tools[1]["read_only"] == true && tools[5]["destructive"] == true,
+        "{tools}"
+    );
+    let added = step("added");
+    anyhow::ensure!(added["is_error"] == false, "{added}");
+    anyhow::ensure!(
+        added["structured"]["due_at"] == "2030-01-02T09:00:00+01:00",
+        "{added}"
+    );
+    let id = added["structured"]["id"].clone();
+    let listed = step("listed");
+    anyhow::ensure!(listed["structured"]["tasks"][0]["id"] == id, "{listed}");
+    let bad = step("bad");
+    anyhow::ensure!(
+        bad["is_error"] == true && bad["text"].as_str().is_some_and(|t| t.contains("title")),
+        "{bad}"
+    );
+    anyhow::ensure!(
+        step("completed")["structured"]["completed"] == true,
+        "{stdout}"
+    );
+    // The other user's token reaches none of it.
+    for name in ["other_complete", "other_delete"] {
+        let refused = step(name);
+        anyhow::ensure!(refused["is_error"] == true, "{name}: {refused}");
+    }
+    anyhow::ensure!(
+        step("other_list")["structured"]["tasks"] == json!([]),
+        "{stdout}"
+    );
+    // The task stands, done, for its user.
+    let client = stack.client(user);
+    let task = client.get(&format!(
+        "/api/{user}/tasks/{}",
+        id.as_str().unwrap_or_default()
+    ));
+    anyhow::ensure!(
+        task.status == 200 && task.body["completed"] == true,
+        "{task:?}"
+    );
+    Ok(())
+}
+
+fn protocol_errors(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let call = |body: &str| client.send("POST", "/mcp", Some(body));
+    let unknown = call(r#"{"jsonrpc":"2.0","id":1,"method":"tasks/explode"}"#);
+    anyhow::ensure!(unknown.body["error"]["code"] == -32601, "{unknown:?}");
+    let tool = call(
+        r#"{"jsonrpc":"2.0","id":2,"method":"tools/call","params":{"name":"fly","arguments":{}}}"#,
+    );
+    anyhow::ensure!(tool.body["error"]["code"] == -32602, "{tool:?}");
+    let garbage = call("{not json");
+    anyhow::ensure!(
+        garbage.status == 400 && garbage.body["error"]["code"] == -32700,
+        "{garbage:?}"
+    );
+    let note = call(r#"{"jsonrpc":"2.0","method":"notifications/initialized"}"#);
+    anyhow::ensure!(note.status == 202, "{note:?}");
+    let anonymous = client.with_token(None).send(
+        "POST",
+        "/mcp",
+        Some(r#"{"jsonrpc":"2.0","id":3,"method":"ping"}"#),
+    );
+    anyhow::ensure!(anonymous.status == 401, "{anonymous:?}");
+    let get = client.get("/mcp");
+    anyhow::ensure!(get.status == 405, "{get:?}");
+    Ok(())
+}
