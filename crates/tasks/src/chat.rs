@@ -12,9 +12,11 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{FieldError, Problem, TaskError};
+use crate::llm::{self, Llm};
 use crate::outbox::Outbox;
 use crate::service::{Env, Tasks, Written};
 use crate::settings::Settings;
+use crate::tools;
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, TimeZone, UserId, keys, user_settings};
 use language::{Listed, Reading, ToolCall};
 
@@ -238,6 +240,9 @@ pub struct Chat<'a, T, S> {
     store: &'a S,
     settings: &'a Settings,
     user: &'a UserId,
+    /// The LLM to converse with, and the transport to reach it, if one is
+    /// configured.
+    llm: Option<(&'a Llm, &'a T)>,
 }
 
 impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
@@ -248,6 +253,16 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
             store,
             settings,
             user,
+            llm: None,
+        }
+    }
+
+    /// The chat conversing with `llm` (reached through `web`), the built-in
+    /// engine answering when it cannot.
+    pub fn with_llm(self, llm: &'a Llm, web: &'a T) -> Self {
+        Self {
+            llm: Some((llm, web)),
+            ..self
         }
     }
 
@@ -302,7 +317,6 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
             })
             .collect();
         let context = language::Context::new(env.now, conversation.time_zone.tz(), &listing);
-        let reading = language::read(&said.message, &context);
         let mut turn = Turn {
             chat: self,
             conversation: &mut conversation,
@@ -310,17 +324,55 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
             lines: Vec::new(),
             calls: Vec::new(),
         };
+        let (mut answered, mut fell_back) = (false, false);
+        if let Some((llm, web)) = self.llm {
+            match turn.converse(llm, web, &said.message).await? {
+                Ok(()) => answered = true,
+                Err(why) => {
+                    eprintln!(
+                        "chat: the language model failed, the built-in engine answers: {why}"
+                    );
+                    fell_back = true;
+                }
+            }
+        }
+        let reading = if answered {
+            None
+        } else {
+            Some(language::read(&said.message, &context))
+        };
         match reading {
-            Reading::Calls { calls } => {
+            None => {}
+            Some(Reading::Calls { calls }) => {
                 for call in calls {
                     turn.run(call).await?;
                 }
             }
-            Reading::Undo => turn.undo().await?,
-            Reading::Help => turn.lines.push(HELP.into()),
-            Reading::Unclear { question } => turn.lines.push(question),
+            Some(Reading::Undo) => turn.undo().await?,
+            Some(Reading::Help) => turn.lines.push(HELP.into()),
+            Some(Reading::Unclear { question }) => turn.lines.push(question),
+        }
+        if fell_back {
+            turn.lines.push(
+                "(The language model is unavailable, so my built-in engine answered.)".into(),
+            );
         }
         let (response, calls) = (turn.lines.join("\n"), turn.calls);
+        self.keep_turn(conversation, etag, said, env, response, calls)
+            .await
+    }
+
+    /// Adds the message and its answer to `conversation`, stores it, and
+    /// answers.
+    async fn keep_turn(
+        &self,
+        mut conversation: Conversation,
+        etag: Option<String>,
+        said: &Said,
+        env: &Env,
+        response: String,
+        calls: Vec<CallMade>,
+    ) -> Result<Answer, TaskError> {
         let user_message = Message {
             role: Role::User,
             text: said.message.clone(),
@@ -428,6 +480,96 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             .write(self.chat.user, &env, write(tasks, env))
             .await?;
         Ok(written.task)
+    }
+
+    /// Converses with `llm` about `message`: the model calls tools (run
+    /// here, their results sent back) until it answers, for at most
+    /// [`llm::MAX_ROUNDS`] completions. `Err` when its first completion
+    /// fails (nothing was done, the built-in engine may answer instead).
+    async fn converse(
+        &mut self,
+        llm: &Llm,
+        web: &T,
+        message: &str,
+    ) -> Result<Result<(), String>, TaskError> {
+        let zone = self.conversation.time_zone;
+        let now = self.env.now.with_timezone(&zone.tz());
+        let system = format!(
+            "You manage the user's tasks with the tools given. Now is {} in their time zone, {}: \
+             read dates in it and give due_at with its offset. When a title matches several \
+             tasks, the tool lists them: ask which. Answer in one or two short, friendly \
+             sentences naming what changed.",
+            now.to_rfc3339(),
+            zone
+        );
+        let mut messages = vec![json!({"role": "system", "content": system})];
+        let history = self.conversation.messages.len().saturating_sub(20);
+        for said in &self.conversation.messages[history..] {
+            let role = match said.role {
+                Role::User => "user",
+                Role::Assistant => "assistant",
+            };
+            messages.push(json!({"role": role, "content": said.text}));
+        }
+        messages.push(json!({"role": "user", "content": message}));
+        let functions = tools::functions();
+        for round in 0..llm::MAX_ROUNDS {
+            let reply = match llm.complete(web, &messages, &functions).await {
+                Ok(reply) => reply,
+                Err(why) if round == 0 => return Ok(Err(why)),
+                Err(why) => {
+                    self.lines
+                        .push(format!("(The language model stopped answering: {why}.)"));
+                    return Ok(Ok(()));
+                }
+            };
+            let calls = match reply {
+                llm::Reply::Text(text) => {
+                    // Its words, not the tools' own confirmations.
+                    self.lines = vec![text];
+                    return Ok(Ok(()));
+                }
+                llm::Reply::Calls(calls) => calls,
+            };
+            let asked: Vec<Value> = calls
+                .iter()
+                .map(|(id, name, arguments)| {
+                    json!({"id": id, "type": "function", "function": {"name": name, "arguments": arguments}})
+                })
+                .collect();
+            messages.push(json!({"role": "assistant", "content": null, "tool_calls": asked}));
+            for (id, name, arguments) in calls {
+                let result = match serde_json::from_str::<Value>(&arguments) {
+                    Ok(arguments) if arguments.is_object() => {
+                        self.run(ToolCall {
+                            tool: name,
+                            arguments,
+                        })
+                        .await?;
+                        self.calls
+                            .last()
+                            .map(|c| c.compact().result)
+                            .unwrap_or(Value::Null)
+                    }
+                    _ => {
+                        let why = "the arguments are not a JSON object; nothing was done";
+                        let result = json!({"error": why});
+                        self.calls.push(CallMade {
+                            tool: name,
+                            arguments: json!({"unparsed": arguments}),
+                            result: result.clone(),
+                        });
+                        result
+                    }
+                };
+                messages.push(
+                    json!({"role": "tool", "tool_call_id": id, "content": result.to_string()}),
+                );
+            }
+        }
+        self.lines
+            .push("(I stopped after too many rounds of tool calls.)".into());
+        Ok(Ok(()))
     }
 
     fn record(&mut self, call: &ToolCall, result: Value) {

@@ -23,6 +23,7 @@ pub mod history;
 pub mod inbox;
 pub mod input;
 pub mod keys;
+pub mod llm;
 pub mod log;
 pub mod model;
 pub mod outbox;
@@ -33,6 +34,7 @@ pub mod service;
 pub mod settings;
 pub mod stored;
 pub mod sweep;
+pub mod tools;
 pub mod user_settings;
 pub mod webhooks;
 

@@ -135,9 +135,23 @@ impl Stack {
     /// Starts the project's app (`spin.toml`) with `profile`'s state store
     /// and pub/sub.
     pub fn start(env: &Env, profile: Profile) -> anyhow::Result<Self> {
+        Self::start_with(env, profile, &[])
+    }
+
+    /// [`Stack::start`] with more Spin variables for the app
+    /// (`SPIN_VARIABLE_...` names and values).
+    pub fn start_with(
+        env: &Env,
+        profile: Profile,
+        variables: &[(&str, String)],
+    ) -> anyhow::Result<Self> {
         let manifest = &env.root.join("spin.toml");
         let (app_port, dapr_port) = (free_port()?, free_port()?);
-        let sidecar = Sidecar::prepare(env, profile, app_port, dapr_port, true)?;
+        let mut sidecar = Sidecar::prepare(env, profile, app_port, dapr_port, true)?;
+        sidecar.variables = variables
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), v.clone()))
+            .collect();
         let topic_prefix = sidecar.topic_prefix.clone();
         let mut stack = Self {
             env: env.clone(),
@@ -596,22 +610,37 @@ impl Received {
 impl FakeApp {
     /// Starts serving, on threads that end with the test binary.
     pub fn start() -> anyhow::Result<Self> {
-        Self::failing_first(0)
+        Self::answering(|_, path| (200, ok_reply(path).to_owned()))
     }
 
     /// Starts serving, answering the first `failures` requests 500.
     pub fn failing_first(failures: usize) -> anyhow::Result<Self> {
+        Self::answering(move |n, path| match n < failures {
+            true => (500, r#"{"error":"failing as told"}"#.to_owned()),
+            false => (200, ok_reply(path).to_owned()),
+        })
+    }
+
+    /// Starts serving, answering request `n` (from 0) to `path` with the
+    /// status and JSON body that `reply` gives.
+    pub fn answering(
+        reply: impl Fn(usize, &str) -> (u16, String) + Send + Sync + 'static,
+    ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind("127.0.0.1:0")?;
         let port = listener.local_addr()?.port();
         let received = Arc::new(Mutex::new(Vec::new()));
         let record = Arc::clone(&received);
         let count = Arc::new(AtomicUsize::new(0));
+        let reply = Arc::new(reply);
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (record, count) = (Arc::clone(&record), Arc::clone(&count));
+                let (record, count, reply) =
+                    (Arc::clone(&record), Arc::clone(&count), Arc::clone(&reply));
                 std::thread::spawn(move || {
-                    let fail = count.fetch_add(1, Ordering::SeqCst) < failures;
-                    if let Ok(request) = answer(stream, if fail { 500 } else { 200 }) {
+                    let answered = answer(stream, |path| {
+                        reply(count.fetch_add(1, Ordering::SeqCst), path)
+                    });
+                    if let Ok(request) = answered {
                         record
                             .lock()
                             .unwrap_or_else(|e| e.into_inner())
@@ -648,9 +677,22 @@ impl FakeApp {
     }
 }
 
+/// What a [`FakeApp`] answers by default: `{"status":"SUCCESS"}` for a
+/// delivered event, no subscriptions of its own.
+fn ok_reply(path: &str) -> &'static str {
+    match path {
+        "/dapr/subscribe" => "[]",
+        "/dapr/config" => "{}",
+        _ => r#"{"status":"SUCCESS"}"#,
+    }
+}
+
 /// Reads one HTTP/1.1 request (with a `Content-Length` body, as daprd sends
-/// them) and answers it with `status`, closing the connection.
-fn answer(stream: TcpStream, status: u16) -> std::io::Result<Received> {
+/// them) and answers it as `reply` says for its path, closing the connection.
+fn answer(
+    stream: TcpStream,
+    reply: impl FnOnce(&str) -> (u16, String),
+) -> std::io::Result<Received> {
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut line = String::new();
     reader.read_line(&mut line)?;
@@ -673,15 +715,8 @@ fn answer(stream: TcpStream, status: u16) -> std::io::Result<Received> {
     }
     let mut body = vec![0; length];
     reader.read_exact(&mut body)?;
-    let reply = match path.as_str() {
-        "/dapr/subscribe" => "[]",
-        "/dapr/config" => "{}",
-        _ => r#"{"status":"SUCCESS"}"#,
-    };
-    let (reply, reason) = match status {
-        200 => (reply, "OK"),
-        _ => (r#"{"error":"failing as told"}"#, "Internal Server Error"),
-    };
+    let (status, reply) = reply(&path);
+    let reason = if status < 400 { "OK" } else { "Error" };
     let mut stream = stream;
     write!(
         stream,
@@ -764,6 +799,7 @@ fn spawn_host(env: &Env, manifest: &Path, sidecar: &Sidecar) -> anyhow::Result<C
         )
         .env("SPIN_VARIABLE_TOPIC_PREFIX", &sidecar.topic_prefix)
         .env("SPIN_VARIABLE_APP_API_TOKEN", &sidecar.app_token)
+        .envs(sidecar.variables.iter().map(|(n, v)| (n, v)))
         .spawn()
         .context("starting the host")
 }
@@ -799,6 +835,8 @@ struct Sidecar {
     /// The token daprd presents to the app.
     app_token: String,
     scheduler: bool,
+    /// More Spin variables for the app.
+    variables: Vec<(String, String)>,
 }
 
 impl Sidecar {
@@ -826,6 +864,7 @@ impl Sidecar {
             app_id: format!("todo-e2e-{pid}-{n}"),
             app_token: format!("e2e-{pid}-{n}-{}", ulid::Ulid::new()),
             scheduler,
+            variables: Vec::new(),
         };
         if profile == Profile::Postgres {
             env.kafka

@@ -3,7 +3,7 @@
 //! checked against the tasks API; bad input gets a clear error and changes
 //! nothing.
 
-use e2e::{Client, Scenario, Stack};
+use e2e::{Client, Env, FakeApp, Profile, Scenario, Stack};
 use serde_json::{Value, json};
 
 const SCENARIOS: &[(&str, Scenario)] = &[
@@ -13,7 +13,14 @@ const SCENARIOS: &[(&str, Scenario)] = &[
 ];
 
 fn main() {
-    e2e::run_trials(SCENARIOS, &[])
+    e2e::run_trials(
+        SCENARIOS,
+        &[(
+            "the_llm_mode_calls_tools_and_falls_back_when_the_model_fails",
+            &[Profile::Sqlite, Profile::Postgres],
+            llm_mode,
+        )],
+    )
 }
 
 /// Says `message` in conversation `id` (a new one when `None`).
@@ -251,5 +258,134 @@ fn bad_input(stack: &Stack, user: &str) -> anyhow::Result<()> {
     );
     anyhow::ensure!(continued.status == 404, "{continued:?}");
     anyhow::ensure!(tasks(&theirs, &other, "status=all").is_empty());
+    Ok(())
+}
+
+/// A fake OpenAI-compatible server (named as a fake: no model here) that
+/// plays a script: a tool call of `add_task`, then an answer; then a tool
+/// call whose arguments are not JSON, then an answer; then failures.
+fn fake_model() -> anyhow::Result<FakeApp> {
+    let call = |id: &str, name: &str, arguments: &str| {
+        json!({"choices": [{"message": {"role": "assistant", "content": null,
+            "tool_calls": [{"id": id, "type": "function", "function": {"name": name, "arguments": arguments}}]}}]})
+        .to_string()
+    };
+    let text = |content: &str| {
+        json!({"choices": [{"message": {"role": "assistant", "content": content}}]}).to_string()
+    };
+    let script = [
+        (
+            200,
+            call(
+                "call_1",
+                "add_task",
+                r#"{"title": "Buy oat milk", "priority": "high"}"#,
+            ),
+        ),
+        (200, text("Added “Buy oat milk” with high priority.")),
+        (200, call("call_2", "add_task", "{not json")),
+        (200, text("Sorry, I could not add that.")),
+    ];
+    FakeApp::answering(move |n, _| {
+        script
+            .get(n)
+            .cloned()
+            .unwrap_or((503, r#"{"error": "overloaded"}"#.into()))
+    })
+}
+
+fn llm_mode(env: &Env, profile: Profile) -> anyhow::Result<()> {
+    let model = fake_model()?;
+    let key = "sk-test-never-logged";
+    let variables = [
+        (
+            "SPIN_VARIABLE_LLM_BASE_URL",
+            format!("http://127.0.0.1:{}/v1", model.port),
+        ),
+        ("SPIN_VARIABLE_LLM_MODEL", "fake-model".to_owned()),
+        ("SPIN_VARIABLE_LLM_API_KEY", key.to_owned()),
+    ];
+    let stack = Stack::start_with(env, profile, &variables)?;
+    let user = "llm-user";
+    let client = stack.client(user);
+    let first = say(&client, user, None, "I need oat milk, it's urgent")?;
+    anyhow::ensure!(
+        first["response"] == "Added “Buy oat milk” with high priority.",
+        "{first}"
+    );
+    anyhow::ensure!(first["tool_calls"][0]["tool"] == "add_task", "{first}");
+    let added = tasks(&client, user, "status=pending");
+    anyhow::ensure!(
+        titles(&added) == ["Buy oat milk"] && added[0]["priority"] == "high",
+        "{added:#?}"
+    );
+    let requests = model.received();
+    anyhow::ensure!(requests.len() == 2, "{requests:#?}");
+    let first_request: Value = serde_json::from_slice(&requests[0].body)?;
+    anyhow::ensure!(
+        requests[0].path == "/v1/chat/completions",
+        "{:?}",
+        requests[0].path
+    );
+    anyhow::ensure!(requests[0].header("authorization") == Some(&format!("Bearer {key}")[..]));
+    let offered: Vec<&str> = first_request["tools"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["function"]["name"].as_str())
+        .collect();
+    anyhow::ensure!(
+        offered.contains(&"add_task") && offered.contains(&"list_tasks"),
+        "{first_request}"
+    );
+    // The tool's result went back to the model.
+    let second_request: Value = serde_json::from_slice(&requests[1].body)?;
+    let last = second_request["messages"]
+        .as_array()
+        .and_then(|m| m.last())
+        .cloned()
+        .unwrap_or_default();
+    anyhow::ensure!(
+        last["role"] == "tool" && last["tool_call_id"] == "call_1",
+        "{last}"
+    );
+    anyhow::ensure!(
+        last["content"]
+            .as_str()
+            .is_some_and(|c| c.contains("Buy oat milk")),
+        "{last}"
+    );
+
+    // A malformed tool call: an error goes back to the model, nothing is done.
+    let id = first["conversation_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let second = say(&client, user, Some(&id), "add something odd")?;
+    anyhow::ensure!(
+        second["tool_calls"][0]["result"]["error"].is_string(),
+        "{second}"
+    );
+    anyhow::ensure!(
+        tasks(&client, user, "status=all").len() == 1,
+        "nothing added"
+    );
+
+    // The model fails: the built-in engine answers, and says so.
+    let third = say(&client, user, Some(&id), "add buy bread tomorrow")?;
+    let response = third["response"].as_str().unwrap_or_default();
+    anyhow::ensure!(
+        response.contains("Added “buy bread”") && response.contains("built-in engine"),
+        "{third}"
+    );
+    anyhow::ensure!(
+        tasks(&client, user, "status=all").len() == 2,
+        "added by the engine"
+    );
+    // The key was never logged.
+    anyhow::ensure!(
+        !stack.host_log().contains(key),
+        "the key is in the host's log"
+    );
     Ok(())
 }

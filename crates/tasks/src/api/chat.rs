@@ -6,12 +6,15 @@ use http::{Method, StatusCode};
 
 use super::edge::{self, ApiError, Base, json, json_body};
 use crate::chat::{Chat, Said};
+use crate::llm::Llm;
 use crate::service::Env;
 
 /// The chat API behind a Dapr sidecar, for tokens signed with `jwt_secret`.
 #[derive(Debug)]
 pub struct ChatApi<T> {
     base: Base<T>,
+    /// The LLM, when the variables name one, and the transport to it.
+    llm: Option<(Llm, T)>,
 }
 
 enum Route<'p> {
@@ -19,16 +22,19 @@ enum Route<'p> {
     Conversation(&'p str),
 }
 
-impl<T: Transport> ChatApi<T> {
+impl<T: Transport + Clone> ChatApi<T> {
     /// The API as a component's variables say (`dapr_url`,
-    /// `auth_jwt_secret` and the tasks context's settings), reaching daprd
-    /// through `transport`.
+    /// `auth_jwt_secret`, the tasks context's settings, and `llm_base_url`,
+    /// `llm_model`, `llm_api_key` for the LLM mode), reaching daprd and the
+    /// model through `transport`.
     pub fn from_variables<E>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
+        let llm = Llm::from_variables(&variable).map(|llm| (llm, transport.clone()));
         Ok(Self {
             base: Base::from_variables(transport, variable)?,
+            llm,
         })
     }
 
@@ -55,7 +61,10 @@ impl<T: Transport> ChatApi<T> {
         };
         let user = self.base.caller(request, user, env)?;
         let store = self.base.store();
-        let chat = Chat::new(&self.base.dapr, &store, &self.base.settings, &user);
+        let mut chat = Chat::new(&self.base.dapr, &store, &self.base.settings, &user);
+        if let Some((llm, web)) = &self.llm {
+            chat = chat.with_llm(llm, web);
+        }
         let method = request.method();
         match route {
             Route::Chat if method == Method::POST => {

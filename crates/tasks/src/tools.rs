@@ -1,0 +1,103 @@
+//! The tools the chat runs, as MCP clients and LLMs are told of them: each
+//! one's name, what it does, its arguments' JSON schema and its hints (read
+//! only, destructive, idempotent). The chat (`crate::chat`) runs them.
+
+use serde_json::{Value, json};
+
+/// The tools, with their JSON schemas and hints.
+pub fn definitions() -> Vec<Value> {
+    let task = json!({
+        "description": "Which task: its id, or words of its title (several matches are listed back).",
+        "type": "object",
+        "properties": {
+            "task_id": {"type": "string"},
+            "title": {"type": "string"}
+        }
+    });
+    let priority = json!({"type": "string", "enum": ["none", "low", "medium", "high"]});
+    let when = json!({"type": "string", "description": "RFC 3339 with an offset, or a local date-time read in time_zone"});
+    let tool = |name: &str,
+                description: &str,
+                schema: Value,
+                read_only: bool,
+                destructive: bool,
+                idempotent: bool| {
+        json!({
+            "name": name,
+            "description": description,
+            "inputSchema": schema,
+            "annotations": {"readOnlyHint": read_only, "destructiveHint": destructive, "idempotentHint": idempotent, "openWorldHint": false}
+        })
+    };
+    vec![
+        tool(
+            "add_task",
+            "Add a task. Only title is required; a repeating task (recurrence, an RFC 5545 RRULE body) needs due_at.",
+            json!({"type": "object", "required": ["title"], "properties": {
+                "title": {"type": "string"}, "description": {"type": "string"}, "due_at": when,
+                "time_zone": {"type": "string", "description": "IANA name; default the user's"},
+                "priority": priority, "tags": {"type": "array", "items": {"type": "string"}},
+                "recurrence": {"type": "string"}, "recurrence_mode": {"type": "string", "enum": ["schedule", "completion"]},
+                "reminders": {"type": "array", "items": {"type": "object"}}}}),
+            false,
+            false,
+            false,
+        ),
+        tool(
+            "list_tasks",
+            "List tasks (pending unless status says otherwise), soonest due first; filters combine.",
+            json!({"type": "object", "properties": {
+                "status": {"type": "string", "enum": ["pending", "completed", "all"]}, "priority": priority,
+                "tags": {"type": "array", "items": {"type": "string"}}, "due_after": when, "due_before": when,
+                "overdue": {"type": "boolean"}}}),
+            true,
+            false,
+            true,
+        ),
+        tool(
+            "search_tasks",
+            "Find tasks whose title, description or tags hold every word of query.",
+            json!({"type": "object", "required": ["query"], "properties": {"query": {"type": "string"},
+                "status": {"type": "string", "enum": ["pending", "completed", "all"]}}}),
+            true,
+            false,
+            true,
+        ),
+        tool(
+            "complete_task",
+            "Mark a task done (completed: false reopens it). A repeating task brings its next occurrence.",
+            json!({"type": "object", "required": ["task"], "properties": {"task": task, "completed": {"type": "boolean"}}}),
+            false,
+            false,
+            true,
+        ),
+        tool(
+            "update_task",
+            "Change a task's fields (title, description, due_at, priority, tags, recurrence, reminders); add_tags adds to its tags.",
+            json!({"type": "object", "required": ["task", "changes"], "properties": {"task": task, "changes": {"type": "object"}}}),
+            false,
+            false,
+            false,
+        ),
+        tool(
+            "delete_task",
+            "Delete a task for good (its history stays).",
+            json!({"type": "object", "required": ["task"], "properties": {"task": task}}),
+            false,
+            true,
+            true,
+        ),
+    ]
+}
+
+/// The tools as an OpenAI-compatible chat completion takes them
+/// (`{"type": "function", "function": {"name", "description", "parameters"}}`).
+pub fn functions() -> Vec<Value> {
+    definitions()
+        .into_iter()
+        .map(|tool| {
+            json!({"type": "function", "function": {
+                "name": tool["name"], "description": tool["description"], "parameters": tool["inputSchema"]}})
+        })
+        .collect()
+}
