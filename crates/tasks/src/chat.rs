@@ -583,13 +583,36 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
     /// Runs one tool call; a call that cannot be done says why and changes
     /// nothing.
     async fn run(&mut self, call: ToolCall) -> Result<(), TaskError> {
-        let outcome = match call.tool.as_str() {
-            "add_task" => self.add(&call.arguments).await,
-            "list_tasks" | "search_tasks" => self.list(&call.arguments).await,
-            "complete_task" => self.complete(&call.arguments).await,
-            "delete_task" => self.delete(&call.arguments).await,
-            "update_task" => self.update(&call.arguments).await,
-            other => Err(Refusal(format!("There's no tool {other}."))),
+        let batch = call
+            .arguments
+            .get("tasks")
+            .and_then(Value::as_array)
+            .cloned();
+        let outcome = match (call.tool.as_str(), batch) {
+            // Several at once (MCP clients): `{"tasks": [...]}`, each item
+            // the arguments of one add, or the task of one completion.
+            ("add_task", Some(items)) => {
+                self.each(items, async |turn, item| turn.add(&item).await)
+                    .await
+            }
+            ("complete_task", Some(items)) => {
+                let completed = call
+                    .arguments
+                    .get("completed")
+                    .cloned()
+                    .unwrap_or(json!(true));
+                self.each(items, async |turn, task| {
+                    turn.complete(&json!({"task": task, "completed": completed}))
+                        .await
+                })
+                .await
+            }
+            ("add_task", None) => self.add(&call.arguments).await,
+            ("list_tasks" | "search_tasks", _) => self.list(&call.arguments).await,
+            ("complete_task", None) => self.complete(&call.arguments).await,
+            ("delete_task", _) => self.delete(&call.arguments).await,
+            ("update_task", _) => self.update(&call.arguments).await,
+            (other, _) => Err(Refusal(format!("There's no tool {other}."))),
         };
         match outcome {
             Ok(result) => self.record(&call, result),
@@ -599,6 +622,26 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             }
         }
         Ok(())
+    }
+
+    /// Runs `one` on each item: answers `{"results": [...]}`, each a task
+    /// or `{"error"}`; one that fails does not stop the others.
+    async fn each(
+        &mut self,
+        items: Vec<Value>,
+        one: impl AsyncFn(&mut Self, Value) -> Result<Value, Refusal>,
+    ) -> Result<Value, Refusal> {
+        let mut results = Vec::new();
+        for item in items {
+            results.push(match one(self, item).await {
+                Ok(result) => result,
+                Err(Refusal(why)) => {
+                    self.lines.push(why.clone());
+                    json!({"error": why})
+                }
+            });
+        }
+        Ok(json!({"results": results}))
     }
 
     async fn add(&mut self, arguments: &Value) -> Result<Value, Refusal> {

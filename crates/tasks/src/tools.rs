@@ -32,9 +32,10 @@ pub fn definitions() -> Vec<Value> {
     vec![
         tool(
             "add_task",
-            "Add a task. Only title is required; a repeating task (recurrence, an RFC 5545 RRULE body) needs due_at.",
-            json!({"type": "object", "required": ["title"], "properties": {
-                "title": {"type": "string"}, "description": {"type": "string"}, "due_at": when,
+            "Add a task: only title is required; a repeating task (recurrence, an RFC 5545 RRULE body) needs due_at. To add several at once, pass {\"tasks\": [arguments of one task, ...]}.",
+            json!({"type": "object", "properties": {
+                "title": {"type": "string", "description": "Required unless tasks is given"},
+                "tasks": {"type": "array", "items": {"type": "object"}, "description": "Several tasks, each with these fields"}, "description": {"type": "string"}, "due_at": when,
                 "time_zone": {"type": "string", "description": "IANA name; default the user's"},
                 "priority": priority, "tags": {"type": "array", "items": {"type": "string"}},
                 "recurrence": {"type": "string"}, "recurrence_mode": {"type": "string", "enum": ["schedule", "completion"]},
@@ -45,7 +46,7 @@ pub fn definitions() -> Vec<Value> {
         ),
         tool(
             "list_tasks",
-            "List tasks (pending unless status says otherwise), soonest due first; filters combine.",
+            "List tasks (pending unless status says otherwise), soonest due first; filters combine. Today including overdue: due_before the end of today.",
             json!({"type": "object", "properties": {
                 "status": {"type": "string", "enum": ["pending", "completed", "all"]}, "priority": priority,
                 "tags": {"type": "array", "items": {"type": "string"}}, "due_after": when, "due_before": when,
@@ -65,15 +66,16 @@ pub fn definitions() -> Vec<Value> {
         ),
         tool(
             "complete_task",
-            "Mark a task done (completed: false reopens it). A repeating task brings its next occurrence.",
-            json!({"type": "object", "required": ["task"], "properties": {"task": task, "completed": {"type": "boolean"}}}),
+            "Mark a task done (completed: false reopens it); a repeating task then brings its next occurrence. Several at once: {\"tasks\": [task, ...]}.",
+            json!({"type": "object", "properties": {"task": task, "completed": {"type": "boolean"},
+                "tasks": {"type": "array", "items": task, "description": "Several tasks instead of one"}}}),
             false,
             false,
             true,
         ),
         tool(
             "update_task",
-            "Change a task's fields (title, description, due_at, priority, tags, recurrence, reminders); add_tags adds to its tags.",
+            "Change a task's fields (title, description, due_at, priority, tags, recurrence, reminders); add_tags adds to its tags. Moving a repeating task's due_at keeps its series.",
             json!({"type": "object", "required": ["task", "changes"], "properties": {"task": task, "changes": {"type": "object"}}}),
             false,
             false,

@@ -54,6 +54,11 @@ async def main(url, token, other):
         say("bad", dump(bad))
         done = await session.call_tool("complete_task", {"task": {"task_id": task_id}})
         say("completed", dump(done))
+        batch = await session.call_tool("add_task", {"tasks": [{"title": "Batch one"}, {"title": "Batch two"}]})
+        say("batch_added", dump(batch))
+        ids = [r["id"] for r in batch.structured_content["results"]]
+        both = await session.call_tool("complete_task", {"tasks": [{"task_id": i} for i in ids]})
+        say("batch_completed", dump(both))
         return task_id
 
     task_id = await session(url, token, mine)

@@ -88,6 +88,21 @@ fn sdk(stack: &Stack, user: &str) -> anyhow::Result<()> {
         step("completed")["structured"]["completed"] == true,
         "{stdout}"
     );
+    let batch = step("batch_added");
+    anyhow::ensure!(
+        batch["structured"]["results"].as_array().map(Vec::len) == Some(2),
+        "{batch}"
+    );
+    let both = step("batch_completed");
+    let done: Vec<&Value> = both["structured"]["results"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .collect();
+    anyhow::ensure!(
+        done.len() == 2 && done.iter().all(|t| t["completed"] == true),
+        "{both}"
+    );
     // The other user's token reaches none of it.
     for name in ["other_complete", "other_delete"] {
         let refused = step(name);
