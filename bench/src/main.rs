@@ -85,7 +85,14 @@ fn basic(env: &Env, requests: usize) -> anyhow::Result<()> {
         );
     }
     let manifest = e2e::repo_root().join("tests/e2e/fixtures/probe.toml");
-    let host = Host::start(env, &manifest, &[("allowed_port", "1".to_owned())])?;
+    let host = Host::start(
+        env,
+        &manifest,
+        &[
+            ("allowed_port", "1".to_owned()),
+            ("silent_port", "1".to_owned()),
+        ],
+    )?;
     let client = Client::new(format!("http://127.0.0.1:{}", host.port), None);
     let empty = sequential(requests, |_| client.get("/probe/empty").status == 200)?;
     row("-", "host + empty component", &empty);
@@ -523,6 +530,52 @@ fn chat(env: &Env, requests: usize) -> anyhow::Result<()> {
     row("full", "tasks API: same listing (yardstick)", &api_lists);
     println!(
         "\nThe chat's conversation grows with each message (the last 100 kept), and is read and written back each turn."
+    );
+    engine_in_wasm(env)
+}
+
+/// The language engine's time per message inside a component (the probe,
+/// `POST /probe/language`, on the project's host): every message of the
+/// corpus read 200 times there.
+fn engine_in_wasm(env: &Env) -> anyhow::Result<()> {
+    let manifest = e2e::repo_root().join("tests/e2e/fixtures/probe.toml");
+    let host = Host::start(
+        env,
+        &manifest,
+        &[
+            ("allowed_port", "1".to_owned()),
+            ("silent_port", "1".to_owned()),
+        ],
+    )?;
+    let client = Client::new(format!("http://127.0.0.1:{}", host.port), None);
+    let corpus: Value = serde_json::from_str(&std::fs::read_to_string(
+        e2e::repo_root().join("tests/language/corpus.json"),
+    )?)?;
+    let sections = corpus["sections"].as_array().cloned().unwrap_or_default();
+    let mut micros: Vec<f64> = Vec::new();
+    for case in sections
+        .iter()
+        .flat_map(|s| s["cases"].as_array().cloned().unwrap_or_default())
+    {
+        let message = case["message"].as_str().unwrap_or_default();
+        let reply = client.send("POST", "/probe/language", Some(message));
+        let text = match &reply.body {
+            Value::String(text) => text.clone(),
+            other => other.to_string(),
+        };
+        micros.extend(
+            text.lines()
+                .filter_map(|l| l.trim().parse::<f64>().ok())
+                .map(|ns| ns / 1000.0),
+        );
+    }
+    micros.sort_by(f64::total_cmp);
+    println!(
+        "\nThe language engine inside a component (the probe, on todo-host): {} reads of the corpus' messages, p50 {:.1} µs, p99 {:.1} µs, max {:.1} µs",
+        micros.len(),
+        quantile(&micros, 0.5),
+        quantile(&micros, 0.99),
+        quantile(&micros, 1.0)
     );
     Ok(())
 }

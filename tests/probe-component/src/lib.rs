@@ -4,6 +4,9 @@
 //! - `GET /probe/fetch?url=...`: calls `url` and answers `fetched <status>`,
 //!   or 502 `refused: <error>` when the host refuses or the call fails.
 //! - `GET /probe/echo`: answers the `spin-*` headers and the `greeting` variable.
+//! - `POST /probe/language` with a message: reads it with the chat's language
+//!   engine 200 times inside the component and answers the nanoseconds of
+//!   each read, one per line (the engine's time inside Wasm; `bench/run chat`).
 
 // `#[http_component]` exports the handler through an `unsafe extern "C"` shim.
 #![allow(unsafe_code)]
@@ -16,6 +19,18 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
     let path = request.path().to_owned();
     let response = match path.as_str() {
         "/probe/empty" => Response::new(200, ()),
+        "/probe/language" => {
+            let message = String::from_utf8_lossy(request.body()).into_owned();
+            let now = chrono::Utc::now();
+            let context = language::Context::new(now, chrono_tz::America::New_York, &[]);
+            let mut times = Vec::with_capacity(200);
+            for _ in 0..200 {
+                let start = std::time::Instant::now();
+                std::hint::black_box(language::read(std::hint::black_box(&message), &context));
+                times.push(start.elapsed().as_nanos().to_string());
+            }
+            Response::new(200, times.join("\n"))
+        }
         "/probe/fetch" => {
             let url = request
                 .query()
