@@ -9,7 +9,7 @@
 use std::fmt;
 
 use chrono::{DateTime, Utc};
-use jsonwebtoken::{Algorithm, DecodingKey, Validation, decode};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
 
 /// How far the clocks of the token's issuer and of this service may disagree
@@ -113,6 +113,34 @@ pub fn authenticate(
     UserId::parse(&sub).ok_or_else(|| AuthError::Invalid("its sub is not a valid user id".into()))
 }
 
+/// A token for `user`, signed with `secret`, issued at `now` and valid for
+/// `valid_for` seconds: what [`authorize`] accepts (HS256, `sub`, `iat`,
+/// `exp`).
+pub fn issue(
+    user: &UserId,
+    secret: &[u8],
+    now: DateTime<Utc>,
+    valid_for: i64,
+) -> Result<String, String> {
+    #[derive(Serialize)]
+    struct Issued<'a> {
+        sub: &'a str,
+        iat: i64,
+        exp: i64,
+    }
+    let claims = Issued {
+        sub: user.as_str(),
+        iat: now.timestamp(),
+        exp: now.timestamp() + valid_for,
+    };
+    encode(
+        &Header::new(Algorithm::HS256),
+        &claims,
+        &EncodingKey::from_secret(secret),
+    )
+    .map_err(|e| format!("cannot sign a token: {e}"))
+}
+
 /// The `sub` of a valid token.
 fn subject(header: Option<&str>, secret: &[u8], now: DateTime<Utc>) -> Result<String, AuthError> {
     let token = header
@@ -162,7 +190,6 @@ fn reason(kind: &jsonwebtoken::errors::ErrorKind) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use jsonwebtoken::{EncodingKey, Header, encode};
     use serde_json::json;
 
     const SECRET: &[u8] = b"test-secret";
@@ -189,6 +216,18 @@ mod tests {
 
     fn invalid(why: &str) -> Result<UserId, AuthError> {
         Err(AuthError::Invalid(why.into()))
+    }
+
+    #[test]
+    fn an_issued_token_passes_until_it_expires_and_only_for_its_user() {
+        let alice = UserId::parse("alice").expect("a user id");
+        let token = issue(&alice, SECRET, now(), 3600).expect("signed");
+        let header = format!("Bearer {token}");
+        assert_eq!(check(&header), Ok(alice.clone()));
+        assert_eq!(authenticate(Some(&header), SECRET, now()), Ok(alice));
+        let later = now() + chrono::Duration::seconds(3600 + LEEWAY_SECONDS);
+        assert!(authorize(Some(&header), SECRET, "alice", later).is_err());
+        assert!(authenticate(Some(&header), b"another-secret", now()).is_err());
     }
 
     #[test]

@@ -16,11 +16,13 @@ use crate::service::{Env, Tasks, Written};
 use crate::settings::Settings;
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, UserId, repeat};
 
+mod accounts;
 mod chat;
 mod edge;
 mod mcp;
 mod notifications;
 
+pub use accounts::AccountsApi;
 pub use chat::ChatApi;
 pub use edge::MAX_BODY_BYTES;
 pub use mcp::McpApi;

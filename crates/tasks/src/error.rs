@@ -22,6 +22,14 @@ pub enum Problem {
     /// Text is empty (or only spaces).
     #[error("must not be empty")]
     Empty,
+    /// Text is too short.
+    #[error("must be at least {min} characters (got {got})")]
+    TooShort {
+        /// The fewest allowed.
+        min: usize,
+        /// How many were given.
+        got: usize,
+    },
     /// Text is too long.
     #[error("must be at most {max} characters (got {got})")]
     TooLong {

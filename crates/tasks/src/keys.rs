@@ -56,6 +56,11 @@ pub fn next(user: &UserId, id: TaskId) -> String {
     format!("next:{user}:{id}")
 }
 
+/// The key of `user`'s account (for signing in).
+pub fn account(user: &UserId) -> String {
+    format!("account:{user}")
+}
+
 /// The key of `user`'s conversation `id`.
 pub fn conversation(user: &UserId, id: &str) -> String {
     format!("conversation:{user}:{id}")

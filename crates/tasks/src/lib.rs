@@ -14,6 +14,7 @@
 
 #![warn(missing_docs)]
 
+pub mod accounts;
 pub mod api;
 pub mod change;
 pub mod chat;
@@ -38,7 +39,7 @@ pub mod tools;
 pub mod user_settings;
 pub mod webhooks;
 
-pub use api::{ChatApi, McpApi, NotificationsApi, TasksApi};
+pub use api::{AccountsApi, ChatApi, McpApi, NotificationsApi, TasksApi};
 pub use auth::UserId;
 pub use consumers::Consumers;
 pub use error::{FieldError, Problem, TaskError};

@@ -60,6 +60,14 @@ fn route_table() -> anyhow::Result<()> {
     }
     assert_eq!(target("/cron/reminder-sweep"), Some("reminder-sweep"));
     assert_eq!(target("/mcp"), Some("mcp-api"));
+    for path in ["/api/auth/signup", "/api/auth/signin", "/api/auth/refresh"] {
+        assert_eq!(target(path), Some("accounts-api"), "{path}");
+    }
+    assert_eq!(
+        target("/api/auth/tasks"),
+        Some("tasks-api"),
+        "a user called auth"
+    );
     for path in ["/api/alice/chat", "/api/alice/conversations/01J"] {
         assert_eq!(target(path), Some("chat-api"), "{path}");
     }

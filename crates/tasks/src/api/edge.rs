@@ -9,6 +9,7 @@ use dapr::state::State;
 use dapr::{Dapr, Transport};
 
 use crate::UserId;
+use crate::accounts::AccountError;
 use crate::error::{FieldError, TaskError};
 use crate::input::parse_json;
 use crate::service::Env;
@@ -34,6 +35,8 @@ pub(crate) enum ApiError {
     TooLarge(usize),
     #[error("{0}")]
     Task(#[from] TaskError),
+    #[error("{0}")]
+    Account(#[from] crate::accounts::AccountError),
 }
 
 impl ApiError {
@@ -50,6 +53,12 @@ impl ApiError {
             Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Task(TaskError::Conflict) => StatusCode::CONFLICT,
             Self::Task(TaskError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Account(err) => match err {
+                AccountError::Taken(_) => StatusCode::CONFLICT,
+                AccountError::WrongCredentials => StatusCode::UNAUTHORIZED,
+                AccountError::Wait(_) => StatusCode::TOO_MANY_REQUESTS,
+                AccountError::Store(err) => Self::Task(err.clone()).status(),
+            },
         }
     }
 
@@ -65,6 +74,12 @@ impl ApiError {
             Self::TooLarge(_) => "payload_too_large",
             Self::Task(TaskError::Conflict) => "conflict",
             Self::Task(TaskError::Unavailable(_)) => "unavailable",
+            Self::Account(err) => match err {
+                AccountError::Taken(_) => "taken",
+                AccountError::WrongCredentials => "unauthorized",
+                AccountError::Wait(_) => "too_many_attempts",
+                AccountError::Store(err) => Self::Task(err.clone()).code(),
+            },
         }
     }
 
@@ -100,6 +115,11 @@ impl ApiError {
             response
                 .headers_mut()
                 .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
+        }
+        if let Self::Account(AccountError::Wait(seconds)) = self
+            && let Ok(value) = header::HeaderValue::from_str(&seconds.to_string())
+        {
+            response.headers_mut().insert(header::RETRY_AFTER, value);
         }
         response
     }

@@ -1,0 +1,386 @@
+//! Accounts (issue 11): sign up and sign in with a user name and a
+//! password, for the web app. A password is kept only as its argon2id hash
+//! (PHC string, OWASP's parameters: 19 MiB, 2 passes) at `account:{user}`;
+//! signing in answers the same HS256 bearer token the API checks, valid for
+//! [`TOKEN_SECONDS`], renewed while still valid ([`refresh`]) or by signing
+//! in again. Teams that issue tokens from their own identity provider need
+//! none of this.
+//!
+//! Failed sign-ins slow an account down: after [`FREE_FAILURES`] in a row,
+//! each next try must wait twice as long as the one before (1 s, 2 s, 4 s,
+//! ...), and after [`LOCK_AFTER`] the account is locked for
+//! [`LOCKED_SECONDS`]. A success clears the count.
+
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use chrono::{DateTime, Duration, Utc};
+use dapr::{DaprError, StateStore, Write};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::error::{FieldError, Problem, TaskError};
+use crate::service::retry;
+use crate::{UserId, keys};
+
+/// How long a token from sign-in is valid, in seconds.
+pub const TOKEN_SECONDS: i64 = 3600;
+/// The shortest password taken.
+pub const MIN_PASSWORD: usize = 8;
+/// The longest password taken.
+pub const MAX_PASSWORD: usize = 256;
+/// Failed sign-ins in a row that cost nothing.
+pub const FREE_FAILURES: u32 = 3;
+/// Failed sign-ins in a row that lock the account.
+pub const LOCK_AFTER: u32 = 10;
+/// How long a locked account stays locked, in seconds.
+pub const LOCKED_SECONDS: i64 = 15 * 60;
+
+/// An account as stored.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+struct Account {
+    user_id: UserId,
+    /// The argon2id hash of the password, as a PHC string.
+    password_hash: String,
+    created_at: DateTime<Utc>,
+    /// Failed sign-ins in a row.
+    #[serde(default)]
+    failures: u32,
+    /// When the last of them was.
+    #[serde(default)]
+    last_failure: Option<DateTime<Utc>>,
+}
+
+impl Account {
+    /// How long from `now` the account must wait before its next try, if
+    /// at all.
+    fn wait(&self, now: DateTime<Utc>) -> Option<Duration> {
+        let last = self.last_failure?;
+        let pause = if self.failures >= LOCK_AFTER {
+            Duration::seconds(LOCKED_SECONDS)
+        } else if self.failures >= FREE_FAILURES {
+            Duration::seconds(1 << (self.failures - FREE_FAILURES).min(20))
+        } else {
+            return None;
+        };
+        let until = last + pause;
+        (until > now).then(|| until - now)
+    }
+}
+
+/// A user name and a password, as a sign-up or sign-in gives them.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    user: UserId,
+    password: String,
+}
+
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Credentials {
+    /// Parses `{"username", "password"}`; user names are taken in lower
+    /// case, so that "Alice" and "alice" are one account.
+    pub fn parse(body: &Value) -> Result<Self, FieldError> {
+        let Value::Object(fields) = body else {
+            let expected = "a JSON object such as {\"username\": \"alice\", \"password\": \"...\"}";
+            return Err(FieldError::new("body", Problem::WrongType { expected }));
+        };
+        if let Some(name) = fields
+            .keys()
+            .find(|k| !matches!(k.as_str(), "username" | "password"))
+        {
+            let known = "username, password";
+            return Err(FieldError::new(
+                name.clone(),
+                Problem::UnknownField { known },
+            ));
+        }
+        let text = |name: &str| match fields.get(name) {
+            Some(Value::String(s)) => Ok(s.clone()),
+            Some(_) => Err(FieldError::new(
+                name,
+                Problem::WrongType {
+                    expected: "a string",
+                },
+            )),
+            None => Err(FieldError::new(name, Problem::Missing)),
+        };
+        let username = text("username")?;
+        let user = UserId::parse(&username.trim().to_lowercase()).ok_or_else(|| {
+            let expected = "1 to 64 letters, digits, '-', '_', '.' or '@'";
+            FieldError::new("username", Problem::WrongType { expected })
+        })?;
+        let password = text("password")?;
+        let got = password.chars().count();
+        if got < MIN_PASSWORD {
+            return Err(FieldError::new(
+                "password",
+                Problem::TooShort {
+                    min: MIN_PASSWORD,
+                    got,
+                },
+            ));
+        }
+        if got > MAX_PASSWORD {
+            return Err(FieldError::new(
+                "password",
+                Problem::TooLong {
+                    max: MAX_PASSWORD,
+                    got,
+                },
+            ));
+        }
+        Ok(Self { user, password })
+    }
+}
+
+/// A signed-in user: the token to send as `Authorization: Bearer ...`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SignedIn {
+    /// The user, as the API's paths name them.
+    pub user_id: UserId,
+    /// The bearer token.
+    pub token: String,
+    /// When it stops being valid.
+    pub expires_at: DateTime<Utc>,
+}
+
+/// Why an account call did not succeed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum AccountError {
+    /// The user name is someone's already.
+    #[error("the user name {0} is taken; choose another")]
+    Taken(UserId),
+    /// No such user, or the wrong password (not said which).
+    #[error("wrong user name or password")]
+    WrongCredentials,
+    /// Too many failed sign-ins: wait this many seconds.
+    #[error("too many failed sign-ins; try again in {0} seconds")]
+    Wait(i64),
+    /// The store failed.
+    #[error("{0}")]
+    Store(#[from] TaskError),
+}
+
+impl From<DaprError> for AccountError {
+    fn from(err: DaprError) -> Self {
+        Self::Store(err.into())
+    }
+}
+
+fn hasher() -> Argon2<'static> {
+    Argon2::default()
+}
+
+/// Signs `credentials` up with `salt` (16 random bytes), answering a token
+/// signed with `secret`.
+pub async fn sign_up<S: StateStore>(
+    store: &S,
+    credentials: &Credentials,
+    salt: [u8; 16],
+    secret: &[u8],
+    now: DateTime<Utc>,
+) -> Result<SignedIn, AccountError> {
+    let salt = SaltString::encode_b64(&salt).map_err(|e| TaskError::Unavailable(e.to_string()))?;
+    let hash = hasher()
+        .hash_password(credentials.password.as_bytes(), &salt)
+        .map_err(|e| TaskError::Unavailable(format!("cannot hash: {e}")))?
+        .to_string();
+    let account = Account {
+        user_id: credentials.user.clone(),
+        password_hash: hash,
+        created_at: now,
+        failures: 0,
+        last_failure: None,
+    };
+    // Without an ETag the put succeeds only if the key is new.
+    let write = Write::put(keys::account(&credentials.user), &account, None)?;
+    match store.commit(&[write]).await {
+        Ok(()) => sign(&credentials.user, secret, now),
+        Err(DaprError::Conflict) => Err(AccountError::Taken(credentials.user.clone())),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Signs `credentials` in, answering a token signed with `secret`.
+pub async fn sign_in<S: StateStore>(
+    store: &S,
+    credentials: &Credentials,
+    secret: &[u8],
+    now: DateTime<Utc>,
+) -> Result<SignedIn, AccountError> {
+    let key = &keys::account(&credentials.user);
+    let password = credentials.password.as_bytes();
+    let outcome = retry(|| async move {
+        let Some(read) = store.get::<Account>(key).await? else {
+            // The same work as for an account, so that the time does not
+            // tell which names exist.
+            let _ = PasswordHash::new(DUMMY_HASH).map(|h| hasher().verify_password(password, &h));
+            return Ok(Err(AccountError::WrongCredentials));
+        };
+        let mut account = read.value;
+        if let Some(wait) = account.wait(now) {
+            return Ok(Err(AccountError::Wait(wait.num_seconds().max(1))));
+        }
+        let right = PasswordHash::new(&account.password_hash)
+            .is_ok_and(|h| hasher().verify_password(password, &h).is_ok());
+        let result = if right {
+            if account.failures == 0 {
+                return Ok(Ok(()));
+            }
+            account.failures = 0;
+            account.last_failure = None;
+            Ok(())
+        } else {
+            account.failures += 1;
+            account.last_failure = Some(now);
+            Err(AccountError::WrongCredentials)
+        };
+        store
+            .commit(&[Write::put(key, &account, Some(read.etag))?])
+            .await?;
+        Ok(result)
+    })
+    .await?;
+    outcome?;
+    sign(&credentials.user, secret, now)
+}
+
+/// A new token for the user of a still valid one (`Authorization` header).
+pub fn refresh(
+    header: Option<&str>,
+    secret: &[u8],
+    now: DateTime<Utc>,
+) -> Result<SignedIn, auth::AuthError> {
+    let user = auth::authenticate(header, secret, now)?;
+    sign(&user, secret, now).map_err(|e| auth::AuthError::Invalid(e.to_string()))
+}
+
+fn sign(user: &UserId, secret: &[u8], now: DateTime<Utc>) -> Result<SignedIn, AccountError> {
+    let token = auth::issue(user, secret, now, TOKEN_SECONDS).map_err(TaskError::Unavailable)?;
+    Ok(SignedIn {
+        user_id: user.clone(),
+        token,
+        expires_at: now + Duration::seconds(TOKEN_SECONDS),
+    })
+}
+
+/// The hash of a password nobody has, checked when the user name is
+/// unknown.
+const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$qhGYb1MyPEE+aES/CN6NCQDLQrWvmzyI+WAxnX2ZLmI";
+
+#[cfg(test)]
+mod tests {
+    use dapr::fakes::FakeStateStore;
+    use futures::executor::block_on;
+    use serde_json::json;
+
+    use super::*;
+
+    const SECRET: &[u8] = b"secret";
+
+    fn at(seconds: i64) -> DateTime<Utc> {
+        DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default()
+    }
+
+    fn credentials(user: &str, password: &str) -> Credentials {
+        Credentials::parse(&json!({"username": user, "password": password})).expect("valid")
+    }
+
+    #[test]
+    fn names_are_unique_whatever_their_case_and_the_hash_is_argon2id() {
+        let store = FakeStateStore::default();
+        let signed = block_on(sign_up(
+            &store,
+            &credentials("Alice", "correct horse"),
+            [7; 16],
+            SECRET,
+            at(0),
+        ));
+        assert_eq!(signed.as_ref().map(|s| s.user_id.as_str()), Ok("alice"));
+        let again = block_on(sign_up(
+            &store,
+            &credentials("alice", "other password"),
+            [8; 16],
+            SECRET,
+            at(1),
+        ));
+        assert!(matches!(again, Err(AccountError::Taken(_))));
+        let stored = block_on(store.get::<Account>("account:alice"))
+            .ok()
+            .flatten()
+            .expect("stored");
+        assert!(
+            stored
+                .value
+                .password_hash
+                .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
+        );
+        assert!(!stored.value.password_hash.contains("correct horse"));
+    }
+
+    #[test]
+    fn failures_slow_down_then_lock_and_a_success_clears_them() {
+        let store = FakeStateStore::default();
+        let good = credentials("bob", "right password");
+        let bad = credentials("bob", "wrong password");
+        block_on(sign_up(&store, &good, [1; 16], SECRET, at(0))).expect("signed up");
+        let mut t = 0;
+        for _ in 0..FREE_FAILURES {
+            t += 1;
+            assert_eq!(
+                block_on(sign_in(&store, &bad, SECRET, at(t))),
+                Err(AccountError::WrongCredentials)
+            );
+        }
+        // The next try right away must wait; after the pause it is heard.
+        assert_eq!(
+            block_on(sign_in(&store, &good, SECRET, at(t))),
+            Err(AccountError::Wait(1))
+        );
+        assert!(
+            block_on(sign_in(&store, &good, SECRET, at(t + 1))).is_ok(),
+            "a success clears the count"
+        );
+        // Ten failures in a row lock it for a quarter of an hour.
+        for n in 0..LOCK_AFTER {
+            t += 1 << n.saturating_sub(FREE_FAILURES).min(20);
+            let _ = block_on(sign_in(&store, &bad, SECRET, at(t)));
+        }
+        let locked = block_on(sign_in(&store, &good, SECRET, at(t + 60)));
+        assert!(
+            matches!(locked, Err(AccountError::Wait(s)) if s > 60),
+            "{locked:?}"
+        );
+        assert!(block_on(sign_in(&store, &good, SECRET, at(t + LOCKED_SECONDS))).is_ok());
+        let nobody = credentials("nobody", "any password");
+        assert_eq!(
+            block_on(sign_in(&store, &nobody, SECRET, at(t))),
+            Err(AccountError::WrongCredentials)
+        );
+    }
+
+    #[test]
+    fn bad_credentials_name_the_field() {
+        let field = |body: Value| Credentials::parse(&body).map_err(|e| e.field);
+        assert_eq!(
+            field(json!({"username": "a:b", "password": "long enough"})),
+            Err("username".into())
+        );
+        assert_eq!(
+            field(json!({"username": "alice", "password": "short"})),
+            Err("password".into())
+        );
+        assert_eq!(field(json!({"username": "alice"})), Err("password".into()));
+        assert_eq!(
+            field(json!({"username": "alice", "password": "long enough", "x": 1})),
+            Err("x".into())
+        );
+        assert!(!format!("{:?}", credentials("alice", "long enough")).contains("long enough"));
+    }
+}
