@@ -17,6 +17,8 @@
 //!   to its notification in the inbox (the notifier's `delivered_at`): 200
 //!   reminders spread over a minute, then 1,000 for one instant (a burst);
 //!   with CPU per reminder by process.
+//! - `accounts`: on the full profile, sign-in's latency (argon2id inside
+//!   the component) beside a plain authenticated read.
 //! - `chat`: on the full profile, the chat API's latency for an add and for
 //!   a listing, beside the tasks API's create and listing of the same
 //!   tasks (the yardstick), sequential requests of one client.
@@ -34,6 +36,7 @@ fn main() -> anyhow::Result<()> {
         Some("scale") => scale(&env),
         Some("history") => history(&env),
         Some("reminders") => reminders(&env),
+        Some("accounts") => accounts(&env),
         Some("chat") => chat(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(300),
@@ -475,6 +478,36 @@ fn at_rate(rate: f64, seconds: f64, call: impl Fn(usize) -> bool + Sync) -> Run 
 
 /// Milliseconds of CPU per request that each process spent since `before`,
 /// over `requests` requests.
+fn accounts(env: &Env) -> anyhow::Result<()> {
+    println!("50 sequential sign-ins of one account, one client, full profile; times in ms\n");
+    header();
+    let stack = Stack::start(env, Profile::Postgres)?;
+    let anonymous = Client::new(stack.url(""), None);
+    let credentials = json!({"username": "bench-account", "password": "a long enough password"});
+    anyhow::ensure!(
+        anonymous.post("/api/auth/signup", &credentials).status == 201,
+        "sign-up failed"
+    );
+    let signins = sequential(50, |_| {
+        anonymous.post("/api/auth/signin", &credentials).status == 200
+    })?;
+    row(
+        "full",
+        "sign in (argon2id, 19 MiB, 2 passes, in the component)",
+        &signins,
+    );
+    let client = stack.client("bench-account");
+    let reads = sequential(50, |_| {
+        client.get("/api/bench-account/settings").status == 200
+    })?;
+    row(
+        "full",
+        "GET settings (a token check and one state read; yardstick)",
+        &reads,
+    );
+    Ok(())
+}
+
 fn chat(env: &Env, requests: usize) -> anyhow::Result<()> {
     println!("{requests} sequential requests each, one client, full profile; times in ms\n");
     header();
