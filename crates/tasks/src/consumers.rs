@@ -6,6 +6,8 @@
 //!   history, once however often it comes;
 //! - [`Consumers::recurrence`] (`task-events`): a completed repeating task
 //!   brings its next occurrence, once per completed task;
+//! - [`Consumers::feed`] (`task-events`): each user's change feed, for
+//!   live pages;
 //! - [`Consumers::reminders`] (`task-events`): keeps each task's reminder
 //!   jobs in step with it ([`reminders::plan`]);
 //! - [`Consumers::job`] (`/job/{name}`): the outbox's safety net, the
@@ -37,7 +39,7 @@ use crate::outbox::{Guard, Outbox};
 use crate::reminders::{self, Armed};
 use crate::service::{Env, Tasks};
 use crate::settings::Settings;
-use crate::{history, inbox, sweep, user_settings, webhooks};
+use crate::{feed, history, inbox, sweep, user_settings, webhooks};
 use events::{ReminderDue, TaskEventType};
 
 /// The longest part of an unreadable body kept in a dead letter, in bytes.
@@ -121,6 +123,17 @@ impl<T: Transport + Clone> Consumers<T> {
         let store = self.dapr.state(&self.settings.state_store);
         let record = async |event: &Event| history::record(&store, event).await;
         let delivery = self.consume("audit", request.body(), env, record).await;
+        delivery.response()
+    }
+
+    /// Adds a delivered task event to its user's change feed.
+    pub async fn feed(&self, request: &Request, env: &Env) -> Response {
+        if let Some(refused) = self.refused(request) {
+            return refused;
+        }
+        let store = self.dapr.state(&self.settings.state_store);
+        let record = async |event: &Event| feed::record(&store, event).await;
+        let delivery = self.consume("feed", request.body(), env, record).await;
         delivery.response()
     }
 

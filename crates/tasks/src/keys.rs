@@ -56,6 +56,11 @@ pub fn next(user: &UserId, id: TaskId) -> String {
     format!("next:{user}:{id}")
 }
 
+/// The key of `user`'s change feed.
+pub fn feed(user: &UserId) -> String {
+    format!("feed:{user}")
+}
+
 /// The key of `user`'s account (for signing in).
 pub fn account(user: &UserId) -> String {
     format!("account:{user}")

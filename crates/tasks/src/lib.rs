@@ -20,6 +20,7 @@ pub mod change;
 pub mod chat;
 pub mod consumers;
 pub mod error;
+pub mod feed;
 pub mod history;
 pub mod inbox;
 pub mod input;

@@ -28,6 +28,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("occurrences_preview_the_series", occurrences),
     ("a_poison_event_is_dropped_and_recorded", poison),
     ("the_safety_net_publishes_what_a_crash_left", safety_net),
+    (
+        "the_change_feed_has_every_change_once_in_order",
+        change_feed,
+    ),
 ];
 
 fn main() {
@@ -739,4 +743,69 @@ fn summary(writes: &[&Timed]) -> String {
         at(0.9),
         at(1.0),
     )
+}
+
+/// The changes of `user`'s feed after `after`, once there are `n`.
+fn changes(client: &Client, user: &str, after: u64, n: usize) -> anyhow::Result<Value> {
+    eventually(&format!("{n} changes after {after}"), || {
+        let reply = client.get(&format!("/api/{user}/changes?after={after}"));
+        let count = reply.body["changes"].as_array().map_or(0, Vec::len);
+        (reply.status == 200 && count >= n).then_some(reply.body)
+    })
+}
+
+/// Changes made through the API, the chat and the recurrence handler all
+/// reach the user's feed, numbered without gaps; a reader resumes from its
+/// cursor and sees only what came after.
+fn change_feed(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let task = create(
+        &client,
+        user,
+        json!({"title": "Feed me", "due_at": "2030-01-01T09:00:00Z", "recurrence": "FREQ=DAILY"}),
+    )?;
+    let first = changes(&client, user, 0, 1)?;
+    let cursor = first["cursor"].as_u64().unwrap_or_default();
+    anyhow::ensure!(
+        first["changes"][0]["event_type"] == "created"
+            && first["changes"][0]["task"]["title"] == "Feed me",
+        "{first}"
+    );
+    // Completed through the API; the recurrence handler creates the next.
+    complete(&client, user, &task, true)?;
+    let chat = client.post(
+        &format!("/api/{user}/chat"),
+        &json!({"message": "add chat-made task"}),
+    );
+    anyhow::ensure!(chat.status == 200, "{chat:?}");
+    let later = changes(&client, user, cursor, 3)?;
+    let kinds: Vec<&str> = later["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["event_type"].as_str())
+        .collect();
+    anyhow::ensure!(
+        kinds.iter().filter(|k| **k == "created").count() == 2 && kinds.contains(&"completed"),
+        "{later}"
+    );
+    let seqs: Vec<u64> = later["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c["seq"].as_u64())
+        .collect();
+    let expected: Vec<u64> = (cursor + 1..=cursor + seqs.len() as u64).collect();
+    anyhow::ensure!(seqs == expected, "numbered without gaps: {seqs:?}");
+    let end = later["cursor"].as_u64().unwrap_or_default();
+    let nothing = client.get(&format!("/api/{user}/changes?after={end}"));
+    anyhow::ensure!(
+        nothing.body["changes"] == json!([]) && nothing.body["reload"] == false,
+        "{nothing:?}"
+    );
+    let other = stack
+        .client(&format!("{user}-x"))
+        .get(&format!("/api/{user}/changes"));
+    anyhow::ensure!(other.status == 403, "{other:?}");
+    Ok(())
 }

@@ -55,6 +55,7 @@ fn route_table() -> anyhow::Result<()> {
         "/api/alice/notifications",
         "/api/alice/notifications/01J",
         "/api/alice/settings",
+        "/api/alice/changes",
     ] {
         assert_eq!(target(path), Some("notifications-api"), "{path}");
     }

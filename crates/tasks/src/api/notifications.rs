@@ -2,12 +2,14 @@
 //! fired, newest first in cursor pages (`unread=true` for the unread ones),
 //! and `PATCH .../{id}` with `{"read": true|false}`; and
 //! `/api/{user_id}/settings` (`GET`, `PUT`): where their reminders are
-//! POSTed, and their default time zone.
+//! POSTed, and their default time zone; and `/api/{user_id}/changes?after=N`,
+//! the change feed live pages poll.
 
 use dapr::Transport;
 use http::{Method, StatusCode};
 
 use super::edge::{self, ApiError, Base, json, json_body};
+use crate::feed;
 use crate::inbox::{self, InboxQuery};
 use crate::service::Env;
 use crate::user_settings::{self, SettingsInput};
@@ -62,6 +64,7 @@ impl<T: Transport> NotificationsApi<T> {
                 (*user, Route::Notification(ReminderId::parse(id)))
             }
             ["", "api", user, "settings"] => (*user, Route::Settings),
+            ["", "api", user, "changes"] => (*user, Route::Changes),
             _ => return Err(ApiError::NotFound("route")),
         };
         let user = self.base.caller(request, user, env)?;
@@ -98,6 +101,14 @@ impl<T: Transport> NotificationsApi<T> {
                 Ok(json(StatusCode::OK, &settings.view(made.as_deref())))
             }
             Route::Settings => Err(ApiError::MethodNotAllowed(method.clone(), "GET, PUT")),
+            Route::Changes if method == Method::GET => {
+                let (after, limit) = feed::parse_query(request.uri().query().unwrap_or_default())?;
+                Ok(json(
+                    StatusCode::OK,
+                    &feed::since(&store, &user, after, limit).await?,
+                ))
+            }
+            Route::Changes => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
         }
     }
 }
@@ -106,4 +117,5 @@ enum Route {
     Inbox,
     Notification(Option<ReminderId>),
     Settings,
+    Changes,
 }

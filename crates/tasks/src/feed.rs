@@ -1,0 +1,207 @@
+//! A user's change feed (issue 11's live updates): every change of their
+//! tasks, whoever made it (the API, the chat, the recurrence handler),
+//! numbered in the order the feed consumer heard of it (`feed:{user}`), so
+//! that a page that polls from its last number misses nothing and sees
+//! nothing twice, even when events of different tasks arrive out of order.
+//! It keeps a user's last [`KEPT`] changes; a page further behind is told to
+//! reload.
+
+use chrono::{DateTime, Utc};
+use dapr::{StateStore, Write};
+use serde::{Deserialize, Serialize};
+
+use crate::change::Event;
+use crate::error::{FieldError, Problem, TaskError};
+use crate::service::retry;
+use crate::{Task, UserId, keys};
+use events::{EventId, TaskEventType, TaskId};
+
+/// How many changes a feed keeps.
+pub const KEPT: usize = 200;
+/// The most changes one read answers.
+pub const MAX_LIMIT: usize = 200;
+
+/// One change, as the feed gives it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// Its number in the feed, from 1.
+    pub seq: u64,
+    /// The event that reported it.
+    pub event_id: EventId,
+    /// What happened.
+    pub event_type: TaskEventType,
+    /// The task.
+    pub task_id: TaskId,
+    /// The task as it is now; `None` when it was deleted.
+    pub task: Option<Task>,
+    /// When the change was made.
+    pub timestamp: DateTime<Utc>,
+}
+
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct Stored {
+    /// The number the next change gets.
+    next: u64,
+    changes: Vec<Change>,
+}
+
+/// Adds `event` to its user's feed, once however often it comes.
+pub async fn record<S: StateStore>(store: &S, event: &Event) -> Result<(), TaskError> {
+    let key = &keys::feed(&event.user_id);
+    retry(|| async move {
+        let (mut feed, etag) = match store.get::<Stored>(key).await? {
+            Some(read) => (read.value, Some(read.etag)),
+            None => (
+                Stored {
+                    next: 1,
+                    changes: Vec::new(),
+                },
+                None,
+            ),
+        };
+        if feed.changes.iter().any(|c| c.event_id == event.event_id) {
+            return Ok(());
+        }
+        feed.changes.push(Change {
+            seq: feed.next,
+            event_id: event.event_id,
+            event_type: event.event_type,
+            task_id: event.task_id,
+            task: (event.event_type != TaskEventType::Deleted).then(|| event.task.clone()),
+            timestamp: event.timestamp,
+        });
+        feed.next += 1;
+        let over = feed.changes.len().saturating_sub(KEPT);
+        feed.changes.drain(..over);
+        Ok(store.commit(&[Write::put(key, &feed, etag)?]).await?)
+    })
+    .await
+}
+
+/// What a read of the feed answers.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Page {
+    /// The changes after the cursor, oldest first.
+    pub changes: Vec<Change>,
+    /// Where to read from next (the last change's number, or the cursor).
+    pub cursor: u64,
+    /// Whether changes after the cursor were dropped already: reload.
+    pub reload: bool,
+}
+
+/// Parses `after=N&limit=M` (both optional).
+pub fn parse_query(query: &str) -> Result<(u64, usize), FieldError> {
+    let (mut after, mut limit) = (0, 50);
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let err = |problem| FieldError::new(name.as_ref(), problem);
+        match name.as_ref() {
+            "after" => {
+                after = value.parse().map_err(|_| {
+                    err(Problem::WrongType {
+                        expected: "the cursor of the last read, a whole number",
+                    })
+                })?
+            }
+            "limit" => limit = crate::query::limit(&value, MAX_LIMIT).map_err(err)?,
+            _ => {
+                return Err(err(Problem::UnknownField {
+                    known: "after, limit",
+                }));
+            }
+        }
+    }
+    Ok((after, limit))
+}
+
+/// The changes of `user`'s feed after `after`, at most `limit`.
+pub async fn since<S: StateStore>(
+    store: &S,
+    user: &UserId,
+    after: u64,
+    limit: usize,
+) -> Result<Page, TaskError> {
+    let feed = store
+        .get::<Stored>(&keys::feed(user))
+        .await?
+        .map(|r| r.value)
+        .unwrap_or_default();
+    let first = feed.changes.first().map_or(feed.next, |c| c.seq);
+    let changes: Vec<Change> = feed
+        .changes
+        .into_iter()
+        .filter(|c| c.seq > after)
+        .take(limit)
+        .collect();
+    let cursor = changes.last().map_or(after, |c| c.seq);
+    Ok(Page {
+        reload: after + 1 < first,
+        changes,
+        cursor,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use dapr::fakes::FakeStateStore;
+    use futures::executor::block_on;
+    use serde_json::json;
+
+    use super::*;
+    use crate::{Env, TaskSpec, Tasks};
+
+    fn events(store: &FakeStateStore, n: i64) -> Vec<Event> {
+        let user = UserId::parse("alice").expect("a user id");
+        (0..n)
+            .map(|i| {
+                let env = Env::new(
+                    DateTime::from_timestamp(1_800_000_000 + i, 0).unwrap_or_default(),
+                    i as u128,
+                    i as u128 + 1,
+                );
+                let spec = TaskSpec::parse(&json!({"title": format!("t{i}")})).expect("valid");
+                block_on(Tasks::new(store, &user).create(spec, &env))
+                    .expect("created")
+                    .event
+                    .expect("an event")
+                    .event
+            })
+            .collect()
+    }
+
+    #[test]
+    fn changes_are_numbered_as_heard_once_each_and_read_from_a_cursor() {
+        let store = FakeStateStore::default();
+        let mut heard = events(&store, 3);
+        heard.reverse(); // out of order, as two partitions may deliver them
+        for event in heard.iter().chain(&heard) {
+            block_on(record(&store, event)).expect("recorded");
+        }
+        let alice = UserId::parse("alice").expect("a user id");
+        let page = block_on(since(&store, &alice, 0, 50)).expect("read");
+        let seqs: Vec<u64> = page.changes.iter().map(|c| c.seq).collect();
+        assert_eq!((seqs, page.cursor, page.reload), (vec![1, 2, 3], 3, false));
+        assert_eq!(
+            page.changes[0].event_id, heard[0].event_id,
+            "numbered as heard"
+        );
+        let rest = block_on(since(&store, &alice, 2, 50)).expect("read");
+        assert_eq!(rest.changes.len(), 1);
+        let none = block_on(since(&store, &alice, 3, 50)).expect("read");
+        assert_eq!((none.changes.len(), none.cursor), (0, 3));
+    }
+
+    #[test]
+    fn a_reader_too_far_behind_is_told_to_reload() {
+        let store = FakeStateStore::default();
+        for event in events(&store, KEPT as i64 + 5) {
+            block_on(record(&store, &event)).expect("recorded");
+        }
+        let alice = UserId::parse("alice").expect("a user id");
+        assert!(block_on(since(&store, &alice, 0, 10)).expect("read").reload);
+        assert!(!block_on(since(&store, &alice, 5, 10)).expect("read").reload);
+        assert_eq!(
+            parse_query("after=x").map_err(|e| e.field),
+            Err("after".into())
+        );
+    }
+}
