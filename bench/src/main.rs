@@ -17,6 +17,8 @@
 //!   to its notification in the inbox (the notifier's `delivered_at`): 200
 //!   reminders spread over a minute, then 1,000 for one instant (a burst);
 //!   with CPU per reminder by process.
+//! - `feed`: on both profiles, the delay from a write's answer to its
+//!   change in the user's change feed (polled every millisecond).
 //! - `accounts`: on the full profile, sign-in's latency (argon2id inside
 //!   the component) beside a plain authenticated read.
 //! - `chat`: on the full profile, the chat API's latency for an add and for
@@ -37,6 +39,7 @@ fn main() -> anyhow::Result<()> {
         Some("history") => history(&env),
         Some("reminders") => reminders(&env),
         Some("accounts") => accounts(&env),
+        Some("feed") => feed(&env),
         Some("chat") => chat(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(300),
@@ -478,6 +481,48 @@ fn at_rate(rate: f64, seconds: f64, call: impl Fn(usize) -> bool + Sync) -> Run 
 
 /// Milliseconds of CPU per request that each process spent since `before`,
 /// over `requests` requests.
+fn feed(env: &Env) -> anyhow::Result<()> {
+    println!(
+        "100 creates, one at a time; ms from the create's answer until the change feed has it\n"
+    );
+    header();
+    for profile in [Profile::Sqlite, Profile::Postgres] {
+        let stack = Stack::start(env, profile)?;
+        let user = "feed-bench";
+        let client = stack.client(user);
+        let mut cursor = 0;
+        let mut delays = Vec::new();
+        for i in 0..100 {
+            let created = client.post(
+                &format!("/api/{user}/tasks"),
+                &json!({"title": format!("feed {i}")}),
+            );
+            anyhow::ensure!(created.status == 201, "create: {created:?}");
+            let answered = Instant::now();
+            loop {
+                anyhow::ensure!(
+                    answered.elapsed() < Duration::from_secs(30),
+                    "the change never came"
+                );
+                let page = client.get(&format!("/api/{user}/changes?after={cursor}"));
+                if let Some(next) = page.body["cursor"].as_u64().filter(|c| *c > cursor) {
+                    cursor = next;
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            delays.push(answered.elapsed().as_secs_f64() * 1000.0);
+        }
+        delays.sort_by(f64::total_cmp);
+        row(
+            profile.name(),
+            "write answered -> in the change feed",
+            &delays,
+        );
+    }
+    Ok(())
+}
+
 fn accounts(env: &Env) -> anyhow::Result<()> {
     println!("50 sequential sign-ins of one account, one client, full profile; times in ms\n");
     header();
