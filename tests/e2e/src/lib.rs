@@ -344,8 +344,30 @@ impl OwnService {
             ready,
             patience,
         };
-        service.restart()?;
-        Ok(service)
+        // A port taken between choosing it and binding it (the other tests
+        // start services too) stops the first start: try again afresh.
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            match service.restart() {
+                Ok(()) => return Ok(service),
+                Err(err) if tries < 3 && service.stopped() => {
+                    eprintln!("{name} did not start ({err:#}); trying again on other ports");
+                    service.kill();
+                    std::fs::remove_dir_all(&service.dir)?;
+                    std::fs::create_dir_all(&service.dir)?;
+                    service.port = free_port()?;
+                }
+                Err(err) => return Err(err),
+            }
+        }
+    }
+
+    /// Whether the process has ended.
+    fn stopped(&mut self) -> bool {
+        self.child
+            .as_mut()
+            .is_none_or(|c| matches!(c.try_wait(), Ok(Some(_))))
     }
 
     fn kill(&mut self) {
