@@ -1,6 +1,7 @@
 //! A user's change feed (issue 11's live updates): every change of their
 //! tasks, whoever made it (the API, the chat, the recurrence handler),
-//! numbered in the order the feed consumer heard of it (`feed:{user}`), so
+//! numbered in the order the feed consumer heard of it (`feed:{user}`, a
+//! few dozen bytes a change: what happened to which task, not the task), so
 //! that a page that polls from its last number misses nothing and sees
 //! nothing twice, even when events of different tasks arrive out of order.
 //! It keeps a user's last [`KEPT`] changes; a page further behind is told to
@@ -13,7 +14,7 @@ use serde::{Deserialize, Serialize};
 use crate::change::Event;
 use crate::error::{FieldError, Problem, TaskError};
 use crate::service::retry;
-use crate::{Task, UserId, keys};
+use crate::{UserId, keys};
 use events::{EventId, TaskEventType, TaskId};
 
 /// How many changes a feed keeps.
@@ -30,10 +31,8 @@ pub struct Change {
     pub event_id: EventId,
     /// What happened.
     pub event_type: TaskEventType,
-    /// The task.
+    /// The task (read it at `/api/{user}/tasks/{id}` for what it is now).
     pub task_id: TaskId,
-    /// The task as it is now; `None` when it was deleted.
-    pub task: Option<Task>,
     /// When the change was made.
     pub timestamp: DateTime<Utc>,
 }
@@ -67,7 +66,6 @@ pub async fn record<S: StateStore>(store: &S, event: &Event) -> Result<(), TaskE
             event_id: event.event_id,
             event_type: event.event_type,
             task_id: event.task_id,
-            task: (event.event_type != TaskEventType::Deleted).then(|| event.task.clone()),
             timestamp: event.timestamp,
         });
         feed.next += 1;

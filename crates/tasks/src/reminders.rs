@@ -71,7 +71,8 @@ pub struct Plan {
 }
 
 /// What `event` changes of its task's reminder jobs; `None` when it touches
-/// neither the reminders nor the due date nor whether the task is pending.
+/// neither the reminders nor the due date nor whether the task is pending,
+/// or when the task has no reminders before or after it.
 ///
 /// Reminders fire if they were placed (`fires_at`) at a time still ahead
 /// when the change was made: a reopened task does not ring the reminders it
@@ -107,9 +108,12 @@ pub fn plan(event: &Event) -> Option<Plan> {
         .find(|c| c.field == "reminders")
         .and_then(|c| c.from.as_array())
         .map_or(0, Vec::len);
-    let disarm = (0..before.max(task.reminders.len()))
+    let disarm: Vec<usize> = (0..before.max(task.reminders.len()))
         .filter(|i| !arm.iter().any(|a| a.index == *i))
         .collect();
+    if arm.is_empty() && disarm.is_empty() {
+        return None; // a task without reminders, before or after
+    }
     Some(Plan {
         task_id: task.id,
         arm,

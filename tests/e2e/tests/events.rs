@@ -768,7 +768,7 @@ fn change_feed(stack: &Stack, user: &str) -> anyhow::Result<()> {
     let cursor = first["cursor"].as_u64().unwrap_or_default();
     anyhow::ensure!(
         first["changes"][0]["event_type"] == "created"
-            && first["changes"][0]["task"]["title"] == "Feed me",
+            && first["changes"][0]["task_id"] == task["id"],
         "{first}"
     );
     // Completed through the API; the recurrence handler creates the next.
