@@ -163,7 +163,7 @@ pub fn read(message: &str, context: &Context<'_>) -> Reading {
         }
         "move" | "reschedule" | "postpone" | "push" | "rename" | "change" | "make" | "set"
         | "tag" | "update" => return update(rest, context, &clock),
-        "find" | "search" | "look" => return search(rest, &clock),
+        "find" | "search" | "look" => return search(rest),
         _ => {}
     }
     if head.starts_with(&["i", "did"])
@@ -837,7 +837,7 @@ fn list(words: &[Word], clock: &Clock) -> Reading {
 }
 
 /// "find dentist", "search for milk".
-fn search(words: &[Word], _clock: &Clock) -> Reading {
+fn search(words: &[Word]) -> Reading {
     let query: Vec<&Word> = words
         .iter()
         .skip(1)

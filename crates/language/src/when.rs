@@ -193,21 +193,15 @@ fn impossible_at(words: &[Word], i: usize, clock: &Clock) -> Option<usize> {
 }
 
 /// How many connectors start at `i` ("on", "by", "due", "due on", "at",
-/// "for", "around").
+/// "for", "around"; at most two).
 fn connectors(words: &[Word], used: &[bool], i: usize) -> usize {
-    let mut n = 0;
-    while let Some(word) = words.get(i + n) {
-        if used[i + n] || !word.is(&["on", "by", "due", "at", "for", "around", "before"]) || n >= 2
-        {
-            break;
-        }
-        // "before" belongs to a reminder, not here.
-        if word.is(&["before"]) {
-            return 0;
-        }
-        n += 1;
-    }
-    n
+    (0..2)
+        .take_while(|&n| {
+            words
+                .get(i + n)
+                .is_some_and(|w| !used[i + n] && w.is(&["on", "by", "due", "at", "for", "around"]))
+        })
+        .count()
 }
 
 fn free(used: &[bool], at: usize, n: usize) -> bool {

@@ -157,6 +157,21 @@ pub struct Conversation {
     pub updated_at: DateTime<Utc>,
 }
 
+impl Conversation {
+    /// A conversation with nothing said yet.
+    fn new(id: String, time_zone: TimeZone, now: DateTime<Utc>) -> Self {
+        Self {
+            id,
+            time_zone,
+            messages: Vec::new(),
+            listing: Vec::new(),
+            last_change: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+}
+
 /// A message to the chat.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Said {
@@ -293,16 +308,7 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
                     None => user_settings::get(self.store, self.user).await?.time_zone,
                 };
                 let id = TaskId::new(env.now, env.random).to_string();
-                let conversation = Conversation {
-                    id,
-                    time_zone: zone,
-                    messages: Vec::new(),
-                    listing: Vec::new(),
-                    last_change: None,
-                    created_at: env.now,
-                    updated_at: env.now,
-                };
-                (conversation, None)
+                (Conversation::new(id, zone, env.now), None)
             }
         };
         if let Some(zone) = said.time_zone {
@@ -411,15 +417,8 @@ impl<T: Transport, S: StateStore> Chat<'_, T, S> {
         env: &Env,
     ) -> Result<(String, Value), TaskError> {
         let zone = user_settings::get(self.store, self.user).await?.time_zone;
-        let mut conversation = Conversation {
-            id: String::new(),
-            time_zone: zone,
-            messages: Vec::new(),
-            listing: Vec::new(),
-            last_change: None,
-            created_at: env.now,
-            updated_at: env.now,
-        };
+        // A conversation of one call, never stored.
+        let mut conversation = Conversation::new(String::new(), zone, env.now);
         let mut turn = Turn {
             chat: self,
             conversation: &mut conversation,
