@@ -1,0 +1,121 @@
+// The page's one way to the APIs: the bearer token in a header (never in a
+// URL), errors as the API words them.
+
+const SESSION = "todo.session";
+
+/** An answer other than 2xx: the API's `{error: {code, message, field}}`. */
+export class ApiError extends Error {
+  constructor(status, { code = "unavailable", message = "The server did not answer.", field } = {}) {
+    super(message);
+    this.status = status;
+    this.code = code;
+    this.field = field;
+  }
+}
+
+/** The signed-in user, kept for this tab only (sessionStorage). */
+export const session = {
+  get() {
+    try {
+      const saved = JSON.parse(sessionStorage.getItem(SESSION));
+      return saved && Date.parse(saved.expires_at) > Date.now() ? saved : null;
+    } catch {
+      return null;
+    }
+  },
+  set(signedIn) {
+    sessionStorage.setItem(SESSION, JSON.stringify(signedIn));
+  },
+  forget() {
+    sessionStorage.clear();
+  },
+};
+
+async function send(method, path, body, token) {
+  const headers = { accept: "application/json" };
+  if (body !== undefined) headers["content-type"] = "application/json";
+  if (token) headers.authorization = `Bearer ${token}`;
+  let response;
+  try {
+    response = await fetch(path, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store",
+    });
+  } catch {
+    throw new ApiError(0, { message: "The server cannot be reached; check the connection." });
+  }
+  if (response.status === 204) return null;
+  const answer = await response.json().catch(() => ({}));
+  if (response.ok) return answer;
+  const error = new ApiError(response.status, answer.error);
+  const wait = response.headers.get("retry-after");
+  if (wait) error.message = `${error.message} Try again in ${wait} s.`;
+  throw error;
+}
+
+/** Sign up (`signup`) or in (`signin`): the session. */
+export async function signIn(action, username, password) {
+  const signedIn = await send("POST", `/api/auth/${action}`, { username, password });
+  session.set(signedIn);
+  return signedIn;
+}
+
+/** The APIs of the signed-in user; `onSignedOut` when the token is refused. */
+export class Api {
+  constructor(signedIn, onSignedOut) {
+    this.user = signedIn.user_id;
+    this.token = signedIn.token;
+    this.onSignedOut = onSignedOut;
+    this.renew(signedIn.expires_at);
+  }
+
+  /** `/api/{user}` + `path`, with the query's defined values. */
+  url(path, query = {}) {
+    const params = new URLSearchParams();
+    for (const [name, value] of Object.entries(query)) {
+      if (value !== undefined && value !== null && value !== "") params.append(name, value);
+    }
+    const search = params.toString();
+    return `/api/${encodeURIComponent(this.user)}${path}${search ? `?${search}` : ""}`;
+  }
+
+  async call(method, path, { query, body } = {}) {
+    try {
+      return await send(method, this.url(path, query), body, this.token);
+    } catch (error) {
+      if (error.status === 401) this.signOut("Your session ended; sign in again.");
+      throw error;
+    }
+  }
+
+  get(path, query) { return this.call("GET", path, { query }); }
+  post(path, body) { return this.call("POST", path, { body }); }
+  patch(path, body) { return this.call("PATCH", path, { body }); }
+  put(path, body) { return this.call("PUT", path, { body }); }
+  delete(path) { return this.call("DELETE", path); }
+
+  /** Asks for a new token five minutes before this one expires. */
+  renew(expiresAt) {
+    clearTimeout(this.renewal);
+    const due = Math.max(Date.parse(expiresAt) - Date.now() - 5 * 60_000, 10_000);
+    this.renewal = setTimeout(async () => {
+      try {
+        const signedIn = await send("POST", "/api/auth/refresh", {}, this.token);
+        this.token = signedIn.token;
+        session.set(signedIn);
+        this.renew(signedIn.expires_at);
+      } catch (error) {
+        if (error.status === 401) this.signOut("Your session ended; sign in again.");
+        else this.renew(new Date(Date.now() + 5 * 60_000 + 30_000).toISOString());
+      }
+    }, due);
+  }
+
+  /** Forgets the token in this page and says why. */
+  signOut(reason = "") {
+    clearTimeout(this.renewal);
+    if (this.token === null) return;
+    this.token = null;
+    session.forget();
+    this.onSignedOut(reason);
+  }
+}

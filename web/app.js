@@ -1,0 +1,128 @@
+// The web app: sign-in, then the task list beside the chat, kept live by
+// polling the user's change feed.
+
+import { Api, session, signIn } from "./api.js";
+import { byId, clearErrors, onSubmit } from "./dom.js";
+import { TaskList } from "./tasks.js";
+import { Chat } from "./chat.js";
+import { Inbox, Settings } from "./panels.js";
+
+/** How often the page asks the change feed, and the inbox, for news. */
+const FEED_EVERY_MS = 1000;
+const INBOX_EVERY = 5;
+
+let signUp = false;
+
+const NOTICE = "todo.notice";
+
+function showAuth(notice = "") {
+  byId("app").hidden = true;
+  byId("auth").hidden = false;
+  byId("auth-notice").textContent = notice;
+  byId("auth-username").focus();
+}
+
+/** Signed out: the page starts afresh (nothing of the user stays in it), saying why. */
+function signedOut(reason) {
+  sessionStorage.setItem(NOTICE, reason);
+  location.reload();
+}
+
+function switchAuth() {
+  signUp = !signUp;
+  const form = byId("auth-form");
+  clearErrors(form);
+  byId("auth-heading").textContent = signUp ? "Create an account" : "Sign in";
+  byId("auth-submit").textContent = signUp ? "Sign up" : "Sign in";
+  byId("auth-question").textContent = signUp ? "Have an account?" : "No account yet?";
+  byId("auth-switch").textContent = signUp ? "Sign in" : "Sign up";
+  byId("auth-password").autocomplete = signUp ? "new-password" : "current-password";
+}
+
+function confirmed(text) {
+  const dialog = byId("confirm-dialog");
+  byId("confirm-text").textContent = text;
+  dialog.returnValue = "";
+  dialog.showModal();
+  return new Promise((resolve) => {
+    dialog.addEventListener("close", () => resolve(dialog.returnValue === "yes"), { once: true });
+  });
+}
+
+/** Follows `/api/{user}/changes` from its last cursor, so that nothing is missed across a dropped connection. */
+class Feed {
+  constructor(api, changed, tick) {
+    this.api = api;
+    this.changed = changed;
+    this.tick = tick;
+    this.cursor = 0;
+    this.ticks = 0;
+  }
+
+  /** Starts from the feed's end: what came before is in the list already read. */
+  async start() {
+    const page = await this.api.get("/changes", { after: 0, limit: 200 });
+    this.cursor = page.cursor;
+    this.poll();
+  }
+
+  async poll() {
+    if (this.api.token === null) return;
+    let wait = FEED_EVERY_MS;
+    try {
+      const page = await this.api.get("/changes", { after: this.cursor, limit: 200 });
+      this.cursor = page.cursor;
+      if (page.reload || page.changes.length > 0) this.changed();
+      if (++this.ticks % INBOX_EVERY === 0) await this.tick();
+      byId("list-status").classList.remove("offline");
+    } catch (error) {
+      if (error.status === 0) byId("list-status").textContent = `${error.message} Retrying…`;
+      wait = 5 * FEED_EVERY_MS;
+    }
+    setTimeout(() => this.poll(), wait);
+  }
+}
+
+async function start(signedIn) {
+  byId("auth").hidden = true;
+  byId("app").hidden = false;
+  byId("who").textContent = signedIn.user_id;
+  const api = new Api(signedIn, signedOut);
+  byId("signout").onclick = () => api.signOut("You are signed out.");
+  const settings = await api.get("/settings");
+  if (signUp) {
+    // A new account takes the browser's time zone.
+    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    if (zone && zone !== settings.time_zone) {
+      Object.assign(settings, await api.put("/settings", { time_zone: zone }).catch(() => ({})));
+    }
+  }
+  const list = new TaskList(api, settings, confirmed);
+  const inbox = new Inbox(api, settings);
+  const chat = new Chat(api, settings, () => list.load());
+  new Settings(api, settings, () => list.load());
+  const feed = new Feed(api, () => list.load(), () => inbox.count());
+  await feed.start();
+  await Promise.all([list.load(), chat.resume(), inbox.count()]);
+  document.body.dataset.ready = "true";
+}
+
+function main() {
+  for (const button of document.querySelectorAll("dialog .close")) {
+    button.addEventListener("click", () => button.closest("dialog").close());
+  }
+  byId("confirm-yes").addEventListener("click", () => byId("confirm-dialog").close("yes"));
+  byId("auth-switch").addEventListener("click", switchAuth);
+  onSubmit(byId("auth-form"), async (data) => {
+    const signedIn = await signIn(signUp ? "signup" : "signin", data.get("username").trim(), data.get("password"));
+    byId("auth-form").reset();
+    await start(signedIn);
+  });
+  const saved = session.get();
+  const notice = sessionStorage.getItem(NOTICE) ?? "";
+  sessionStorage.removeItem(NOTICE);
+  if (saved) start(saved);
+  else showAuth(notice);
+}
+
+main();

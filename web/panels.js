@@ -1,0 +1,108 @@
+// The inbox of reminders (with its unread count) and the settings.
+
+import { byId, fill, h, onSubmit, when } from "./dom.js";
+
+const UNREAD_SHOWN = 100;
+
+export class Inbox {
+  constructor(api, settings) {
+    this.api = api;
+    this.settings = settings;
+    this.dialog = byId("inbox-dialog");
+    byId("inbox-button").addEventListener("click", () => this.open());
+    byId("inbox-all-read").addEventListener("click", () => this.markAll());
+  }
+
+  /** Reads how many reminders are unread; shown beside "Inbox". */
+  async count() {
+    const page = await this.api.get("/notifications", { unread: "true", limit: UNREAD_SHOWN });
+    const count = page.notifications.length;
+    const text = count === 0 ? "" : page.next_cursor ? `${count}+` : String(count);
+    const badge = byId("unread");
+    if (badge.textContent !== text) {
+      badge.textContent = text;
+      byId("inbox-button").setAttribute("aria-label", count ? `Inbox, ${text} unread` : "Inbox");
+    }
+  }
+
+  async open() {
+    this.dialog.showModal();
+    await this.refresh();
+  }
+
+  async refresh() {
+    byId("inbox-error").textContent = "";
+    try {
+      const page = await this.api.get("/notifications", { limit: 50 });
+      this.shown = page.notifications;
+      fill(byId("inbox"), page.notifications.length === 0
+        ? h("li", { class: "empty" }, "No reminders yet.")
+        : page.notifications.map((note) => this.item(note)));
+      await this.count();
+    } catch (error) {
+      byId("inbox-error").textContent = error.message;
+    }
+  }
+
+  item(note) {
+    return h("li", { class: `note${note.read ? "" : " unread"}` },
+      h("span", { class: "title" }, note.title),
+      h("span", { class: "meta" }, `Reminder for ${when(note.remind_at, this.settings.time_zone)}`,
+        note.due_at ? ` · due ${when(note.due_at, this.settings.time_zone)}` : "",
+        note.webhook ? ` · webhook ${note.webhook.status}` : ""),
+      h("button", {
+        type: "button",
+        "aria-label": `Mark “${note.title}” ${note.read ? "unread" : "read"}`,
+        onclick: () => this.mark([note], !note.read),
+      }, note.read ? "Mark unread" : "Mark read"));
+  }
+
+  async mark(notes, read) {
+    try {
+      await Promise.all(notes.map((note) => this.api.patch(`/notifications/${note.id}`, { read })));
+    } catch (error) {
+      byId("inbox-error").textContent = error.message;
+    }
+    await this.refresh();
+  }
+
+  markAll() {
+    return this.mark((this.shown ?? []).filter((note) => !note.read), true);
+  }
+}
+
+export class Settings {
+  /** `settings` is the shared object the other parts read the zone from. */
+  constructor(api, settings, changed) {
+    this.api = api;
+    this.settings = settings;
+    this.changed = changed;
+    this.form = byId("settings-form");
+    byId("settings-button").addEventListener("click", () => this.open());
+    onSubmit(this.form, (data) => this.save(data));
+  }
+
+  open() {
+    const zones = byId("zones");
+    if (!zones.firstChild) fill(zones, Intl.supportedValuesOf("timeZone").map((zone) => h("option", { value: zone })));
+    this.form.reset();
+    this.form.elements.time_zone.value = this.settings.time_zone;
+    this.form.elements.webhook_url.value = this.settings.webhook_url ?? "";
+    byId("settings-secret").textContent = "";
+    byId("settings-dialog").showModal();
+  }
+
+  async save(data) {
+    const saved = await this.api.put("/settings", {
+      time_zone: data.get("time_zone").trim(),
+      webhook_url: data.get("webhook_url").trim() || null,
+      rotate_webhook_secret: data.get("rotate_webhook_secret") === "on",
+    });
+    const { webhook_secret: secret, ...kept } = saved;
+    Object.assign(this.settings, kept);
+    byId("settings-secret").textContent = secret
+      ? `Saved. Your webhook secret, shown only now: ${secret}`
+      : "Saved.";
+    this.changed();
+  }
+}
