@@ -52,7 +52,7 @@ export class Inbox {
         note.webhook ? ` · webhook ${note.webhook.status}` : ""),
       h("button", {
         type: "button",
-        "aria-label": `Mark “${note.title}” ${note.read ? "unread" : "read"}`,
+        "aria-label": `${note.read ? "Mark unread" : "Mark read"}: “${note.title}”`,
         onclick: () => this.mark([note], !note.read),
       }, note.read ? "Mark unread" : "Mark read"));
   }
