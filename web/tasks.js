@@ -168,7 +168,7 @@ export class TaskList {
           task.due_at ? h("span", { class: "due" }, `Due ${when(task.due_at, this.zone)}`) : null,
           overdue ? h("span", { class: "badge overdue-mark" }, "Overdue") : null,
           task.recurrence ? h("span", { class: "badge repeats", title: task.recurrence }, "↻ Repeats") : null,
-          task.reminders.some((r) => r.fires_at) ? h("span", { class: "badge" }, "Reminder set") : null)),
+          task.reminders.some((r) => Date.parse(r.fires_at) > Date.now()) ? h("span", { class: "badge" }, "Reminder set") : null)),
       h("div", { class: "actions" },
         h("button", { type: "button", dataset: { action: "edit" }, "aria-label": `Edit “${task.title}”`, onclick: () => this.edit(task) }, "Edit"),
         h("button", { type: "button", dataset: { action: "history" }, "aria-label": `History of “${task.title}”`, onclick: () => this.history(task) }, "History"),

@@ -273,7 +273,7 @@ test("a second page of the same user follows the first without a reload", async 
   const written = Date.now();
   await page.getByRole("button", { name: "Add", exact: true }).click();
   await eventually("the change on the second page", async () => (await task("seen on the other page", second).count()) === 1);
-  console.log(`# the second page showed the change ${Date.now() - written} ms after the click`);
+  console.log(`the second page showed the change ${Date.now() - written} ms after the click`);
   // And back: the second page completes it, the first sees it go.
   await task("seen on the other page", second).getByRole("checkbox").check();
   await eventually("the completion on the first page", async () => (await task("seen on the other page").count()) === 0);

@@ -1,0 +1,53 @@
+//! The web app in a real browser, on the full profile (PostgreSQL and
+//! Kafka): `tests/web/app.test.mjs` drives Debian's Chromium through
+//! playwright-core against a stack of its own, checks every main view with
+//! axe-core and saves screenshots at desktop and phone widths in
+//! `$TODO_ARTIFACTS/screenshots` (`.data/artifacts/` under `scripts/test`).
+
+use std::process::Command;
+
+use e2e::{Env, Profile, Stack};
+
+fn main() {
+    e2e::run_trials(
+        &[],
+        &[(
+            "the_web_app_works_in_a_real_browser",
+            &[Profile::Postgres],
+            browser,
+        )],
+    )
+}
+
+fn browser(env: &Env, profile: Profile) -> anyhow::Result<()> {
+    let required = |name: &str| {
+        std::env::var(name)
+            .map_err(|_| anyhow::anyhow!("{name} is not set: run the tests with scripts/test"))
+    };
+    let (node, chromium) = (required("TODO_NODE")?, required("TODO_CHROMIUM")?);
+    let artifacts = std::env::var("TODO_ARTIFACTS")
+        .map_or_else(|_| env.work_dir.clone(), Into::into)
+        .join("screenshots");
+    let stack = Stack::start(env, profile)?;
+    let output = Command::new(node)
+        .current_dir(e2e::repo_root().join("tests/web"))
+        .args(["--test", "--test-reporter=tap", "app.test.mjs"])
+        .env("TODO_URL", stack.url(""))
+        .env("CHROMIUM", chromium)
+        .env("TODO_SCREENSHOTS", &artifacts)
+        .output()?;
+    let report = String::from_utf8_lossy(&output.stdout);
+    anyhow::ensure!(
+        output.status.success(),
+        "the browser tests failed:\n{report}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    for line in report
+        .lines()
+        .filter(|l| l.starts_with("ok ") || l.contains("ms after"))
+    {
+        println!("    {line}");
+    }
+    println!("    screenshots: {}", artifacts.display());
+    Ok(())
+}
