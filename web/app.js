@@ -63,7 +63,7 @@ class Feed {
   async start() {
     const page = await this.api.get("/changes", { after: 0, limit: 200 });
     this.cursor = page.cursor;
-    this.poll();
+    setTimeout(() => this.poll(), FEED_EVERY_MS);
   }
 
   async poll() {
@@ -89,22 +89,25 @@ async function start(signedIn) {
   byId("who").textContent = signedIn.user_id;
   const api = new Api(signedIn, signedOut);
   byId("signout").onclick = () => api.signOut("You are signed out.");
-  const settings = await api.get("/settings");
-  if (signUp) {
-    // A new account takes the browser's time zone.
-    const zone = Intl.DateTimeFormat().resolvedOptions().timeZone;
-    if (zone && zone !== settings.time_zone) {
-      Object.assign(settings, await api.put("/settings", { time_zone: zone }).catch(() => ({})));
-    }
-  }
+  // One object holds the settings every part reads the zone from.
+  const settings = { time_zone: "UTC", webhook_url: null };
   const list = new TaskList(api, settings, confirmed);
   const inbox = new Inbox(api, settings);
   const chat = new Chat(api, settings, () => list.load());
   new Settings(api, settings, () => list.load());
   const feed = new Feed(api, () => list.load(), () => inbox.count());
-  await feed.start();
+  // The feed's position first, then the list: a change in between is
+  // read twice rather than missed.
+  const [saved] = await Promise.all([api.get("/settings"), feed.start()]);
+  Object.assign(settings, saved);
+  const zone = signUp && Intl.DateTimeFormat().resolvedOptions().timeZone;
+  if (zone && zone !== settings.time_zone) {
+    // A new account takes the browser's time zone.
+    Object.assign(settings, await api.put("/settings", { time_zone: zone }).catch(() => ({})));
+  }
   await Promise.all([list.load(), chat.resume(), inbox.count()]);
   document.body.dataset.ready = "true";
+  performance.mark("todo-ready");
 }
 
 function main() {

@@ -21,6 +21,10 @@
 //!   change in the user's change feed (polled every millisecond).
 //! - `accounts`: on the full profile, sign-in's latency (argon2id inside
 //!   the component) beside a plain authenticated read.
+//! - `web`: on the full profile, the web app in Debian's Chromium
+//!   (`tests/web/bench.mjs`): the signed-in page's first render and its
+//!   transferred size, sign-in through the page, and the delay from a
+//!   write's answer until a second open page shows it.
 //! - `chat`: on the full profile, the chat API's latency for an add and for
 //!   a listing, beside the tasks API's create and listing of the same
 //!   tasks (the yardstick), sequential requests of one client.
@@ -40,6 +44,7 @@ fn main() -> anyhow::Result<()> {
         Some("reminders") => reminders(&env),
         Some("accounts") => accounts(&env),
         Some("feed") => feed(&env),
+        Some("web") => web(&env),
         Some("chat") => chat(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(300),
@@ -54,7 +59,7 @@ fn main() -> anyhow::Result<()> {
         ),
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: basic, scale, history, events, reminders or chat"
+                "unknown benchmark {other:?}: basic, scale, history, events, reminders, accounts, feed, web or chat"
             )
         }
     }
@@ -520,6 +525,60 @@ fn feed(env: &Env) -> anyhow::Result<()> {
             &delays,
         );
     }
+    Ok(())
+}
+
+fn web(env: &Env) -> anyhow::Result<()> {
+    let stack = Stack::start(env, Profile::Postgres)?;
+    let node = std::env::var("TODO_NODE").unwrap_or_else(|_| "node".into());
+    let output = std::process::Command::new(node)
+        .current_dir(e2e::repo_root().join("tests/web"))
+        .arg("bench.mjs")
+        .env("TODO_URL", stack.url(""))
+        .env(
+            "CHROMIUM",
+            std::env::var("TODO_CHROMIUM").unwrap_or_default(),
+        )
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "bench.mjs failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let figures: Value = serde_json::from_slice(&output.stdout)?;
+    let sorted = |name: &str| {
+        let mut values: Vec<f64> = figures[name]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_f64).collect())
+            .unwrap_or_default();
+        values.sort_by(f64::total_cmp);
+        values
+    };
+    println!("The web app in Chromium, full profile; times in ms\n");
+    header();
+    for (name, operation) in [
+        ("first_paint_ms", "first paint, nothing cached"),
+        (
+            "first_render_ms",
+            "first render of the signed-in list (20 tasks), nothing cached",
+        ),
+        (
+            "warm_render_ms",
+            "the same page reloaded (files revalidated)",
+        ),
+        ("signin_ms", "sign-in: click -> list shown"),
+        ("live_ms", "a write's answer -> shown on another open page"),
+    ] {
+        row("full", operation, &sorted(name));
+    }
+    println!(
+        "\nfirst load: {} requests, {} bytes of page files and {} bytes of API answers \
+         transferred (uncompressed); reloaded: {} bytes of page files",
+        figures["requests"],
+        figures["files_bytes"],
+        figures["api_bytes"],
+        figures["warm_files_bytes"]
+    );
     Ok(())
 }
 
