@@ -7,9 +7,9 @@ import { TaskList } from "./tasks.js";
 import { Chat } from "./chat.js";
 import { Inbox, Settings } from "./panels.js";
 
-/** How often the page asks the change feed, and the inbox, for news. */
+/** How often the page asks the change feed for news, and how many polls go between reads of the unread count (which a reminder's change also triggers). */
 const FEED_EVERY_MS = 1000;
-const INBOX_EVERY = 5;
+const INBOX_EVERY = 15;
 
 let signUp = false;
 
@@ -51,10 +51,10 @@ function confirmed(text) {
 
 /** Follows `/api/{user}/changes` from its last cursor, so that nothing is missed across a dropped connection. */
 class Feed {
-  constructor(api, changed, tick) {
+  constructor(api, changed, reminded) {
     this.api = api;
     this.changed = changed;
-    this.tick = tick;
+    this.reminded = reminded;
     this.cursor = 0;
     this.ticks = 0;
   }
@@ -72,8 +72,9 @@ class Feed {
     try {
       const page = await this.api.get("/changes", { after: this.cursor, limit: 200 });
       this.cursor = page.cursor;
-      if (page.reload || page.changes.length > 0) this.changed();
-      if (++this.ticks % INBOX_EVERY === 0) await this.tick();
+      const reminders = page.changes.filter((change) => change.event_type === "reminded").length;
+      if (page.reload || page.changes.length > reminders) this.changed();
+      if (page.reload || reminders > 0 || ++this.ticks % INBOX_EVERY === 0) await this.reminded();
       byId("list-status").classList.remove("offline");
     } catch (error) {
       if (error.status === 0) byId("list-status").textContent = `${error.message} Retrying…`;

@@ -45,6 +45,11 @@ macro_rules! ulid_ids {
                 Self(ulid::Ulid::from_parts(millis, random))
             }
 
+            /// The ULID it is.
+            pub fn ulid(self) -> ulid::Ulid {
+                self.0
+            }
+
             /// The id `raw` spells, if it spells one.
             pub fn parse(raw: &str) -> Option<Self> {
                 ulid::Ulid::from_string(raw).ok().map(Self)

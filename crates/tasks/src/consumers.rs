@@ -179,8 +179,8 @@ impl<T: Transport + Clone> Consumers<T> {
         delivery.response()
     }
 
-    /// Puts a delivered reminder in its user's inbox, once however often it
-    /// comes.
+    /// Puts a delivered reminder in its user's inbox and change feed, once
+    /// however often it comes.
     pub async fn notify(&self, request: &Request, env: &Env) -> Response {
         if let Some(refused) = self.refused(request) {
             return refused;
@@ -193,6 +193,8 @@ impl<T: Transport + Clone> Consumers<T> {
                 .webhook_url
                 .is_some();
             let notification = inbox::record(&store, due, env.now, webhook).await?;
+            // Open pages learn of it from the user's change feed.
+            feed::reminded(&store, due).await?;
             // The first try, unless it was scheduled or made before.
             if notification.webhook.is_some_and(|w| w.attempts == 0) {
                 let first = webhooks::Try::first(user, notification.id);

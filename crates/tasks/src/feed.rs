@@ -1,7 +1,8 @@
 //! A user's change feed (issue 11's live updates): every change of their
-//! tasks, whoever made it (the API, the chat, the recurrence handler),
-//! numbered in the order the feed consumer heard of it (`feed:{user}`, a
-//! few dozen bytes a change: what happened to which task, not the task), so
+//! tasks, whoever made it (the API, the chat, the recurrence handler), and
+//! every reminder that reached their inbox, numbered in the order the feed
+//! heard of it (`feed:{user}`, a few dozen bytes a change: what happened to
+//! which task, not the task), so
 //! that a page that polls from its last number misses nothing and sees
 //! nothing twice, even when events of different tasks arrive out of order.
 //! It keeps a user's last [`KEPT`] changes; a page further behind is told to
@@ -15,22 +16,53 @@ use crate::change::Event;
 use crate::error::{FieldError, Problem, TaskError};
 use crate::service::retry;
 use crate::{UserId, keys};
-use events::{EventId, TaskEventType, TaskId};
+use events::{ReminderDue, TaskEventType, TaskId};
 
 /// How many changes a feed keeps.
 pub const KEPT: usize = 200;
 /// The most changes one read answers.
 pub const MAX_LIMIT: usize = 200;
 
+/// What happened to a task: a task event's type, or a reminder of it
+/// that reached the inbox.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Happened {
+    /// It was created.
+    Created,
+    /// Some of its fields changed.
+    Updated,
+    /// It was marked done.
+    Completed,
+    /// It was marked not done again.
+    Reopened,
+    /// It was deleted.
+    Deleted,
+    /// A reminder of it is in the inbox.
+    Reminded,
+}
+
+impl From<TaskEventType> for Happened {
+    fn from(kind: TaskEventType) -> Self {
+        match kind {
+            TaskEventType::Created => Self::Created,
+            TaskEventType::Updated => Self::Updated,
+            TaskEventType::Completed => Self::Completed,
+            TaskEventType::Reopened => Self::Reopened,
+            TaskEventType::Deleted => Self::Deleted,
+        }
+    }
+}
+
 /// One change, as the feed gives it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// Its number in the feed, from 1.
     pub seq: u64,
-    /// The event that reported it.
-    pub event_id: EventId,
+    /// What reported it: the task event's id, or the reminder's.
+    pub event_id: ulid::Ulid,
     /// What happened.
-    pub event_type: TaskEventType,
+    pub event_type: Happened,
     /// The task (read it at `/api/{user}/tasks/{id}` for what it is now).
     pub task_id: TaskId,
     /// When the change was made.
@@ -46,7 +78,36 @@ struct Stored {
 
 /// Adds `event` to its user's feed, once however often it comes.
 pub async fn record<S: StateStore>(store: &S, event: &Event) -> Result<(), TaskError> {
-    let key = &keys::feed(&event.user_id);
+    let heard = Heard {
+        id: event.event_id.ulid(),
+        happened: event.event_type.into(),
+        task_id: event.task_id,
+        timestamp: event.timestamp,
+    };
+    append(store, &event.user_id, &heard).await
+}
+
+/// Adds a reminder that reached the inbox to its user's feed, once.
+pub async fn reminded<S: StateStore>(store: &S, due: &ReminderDue) -> Result<(), TaskError> {
+    let heard = Heard {
+        id: due.reminder_id.ulid(),
+        happened: Happened::Reminded,
+        task_id: due.task_id,
+        timestamp: due.remind_at,
+    };
+    append(store, &due.user_id, &heard).await
+}
+
+/// A change before the feed numbers it.
+struct Heard {
+    id: ulid::Ulid,
+    happened: Happened,
+    task_id: TaskId,
+    timestamp: DateTime<Utc>,
+}
+
+async fn append<S: StateStore>(store: &S, user: &UserId, heard: &Heard) -> Result<(), TaskError> {
+    let key = &keys::feed(user);
     retry(|| async move {
         let (mut feed, etag) = match store.get::<Stored>(key).await? {
             Some(read) => (read.value, Some(read.etag)),
@@ -58,15 +119,19 @@ pub async fn record<S: StateStore>(store: &S, event: &Event) -> Result<(), TaskE
                 None,
             ),
         };
-        if feed.changes.iter().any(|c| c.event_id == event.event_id) {
+        if feed
+            .changes
+            .iter()
+            .any(|c| c.event_id == heard.id && c.event_type == heard.happened)
+        {
             return Ok(());
         }
         feed.changes.push(Change {
             seq: feed.next,
-            event_id: event.event_id,
-            event_type: event.event_type,
-            task_id: event.task_id,
-            timestamp: event.timestamp,
+            event_id: heard.id,
+            event_type: heard.happened,
+            task_id: heard.task_id,
+            timestamp: heard.timestamp,
         });
         feed.next += 1;
         let over = feed.changes.len().saturating_sub(KEPT);
@@ -179,13 +244,39 @@ mod tests {
         let seqs: Vec<u64> = page.changes.iter().map(|c| c.seq).collect();
         assert_eq!((seqs, page.cursor, page.reload), (vec![1, 2, 3], 3, false));
         assert_eq!(
-            page.changes[0].event_id, heard[0].event_id,
+            page.changes[0].event_id,
+            heard[0].event_id.ulid(),
             "numbered as heard"
         );
         let rest = block_on(since(&store, &alice, 2, 50)).expect("read");
         assert_eq!(rest.changes.len(), 1);
         let none = block_on(since(&store, &alice, 3, 50)).expect("read");
         assert_eq!((none.changes.len(), none.cursor), (0, 3));
+    }
+
+    #[test]
+    fn a_reminder_in_the_inbox_is_a_change_once() {
+        let store = FakeStateStore::default();
+        let event = events(&store, 1).remove(0);
+        let remind_at = event.timestamp + chrono::Duration::minutes(5);
+        let due = ReminderDue {
+            reminder_id: events::ReminderId::of(event.task_id, 0, remind_at),
+            user_id: event.user_id.clone(),
+            task_id: event.task_id,
+            title: "t0".into(),
+            due_at: None,
+            remind_at,
+        };
+        for _ in 0..2 {
+            block_on(reminded(&store, &due)).expect("recorded");
+        }
+        block_on(record(&store, &event)).expect("recorded");
+        let page = block_on(since(&store, &event.user_id, 0, 50)).expect("read");
+        let kinds: Vec<_> = page.changes.iter().map(|c| c.event_type).collect();
+        assert_eq!(kinds, [Happened::Reminded, Happened::Created]);
+        assert_eq!(page.changes[0].event_id, due.reminder_id.ulid());
+        let json = serde_json::to_value(&page.changes[0]).expect("json");
+        assert_eq!(json["event_type"], "reminded");
     }
 
     #[test]

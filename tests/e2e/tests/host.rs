@@ -72,7 +72,10 @@ fn route_table() -> anyhow::Result<()> {
     for path in ["/api/alice/chat", "/api/alice/conversations/01J"] {
         assert_eq!(target(path), Some("chat-api"), "{path}");
     }
-    assert_eq!(target("/nowhere"), None);
+    // The web app takes every path no other route is for.
+    for path in ["/", "/app.js", "/nowhere", "/api/alice/nothing"] {
+        assert_eq!(target(path), Some("web-ui"), "{path}");
+    }
     let (matched, _) = router
         .find("/api/alice/tasks/01J")
         .ok_or_else(|| anyhow::anyhow!("no match"))?;

@@ -137,6 +137,21 @@ fn arrives_once(stack: &Stack, user: &str) -> anyhow::Result<()> {
     wait_past(&remind_at);
     let notes = reminded(&client, user, &task, 1)?;
     anyhow::ensure!(notes.len() == 1, "once: {notes:#?}");
+    // Open pages hear of it from the change feed, once.
+    let feed = client.get(&format!("/api/{user}/changes?after=0"));
+    let heard: Vec<&Value> = feed.body["changes"]
+        .as_array()
+        .map(|changes| {
+            changes
+                .iter()
+                .filter(|c| c["event_type"] == "reminded")
+                .collect()
+        })
+        .unwrap_or_default();
+    anyhow::ensure!(
+        heard.len() == 1 && heard[0]["event_id"] == note["id"] && heard[0]["task_id"] == task["id"],
+        "{feed:?}"
+    );
     // Read, it leaves the unread ones.
     let path = format!(
         "/api/{user}/notifications/{}",
