@@ -52,8 +52,10 @@ impl fmt::Display for UserId {
 
 impl<'de> Deserialize<'de> for UserId {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = <&str>::deserialize(deserializer)?;
-        Self::parse(raw).ok_or_else(|| serde::de::Error::custom(format!("not a user id: {raw:?}")))
+        // Owned, so that it reads from buffered input too (a JSON value, an
+        // untagged enum).
+        let raw = String::deserialize(deserializer)?;
+        Self::parse(&raw).ok_or_else(|| serde::de::Error::custom(format!("not a user id: {raw:?}")))
     }
 }
 

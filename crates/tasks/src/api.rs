@@ -12,9 +12,9 @@ use serde::Serialize;
 use crate::error::{FieldError, Problem, TaskError};
 use crate::history;
 use crate::outbox::{Outbox, Owed};
-use crate::service::{Env, Tasks, Written};
+use crate::service::{Env, Written};
 use crate::settings::Settings;
-use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, UserId, repeat};
+use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, repeat};
 
 mod accounts;
 mod chat;
@@ -119,15 +119,15 @@ impl<T: Transport> TasksApi<T> {
         let user = self.base.caller(request, user, &env)?;
         let body = request.body();
         let store = self.base.store();
-        let tasks = Tasks::new(&store, &user);
         let outbox = Outbox::new(&self.base.dapr, &store, &self.base.settings);
+        let tasks = outbox.tasks(&user);
         let method = request.method();
         let found = |id: Option<TaskId>| id.ok_or(ApiError::NotFound("task"));
         match route {
             Route::Collection if method == Method::POST => {
                 let spec = TaskSpec::parse(&json_body(body)?)?;
                 let write = tasks.create(spec, &env);
-                let task = commit(&outbox, &user, &env, owed, write).await?;
+                let task = commit(&outbox, owed, write).await?;
                 Ok(json(StatusCode::CREATED, &task))
             }
             Route::Collection if method == Method::GET => {
@@ -146,18 +146,18 @@ impl<T: Transport> TasksApi<T> {
             Route::Task(id) if method == Method::PUT => {
                 let spec = TaskSpec::parse(&json_body(body)?)?;
                 let write = tasks.replace(found(id)?, spec, &env);
-                let task = commit(&outbox, &user, &env, owed, write).await?;
+                let task = commit(&outbox, owed, write).await?;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Task(id) if method == Method::PATCH => {
                 let patch = TaskPatch::parse(&json_body(body)?)?;
                 let write = tasks.patch(found(id)?, patch, &env);
-                let task = commit(&outbox, &user, &env, owed, write).await?;
+                let task = commit(&outbox, owed, write).await?;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Task(id) if method == Method::DELETE => {
                 let write = tasks.delete(found(id)?, &env);
-                commit(&outbox, &user, &env, owed, write).await?;
+                commit(&outbox, owed, write).await?;
                 Ok(no_content())
             }
             Route::Task(_) => Err(ApiError::MethodNotAllowed(
@@ -167,7 +167,7 @@ impl<T: Transport> TasksApi<T> {
             Route::Complete(id) if method == Method::PATCH => {
                 let completed = completed_flag(body)?;
                 let write = tasks.complete(found(id)?, completed, &env);
-                let task = commit(&outbox, &user, &env, owed, write).await?;
+                let task = commit(&outbox, owed, write).await?;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Complete(_) => Err(ApiError::MethodNotAllowed(method.clone(), "PATCH")),
@@ -204,29 +204,16 @@ impl<T: Transport> TasksApi<T> {
     }
 }
 
-/// Runs `write` as the outbox's first step (ADR 8), leaving in `owed` what
-/// is to be settled once the answer is on its way; a write that failed is
-/// settled at once.
+/// Runs `write` as the outbox's first step (ADR 8), leaving in `owed` the
+/// event to relay once the answer is on its way.
 async fn commit<T: Transport, S: StateStore>(
     outbox: &Outbox<'_, T, S>,
-    user: &UserId,
-    env: &Env,
     owed: &mut Option<Owed>,
     write: impl Future<Output = Result<Written, TaskError>>,
 ) -> Result<Task, TaskError> {
-    let (written, debt) = outbox.commit(user, env, write).await;
-    match written {
-        Ok(written) => {
-            *owed = debt;
-            Ok(written.task)
-        }
-        Err(err) => {
-            if let Some(debt) = debt {
-                outbox.settle(debt).await;
-            }
-            Err(err)
-        }
-    }
+    let (written, debt) = outbox.commit(write).await;
+    *owed = debt;
+    Ok(written?.task)
 }
 
 /// The `count` of `.../occurrences?count=N`: 1 to [`repeat::MAX_PREVIEW`], 10

@@ -470,13 +470,12 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
     /// Runs `write` through the outbox, so that it publishes its event.
     async fn write(
         &mut self,
-        write: impl AsyncFnOnce(Tasks<'_, S>, Env) -> Result<Written, TaskError>,
+        write: impl AsyncFnOnce(Tasks<'_, S, Outbox<'_, T, S>>, Env) -> Result<Written, TaskError>,
     ) -> Result<Task, TaskError> {
         let env = self.next_env();
         let outbox = Outbox::new(self.chat.dapr, self.chat.store, self.chat.settings);
-        let tasks = Tasks::new(self.chat.store, self.chat.user);
         let written = outbox
-            .write(self.chat.user, &env, write(tasks, env))
+            .write(write(outbox.tasks(self.chat.user), env))
             .await?;
         Ok(written.task)
     }

@@ -37,7 +37,7 @@ use crate::change::Event;
 use crate::error::TaskError;
 use crate::outbox::{Guard, Outbox};
 use crate::reminders::{self, Armed};
-use crate::service::{Env, Tasks};
+use crate::service::Env;
 use crate::settings::Settings;
 use crate::{feed, history, inbox, sweep, user_settings, webhooks};
 use events::{ReminderDue, TaskEventType};
@@ -149,10 +149,12 @@ impl<T: Transport + Clone> Consumers<T> {
             if event.event_type != TaskEventType::Completed || event.task.recurrence.is_none() {
                 return Ok(());
             }
-            let tasks = Tasks::new(&store, &event.user_id);
-            let next = tasks.repeat(&event.task, env);
             let outbox = Outbox::new(&self.dapr, &store, &self.settings).delivered_by(&own);
-            outbox.write(&event.user_id, env, next).await.map(|_| ())
+            let tasks = outbox.tasks(&event.user_id);
+            outbox
+                .write(tasks.repeat(&event.task, env))
+                .await
+                .map(|_| ())
         };
         let delivery = self
             .consume("recurrence", request.body(), env, repeat)

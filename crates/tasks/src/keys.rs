@@ -10,6 +10,9 @@
 //!
 //! - `outbox:{user}:{event}`: the record of an event not yet published
 //!   (ADR 8), written with the change it reports;
+//! - `outbox-net:{user}:{slot}:{nn}`: the events recorded in one slot of
+//!   time for the tasks of index shard `nn`, which that slot's safety net
+//!   looks for (ADR 8); kept ten minutes;
 //! - `next:{user}:{id}`: the id of the task that repeats task `id`, written
 //!   with that task, so that a series grows by one task per completed one;
 //! - `history:{user}:{id}`: what happened to task `id`, kept after the task
@@ -49,6 +52,17 @@ pub fn task(user: &UserId, id: TaskId) -> String {
 /// The key of the outbox record of event `id`.
 pub fn outbox(user: &UserId, id: EventId) -> String {
     format!("outbox:{user}:{id}")
+}
+
+/// The key of the events recorded in `slot` for the tasks of index shard
+/// `bucket` (see [`bucket`]).
+pub fn net(user: &UserId, slot: i64, bucket: u32) -> String {
+    format!("outbox-net:{user}:{slot}:{bucket:02}")
+}
+
+/// The index shard number of task `id`, on whichever shelf.
+pub fn bucket(id: TaskId) -> u32 {
+    u32::try_from(id.random_bits() % u128::from(SHARDS)).unwrap_or(0)
 }
 
 /// The key that names the next occurrence of repeating task `id`.
@@ -116,8 +130,7 @@ impl Shelf {
 /// The key of the index shard that holds (or will hold) the entry of task
 /// `id` on `shelf`.
 pub fn shard(user: &UserId, shelf: Shelf, id: TaskId) -> String {
-    let n = u32::try_from(id.random_bits() % u128::from(SHARDS)).unwrap_or(0);
-    shard_key(user, shelf, n)
+    shard_key(user, shelf, bucket(id))
 }
 
 /// The keys of every shard of `shelf`.

@@ -12,11 +12,13 @@ use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
 use dapr::{StateStore, Versioned, Write};
+use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 
 use crate::change;
 use crate::error::TaskError;
 use crate::keys::{self, Entry, EntryRef, Shard, ShardView, Shelf};
-use crate::outbox::Recorded;
+use crate::outbox::{Arming, Net, NetEvents, Recorded, Unarmed};
 use crate::query::{Cursor, ListQuery, Status};
 use crate::repeat;
 use crate::stored::StoredTask;
@@ -78,11 +80,14 @@ pub struct Written {
     pub event: Option<Recorded>,
 }
 
-/// One user's tasks in a state store.
+/// One user's tasks in a state store. Their writes record each change's
+/// event; through an outbox ([`crate::outbox::Outbox::tasks`]) they also
+/// list it in its slot's safety net, armed by `arming`.
 #[derive(Debug)]
-pub struct Tasks<'a, S> {
+pub struct Tasks<'a, S, A = Unarmed> {
     store: &'a S,
     user: &'a UserId,
+    arming: &'a A,
 }
 
 /// A page of a listing.
@@ -97,10 +102,29 @@ pub struct Listing {
 /// A shard as read, with the ETag to write it back on (`None`: new).
 type ReadShard = (Shard, Option<String>);
 
+/// A key's value as read, with the list of the write's net when it has one.
+type WithNet<V> = (Option<Versioned<V>>, Option<Versioned<NetEvents>>);
+
 impl<'a, S: StateStore> Tasks<'a, S> {
     /// The tasks of `user` in `store`.
     pub fn new(store: &'a S, user: &'a UserId) -> Self {
-        Self { store, user }
+        Self {
+            store,
+            user,
+            arming: &Unarmed,
+        }
+    }
+}
+
+impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
+    /// The tasks of `user` in `store`, their writes' events listed in nets
+    /// that `arming` arms.
+    pub fn armed(store: &'a S, user: &'a UserId, arming: &'a A) -> Self {
+        Self {
+            store,
+            user,
+            arming,
+        }
     }
 
     /// Creates a task from `spec`, with an id made of `env`.
@@ -142,15 +166,19 @@ impl<'a, S: StateStore> Tasks<'a, S> {
         let event = self.event(None, Some(&task), env)?;
         let task_key = &keys::task(self.user, task.id);
         let shard_key = &keys::shard(self.user, Shelf::of(task.completed), task.id);
+        let net = &self.net(task.id, env);
         let (task_ref, event_ref) = (&task, &event);
         retry(|| async move {
-            let (mut shard, etag) = self.shard(shard_key).await?;
+            let (shard, listed) = self.read_with_net::<Shard>(shard_key, net).await?;
+            let (mut shard, etag) =
+                shard.map_or((Shard::default(), None), |s| (s.value, Some(s.etag)));
             shard.put(Entry::of(task_ref));
             let mut writes = vec![
                 Write::put(task_key, &StoredTask::from(task_ref), None)?,
                 Write::put(shard_key, &shard, etag)?,
             ];
-            writes.extend(event_ref.as_ref().map(Recorded::write));
+            self.record(event_ref.as_ref(), net, listed, &mut writes)
+                .await?;
             if let Some((key, value)) = also {
                 writes.push(Write::put(key, value, None)?);
             }
@@ -260,8 +288,13 @@ impl<'a, S: StateStore> Tasks<'a, S> {
         change: impl Fn(&mut Task) -> Result<(), TaskError>,
     ) -> Result<Written, TaskError> {
         let change = &change;
+        let net = &self.net(id, env);
         retry(|| async move {
-            let (before, etag) = self.read(id).await?;
+            let (task, listed) = self
+                .read_with_net::<StoredTask>(&keys::task(self.user, id), net)
+                .await?;
+            let Versioned { value, etag } = task.ok_or(TaskError::NotFound)?;
+            let before = Task::from(value);
             let mut after = before.clone();
             change(&mut after)?;
             if after == before {
@@ -276,7 +309,8 @@ impl<'a, S: StateStore> Tasks<'a, S> {
                 &StoredTask::from(&after),
                 Some(etag),
             )?];
-            writes.extend(event.as_ref().map(Recorded::write));
+            self.record(event.as_ref(), net, listed, &mut writes)
+                .await?;
             let entry = Entry::of(&after);
             let (from, to) = (Shelf::of(before.completed), Shelf::of(after.completed));
             if entry != Entry::of(&before) || from != to {
@@ -340,8 +374,13 @@ impl<'a, S: StateStore> Tasks<'a, S> {
 
     /// Deletes task `id` and its index entry (its history stays).
     pub async fn delete(&self, id: TaskId, env: &Env) -> Result<Written, TaskError> {
+        let net = &self.net(id, env);
         retry(|| async move {
-            let (task, etag) = self.read(id).await?;
+            let (task, listed) = self
+                .read_with_net::<StoredTask>(&keys::task(self.user, id), net)
+                .await?;
+            let Versioned { value, etag } = task.ok_or(TaskError::NotFound)?;
+            let task = Task::from(value);
             let shard_key = keys::shard(self.user, Shelf::of(task.completed), id);
             let (mut shard, shard_etag) = self.shard(&shard_key).await?;
             shard.remove(id);
@@ -358,11 +397,63 @@ impl<'a, S: StateStore> Tasks<'a, S> {
                     etag: None,
                 },
             ];
-            writes.extend(event.as_ref().map(Recorded::write));
+            self.record(event.as_ref(), net, listed, &mut writes)
+                .await?;
             self.store.commit(&writes).await?;
             Ok(Written { task, event })
         })
         .await
+    }
+
+    /// The net a write of task `id` lists its event in, when writes list
+    /// them.
+    fn net(&self, id: TaskId, env: &Env) -> Option<Net> {
+        self.arming.lists().then(|| Net::of(self.user, id, env.now))
+    }
+
+    /// The value at `key` and, in the same read, the list of `net`.
+    async fn read_with_net<V: DeserializeOwned>(
+        &self,
+        key: &str,
+        net: &Option<Net>,
+    ) -> Result<WithNet<V>, TaskError> {
+        let Some(net) = net else {
+            return Ok((self.store.get::<V>(key).await?, None));
+        };
+        let keys = [key.to_owned(), net.key()];
+        let bulk = self.store.get_bulk(&keys).await?;
+        let mut read = bulk.values::<Box<RawValue>>(&keys)?.into_iter();
+        let value = parse(read.next().flatten(), key)?;
+        Ok((value, parse(read.next().flatten(), "a net's list")?))
+    }
+
+    /// Adds the write of `event`'s record to `writes` and, through an
+    /// outbox, its id to the list of `net` (as `listed` read it), arming the
+    /// net first when this write starts its list.
+    async fn record(
+        &self,
+        event: Option<&Recorded>,
+        net: &Option<Net>,
+        listed: Option<Versioned<NetEvents>>,
+        writes: &mut Vec<Write>,
+    ) -> Result<(), TaskError> {
+        let Some(event) = event else {
+            return Ok(());
+        };
+        writes.push(event.write());
+        let Some(net) = net else {
+            return Ok(());
+        };
+        let (mut list, etag) = match listed {
+            Some(Versioned { value, etag }) => (value, Some(etag)),
+            None => {
+                self.arming.arm(net).await?;
+                (NetEvents::default(), None)
+            }
+        };
+        list.events.push(event.event.event_id);
+        writes.push(net.write(&list, etag)?);
+        Ok(())
     }
 
     /// The event of a change from `before` to `after`, as its outbox record
@@ -395,6 +486,23 @@ impl<'a, S: StateStore> Tasks<'a, S> {
             None => (Shard::default(), None),
         })
     }
+}
+
+/// `read`'s value as a `V`.
+fn parse<V: DeserializeOwned>(
+    read: Option<Versioned<Box<RawValue>>>,
+    what: &str,
+) -> Result<Option<Versioned<V>>, TaskError> {
+    read.map(|Versioned { value, etag }| {
+        serde_json::from_str(value.get())
+            .map(|value| Versioned { value, etag })
+            .map_err(|e| {
+                TaskError::from(dapr::DaprError::Unavailable(format!(
+                    "{what} not understood: {e}"
+                )))
+            })
+    })
+    .transpose()
 }
 
 /// Runs `attempt` until it commits, starting again from fresh reads each time

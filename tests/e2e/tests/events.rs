@@ -431,26 +431,37 @@ fn safety_net(stack: &Stack, user: &str) -> anyhow::Result<()> {
     let client = stack.client(user);
     let task = create(&client, user, json!({"title": "Before the crash"}))?;
     history_of(&client, user, id(&task), 1)?;
+    // What a crash between a commit and its publish leaves: the event's
+    // record, its id in its slot's list, and the slot's net armed (ADR 8).
     let event_id = ulid::Ulid::new().to_string();
-    let key = format!("outbox:{user}:{event_id}");
     let event = json!({"event_id": event_id, "event_type": "updated", "task_id": task["id"], "user_id": user,
                        "task": task, "changes": [{"field": "title", "from": "x", "to": "Before the crash"}],
                        "timestamp": task["updated_at"]});
+    let (slot, bucket) = (chrono::Utc::now().timestamp() / 5, 7);
+    let record = format!("outbox:{user}:{event_id}");
     let dapr = format!("http://127.0.0.1:{}", stack.dapr_port);
     let saved = ureq::post(&format!("{dapr}/v1.0/state/statestore"))
         .header("content-type", "application/json")
-        .send(json!([{"key": key, "value": event}]).to_string())?;
+        .send(
+            json!([{"key": record, "value": event},
+                   {"key": format!("outbox-net:{user}:{slot}:{bucket:02}"), "value": {"events": [event_id]}}])
+            .to_string(),
+        )?;
     anyhow::ensure!(saved.status().is_success());
-    let job =
-        json!({"dueTime": "1s", "repeats": 1, "data": {"user_id": user, "event_id": event_id}});
-    let armed = ureq::post(&format!("{dapr}/v1.0/jobs/outbox-{event_id}"))
-        .header("content-type", "application/json")
-        .send(job.to_string())?;
+    let due = (chrono::Utc::now() + chrono::Duration::seconds(1))
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let job = json!({"dueTime": due, "repeats": 1,
+                     "data": {"user_id": user, "slot": slot, "bucket": bucket}});
+    let armed = ureq::post(&format!(
+        "{dapr}/v1.0/jobs/outbox-{slot}-{bucket:02}-{user}"
+    ))
+    .header("content-type", "application/json")
+    .send(job.to_string())?;
     anyhow::ensure!(armed.status().is_success());
     let entries = history_of(&client, user, id(&task), 2)?;
     anyhow::ensure!(entries[0]["event_id"] == event_id.as_str(), "{entries:#?}");
     eventually("the record cleared", || {
-        let response = ureq::get(&format!("{dapr}/v1.0/state/statestore/{key}"))
+        let response = ureq::get(&format!("{dapr}/v1.0/state/statestore/{record}"))
             .call()
             .ok()?;
         (response.status() == 204).then_some(())
