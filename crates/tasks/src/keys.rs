@@ -10,9 +10,10 @@
 //!
 //! - `outbox:{user}:{event}`: the record of an event not yet published
 //!   (ADR 8), written with the change it reports;
-//! - `outbox-net:{user}:{slot}:{nn}`: the events recorded in one slot of
-//!   time for the tasks of index shard `nn`, which that slot's safety net
-//!   looks for (ADR 8); kept ten minutes;
+//! - `outbox-net:{user}:{slot}` and `outbox-net:{user}:{slot}:{nn}`: that
+//!   the safety net of the user's writes in one slot of time is armed, and
+//!   the events recorded in that slot for the tasks of index shard `nn`,
+//!   which the net looks for (ADR 8); kept ten minutes;
 //! - `next:{user}:{id}`: the id of the task that repeats task `id`, written
 //!   with that task, so that a series grows by one task per completed one;
 //! - `history:{user}:{id}`: what happened to task `id`, kept after the task
@@ -52,6 +53,11 @@ pub fn task(user: &UserId, id: TaskId) -> String {
 /// The key of the outbox record of event `id`.
 pub fn outbox(user: &UserId, id: EventId) -> String {
     format!("outbox:{user}:{id}")
+}
+
+/// The key that marks the safety net of `user`'s writes in `slot` armed.
+pub fn net_armed(user: &UserId, slot: i64) -> String {
+    format!("outbox-net:{user}:{slot}")
 }
 
 /// The key of the events recorded in `slot` for the tasks of index shard

@@ -4,15 +4,18 @@
 //! published and its record cleared.
 //!
 //! The safety net works by slots of time: the same transaction adds the
-//! event's id to the list of its [`Net`] (the [`SLOT_SECONDS`] the write was
-//! made in, and the index shard of its task: `outbox-net:{user}:{slot}:{nn}`),
-//! and the write that starts a list arms, before it commits, one Dapr job for
-//! it, due [`GRACE_SECONDS`] after the slot ends. If a process dies between
-//! a commit and its publish, that job finds the record left and publishes
-//! it ([`Outbox::recover`]). A busy user's writes share a few jobs instead
-//! of scheduling and deleting one each (about 4.5 ms of CPU a write in the
-//! scheduler and daprd, ADR 8). An event may so be published twice, never
-//! lost: consumers de-duplicate on its id.
+//! event's id to a list of its user's [`Net`] for the [`SLOT_SECONDS`] the
+//! write was made in (one list per index shard of its task, so that writes
+//! that do not meet in the index do not meet here either:
+//! `outbox-net:{user}:{slot}:{nn}`), and the first write of the user in the
+//! slot arms, before it commits, one Dapr job for the net, due
+//! [`GRACE_SECONDS`] after the slot ends, and marks it armed
+//! (`outbox-net:{user}:{slot}`). If a process dies between a commit and its
+//! publish, that job finds the record left and publishes it
+//! ([`Outbox::recover`]). A busy user's writes share one job every few
+//! seconds instead of scheduling and deleting one each (about 4.5 ms of CPU
+//! a write in the scheduler and daprd, ADR 8). An event may so be published
+//! twice, never lost: consumers de-duplicate on its id.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use dapr::jobs::{FailurePolicy, Job};
@@ -49,48 +52,60 @@ const RETRY_EVERY: &str = "5s";
 /// The `source` of every task event.
 pub const SOURCE: &str = "todo-chatbot/tasks";
 
-/// The safety net of one slot: the events recorded in `slot` (a number of
-/// [`SLOT_SECONDS`] since the epoch) for `user_id`'s tasks of index shard
-/// `bucket`.
+/// The safety net of one slot: the events of `user_id` recorded in `slot`
+/// (a number of [`SLOT_SECONDS`] since the epoch).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Net {
     /// Whose events.
     pub user_id: UserId,
     /// When they were made.
     pub slot: i64,
-    /// The index shard of their tasks ([`keys::bucket`]).
-    pub bucket: u32,
 }
 
 impl Net {
-    /// The net of a write of `user`'s task `task` made at `now`.
-    pub fn of(user: &UserId, task: TaskId, now: DateTime<Utc>) -> Self {
+    /// The net of a write of `user` made at `now`.
+    pub fn of(user: &UserId, now: DateTime<Utc>) -> Self {
         Self {
             user_id: user.clone(),
             slot: now.timestamp().div_euclid(SLOT_SECONDS),
-            bucket: keys::bucket(task),
         }
     }
 
-    /// The key of its list of events.
-    pub fn key(&self) -> String {
-        keys::net(&self.user_id, self.slot, self.bucket)
+    /// The key that marks it armed.
+    pub fn armed_key(&self) -> String {
+        keys::net_armed(&self.user_id, self.slot)
+    }
+
+    /// The key of its list of the events of tasks in index shard `bucket`
+    /// ([`keys::bucket`]).
+    pub fn list_key(&self, bucket: u32) -> String {
+        keys::net(&self.user_id, self.slot, bucket)
+    }
+
+    /// The write that marks it armed, for the transaction of the write
+    /// that armed it (only one such write commits).
+    pub fn mark_armed(&self) -> Result<Write, DaprError> {
+        Ok(Write::put(self.armed_key(), &true, None)?.expiring(NET_KEPT_SECONDS))
+    }
+
+    /// The write of its list for shard `bucket`, `list`, read at `etag`.
+    pub fn write_list(
+        &self,
+        bucket: u32,
+        list: &NetEvents,
+        etag: Option<String>,
+    ) -> Result<Write, DaprError> {
+        Ok(Write::put(self.list_key(bucket), list, etag)?.expiring(NET_KEPT_SECONDS))
     }
 
     /// The name of its job.
     pub fn job_name(&self) -> String {
         format!(
-            "{}{}-{:02}-{}",
+            "{}{}-{}",
             Settings::OUTBOX_JOB_PREFIX,
             self.slot,
-            self.bucket,
             self.user_id
         )
-    }
-
-    /// The write of its list of events, `list`, read at `etag`.
-    pub fn write(&self, list: &NetEvents, etag: Option<String>) -> Result<Write, DaprError> {
-        Ok(Write::put(self.key(), list, etag)?.expiring(NET_KEPT_SECONDS))
     }
 
     /// When its job fires.
@@ -100,7 +115,7 @@ impl Net {
     }
 }
 
-/// The events of one [`Net`], as its key holds them.
+/// The events of one list of a [`Net`], as its key holds them.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NetEvents {
     /// Their ids, in the order they were recorded.
@@ -329,12 +344,14 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
     pub async fn recover(&self, guard: &Guard) -> Result<(), DaprError> {
         let keys = match guard {
             Guard::Slot(net) => {
-                let Some(listed) = self.store.get::<NetEvents>(&net.key()).await? else {
-                    return Ok(());
-                };
-                listed
-                    .value
-                    .events
+                let lists: Vec<String> = (0..keys::SHARDS).map(|n| net.list_key(n)).collect();
+                let mut events: Vec<EventId> = (self.store.get_many::<NetEvents>(&lists).await?)
+                    .into_iter()
+                    .flatten()
+                    .flat_map(|list| list.value.events)
+                    .collect();
+                events.sort_unstable();
+                events
                     .iter()
                     .map(|id| keys::outbox(&net.user_id, *id))
                     .collect()
@@ -436,11 +453,10 @@ mod tests {
             .collect()
     }
 
-    fn net(bucket: u32) -> Net {
+    fn net() -> Net {
         Net {
             user_id: alice(),
             slot: NOW / SLOT_SECONDS,
-            bucket,
         }
     }
 
@@ -453,14 +469,14 @@ mod tests {
         let first = create(&outbox, 1, 11).expect("created");
         let second = create(&outbox, 65, 12).expect("created");
         let other = create(&outbox, 2, 13).expect("created");
-        let job = |bucket| format!("POST /v1.0/jobs/{}", net(bucket).job_name());
+        let job = format!("POST /v1.0/jobs/{}", net().job_name());
         let publish = "POST /v1.0/publish/pubsub/task-events".to_owned();
         assert_eq!(
             sent(&transport),
-            [job(1), publish.clone(), publish.clone(), job(2), publish],
-            "one job for shard 1's slot, one for shard 2's"
+            [job, publish.clone(), publish.clone(), publish],
+            "one job for the slot"
         );
-        assert_eq!(net(1).job_name(), "outbox-360000000-01-alice");
+        assert_eq!(net().job_name(), "outbox-360000000-alice");
         let armed = &transport.sent()[0].json();
         assert_eq!(
             armed["dueTime"], "2027-01-15T08:00:15Z",
@@ -468,10 +484,10 @@ mod tests {
         );
         assert_eq!(
             armed["data"],
-            json!({"user_id": "alice", "slot": 360000000, "bucket": 1})
+            json!({"user_id": "alice", "slot": 360000000})
         );
         let listed = |bucket| {
-            let raw = store.raw(&net(bucket).key()).unwrap_or_default();
+            let raw = store.raw(&net().list_key(bucket)).unwrap_or_default();
             serde_json::from_str::<NetEvents>(&raw).map(|l| l.events)
         };
         let id = |w: &Written| w.event.as_ref().map(|r| r.event.event_id);
@@ -483,6 +499,28 @@ mod tests {
             .into_iter()
             .filter(|k| k.starts_with("outbox:"));
         assert_eq!(records.count(), 0, "relayed records are cleared");
+    }
+
+    #[test]
+    fn a_write_that_loses_a_race_arms_again_and_lists_its_event_once() {
+        let transport = RecordingTransport::answering([(204, ""); 4]);
+        let dapr = Dapr::new("http://dapr", &transport);
+        let (store, settings) = (FakeStateStore::default(), settings());
+        store.lose_next_races(1);
+        let written = create(&Outbox::new(&dapr, &store, &settings), 1, 11).expect("created");
+        let job = format!("POST /v1.0/jobs/{}", net().job_name());
+        let publish = "POST /v1.0/publish/pubsub/task-events".to_owned();
+        assert_eq!(sent(&transport), [job.clone(), job, publish]);
+        let raw = store.raw(&net().list_key(1)).unwrap_or_default();
+        let listed: NetEvents = serde_json::from_str(&raw).expect("a list");
+        assert_eq!(
+            listed.events,
+            written
+                .event
+                .map(|r| r.event.event_id)
+                .into_iter()
+                .collect::<Vec<_>>()
+        );
     }
 
     #[test]
@@ -509,10 +547,9 @@ mod tests {
         let event_id = written.event.map(|r| r.event.event_id).expect("an event");
         let record = keys::outbox(&alice(), event_id);
         assert!(store.raw(&record).is_some(), "left for the net");
-        let guard: Guard = serde_json::from_value(
-            json!({"user_id": "alice", "slot": NOW / SLOT_SECONDS, "bucket": 1}),
-        )
-        .expect("a slot's guard");
+        let guard: Guard =
+            serde_json::from_value(json!({"user_id": "alice", "slot": NOW / SLOT_SECONDS}))
+                .expect("a slot's guard");
         block_on(outbox.recover(&guard)).expect("recovered");
         let published = transport.sent();
         assert_eq!(published.len(), 3);

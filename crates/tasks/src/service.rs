@@ -102,8 +102,23 @@ pub struct Listing {
 /// A shard as read, with the ETag to write it back on (`None`: new).
 type ReadShard = (Shard, Option<String>);
 
-/// A key's value as read, with the list of the write's net when it has one.
-type WithNet<V> = (Option<Versioned<V>>, Option<Versioned<NetEvents>>);
+/// A key's value as read, with what the write's net was then.
+type WithNet<V> = (Option<Versioned<V>>, NetRead);
+
+/// Where a write lists its event: its user's net of the slot, and the list
+/// of its task's index shard in it.
+#[derive(Debug)]
+struct NetSlot {
+    net: Net,
+    bucket: u32,
+}
+
+/// A net as a write read it: whether it was armed, and the list.
+#[derive(Debug, Default)]
+struct NetRead {
+    armed: bool,
+    list: Option<Versioned<NetEvents>>,
+}
 
 impl<'a, S: StateStore> Tasks<'a, S> {
     /// The tasks of `user` in `store`.
@@ -405,54 +420,58 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         .await
     }
 
-    /// The net a write of task `id` lists its event in, when writes list
-    /// them.
-    fn net(&self, id: TaskId, env: &Env) -> Option<Net> {
-        self.arming.lists().then(|| Net::of(self.user, id, env.now))
+    /// Where a write of task `id` lists its event, when writes list them.
+    fn net(&self, id: TaskId, env: &Env) -> Option<NetSlot> {
+        self.arming.lists().then(|| NetSlot {
+            net: Net::of(self.user, env.now),
+            bucket: keys::bucket(id),
+        })
     }
 
-    /// The value at `key` and, in the same read, the list of `net`.
+    /// The value at `key` and, in the same read, what `net` is.
     async fn read_with_net<V: DeserializeOwned>(
         &self,
         key: &str,
-        net: &Option<Net>,
+        net: &Option<NetSlot>,
     ) -> Result<WithNet<V>, TaskError> {
-        let Some(net) = net else {
-            return Ok((self.store.get::<V>(key).await?, None));
+        let Some(NetSlot { net, bucket }) = net else {
+            return Ok((self.store.get::<V>(key).await?, NetRead::default()));
         };
-        let keys = [key.to_owned(), net.key()];
+        let keys = [key.to_owned(), net.armed_key(), net.list_key(*bucket)];
         let bulk = self.store.get_bulk(&keys).await?;
         let mut read = bulk.values::<Box<RawValue>>(&keys)?.into_iter();
         let value = parse(read.next().flatten(), key)?;
-        Ok((value, parse(read.next().flatten(), "a net's list")?))
+        let armed = read.next().flatten().is_some();
+        let list = parse(read.next().flatten(), "a net's list")?;
+        Ok((value, NetRead { armed, list }))
     }
 
     /// Adds the write of `event`'s record to `writes` and, through an
-    /// outbox, its id to the list of `net` (as `listed` read it), arming the
-    /// net first when this write starts its list.
+    /// outbox, its id to its list in `net` (as `read` found it), arming the
+    /// net first when it was not.
     async fn record(
         &self,
         event: Option<&Recorded>,
-        net: &Option<Net>,
-        listed: Option<Versioned<NetEvents>>,
+        net: &Option<NetSlot>,
+        read: NetRead,
         writes: &mut Vec<Write>,
     ) -> Result<(), TaskError> {
         let Some(event) = event else {
             return Ok(());
         };
         writes.push(event.write());
-        let Some(net) = net else {
+        let Some(NetSlot { net, bucket }) = net else {
             return Ok(());
         };
-        let (mut list, etag) = match listed {
-            Some(Versioned { value, etag }) => (value, Some(etag)),
-            None => {
-                self.arming.arm(net).await?;
-                (NetEvents::default(), None)
-            }
-        };
+        if !read.armed {
+            self.arming.arm(net).await?;
+            writes.push(net.mark_armed()?);
+        }
+        let (mut list, etag) = read
+            .list
+            .map_or((NetEvents::default(), None), |l| (l.value, Some(l.etag)));
         list.events.push(event.event.event_id);
-        writes.push(net.write(&list, etag)?);
+        writes.push(net.write_list(*bucket, &list, etag)?);
         Ok(())
     }
 

@@ -432,7 +432,8 @@ fn safety_net(stack: &Stack, user: &str) -> anyhow::Result<()> {
     let task = create(&client, user, json!({"title": "Before the crash"}))?;
     history_of(&client, user, id(&task), 1)?;
     // What a crash between a commit and its publish leaves: the event's
-    // record, its id in its slot's list, and the slot's net armed (ADR 8).
+    // record, its id in its slot's list of its task's index shard, and the
+    // user's net of the slot armed (ADR 8).
     let event_id = ulid::Ulid::new().to_string();
     let event = json!({"event_id": event_id, "event_type": "updated", "task_id": task["id"], "user_id": user,
                        "task": task, "changes": [{"field": "title", "from": "x", "to": "Before the crash"}],
@@ -450,13 +451,12 @@ fn safety_net(stack: &Stack, user: &str) -> anyhow::Result<()> {
     anyhow::ensure!(saved.status().is_success());
     let due = (chrono::Utc::now() + chrono::Duration::seconds(1))
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    let job = json!({"dueTime": due, "repeats": 1,
-                     "data": {"user_id": user, "slot": slot, "bucket": bucket}});
-    let armed = ureq::post(&format!(
-        "{dapr}/v1.0/jobs/outbox-{slot}-{bucket:02}-{user}"
-    ))
-    .header("content-type", "application/json")
-    .send(job.to_string())?;
+    // The user's own create may have armed this slot's net already.
+    let job = json!({"dueTime": due, "repeats": 1, "overwrite": true,
+                     "data": {"user_id": user, "slot": slot}});
+    let armed = ureq::post(&format!("{dapr}/v1.0/jobs/outbox-{slot}-{user}"))
+        .header("content-type", "application/json")
+        .send(job.to_string())?;
     anyhow::ensure!(armed.status().is_success());
     let entries = history_of(&client, user, id(&task), 2)?;
     anyhow::ensure!(entries[0]["event_id"] == event_id.as_str(), "{entries:#?}");
