@@ -21,6 +21,10 @@
 //!   change in the user's change feed (polled every millisecond).
 //! - `accounts`: on the full profile, sign-in's latency (argon2id inside
 //!   the component) beside a plain authenticated read.
+//! - `writes`: on the full profile, 1,000 creates of one user at 50 a
+//!   second, one client: latency, and the CPU each process spends per
+//!   create on everything it sets off (the relay, the consumers, the
+//!   safety net).
 //! - `web`: on the full profile, the web app in Debian's Chromium
 //!   (`tests/web/bench.mjs`): the signed-in page's first render and its
 //!   transferred size, sign-in through the page, and the delay from a
@@ -45,6 +49,7 @@ fn main() -> anyhow::Result<()> {
         Some("accounts") => accounts(&env),
         Some("feed") => feed(&env),
         Some("web") => web(&env),
+        Some("writes") => writes(&env),
         Some("chat") => chat(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(300),
@@ -59,7 +64,7 @@ fn main() -> anyhow::Result<()> {
         ),
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: basic, scale, history, events, reminders, accounts, feed, web or chat"
+                "unknown benchmark {other:?}: basic, scale, history, events, reminders, accounts, feed, writes, web or chat"
             )
         }
     }
@@ -525,6 +530,47 @@ fn feed(env: &Env) -> anyhow::Result<()> {
             &delays,
         );
     }
+    Ok(())
+}
+
+fn writes(env: &Env) -> anyhow::Result<()> {
+    const CREATES: usize = 1000;
+    let stack = Stack::start(env, Profile::Postgres)?;
+    let user = "writes-bench";
+    let client = stack.client(user);
+    println!("{CREATES} creates of one user, 50 a second, one client, full profile\n");
+    let cpu_before = cpu_by_process();
+    let mut times = Vec::with_capacity(CREATES);
+    for i in 0..CREATES {
+        let started = Instant::now();
+        let created = client.post(
+            &format!("/api/{user}/tasks"),
+            &json!({"title": format!("write {i}")}),
+        );
+        anyhow::ensure!(created.status == 201, "create: {created:?}");
+        times.push(started.elapsed().as_secs_f64() * 1000.0);
+        std::thread::sleep(Duration::from_millis(20).saturating_sub(started.elapsed()));
+    }
+    // What the last creates set off (relays, consumers) settles.
+    std::thread::sleep(Duration::from_secs(3));
+    let per = cpu_per_request(&cpu_before, CREATES);
+    times.sort_by(f64::total_cmp);
+    println!(
+        "| create p50 | p99 | host | daprd | PostgreSQL | scheduler | Kafka | all (CPU ms a create) |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
+    let names = ["todo-host", "daprd", "postgres", "scheduler", "java"];
+    println!(
+        "| {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        quantile(&times, 0.50),
+        quantile(&times, 0.99),
+        per(names[0]),
+        per(names[1]),
+        per(names[2]),
+        per(names[3]),
+        per(names[4]),
+        names.iter().map(|n| per(n)).sum::<f64>(),
+    );
     Ok(())
 }
 
