@@ -158,6 +158,21 @@ impl Bulk {
         }
         Ok(keys.iter().map(|k| found.remove(k)).collect())
     }
+
+    /// The value of `key` alone, for a bulk read of keys that hold values
+    /// of different types; `None` when it is not stored.
+    pub fn value<V: DeserializeOwned>(&self, key: &str) -> Result<Option<Versioned<V>>, DaprError> {
+        let keys = [key.to_owned()];
+        let mut raw = self.values::<&serde_json::value::RawValue>(&keys)?;
+        raw.pop()
+            .flatten()
+            .map(|Versioned { value, etag }| {
+                serde_json::from_str(value.get())
+                    .map(|value| Versioned { value, etag })
+                    .map_err(|e| DaprError::Unavailable(format!("{key} not understood: {e}")))
+            })
+            .transpose()
+    }
 }
 
 /// One state store component of a sidecar.
@@ -440,5 +455,25 @@ mod tests {
             transport.sent()[0].json(),
             json!({"keys": ["a", "b", "c"], "parallelism": 8})
         );
+    }
+
+    #[test]
+    fn one_value_of_a_mixed_bulk_read_is_read_as_its_own_type() {
+        let bulk = Bulk::from_json(
+            br#"[{"key":"n","data":2,"etag":"1"},{"key":"s","data":"two","etag":"7"},{"key":"x"}]"#
+                .to_vec(),
+        );
+        let n = bulk
+            .value::<u32>("n")
+            .expect("read")
+            .map(|v| (v.value, v.etag));
+        assert_eq!(n, Some((2, "1".to_owned())));
+        let s = bulk.value::<String>("s").expect("read").map(|v| v.value);
+        assert_eq!(s.as_deref(), Some("two"));
+        assert!(
+            bulk.value::<u32>("x").expect("read").is_none(),
+            "not stored"
+        );
+        assert!(bulk.value::<u32>("s").is_err(), "not a number");
     }
 }

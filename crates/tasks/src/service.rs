@@ -13,7 +13,6 @@ use std::borrow::Cow;
 use chrono::{DateTime, Utc};
 use dapr::{StateStore, Versioned, Write};
 use serde::de::DeserializeOwned;
-use serde_json::value::RawValue;
 
 use crate::change;
 use crate::error::TaskError;
@@ -121,7 +120,9 @@ struct NetRead {
 }
 
 impl<'a, S: StateStore> Tasks<'a, S> {
-    /// The tasks of `user` in `store`.
+    /// The tasks of `user` in `store`. Their writes record their events
+    /// but list them in no safety net: a write whose event is relayed goes
+    /// through [`crate::outbox::Outbox::tasks`] instead.
     pub fn new(store: &'a S, user: &'a UserId) -> Self {
         Self {
             store,
@@ -185,8 +186,7 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         let (task_ref, event_ref) = (&task, &event);
         retry(|| async move {
             let (shard, listed) = self.read_with_net::<Shard>(shard_key, net).await?;
-            let (mut shard, etag) =
-                shard.map_or((Shard::default(), None), |s| (s.value, Some(s.etag)));
+            let (mut shard, etag) = or_new(shard);
             shard.put(Entry::of(task_ref));
             let mut writes = vec![
                 Write::put(task_key, &StoredTask::from(task_ref), None)?,
@@ -437,13 +437,16 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         let Some(NetSlot { net, bucket }) = net else {
             return Ok((self.store.get::<V>(key).await?, NetRead::default()));
         };
-        let keys = [key.to_owned(), net.armed_key(), net.list_key(*bucket)];
-        let bulk = self.store.get_bulk(&keys).await?;
-        let mut read = bulk.values::<Box<RawValue>>(&keys)?.into_iter();
-        let value = parse(read.next().flatten(), key)?;
-        let armed = read.next().flatten().is_some();
-        let list = parse(read.next().flatten(), "a net's list")?;
-        Ok((value, NetRead { armed, list }))
+        let (armed, list) = (net.armed_key(), net.list_key(*bucket));
+        let bulk = self
+            .store
+            .get_bulk(&[key.to_owned(), armed.clone(), list.clone()])
+            .await?;
+        let read = NetRead {
+            armed: bulk.value::<serde::de::IgnoredAny>(&armed)?.is_some(),
+            list: bulk.value(&list)?,
+        };
+        Ok((bulk.value(key)?, read))
     }
 
     /// Adds the write of `event`'s record to `writes` and, through an
@@ -467,9 +470,7 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
             self.arming.arm(net).await?;
             writes.push(net.mark_armed()?);
         }
-        let (mut list, etag) = read
-            .list
-            .map_or((NetEvents::default(), None), |l| (l.value, Some(l.etag)));
+        let (mut list, etag) = or_new(read.list);
         list.events.push(event.event.event_id);
         writes.push(net.write_list(*bucket, &list, etag)?);
         Ok(())
@@ -500,28 +501,16 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
 
     /// The shard at `key` with its ETag, or a new empty one.
     async fn shard(&self, key: &str) -> Result<ReadShard, TaskError> {
-        Ok(match self.store.get::<Shard>(key).await? {
-            Some(Versioned { value, etag }) => (value, Some(etag)),
-            None => (Shard::default(), None),
-        })
+        Ok(or_new(self.store.get::<Shard>(key).await?))
     }
 }
 
-/// `read`'s value as a `V`.
-fn parse<V: DeserializeOwned>(
-    read: Option<Versioned<Box<RawValue>>>,
-    what: &str,
-) -> Result<Option<Versioned<V>>, TaskError> {
-    read.map(|Versioned { value, etag }| {
-        serde_json::from_str(value.get())
-            .map(|value| Versioned { value, etag })
-            .map_err(|e| {
-                TaskError::from(dapr::DaprError::Unavailable(format!(
-                    "{what} not understood: {e}"
-                )))
-            })
+/// A value as read with the ETag to write it back on, or a new one to be
+/// written only if the key is still new.
+fn or_new<T: Default>(read: Option<Versioned<T>>) -> (T, Option<String>) {
+    read.map_or((T::default(), None), |Versioned { value, etag }| {
+        (value, Some(etag))
     })
-    .transpose()
 }
 
 /// Runs `attempt` until it commits, starting again from fresh reads each time
