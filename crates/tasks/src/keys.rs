@@ -1,7 +1,7 @@
 //! The per-user layout in the key-value state store (ADR 3).
 //!
 //! - `task:{user}:{id}`: each task, whole, in its stored form
-//!   ([`StoredTask`]); reading one task reads one key.
+//!   ([`crate::stored::StoredTask`]); reading one task reads one key.
 //! - `index:{user}:{shelf}:{nn}`: the index, what a listing filters, sorts
 //!   and pages by, one [`Entry`] per task, in [`SHARDS`] shards per
 //!   [`Shelf`]: pending tasks apart from completed ones, so that a user's
