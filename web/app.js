@@ -72,9 +72,10 @@ class Feed {
     try {
       const page = await this.api.get("/changes", { after: this.cursor, limit: 200 });
       this.cursor = page.cursor;
-      const reminders = page.changes.filter((change) => change.event_type === "reminded").length;
-      if (page.reload || page.changes.length > reminders) this.changed();
-      if (page.reload || reminders > 0 || ++this.ticks % INBOX_EVERY === 0) await this.reminded();
+      // A reminder changes the list too: its task no longer shows one set.
+      const reminded = page.changes.some((change) => change.event_type === "reminded");
+      if (page.reload || page.changes.length > 0) this.changed();
+      if (page.reload || reminded || ++this.ticks % INBOX_EVERY === 0) await this.reminded();
       byId("list-status").classList.remove("offline");
     } catch (error) {
       if (error.status === 0) byId("list-status").textContent = `${error.message} Retrying…`;

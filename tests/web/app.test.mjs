@@ -292,7 +292,11 @@ test("a reminder that fires arrives in the inbox with an unread count", async ()
     return response.status;
   }, [await token(), due]);
   assert.equal(created, 201);
+  await eventually("the list says a reminder is set", async () =>
+    /Reminder set/.test(await task("call the bank").textContent().catch(() => "")));
   await eventually("the unread count", async () => (await page.locator("#unread").textContent()) === "1", 30_000);
+  await eventually("the list no longer says a reminder is set", async () =>
+    !/Reminder set/.test(await task("call the bank").textContent()));
   await page.getByRole("button", { name: /Inbox/ }).click();
   await eventually("the reminder in the inbox", async () => /call the bank/.test(await page.locator("#inbox").textContent()));
   await accessible(page, "the inbox");
