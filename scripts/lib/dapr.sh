@@ -54,12 +54,16 @@ start_daprd() {
 
 # app_environment PROFILE: exports what the app and its sidecar share beside
 # the profile's resources: the token daprd presents on its calls to the app
-# (APP_API_TOKEN for daprd, SPIN_VARIABLE_APP_API_TOKEN for the app; a new
-# random one unless set), and the Spin variables of deploy/dapr/PROFILE/app.env.
+# (APP_API_TOKEN for daprd, SPIN_VARIABLE_APP_API_TOKEN for the app) and the
+# one the app presents on its calls to daprd (DAPR_API_TOKEN,
+# SPIN_VARIABLE_DAPR_API_TOKEN), new random ones unless set, and the Spin
+# variables of deploy/dapr/PROFILE/app.env.
 app_environment() {
   local profile=$1 line
   APP_API_TOKEN=${APP_API_TOKEN:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')}
+  DAPR_API_TOKEN=${DAPR_API_TOKEN:-$(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')}
   export APP_API_TOKEN SPIN_VARIABLE_APP_API_TOKEN=$APP_API_TOKEN
+  export DAPR_API_TOKEN SPIN_VARIABLE_DAPR_API_TOKEN=$DAPR_API_TOKEN
   if [[ -f $TODO_ROOT/deploy/dapr/$profile/app.env ]]; then
     while IFS= read -r line; do
       [[ -z $line || $line == \#* ]] || export "${line?}"

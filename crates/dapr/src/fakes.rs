@@ -22,6 +22,8 @@ pub struct Sent {
     pub uri: String,
     /// The `content-type` header, or empty.
     pub content_type: String,
+    /// The `dapr-api-token` header, or empty.
+    pub api_token: String,
     /// The body.
     pub body: Vec<u8>,
 }
@@ -79,10 +81,17 @@ impl Transport for RecordingTransport {
             .and_then(|v| v.to_str().ok())
             .unwrap_or_default()
             .to_owned();
+        let api_token = request
+            .headers()
+            .get("dapr-api-token")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned();
         self.sent.borrow_mut().push(Sent {
             method: request.method().to_string(),
             uri: request.uri().to_string(),
             content_type,
+            api_token,
             body: request.into_body(),
         });
         let (status, body) = self

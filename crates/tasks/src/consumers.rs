@@ -101,13 +101,17 @@ impl<T: Transport + Clone> Consumers<T> {
         }
     }
 
-    /// The consumers as a component's variables say (`dapr_url` and the
-    /// [`Settings`]), reaching daprd and webhooks through `transport`.
+    /// The consumers as a component's variables say (`dapr_url`, `dapr_api_token` and
+    /// the [`Settings`]), reaching daprd and webhooks through `transport`.
     pub fn from_variables<E>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
-        let dapr = Dapr::new(&variable("dapr_url")?, transport.clone());
+        let dapr = Dapr::with_token(
+            &variable("dapr_url")?,
+            &variable("dapr_api_token")?,
+            transport.clone(),
+        );
         Ok(Self::new(
             dapr,
             transport,

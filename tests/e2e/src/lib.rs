@@ -121,6 +121,10 @@ pub struct Stack {
     sidecar: Sidecar,
     pub app_port: u16,
     pub dapr_port: u16,
+    /// The token daprd demands on every call to its API but healthz
+    /// (`dapr-api-token`; daprd's `DAPR_API_TOKEN`, the app's Spin variable
+    /// `dapr_api_token`): a test that calls daprd itself sends it.
+    pub dapr_token: String,
     /// Put before the name of every topic this stack publishes to or
     /// subscribes to (the app's Spin variable `topic_prefix`, daprd's
     /// `TODO_TOPIC_PREFIX`), so that stacks sharing the broker keep apart.
@@ -153,6 +157,7 @@ impl Stack {
             .map(|(n, v)| ((*n).to_owned(), v.clone()))
             .collect();
         let topic_prefix = sidecar.topic_prefix.clone();
+        let dapr_token = sidecar.dapr_token.clone();
         let mut stack = Self {
             env: env.clone(),
             host: spawn_host(env, manifest, &sidecar)?,
@@ -160,6 +165,7 @@ impl Stack {
             sidecar,
             app_port,
             dapr_port,
+            dapr_token,
             topic_prefix,
         };
         stack.wait_ready()?;
@@ -821,6 +827,7 @@ fn spawn_host(env: &Env, manifest: &Path, sidecar: &Sidecar) -> anyhow::Result<C
         )
         .env("SPIN_VARIABLE_TOPIC_PREFIX", &sidecar.topic_prefix)
         .env("SPIN_VARIABLE_APP_API_TOKEN", &sidecar.app_token)
+        .env("SPIN_VARIABLE_DAPR_API_TOKEN", &sidecar.dapr_token)
         .envs(sidecar.variables.iter().map(|(n, v)| (n, v)))
         .spawn()
         .context("starting the host")
@@ -856,6 +863,8 @@ struct Sidecar {
     app_id: String,
     /// The token daprd presents to the app.
     app_token: String,
+    /// The token the app presents to daprd.
+    dapr_token: String,
     scheduler: bool,
     /// More Spin variables for the app.
     variables: Vec<(String, String)>,
@@ -885,6 +894,7 @@ impl Sidecar {
             consumer_group: format!("e2e-{pid}-{n}"),
             app_id: format!("todo-e2e-{pid}-{n}"),
             app_token: format!("e2e-{pid}-{n}-{}", ulid::Ulid::new()),
+            dapr_token: format!("e2e-dapr-{pid}-{n}-{}", ulid::Ulid::new()),
             scheduler,
             variables: Vec::new(),
         };
@@ -953,6 +963,7 @@ fn spawn_daprd(env: &Env, sidecar: &Sidecar) -> anyhow::Result<Child> {
         .env("TODO_CONSUMER_GROUP", &sidecar.consumer_group)
         .env("TODO_APP_ID", &sidecar.app_id)
         .env("APP_API_TOKEN", &sidecar.app_token)
+        .env("DAPR_API_TOKEN", &sidecar.dapr_token)
         // The reminder sweep every few seconds, not every minute, so that a
         // test sees it work without waiting minutes (the benchmarks set the
         // production minute).

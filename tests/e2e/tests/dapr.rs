@@ -46,8 +46,9 @@ fn dapr(stack: &Stack) -> Dapr<Ureq> {
         .http_status_as_error(false)
         .build()
         .into();
-    Dapr::new(
+    Dapr::with_token(
         &format!("http://127.0.0.1:{}", stack.dapr_port),
+        &stack.dapr_token,
         Ureq(agent),
     )
 }
@@ -61,6 +62,11 @@ fn main() {
         (
             "state_reads_writes_and_tells_lost_races_apart",
             state,
+            &[Profile::Sqlite, Profile::Postgres],
+        ),
+        (
+            "a_call_without_the_api_token_is_refused",
+            token,
             &[Profile::Sqlite, Profile::Postgres],
         ),
         (
@@ -104,6 +110,33 @@ fn main() {
         kafka_version(&env).map_err(|e| format!("{e:#}").into())
     }));
     libtest_mimic::run(&args, e2e::needing_services(trials)).exit();
+}
+
+/// daprd demands the app's token (`DAPR_API_TOKEN`): a call without it or
+/// with another is refused and changes nothing; the client's calls carry it.
+fn token(stack: &Stack) -> anyhow::Result<()> {
+    let key = "dapr-client:token";
+    let agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let url = format!("http://127.0.0.1:{}/v1.0/state/statestore", stack.dapr_port);
+    for wrong in [None, Some("not-the-token")] {
+        let mut request =
+            ureq::Agent::post(&agent, &url).header("content-type", "application/json");
+        if let Some(wrong) = wrong {
+            request = request.header("dapr-api-token", wrong);
+        }
+        let answer = request.send(json!([{"key": key, "value": 1}]).to_string())?;
+        anyhow::ensure!(answer.status() == 401, "{wrong:?}: {}", answer.status());
+    }
+    let state = dapr(stack);
+    let state = state.state("statestore");
+    anyhow::ensure!(
+        block_on(state.get::<Value>(key))?.is_none(),
+        "a refused call wrote"
+    );
+    Ok(())
 }
 
 fn state(stack: &Stack) -> anyhow::Result<()> {

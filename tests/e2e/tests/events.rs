@@ -209,6 +209,7 @@ fn publish(stack: &Stack, pubsub: &str, body: &str) -> anyhow::Result<()> {
         stack.dapr_port, stack.topic_prefix
     );
     let response = ureq::post(&url)
+        .header("dapr-api-token", &stack.dapr_token)
         .header("content-type", "application/cloudevents+json")
         .send(body)?;
     anyhow::ensure!(
@@ -404,7 +405,10 @@ fn poison(stack: &Stack, user: &str) -> anyhow::Result<()> {
             "http://127.0.0.1:{}/v1.0/state/statestore/{key}",
             stack.dapr_port
         );
-        let mut response = ureq::get(&url).call().ok()?;
+        let mut response = ureq::get(&url)
+            .header("dapr-api-token", &stack.dapr_token)
+            .call()
+            .ok()?;
         let text = response.body_mut().read_to_string().ok()?;
         serde_json::from_str::<Value>(&text).ok()
     })?;
@@ -441,7 +445,9 @@ fn safety_net(stack: &Stack, user: &str) -> anyhow::Result<()> {
     let (slot, bucket) = (chrono::Utc::now().timestamp() / 5, 7);
     let record = format!("outbox:{user}:{event_id}");
     let dapr = format!("http://127.0.0.1:{}", stack.dapr_port);
+    let token = ("dapr-api-token", stack.dapr_token.as_str());
     let saved = ureq::post(&format!("{dapr}/v1.0/state/statestore"))
+        .header(token.0, token.1)
         .header("content-type", "application/json")
         .send(
             json!([{"key": record, "value": event},
@@ -455,6 +461,7 @@ fn safety_net(stack: &Stack, user: &str) -> anyhow::Result<()> {
     let job = json!({"dueTime": due, "repeats": 1, "overwrite": true,
                      "data": {"user_id": user, "slot": slot}});
     let armed = ureq::post(&format!("{dapr}/v1.0/jobs/outbox-{slot}-{user}"))
+        .header(token.0, token.1)
         .header("content-type", "application/json")
         .send(job.to_string())?;
     anyhow::ensure!(armed.status().is_success());
@@ -462,6 +469,7 @@ fn safety_net(stack: &Stack, user: &str) -> anyhow::Result<()> {
     anyhow::ensure!(entries[0]["event_id"] == event_id.as_str(), "{entries:#?}");
     eventually("the record cleared", || {
         let response = ureq::get(&format!("{dapr}/v1.0/state/statestore/{record}"))
+            .header(token.0, token.1)
             .call()
             .ok()?;
         (response.status() == 204).then_some(())

@@ -92,6 +92,7 @@ fn reminded(client: &Client, user: &str, task: &Value, n: usize) -> anyhow::Resu
 fn scheduled(stack: &Stack, name: &str) -> anyhow::Result<bool> {
     let url = format!("http://127.0.0.1:{}/v1.0/jobs/{name}", stack.dapr_port);
     let mut response = ureq::get(&url)
+        .header("dapr-api-token", &stack.dapr_token)
         .config()
         .http_status_as_error(false)
         .build()
@@ -479,7 +480,9 @@ fn bad_settings(stack: &Stack, user: &str) -> anyhow::Result<()> {
 /// Deletes job `name` through daprd, behind the app's back.
 fn delete_job(stack: &Stack, name: &str) -> anyhow::Result<()> {
     let url = format!("http://127.0.0.1:{}/v1.0/jobs/{name}", stack.dapr_port);
-    let response = ureq::delete(&url).call()?;
+    let response = ureq::delete(&url)
+        .header("dapr-api-token", &stack.dapr_token)
+        .call()?;
     anyhow::ensure!(response.status().is_success(), "deleting {name}");
     Ok(())
 }

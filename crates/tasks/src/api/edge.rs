@@ -143,13 +143,17 @@ impl<T: Transport> Base<T> {
         }
     }
 
-    /// As a component's variables say (`dapr_url`, `auth_jwt_secret` and
-    /// the [`Settings`]), reaching daprd through `transport`.
+    /// As a component's variables say (`dapr_url`, `dapr_api_token`,
+    /// `auth_jwt_secret` and the [`Settings`]), reaching daprd through `transport`.
     pub(crate) fn from_variables<E>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
-        let dapr = Dapr::new(&variable("dapr_url")?, transport);
+        let dapr = Dapr::with_token(
+            &variable("dapr_url")?,
+            &variable("dapr_api_token")?,
+            transport,
+        );
         let secret = variable("auth_jwt_secret")?.into();
         Ok(Self::new(dapr, Settings::from_variables(variable)?, secret))
     }
