@@ -343,6 +343,18 @@ class Manifests(unittest.TestCase):
                             self.assertIn(ref["key"], templates.get(ref["name"], {}).get("stringData", {}),
                                           f"no template of secret {ref['name']} key {ref['key']}")
 
+    def test_the_public_entrance_reaches_the_app_with_the_web_app_and_the_apis(self):
+        for case in self.cases:
+            apps = {app["metadata"]["name"]: components for _, app, components in case.apps()}
+            for ingress in case.of_kind("Ingress"):
+                for rule in ingress["spec"]["rules"]:
+                    for path in rule["http"]["paths"]:
+                        backend = path["backend"]["service"]
+                        self.assertEqual(backend["port"]["number"], 80, case.name)
+                        self.assertIn(backend["name"], apps, f"{case.name}: no SpinApp {backend['name']}")
+                        served = apps[backend["name"]]
+                        self.assertTrue({"web-ui", "tasks-api", "accounts-api", "chat-api"} <= served)
+
     def test_the_image_is_pinned_by_digest(self):
         for case in self.cases:
             for _, app, _ in case.apps():
