@@ -18,8 +18,11 @@ use dapr::fakes::RecordingTransport;
 use dapr::subscriber::Delivered;
 use serde_json::value::RawValue;
 
+/// What a target does with its input.
+pub type Target = fn(&[u8]);
+
 /// Every target, by name: what `fuzz/run` and the seed test go through.
-pub const TARGETS: &[(&str, fn(&[u8]))] = &[
+pub const TARGETS: &[(&str, Target)] = &[
     ("task_body", task_body),
     ("list_query", list_query),
     ("bearer_token", bearer_token),
