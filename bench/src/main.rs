@@ -39,6 +39,16 @@ use std::time::{Duration, Instant};
 use e2e::{Client, Env, Host, Profile, Stack};
 use serde_json::{Value, json};
 
+/// A stack for measuring: the users' limits raised past what a benchmark
+/// asks (thousands of tasks and chat messages from one user).
+fn start(env: &Env, profile: Profile) -> anyhow::Result<Stack> {
+    let raised = [
+        ("SPIN_VARIABLE_MAX_TASKS_PER_USER", "1000000".to_owned()),
+        ("SPIN_VARIABLE_CHAT_MESSAGES_PER_MINUTE", "10000".to_owned()),
+    ];
+    Stack::start_with(env, profile, &raised)
+}
+
 fn main() -> anyhow::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let env = Env::from_environment()?;
@@ -74,7 +84,7 @@ fn basic(env: &Env, requests: usize) -> anyhow::Result<()> {
     println!("{requests} sequential requests each, one client, keep-alive; times in ms\n");
     header();
     for profile in [Profile::Sqlite, Profile::Postgres] {
-        let stack = Stack::start(env, profile)?;
+        let stack = start(env, profile)?;
         let client = stack.client("bench");
         let base = "/api/bench/tasks";
         let mut ids = Vec::with_capacity(requests);
@@ -117,7 +127,7 @@ fn basic(env: &Env, requests: usize) -> anyhow::Result<()> {
 
 fn scale(env: &Env) -> anyhow::Result<()> {
     const TASKS: usize = 5000;
-    let stack = Stack::start(env, Profile::Postgres)?;
+    let stack = start(env, Profile::Postgres)?;
     let user = "scale";
     let client = stack.client(user);
     let base = format!("/api/{user}/tasks");
@@ -261,7 +271,7 @@ fn events(env: &Env, completions: usize) -> anyhow::Result<()> {
     );
     println!("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|");
     for profile in [Profile::Sqlite, Profile::Postgres] {
-        let stack = Stack::start(env, profile)?;
+        let stack = start(env, profile)?;
         let user = "events";
         let client = stack.client(user);
         let base = format!("/api/{user}/tasks");
@@ -328,7 +338,7 @@ fn events(env: &Env, completions: usize) -> anyhow::Result<()> {
 }
 
 fn history(env: &Env) -> anyhow::Result<()> {
-    let stack = Stack::start(env, Profile::Postgres)?;
+    let stack = start(env, Profile::Postgres)?;
     let seed_user = |user: &str, count: usize, completed: bool| -> anyhow::Result<Client> {
         let client = stack.client(user);
         let base = format!("/api/{user}/tasks");
@@ -520,7 +530,7 @@ fn feed(env: &Env) -> anyhow::Result<()> {
     );
     header();
     for profile in [Profile::Sqlite, Profile::Postgres] {
-        let stack = Stack::start(env, profile)?;
+        let stack = start(env, profile)?;
         let user = "feed-bench";
         let client = stack.client(user);
         let mut cursor = 0;
@@ -558,7 +568,7 @@ fn feed(env: &Env) -> anyhow::Result<()> {
 
 fn writes(env: &Env) -> anyhow::Result<()> {
     const CREATES: usize = 1000;
-    let stack = Stack::start(env, Profile::Postgres)?;
+    let stack = start(env, Profile::Postgres)?;
     let user = "writes-bench";
     let client = stack.client(user);
     println!("{CREATES} creates of one user, 50 a second, one client, full profile\n");
@@ -598,7 +608,7 @@ fn writes(env: &Env) -> anyhow::Result<()> {
 }
 
 fn web(env: &Env) -> anyhow::Result<()> {
-    let stack = Stack::start(env, Profile::Postgres)?;
+    let stack = start(env, Profile::Postgres)?;
     let node = std::env::var("TODO_NODE").unwrap_or_else(|_| "node".into());
     let output = std::process::Command::new(node)
         .current_dir(e2e::repo_root().join("tests/web"))
@@ -654,7 +664,7 @@ fn web(env: &Env) -> anyhow::Result<()> {
 fn accounts(env: &Env) -> anyhow::Result<()> {
     println!("50 sequential sign-ins of one account, one client, full profile; times in ms\n");
     header();
-    let stack = Stack::start(env, Profile::Postgres)?;
+    let stack = start(env, Profile::Postgres)?;
     let anonymous = Client::new(stack.url(""), None);
     let credentials = json!({"username": "bench-account", "password": "a long enough password"});
     anyhow::ensure!(
@@ -684,7 +694,7 @@ fn accounts(env: &Env) -> anyhow::Result<()> {
 fn chat(env: &Env, requests: usize) -> anyhow::Result<()> {
     println!("{requests} sequential requests each, one client, full profile; times in ms\n");
     header();
-    let stack = Stack::start(env, Profile::Postgres)?;
+    let stack = start(env, Profile::Postgres)?;
     let (chat_user, api_user) = ("chat-bench", "api-bench");
     let chat = stack.client(chat_user);
     let api = stack.client(api_user);
@@ -795,7 +805,7 @@ fn reminders(env: &Env) -> anyhow::Result<()> {
         "| run | reminders | p50 | p99 | max | CPU host | CPU daprd | CPU postgres | CPU scheduler | CPU kafka |"
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
-    let stack = Stack::start(env, Profile::Postgres)?;
+    let stack = start(env, Profile::Postgres)?;
     // Spread: one every 300 ms over a minute, across 20 users.
     let spread = |i: usize| Duration::from_millis(300 * i as u64);
     reminder_run(&stack, "spread over a minute", 200, 20, spread)?;

@@ -24,7 +24,6 @@ mod notifications;
 
 pub use accounts::AccountsApi;
 pub use chat::ChatApi;
-pub use edge::MAX_BODY_BYTES;
 pub use mcp::McpApi;
 pub use notifications::NotificationsApi;
 
@@ -63,7 +62,7 @@ impl<T: Transport> TasksApi<T> {
     /// The API as a component's variables say (`dapr_url`,
     /// `auth_jwt_secret` and the [`Settings`]), reaching daprd through
     /// `transport`.
-    pub fn from_variables<E>(
+    pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
@@ -120,7 +119,7 @@ impl<T: Transport> TasksApi<T> {
         let body = request.body();
         let store = self.base.store();
         let outbox = Outbox::new(&self.base.dapr, &store, &self.base.settings);
-        let tasks = outbox.tasks(&user);
+        let tasks = outbox.tasks(&user).limited(self.base.limits);
         let method = request.method();
         let found = |id: Option<TaskId>| id.ok_or(ApiError::NotFound("task"));
         match route {

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
 use crate::error::{FieldError, Problem, TaskError};
+use crate::limits::Limits;
 use crate::llm::{self, Llm};
 use crate::outbox::Outbox;
 use crate::service::{Env, Tasks, Written};
@@ -258,6 +259,8 @@ pub struct Chat<'a, T, S> {
     /// The LLM to converse with, and the transport to reach it, if one is
     /// configured.
     llm: Option<(&'a Llm, &'a T)>,
+    /// The limits the chat's creates and edits keep to.
+    limits: Option<Limits>,
 }
 
 impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
@@ -269,6 +272,15 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
             settings,
             user,
             llm: None,
+            limits: None,
+        }
+    }
+
+    /// The chat, its creates and edits kept within `limits`.
+    pub fn with_limits(self, limits: Limits) -> Self {
+        Self {
+            limits: Some(limits),
+            ..self
         }
     }
 
@@ -474,9 +486,11 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
     ) -> Result<Task, TaskError> {
         let env = self.next_env();
         let outbox = Outbox::new(self.chat.dapr, self.chat.store, self.chat.settings);
-        let written = outbox
-            .write(write(outbox.tasks(self.chat.user), env))
-            .await?;
+        let mut tasks = outbox.tasks(self.chat.user);
+        if let Some(limits) = self.chat.limits {
+            tasks = tasks.limited(limits);
+        }
+        let written = outbox.write(write(tasks, env)).await?;
         Ok(written.task)
     }
 
@@ -943,6 +957,7 @@ fn refusal(err: TaskError) -> Refusal {
         TaskError::Unavailable(_) => {
             "I can't reach your tasks right now; try again in a moment.".into()
         }
+        TaskError::Exceeded(e) => format!("I couldn't do that: {e}."),
     })
 }
 

@@ -165,6 +165,9 @@ pub enum TaskError {
     /// The state store could not be used. The text is for the log only.
     #[error("the service is unavailable; try again later")]
     Unavailable(String),
+    /// The write would pass one of the user's limits.
+    #[error("{0}")]
+    Exceeded(#[from] crate::limits::Exceeded),
 }
 
 impl From<DaprError> for TaskError {
@@ -181,7 +184,7 @@ impl TaskError {
     /// can never succeed is dropped, what may succeed later is retried.
     pub fn delivery(&self) -> Delivery {
         match self {
-            Self::NotFound | Self::Invalid(_) => Delivery::Drop,
+            Self::NotFound | Self::Invalid(_) | Self::Exceeded(_) => Delivery::Drop,
             Self::Conflict | Self::Unavailable(_) => Delivery::Retry,
         }
     }

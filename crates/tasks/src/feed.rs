@@ -14,6 +14,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::change::Event;
 use crate::error::{FieldError, Problem, TaskError};
+use crate::limits::Usage;
 use crate::service::retry;
 use crate::{UserId, keys};
 use events::{ReminderDue, TaskEventType, TaskId};
@@ -73,6 +74,11 @@ pub struct Change {
 struct Stored {
     /// The number the next change gets.
     next: u64,
+    /// The user's tasks: created and not deleted, counted from the feed's
+    /// changes (from when the feed began counting), written beside it as
+    /// `usage:{user}` for the task limit to read.
+    #[serde(default)]
+    tasks: u64,
     changes: Vec<Change>,
 }
 
@@ -108,12 +114,24 @@ struct Heard {
 
 async fn append<S: StateStore>(store: &S, user: &UserId, heard: &Heard) -> Result<(), TaskError> {
     let key = &keys::feed(user);
+    // A create or a delete changes the count of the user's tasks too.
+    let counted =
+        matches!(heard.happened, Happened::Created | Happened::Deleted).then(|| keys::usage(user));
+    let counted = &counted;
     retry(|| async move {
-        let (mut feed, etag) = match store.get::<Stored>(key).await? {
+        let (read, usage) = match counted {
+            Some(usage_key) => {
+                let bulk = store.get_bulk(&[key.clone(), usage_key.clone()]).await?;
+                (bulk.value::<Stored>(key)?, bulk.value::<Usage>(usage_key)?)
+            }
+            None => (store.get::<Stored>(key).await?, None),
+        };
+        let (mut feed, etag) = match read {
             Some(read) => (read.value, Some(read.etag)),
             None => (
                 Stored {
                     next: 1,
+                    tasks: 0,
                     changes: Vec::new(),
                 },
                 None,
@@ -136,7 +154,21 @@ async fn append<S: StateStore>(store: &S, user: &UserId, heard: &Heard) -> Resul
         feed.next += 1;
         let over = feed.changes.len().saturating_sub(KEPT);
         feed.changes.drain(..over);
-        Ok(store.commit(&[Write::put(key, &feed, etag)?]).await?)
+        let mut writes = Vec::with_capacity(2);
+        if let Some(usage_key) = counted {
+            feed.tasks = match heard.happened {
+                Happened::Created => feed.tasks + 1,
+                _ => feed.tasks.saturating_sub(1),
+            };
+            let usage_etag = usage.map(|read| read.etag);
+            writes.push(Write::put(
+                usage_key,
+                &Usage { tasks: feed.tasks },
+                usage_etag,
+            )?);
+        }
+        writes.push(Write::put(key, &feed, etag)?);
+        Ok(store.commit(&writes).await?)
     })
     .await
 }
@@ -252,6 +284,35 @@ mod tests {
         assert_eq!(rest.changes.len(), 1);
         let none = block_on(since(&store, &alice, 3, 50)).expect("read");
         assert_eq!((none.changes.len(), none.cursor), (0, 3));
+    }
+
+    #[test]
+    fn the_feed_counts_the_users_tasks_once_per_create_and_delete() {
+        let store = FakeStateStore::default();
+        let alice = UserId::parse("alice").expect("a user id");
+        let created = events(&store, 3);
+        for event in created.iter().chain(&created) {
+            block_on(record(&store, event)).expect("recorded");
+        }
+        let usage = |store: &FakeStateStore| {
+            block_on(store.get::<Usage>(&keys::usage(&alice)))
+                .expect("read")
+                .map(|read| read.value.tasks)
+        };
+        assert_eq!(usage(&store), Some(3), "each create counted once");
+        let env = Env::new(
+            DateTime::from_timestamp(1_800_000_100, 0).unwrap_or_default(),
+            7,
+            8,
+        );
+        let deleted = block_on(Tasks::new(&store, &alice).delete(created[0].task_id, &env))
+            .expect("deleted")
+            .event
+            .expect("an event")
+            .event;
+        block_on(record(&store, &deleted)).expect("recorded");
+        block_on(record(&store, &deleted)).expect("recorded");
+        assert_eq!(usage(&store), Some(2), "the delete counted once");
     }
 
     #[test]

@@ -17,7 +17,9 @@
 //! - `next:{user}:{id}`: the id of the task that repeats task `id`, written
 //!   with that task, so that a series grows by one task per completed one;
 //! - `history:{user}:{id}`: what happened to task `id`, kept after the task
-//!   is deleted.
+//!   is deleted;
+//! - `feed:{user}` and `usage:{user}`: the user's change feed and how many
+//!   tasks it has counted, written together by the audit consumer.
 //!
 //! A write changes the task and its index entry in one transaction, each
 //! conditional on the ETag it was read at, so the index and the tasks never
@@ -79,6 +81,17 @@ pub fn next(user: &UserId, id: TaskId) -> String {
 /// The key of `user`'s change feed.
 pub fn feed(user: &UserId) -> String {
     format!("feed:{user}")
+}
+
+/// The key of how many chat messages `user` sent in `minute` (since 1970).
+pub fn chat_rate(user: &UserId, minute: i64) -> String {
+    format!("chat-rate:{user}:{minute}")
+}
+
+/// The key of how many tasks `user` has, as the change feed counted them
+/// ([`crate::limits::Usage`]).
+pub fn usage(user: &UserId) -> String {
+    format!("usage:{user}")
 }
 
 /// The key of `user`'s account (for signing in).

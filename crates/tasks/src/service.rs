@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use crate::change;
 use crate::error::TaskError;
 use crate::keys::{self, Entry, EntryRef, Shard, ShardView, Shelf};
+use crate::limits::{Limits, Usage};
 use crate::outbox::{Arming, Net, NetEvents, Recorded, Unarmed};
 use crate::query::{Cursor, ListQuery, Status};
 use crate::repeat;
@@ -87,6 +88,9 @@ pub struct Tasks<'a, S, A = Unarmed> {
     store: &'a S,
     user: &'a UserId,
     arming: &'a A,
+    /// The limits its creates and edits keep to (`None`: none, as for the
+    /// recurrence handler, whose next occurrence is never refused).
+    limits: Option<Limits>,
 }
 
 /// A page of a listing.
@@ -112,11 +116,13 @@ struct NetSlot {
     bucket: u32,
 }
 
-/// A net as a write read it: whether it was armed, and the list.
+/// What a write read beside its key: whether its net was armed, the net's
+/// list, and how many tasks its user has (when a create asked).
 #[derive(Debug, Default)]
 struct NetRead {
     armed: bool,
     list: Option<Versioned<NetEvents>>,
+    usage: Usage,
 }
 
 impl<'a, S: StateStore> Tasks<'a, S> {
@@ -128,6 +134,7 @@ impl<'a, S: StateStore> Tasks<'a, S> {
             store,
             user,
             arming: &Unarmed,
+            limits: None,
         }
     }
 }
@@ -140,13 +147,27 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
             store,
             user,
             arming,
+            limits: None,
+        }
+    }
+
+    /// These tasks, their creates and edits kept within `limits`: a create
+    /// beyond the user's task limit, and a write that adds tags or
+    /// reminders beyond a task's, are refused and change nothing.
+    pub fn limited(self, limits: Limits) -> Self {
+        Self {
+            limits: Some(limits),
+            ..self
         }
     }
 
     /// Creates a task from `spec`, with an id made of `env`.
     pub async fn create(&self, spec: TaskSpec, env: &Env) -> Result<Written, TaskError> {
         let task = spec.create(TaskId::new(env.now, env.random), env.now)?;
-        self.insert(task, env, None).await
+        if let Some(limits) = &self.limits {
+            limits.check(None, &task)?;
+        }
+        self.insert(task, env, None, self.limits.as_ref()).await
     }
 
     /// Creates the task that repeats `previous`, a completed task, once
@@ -164,7 +185,7 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         let Some(next) = repeat::next(previous, id, env.now) else {
             return Ok(None);
         };
-        match self.insert(next, env, Some((marker, &id))).await {
+        match self.insert(next, env, Some((marker, &id)), None).await {
             // The same completion, handled at the same time elsewhere.
             Err(TaskError::Conflict) if has_successor().await? => Ok(None),
             written => written.map(Some),
@@ -172,12 +193,14 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
     }
 
     /// Writes the new `task`, with `also` (a key that must be new, and its
-    /// value) in the same transaction.
+    /// value) in the same transaction; when `limits` are given, only if the
+    /// user has fewer tasks than they allow.
     async fn insert(
         &self,
         task: Task,
         env: &Env,
         also: Option<(&str, &TaskId)>,
+        limits: Option<&Limits>,
     ) -> Result<Written, TaskError> {
         let event = self.event(None, Some(&task), env)?;
         let task_key = &keys::task(self.user, task.id);
@@ -185,7 +208,13 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         let net = &self.net(task.id, env);
         let (task_ref, event_ref) = (&task, &event);
         retry(|| async move {
-            let (shard, listed) = self.read_with_net::<Shard>(shard_key, net).await?;
+            let usage_key = limits.map(|_| keys::usage(self.user));
+            let (shard, listed) = self
+                .read_with_net::<Shard>(shard_key, net, usage_key.as_deref())
+                .await?;
+            if let Some(limits) = limits {
+                limits.may_create(listed.usage)?;
+            }
             let (mut shard, etag) = or_new(shard);
             shard.put(Entry::of(task_ref));
             let mut writes = vec![
@@ -306,12 +335,15 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         let net = &self.net(id, env);
         retry(|| async move {
             let (task, listed) = self
-                .read_with_net::<StoredTask>(&keys::task(self.user, id), net)
+                .read_with_net::<StoredTask>(&keys::task(self.user, id), net, None)
                 .await?;
             let Versioned { value, etag } = task.ok_or(TaskError::NotFound)?;
             let before = Task::from(value);
             let mut after = before.clone();
             change(&mut after)?;
+            if let Some(limits) = &self.limits {
+                limits.check(Some(&before), &after)?;
+            }
             if after == before {
                 return Ok(Written {
                     task: after,
@@ -392,7 +424,7 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         let net = &self.net(id, env);
         retry(|| async move {
             let (task, listed) = self
-                .read_with_net::<StoredTask>(&keys::task(self.user, id), net)
+                .read_with_net::<StoredTask>(&keys::task(self.user, id), net, None)
                 .await?;
             let Versioned { value, etag } = task.ok_or(TaskError::NotFound)?;
             let task = Task::from(value);
@@ -433,19 +465,33 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         &self,
         key: &str,
         net: &Option<NetSlot>,
+        usage: Option<&str>,
     ) -> Result<WithNet<V>, TaskError> {
-        let Some(NetSlot { net, bucket }) = net else {
+        let mut keys = vec![key.to_owned()];
+        if let Some(NetSlot { net, bucket }) = net {
+            keys.extend([net.armed_key(), net.list_key(*bucket)]);
+        }
+        keys.extend(usage.map(str::to_owned));
+        if keys.len() == 1 {
             return Ok((self.store.get::<V>(key).await?, NetRead::default()));
+        }
+        let bulk = self.store.get_bulk(&keys).await?;
+        let mut read = NetRead {
+            usage: match usage {
+                Some(usage) => bulk
+                    .value::<Usage>(usage)?
+                    .map(|u| u.value)
+                    .unwrap_or_default(),
+                None => Usage::default(),
+            },
+            ..NetRead::default()
         };
-        let (armed, list) = (net.armed_key(), net.list_key(*bucket));
-        let bulk = self
-            .store
-            .get_bulk(&[key.to_owned(), armed.clone(), list.clone()])
-            .await?;
-        let read = NetRead {
-            armed: bulk.value::<serde::de::IgnoredAny>(&armed)?.is_some(),
-            list: bulk.value(&list)?,
-        };
+        if let Some(NetSlot { net, bucket }) = net {
+            read.armed = bulk
+                .value::<serde::de::IgnoredAny>(&net.armed_key())?
+                .is_some();
+            read.list = bulk.value(&net.list_key(*bucket))?;
+        }
         Ok((bulk.value(key)?, read))
     }
 

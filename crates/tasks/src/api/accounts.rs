@@ -22,7 +22,7 @@ impl<T: Transport> AccountsApi<T> {
     /// The API as a component's variables say (`dapr_url`,
     /// `auth_jwt_secret` and the tasks context's settings), reaching daprd
     /// through `transport`.
-    pub fn from_variables<E>(
+    pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
@@ -53,9 +53,7 @@ impl<T: Transport> AccountsApi<T> {
         if request.method() != Method::POST {
             return Err(ApiError::MethodNotAllowed(request.method().clone(), "POST"));
         }
-        if request.body().len() > edge::MAX_BODY_BYTES {
-            return Err(ApiError::TooLarge(edge::MAX_BODY_BYTES));
-        }
+        self.base.within_limits(request)?;
         let store = self.base.store();
         let secret = self.base.secret();
         match action.as_str() {

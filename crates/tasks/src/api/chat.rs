@@ -6,6 +6,7 @@ use http::{Method, StatusCode};
 
 use super::edge::{self, ApiError, Base, json, json_body};
 use crate::chat::{Chat, Said};
+use crate::limits;
 use crate::llm::Llm;
 use crate::service::Env;
 
@@ -27,7 +28,7 @@ impl<T: Transport + Clone> ChatApi<T> {
     /// `auth_jwt_secret`, the tasks context's settings, and `llm_base_url`,
     /// `llm_model`, `llm_api_key` for the LLM mode), reaching daprd and the
     /// model through `transport`.
-    pub fn from_variables<E>(
+    pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
@@ -61,7 +62,8 @@ impl<T: Transport + Clone> ChatApi<T> {
         };
         let user = self.base.caller(request, user, env)?;
         let store = self.base.store();
-        let mut chat = Chat::new(&self.base.dapr, &store, &self.base.settings, &user);
+        let mut chat = Chat::new(&self.base.dapr, &store, &self.base.settings, &user)
+            .with_limits(self.base.limits);
         if let Some((llm, web)) = &self.llm {
             chat = chat.with_llm(llm, web);
         }
@@ -69,6 +71,8 @@ impl<T: Transport + Clone> ChatApi<T> {
         match route {
             Route::Chat if method == Method::POST => {
                 let said = Said::parse(&json_body(request.body())?)?;
+                let limit = self.base.limits.chat_messages_per_minute;
+                limits::count_chat_message(&store, &user, env.now, limit).await?;
                 let answer = chat.say(&said, env).await.map_err(|err| match err {
                     crate::TaskError::NotFound => ApiError::NotFound("conversation"),
                     err => err.into(),

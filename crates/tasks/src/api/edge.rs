@@ -12,11 +12,9 @@ use crate::UserId;
 use crate::accounts::AccountError;
 use crate::error::{FieldError, TaskError};
 use crate::input::parse_json;
+use crate::limits::{BadLimit, Exceeded, Limits};
 use crate::service::Env;
 use crate::settings::Settings;
-
-/// Request bodies larger than this are refused with 413.
-pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
 /// Every way a call can fail.
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +31,8 @@ pub(crate) enum ApiError {
     MethodNotAllowed(Method, &'static str),
     #[error("the body is larger than {0} bytes")]
     TooLarge(usize),
+    #[error("the query string is longer than {0} bytes")]
+    QueryTooLong(usize),
     #[error("{0}")]
     Task(#[from] TaskError),
     #[error("{0}")]
@@ -50,7 +50,13 @@ impl ApiError {
             Self::Auth(AuthError::Forbidden(_)) => StatusCode::FORBIDDEN,
             Self::NotFound(_) | Self::Task(TaskError::NotFound) => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
-            Self::TooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::TooLarge(_) | Self::QueryTooLong(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Task(TaskError::Exceeded(Exceeded::Tags(_) | Exceeded::Reminders(_))) => {
+                StatusCode::PAYLOAD_TOO_LARGE
+            }
+            Self::Task(TaskError::Exceeded(Exceeded::Tasks(_) | Exceeded::ChatMessages { .. })) => {
+                StatusCode::TOO_MANY_REQUESTS
+            }
             Self::Task(TaskError::Conflict) => StatusCode::CONFLICT,
             Self::Task(TaskError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Account(err) => match err {
@@ -72,6 +78,13 @@ impl ApiError {
             Self::NotFound(_) | Self::Task(TaskError::NotFound) => "not_found",
             Self::MethodNotAllowed(..) => "method_not_allowed",
             Self::TooLarge(_) => "payload_too_large",
+            Self::QueryTooLong(_) => "query_too_long",
+            Self::Task(TaskError::Exceeded(exceeded)) => match exceeded {
+                Exceeded::Tasks(_) => "too_many_tasks",
+                Exceeded::Tags(_) => "too_many_tags",
+                Exceeded::Reminders(_) => "too_many_reminders",
+                Exceeded::ChatMessages { .. } => "too_many_messages",
+            },
             Self::Task(TaskError::Conflict) => "conflict",
             Self::Task(TaskError::Unavailable(_)) => "unavailable",
             Self::Account(err) => match err {
@@ -86,6 +99,7 @@ impl ApiError {
     fn field(&self) -> Option<&str> {
         match self {
             Self::Invalid(e) | Self::Task(TaskError::Invalid(e)) => Some(&e.field),
+            Self::Task(TaskError::Exceeded(exceeded)) => exceeded.field(),
             _ => None,
         }
     }
@@ -116,7 +130,14 @@ impl ApiError {
                 .headers_mut()
                 .insert(header::ALLOW, header::HeaderValue::from_static(allowed));
         }
-        if let Self::Account(AccountError::Wait(seconds)) = self
+        let wait = match self {
+            Self::Account(AccountError::Wait(seconds)) => Some(*seconds),
+            Self::Task(TaskError::Exceeded(Exceeded::ChatMessages { retry_after, .. })) => {
+                Some(i64::from(*retry_after))
+            }
+            _ => None,
+        };
+        if let Some(seconds) = wait
             && let Ok(value) = header::HeaderValue::from_str(&seconds.to_string())
         {
             response.headers_mut().insert(header::RETRY_AFTER, value);
@@ -126,11 +147,12 @@ impl ApiError {
 }
 
 /// What every API of the app stands on: its sidecar, the tasks context's
-/// settings, and the key of the bearer tokens.
+/// settings, the users' limits, and the key of the bearer tokens.
 #[derive(Debug)]
 pub(crate) struct Base<T> {
     pub(crate) dapr: Dapr<T>,
     pub(crate) settings: Settings,
+    pub(crate) limits: Limits,
     jwt_secret: Vec<u8>,
 }
 
@@ -139,13 +161,15 @@ impl<T: Transport> Base<T> {
         Self {
             dapr,
             settings,
+            limits: Limits::default(),
             jwt_secret,
         }
     }
 
     /// As a component's variables say (`dapr_url`, `dapr_api_token`,
-    /// `auth_jwt_secret` and the [`Settings`]), reaching daprd through `transport`.
-    pub(crate) fn from_variables<E>(
+    /// `auth_jwt_secret`, the [`Settings`] and the [`Limits`]), reaching
+    /// daprd through `transport`.
+    pub(crate) fn from_variables<E: From<BadLimit>>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
@@ -155,7 +179,22 @@ impl<T: Transport> Base<T> {
             transport,
         );
         let secret = variable("auth_jwt_secret")?.into();
-        Ok(Self::new(dapr, Settings::from_variables(variable)?, secret))
+        let limits = Limits::from_variables(&variable)?;
+        Ok(Self {
+            limits,
+            ..Self::new(dapr, Settings::from_variables(variable)?, secret)
+        })
+    }
+
+    /// Whether `request`'s body and query string are within the limits.
+    pub(crate) fn within_limits(&self, request: &http::Request<Vec<u8>>) -> Result<(), ApiError> {
+        if request.body().len() > self.limits.body_bytes {
+            return Err(ApiError::TooLarge(self.limits.body_bytes));
+        }
+        if request.uri().query().map_or(0, str::len) > self.limits.query_bytes {
+            return Err(ApiError::QueryTooLong(self.limits.query_bytes));
+        }
+        Ok(())
     }
 
     /// The key bearer tokens are signed with.
@@ -168,34 +207,22 @@ impl<T: Transport> Base<T> {
         self.dapr.state(&self.settings.state_store)
     }
 
-    /// The caller of `/api/{user}/...` (see [`caller`]).
+    /// The user of `/api/{user}/...` if the request's bearer token is
+    /// theirs and its body and query are within the limits.
     pub(crate) fn caller(
         &self,
         request: &http::Request<Vec<u8>>,
         user: &str,
         env: &Env,
     ) -> Result<UserId, ApiError> {
-        caller(request, &self.jwt_secret, user, env)
+        let authorization = request
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let user = auth::authorize(authorization, &self.jwt_secret, user, env.now)?;
+        self.within_limits(request)?;
+        Ok(user)
     }
-}
-
-/// The user of `/api/{user}/...` if the request's bearer token is theirs
-/// (signed with `jwt_secret`) and its body is within [`MAX_BODY_BYTES`].
-fn caller(
-    request: &http::Request<Vec<u8>>,
-    jwt_secret: &[u8],
-    user: &str,
-    env: &Env,
-) -> Result<UserId, ApiError> {
-    let authorization = request
-        .headers()
-        .get(header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok());
-    let user = auth::authorize(authorization, jwt_secret, user, env.now)?;
-    if request.body().len() > MAX_BODY_BYTES {
-        return Err(ApiError::TooLarge(MAX_BODY_BYTES));
-    }
-    Ok(user)
 }
 
 /// The segments of `request`'s path (`["", "api", user, ...]`).

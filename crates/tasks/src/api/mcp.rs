@@ -28,7 +28,7 @@ impl<T: Transport> McpApi<T> {
     /// The endpoint as a component's variables say (`dapr_url`,
     /// `auth_jwt_secret` and the tasks context's settings), reaching daprd
     /// through `transport`.
-    pub fn from_variables<E>(
+    pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
@@ -55,6 +55,9 @@ impl<T: Transport> McpApi<T> {
             Ok(user) => user,
             Err(err) => return ApiError::Auth(err).response(),
         };
+        if let Err(err) = self.base.within_limits(&request) {
+            return err.response();
+        }
         let message: Value = match serde_json::from_slice(request.body()) {
             Ok(message) => message,
             Err(err) => {
@@ -122,7 +125,8 @@ impl<T: Transport> McpApi<T> {
             return Err((-32602, "arguments must be an object".into()));
         }
         let store = self.base.store();
-        let chat = Chat::new(&self.base.dapr, &store, &self.base.settings, user);
+        let chat = Chat::new(&self.base.dapr, &store, &self.base.settings, user)
+            .with_limits(self.base.limits);
         let (text, result) = chat
             .call_tool(name, arguments, env)
             .await

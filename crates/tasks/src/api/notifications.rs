@@ -30,7 +30,7 @@ impl<T: Transport> NotificationsApi<T> {
     /// `auth_jwt_secret`, `webhooks_allow_loopback` and the tasks context's
     /// settings),
     /// reaching daprd through `transport`.
-    pub fn from_variables<E>(
+    pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {

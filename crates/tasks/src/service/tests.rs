@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::keys::Shelf;
+use crate::limits::{Exceeded, Limits, Usage};
 use crate::stored::StoredTask;
 use crate::{FieldError, Problem};
 
@@ -509,4 +510,75 @@ mod agreement {
             }
         }
     }
+}
+
+/// The limits of tests: two tasks a user, two tags a task.
+fn small_limits() -> Limits {
+    Limits {
+        tasks_per_user: 2,
+        tags_per_task: 2,
+        ..Limits::default()
+    }
+}
+
+#[test]
+fn a_create_past_the_users_task_limit_is_refused_and_writes_nothing() {
+    let (store, user) = (FakeStateStore::new(), alice());
+    let tasks = Tasks::new(&store, &user).limited(small_limits());
+    for (n, title) in [(10, "one"), (11, "two")] {
+        let env = at(now() + chrono::Duration::seconds(n));
+        block_on(tasks.create(spec(json!({"title": title})), &env)).expect("within the limit");
+    }
+    // What the audit consumer counted from the two creates' events.
+    block_on(
+        store
+            .commit(&[Write::put(keys::usage(&user), &Usage { tasks: 2 }, None).expect("encodes")]),
+    )
+    .expect("written");
+    let before = store.keys();
+    let third = block_on(tasks.create(
+        spec(json!({"title": "three"})),
+        &at(now() + chrono::Duration::seconds(1)),
+    ));
+    assert_eq!(
+        third.map(|w| w.task.title),
+        Err(TaskError::Exceeded(Exceeded::Tasks(2)))
+    );
+    assert_eq!(store.keys(), before, "nothing written");
+    // The recurrence handler's next occurrence is never refused.
+    let unlimited = Tasks::new(&store, &user);
+    block_on(unlimited.create(
+        spec(json!({"title": "three"})),
+        &at(now() + chrono::Duration::seconds(2)),
+    ))
+    .expect("no limit without limits");
+}
+
+#[test]
+fn a_write_that_adds_tags_past_a_tasks_limit_is_refused_and_one_that_adds_none_is_not() {
+    let (store, user) = (FakeStateStore::new(), alice());
+    let unlimited = Tasks::new(&store, &user);
+    let tasks = Tasks::new(&store, &user).limited(small_limits());
+    let three = json!({"title": "t", "tags": ["a", "b", "c"]});
+    assert_eq!(
+        block_on(tasks.create(spec(three.clone()), &env())).map(|w| w.task.id),
+        Err(TaskError::Exceeded(Exceeded::Tags(2)))
+    );
+    // A task made when the limit was higher.
+    let old = block_on(unlimited.create(spec(three), &env()))
+        .expect("created")
+        .task;
+    let later = at(now() + chrono::Duration::seconds(1));
+    let more = block_on(tasks.patch(old.id, patch(json!({"tags": ["a", "b", "c", "d"]})), &later));
+    assert_eq!(
+        more.map(|w| w.task.id),
+        Err(TaskError::Exceeded(Exceeded::Tags(2)))
+    );
+    assert_eq!(
+        block_on(tasks.get(old.id)).map(|t| t.tags.len()),
+        Ok(3),
+        "unchanged"
+    );
+    let done = block_on(tasks.complete(old.id, true, &later)).expect("completing adds no tag");
+    assert!(done.task.completed);
 }

@@ -1,0 +1,293 @@
+//! What one user may ask of the service, so that nobody can starve the
+//! others or fill the store: each limit a Spin variable with a safe
+//! default, stated in the README and the contract, and answered with 413
+//! (too large) or 429 (too many) without changing anything.
+//!
+//! | variable | default | answer |
+//! |---|---|---|
+//! | `max_tasks_per_user` | 10,000 | 429 `too_many_tasks` on a create |
+//! | `max_tags_per_task` | 20 (at most 20) | 413 `too_many_tags`, field `tags` |
+//! | `max_reminders_per_task` | 10 (at most 10) | 413 `too_many_reminders`, field `reminders` |
+//! | `chat_messages_per_minute` | 20 | 429 `too_many_messages`, `Retry-After` |
+//! | `max_body_bytes` | 65,536 | 413 `payload_too_large` |
+//! | `max_query_bytes` | 2,048 | 413 `query_too_long` |
+//!
+//! A user's tasks are counted by the audit consumer as their events arrive
+//! (`usage:{user}`, written with the change feed): a burst of creates
+//! faster than the consumer may pass the limit by what it has not yet
+//! heard of, and tasks made by the recurrence handler count but are never
+//! refused (a repeating task does not stop because its user is at the
+//! limit).
+
+use chrono::{DateTime, Utc};
+use dapr::{StateStore, Write};
+use serde::{Deserialize, Serialize};
+
+use crate::error::TaskError;
+use crate::model::{Reminder, Tag, Task};
+use crate::service::retry;
+use crate::{UserId, keys};
+
+/// How many tasks a user has, as the change feed counted them from their
+/// events (`usage:{user}`): what the task limit is checked against.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Usage {
+    /// Tasks created and not deleted.
+    pub tasks: u64,
+}
+
+/// The limits in force, as the component's variables set them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    /// Tasks a user may have, done or not.
+    pub tasks_per_user: u64,
+    /// Tags on one task.
+    pub tags_per_task: usize,
+    /// Reminders on one task.
+    pub reminders_per_task: usize,
+    /// Chat messages a user may send in a minute.
+    pub chat_messages_per_minute: u32,
+    /// Bytes of a request's body.
+    pub body_bytes: usize,
+    /// Bytes of a request's query string.
+    pub query_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            tasks_per_user: 10_000,
+            tags_per_task: Tag::MAX_PER_TASK,
+            reminders_per_task: Reminder::MAX_PER_TASK,
+            chat_messages_per_minute: 20,
+            body_bytes: 64 * 1024,
+            query_bytes: 2048,
+        }
+    }
+}
+
+/// A limit's variable that is not a whole number within its bounds.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("the Spin variable {name} must be a whole number from 1 to {most}, not {value:?}")]
+pub struct BadLimit {
+    /// The variable.
+    pub name: &'static str,
+    /// What it held.
+    pub value: String,
+    /// The largest value it may hold.
+    pub most: u64,
+}
+
+/// A limit that a request would pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Exceeded {
+    /// The user has as many tasks as they may.
+    #[error("you have {0} tasks, as many as one may; delete some first")]
+    Tasks(u64),
+    /// The task would have more tags than it may.
+    #[error("a task may have at most {0} tags")]
+    Tags(usize),
+    /// The task would have more reminders than it may.
+    #[error("a task may have at most {0} reminders")]
+    Reminders(usize),
+    /// The user has sent as many chat messages this minute as they may;
+    /// the next minute begins in the given seconds.
+    #[error("at most {limit} chat messages a minute; try again in {retry_after} s")]
+    ChatMessages {
+        /// Messages a minute.
+        limit: u32,
+        /// Seconds until the next minute.
+        retry_after: u32,
+    },
+}
+
+impl Exceeded {
+    /// The field of the request that passed the limit, if one did.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Tags(_) => Some("tags"),
+            Self::Reminders(_) => Some("reminders"),
+            Self::Tasks(_) | Self::ChatMessages { .. } => None,
+        }
+    }
+}
+
+impl Limits {
+    /// The limits the component's variables set (`max_tasks_per_user`,
+    /// `max_tags_per_task`, `max_reminders_per_task`,
+    /// `chat_messages_per_minute`, `max_body_bytes`, `max_query_bytes`);
+    /// an empty one keeps its default.
+    pub fn from_variables<E: From<BadLimit>>(
+        variable: impl Fn(&str) -> Result<String, E>,
+    ) -> Result<Self, E> {
+        let defaults = Self::default();
+        let read = |name: &'static str, default: u64, most: u64| -> Result<u64, E> {
+            let value = variable(name)?;
+            if value.trim().is_empty() {
+                return Ok(default);
+            }
+            match value.trim().parse::<u64>() {
+                Ok(n) if (1..=most).contains(&n) => Ok(n),
+                _ => Err(BadLimit { name, value, most }.into()),
+            }
+        };
+        let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
+        Ok(Self {
+            tasks_per_user: read("max_tasks_per_user", defaults.tasks_per_user, 1_000_000)?,
+            tags_per_task: size(read(
+                "max_tags_per_task",
+                defaults.tags_per_task as u64,
+                Tag::MAX_PER_TASK as u64,
+            )?),
+            reminders_per_task: size(read(
+                "max_reminders_per_task",
+                defaults.reminders_per_task as u64,
+                Reminder::MAX_PER_TASK as u64,
+            )?),
+            chat_messages_per_minute: u32::try_from(read(
+                "chat_messages_per_minute",
+                u64::from(defaults.chat_messages_per_minute),
+                10_000,
+            )?)
+            .unwrap_or(u32::MAX),
+            body_bytes: size(read(
+                "max_body_bytes",
+                defaults.body_bytes as u64,
+                16 * 1024 * 1024,
+            )?),
+            query_bytes: size(read(
+                "max_query_bytes",
+                defaults.query_bytes as u64,
+                64 * 1024,
+            )?),
+        })
+    }
+
+    /// Whether a write that turns `before` (`None`: a new task) into
+    /// `after` stays within the per-task limits. A task that has more than
+    /// a limit lowered since allows is still written, as long as the write
+    /// adds none.
+    pub fn check(&self, before: Option<&Task>, after: &Task) -> Result<(), Exceeded> {
+        let had = |count: fn(&Task) -> usize| before.map_or(0, count);
+        if after.tags.len() > self.tags_per_task.max(had(|t| t.tags.len())) {
+            return Err(Exceeded::Tags(self.tags_per_task));
+        }
+        if after.reminders.len() > self.reminders_per_task.max(had(|t| t.reminders.len())) {
+            return Err(Exceeded::Reminders(self.reminders_per_task));
+        }
+        Ok(())
+    }
+
+    /// Whether a user who has `usage` may create one task more.
+    pub fn may_create(&self, usage: Usage) -> Result<(), Exceeded> {
+        if usage.tasks >= self.tasks_per_user {
+            return Err(Exceeded::Tasks(self.tasks_per_user));
+        }
+        Ok(())
+    }
+}
+
+/// Counts a chat message of `user` against the minute of `now`, or
+/// refuses it when that minute has had `limit` already (the count is kept
+/// two minutes: `chat-rate:{user}:{minute}`).
+pub async fn count_chat_message<S: StateStore>(
+    store: &S,
+    user: &UserId,
+    now: DateTime<Utc>,
+    limit: u32,
+) -> Result<(), TaskError> {
+    let key = &keys::chat_rate(user, now.timestamp().div_euclid(60));
+    retry(|| async move {
+        let (sent, etag) = match store.get::<u32>(key).await? {
+            Some(read) => (read.value, Some(read.etag)),
+            None => (0, None),
+        };
+        if sent >= limit {
+            let retry_after = u32::try_from(60 - now.timestamp().rem_euclid(60)).unwrap_or(60);
+            return Err(Exceeded::ChatMessages { limit, retry_after }.into());
+        }
+        let write = Write::put(key, &(sent + 1), etag)?.expiring(120);
+        Ok(store.commit(&[write]).await?)
+    })
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Result<String, BadLimit> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| {
+            Ok(pairs
+                .iter()
+                .find(|(n, _)| n == name)
+                .map(|(_, v)| v.clone())
+                .unwrap_or_default())
+        }
+    }
+
+    #[test]
+    fn a_users_chat_messages_are_counted_by_the_minute() {
+        use dapr::fakes::FakeStateStore;
+        use futures::executor::block_on;
+        let (store, user) = (
+            FakeStateStore::new(),
+            UserId::parse("alice").expect("a user id"),
+        );
+        let at =
+            |seconds: i64| DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default();
+        // 1_800_000_000 begins a minute.
+        for second in [0, 10] {
+            block_on(count_chat_message(&store, &user, at(second), 2)).expect("within the limit");
+        }
+        assert_eq!(
+            block_on(count_chat_message(&store, &user, at(30), 2)),
+            Err(TaskError::Exceeded(Exceeded::ChatMessages {
+                limit: 2,
+                retry_after: 30
+            }))
+        );
+        block_on(count_chat_message(&store, &user, at(60), 2)).expect("a new minute");
+        let other = UserId::parse("bob").expect("a user id");
+        block_on(count_chat_message(&store, &other, at(30), 2)).expect("each user their own");
+    }
+
+    #[test]
+    fn empty_variables_keep_the_defaults() {
+        assert_eq!(Limits::from_variables(vars(&[])), Ok(Limits::default()));
+    }
+
+    #[test]
+    fn variables_set_the_limits_within_their_bounds() {
+        let limits = Limits::from_variables(vars(&[
+            ("max_tasks_per_user", "3"),
+            ("max_tags_per_task", " 2 "),
+            ("chat_messages_per_minute", "5"),
+            ("max_query_bytes", "100"),
+        ]))
+        .expect("valid");
+        assert_eq!(limits.tasks_per_user, 3);
+        assert_eq!(limits.tags_per_task, 2);
+        assert_eq!(limits.reminders_per_task, Reminder::MAX_PER_TASK);
+        assert_eq!(limits.chat_messages_per_minute, 5);
+        assert_eq!(limits.query_bytes, 100);
+    }
+
+    #[test]
+    fn a_limit_that_is_no_number_or_out_of_bounds_is_refused() {
+        for (name, value) in [
+            ("max_tasks_per_user", "many"),
+            ("max_tasks_per_user", "0"),
+            ("max_tags_per_task", "21"),
+            ("max_reminders_per_task", "-1"),
+            ("max_body_bytes", "1e6"),
+        ] {
+            let err = Limits::from_variables(vars(&[(name, value)])).expect_err(value);
+            assert_eq!((err.name, err.value.as_str()), (name, value));
+        }
+    }
+}
