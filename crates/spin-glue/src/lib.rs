@@ -98,9 +98,11 @@ pub fn incoming(request: Request) -> anyhow::Result<http::Request<Vec<u8>>> {
     Ok(builder.body(request.into_body())?)
 }
 
-/// The `http` crate's response as Spin's.
+/// The `http` crate's response as Spin's, with what every answer carries
+/// (`harden`).
 pub fn outgoing(response: http::Response<Vec<u8>>) -> Response {
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    harden(&mut parts.headers, !body.is_empty());
     Response::builder()
         .status(parts.status)
         .headers(&parts.headers)
@@ -113,10 +115,26 @@ pub async fn read(request: IncomingRequest) -> anyhow::Result<http::Request<Vec<
     incoming(Request::try_from_incoming_request(request).await?)
 }
 
+/// What every answer carries, whatever component made it:
+/// `X-Content-Type-Options: nosniff`, and a `Content-Type` on any body
+/// (`text/plain` where the component set none), so that no browser guesses.
+fn harden(headers: &mut http::HeaderMap, has_body: bool) {
+    use http::header::{CONTENT_TYPE, HeaderValue, X_CONTENT_TYPE_OPTIONS};
+    headers
+        .entry(X_CONTENT_TYPE_OPTIONS)
+        .or_insert(HeaderValue::from_static("nosniff"));
+    if has_body {
+        headers
+            .entry(CONTENT_TYPE)
+            .or_insert(HeaderValue::from_static("text/plain; charset=utf-8"));
+    }
+}
+
 /// Sends `response` whole through `outparam`: once this returns, the client
 /// has its answer, and the component may go on working.
 pub async fn respond(outparam: ResponseOutparam, response: http::Response<Vec<u8>>) {
-    let (parts, body) = response.into_parts();
+    let (mut parts, body) = response.into_parts();
+    harden(&mut parts.headers, !body.is_empty());
     let mut headers: Vec<(String, Vec<u8>)> = parts
         .headers
         .iter()

@@ -904,6 +904,9 @@ impl Sidecar {
                 .context("TODO_KAFKA_BROKERS is not set: run the tests with scripts/test")?;
             create_database(env, &sidecar.database)?;
         }
+        for secret in [SECRET, &sidecar.app_token, &sidecar.dapr_token] {
+            never_logged(secret)?;
+        }
         Ok(sidecar)
     }
 
@@ -937,6 +940,20 @@ fn create_database(env: &Env, database: &str) -> anyhow::Result<()> {
         status.success(),
         "psql could not create database {database}"
     );
+    Ok(())
+}
+
+/// Notes `secret` as one that must never appear in a log: `scripts/test`
+/// greps every log of the run for each after the tests
+/// (`scripts/lib/check-logs`, reading `$TODO_TEST_DIR/never-logged`).
+pub fn never_logged(secret: &str) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let dir = std::env::var("TODO_TEST_DIR").context("TODO_TEST_DIR is not set")?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(Path::new(&dir).join("never-logged"))?;
+    writeln!(file, "{secret}")?;
     Ok(())
 }
 

@@ -297,6 +297,7 @@ fn fake_model() -> anyhow::Result<FakeApp> {
 fn llm_mode(env: &Env, profile: Profile) -> anyhow::Result<()> {
     let model = fake_model()?;
     let key = "sk-test-never-logged";
+    e2e::never_logged(key)?;
     let variables = [
         (
             "SPIN_VARIABLE_LLM_BASE_URL",

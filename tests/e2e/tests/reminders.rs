@@ -315,6 +315,7 @@ fn set_webhook(client: &Client, user: &str, receiver: &FakeApp) -> anyhow::Resul
     anyhow::ensure!(reply.status == 200, "{reply:?}");
     let secret = reply.body["webhook_secret"].as_str().unwrap_or_default();
     anyhow::ensure!(secret.len() >= 32, "a secret is shown when made: {reply:?}");
+    e2e::never_logged(secret)?;
     let read = client.get(&format!("/api/{user}/settings"));
     anyhow::ensure!(
         read.body["webhook_secret"].is_null(),
