@@ -29,9 +29,14 @@
 //!   (`tests/web/bench.mjs`): the signed-in page's first render and its
 //!   transferred size, sign-in through the page, and the delay from a
 //!   write's answer until a second open page shows it.
+//! - `soak [MINUTES] [RATE]`: a realistic mix on the full profile while
+//!   each service is killed and restarted in turn, then checks that
+//!   nothing answered was lost or done twice (`soak.rs`).
 //! - `chat`: on the full profile, the chat API's latency for an add and for
 //!   a listing, beside the tasks API's create and listing of the same
 //!   tasks (the yardstick), sequential requests of one client.
+
+mod soak;
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -60,6 +65,11 @@ fn main() -> anyhow::Result<()> {
         Some("feed") => feed(&env),
         Some("web") => web(&env),
         Some("writes") => writes(&env),
+        Some("soak") => soak::soak(
+            &env,
+            args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(30),
+            args.get(2).map(|n| n.parse()).transpose()?.unwrap_or(200),
+        ),
         Some("chat") => chat(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(300),

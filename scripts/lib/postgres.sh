@@ -29,7 +29,9 @@ start_postgres() {
   "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$dir/pgdata" -l "$dir/postgres.log" -w -t 60 \
     -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $dir -c fsync=on" start >/dev/null \
     || die "PostgreSQL did not start; see $dir/postgres.log"
-  export PG_PORT
+  # How to restart it at once, as a crash would (bench/run soak).
+  TODO_PG_RESTART="${PG_AS[*]} $PG_BIN/pg_ctl -D $dir/pgdata -l $dir/postgres.log -w -t 60 -m immediate restart"
+  export PG_PORT TODO_PG_RESTART
 }
 
 stop_postgres() {

@@ -39,5 +39,6 @@ stop_shared_services() {
   for pid in "${service_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${service_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
   stop_postgres "$RUN/pg"
-  rm -rf "$RUN"
+  # TODO_KEEP_RUN=1 keeps the logs and data, to look into a failure.
+  if [[ ${TODO_KEEP_RUN:-} == 1 ]]; then log "kept $RUN"; else rm -rf "$RUN"; fi
 }

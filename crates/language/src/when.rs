@@ -527,6 +527,14 @@ fn calendar_date(words: &[Word], i: usize, clock: &Clock) -> Option<(usize, Naiv
         }
     }
     let text = parts.join(" ");
+    // interim panics on a word of 16 letters or more (its keyword table
+    // holds at most 15); no date word is that long.
+    if text
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .any(|word| word.len() >= 16)
+    {
+        return None;
+    }
     let dialect = if clock.month_first {
         interim::Dialect::Us
     } else {

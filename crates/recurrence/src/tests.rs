@@ -454,3 +454,70 @@ proptest::proptest! {
         }
     }
 }
+
+/// The first occurrence after `after` of `rule` from `start`, found from
+/// `from`.
+fn first_after(rule: &Rule, from: DateTime<Tz>, after: DateTime<Utc>) -> Option<DateTime<Tz>> {
+    rule.occurrences(from).find(|at| at.to_utc() > after)
+}
+
+#[test]
+fn a_resumed_start_gives_the_same_next_occurrence_across_years_and_dst() {
+    let zones = [
+        chrono_tz::Europe::Berlin,
+        chrono_tz::America::New_York,
+        chrono_tz::Australia::Lord_Howe,
+    ];
+    let rules = [
+        "FREQ=DAILY",
+        "FREQ=DAILY;INTERVAL=3",
+        "FREQ=DAILY;BYDAY=MO,WE,FR",
+        "FREQ=WEEKLY",
+        "FREQ=WEEKLY;INTERVAL=2;BYDAY=TU,TH",
+        "FREQ=WEEKLY;BYDAY=MO,FR;BYSETPOS=-1",
+        "FREQ=HOURLY;INTERVAL=5",
+        "FREQ=HOURLY;BYHOUR=9,17",
+        "FREQ=DAILY;UNTIL=20290101T000000Z",
+    ];
+    for zone in zones {
+        let start = at(zone, 2023, 3, 27, 9, 15);
+        for text in rules {
+            let rule = accepted(text);
+            // Every few days across three years, DST changes included.
+            for days in (0..1100).step_by(37) {
+                let after =
+                    (start + chrono::Duration::days(days) + chrono::Duration::minutes(days * 7))
+                        .to_utc();
+                let resumed = rule.resumed(start, after);
+                assert_eq!(
+                    first_after(&rule, resumed, after),
+                    first_after(&rule, start, after),
+                    "{text} in {zone} after {after}, resumed at {resumed}"
+                );
+                if days > 100 {
+                    assert!(resumed > start, "{text}: not moved for {days} days");
+                    assert!(
+                        after - resumed.to_utc() <= chrono::Duration::weeks(10),
+                        "{text}: {resumed}"
+                    );
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn a_start_is_not_moved_when_its_occurrences_count_or_its_periods_are_months() {
+    let start = at(chrono_tz::UTC, 2001, 1, 31, 9, 0);
+    let after = Utc
+        .with_ymd_and_hms(2026, 1, 1, 0, 0, 0)
+        .single()
+        .unwrap_or_default();
+    for text in [
+        "FREQ=DAILY;COUNT=20000",
+        "FREQ=MONTHLY",
+        "FREQ=YEARLY;BYMONTH=2",
+    ] {
+        assert_eq!(accepted(text).resumed(start, after), start, "{text}");
+    }
+}

@@ -28,7 +28,12 @@ pub fn next(task: &Task, id: TaskId, now: DateTime<Utc>) -> Option<Task> {
     let completed_at = task.completed_at.unwrap_or(now);
     let zone = task.time_zone.tz();
     let (start, after) = match task.recurrence_mode {
-        RecurrenceMode::Schedule => (due.with_timezone(&zone), completed_at.max(due.to_utc())),
+        RecurrenceMode::Schedule => {
+            let after = completed_at.max(due.to_utc());
+            // Without expanding every occurrence of a long backlog.
+            let start = recurrence.rule().resumed(due.with_timezone(&zone), after);
+            (start, after)
+        }
         RecurrenceMode::Completion => (completed_at.with_timezone(&zone), completed_at),
     };
     let (index, at) = recurrence
