@@ -275,42 +275,19 @@ fn memory() -> BTreeMap<String, f64> {
     totals
 }
 
-/// Every task of `user`, all pages.
-fn everything(client: &Client, user: &str) -> anyhow::Result<Vec<Value>> {
+/// Every item of a paged listing (`path` with its query, `field` the
+/// page's array), following `next_cursor` to the end.
+fn all_pages(client: &Client, path: &str, field: &str) -> anyhow::Result<Vec<Value>> {
     let mut all = Vec::new();
     let mut cursor: Option<String> = None;
     loop {
-        let mut path = format!("/api/{user}/tasks?status=all&limit=200");
-        if let Some(cursor) = &cursor {
-            path.push_str(&format!("&cursor={cursor}"));
-        }
-        let reply = client.try_send("GET", &path, None)?;
-        anyhow::ensure!(reply.status == 200, "listing {user}: {reply:?}");
-        all.extend(reply.body["tasks"].as_array().cloned().unwrap_or_default());
-        match reply.body["next_cursor"].as_str() {
-            Some(next) => cursor = Some(next.to_owned()),
-            None => return Ok(all),
-        }
-    }
-}
-
-/// Every notification in `user`'s inbox.
-fn inbox(client: &Client, user: &str) -> anyhow::Result<Vec<Value>> {
-    let mut all = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let mut path = format!("/api/{user}/notifications?limit=200");
-        if let Some(cursor) = &cursor {
-            path.push_str(&format!("&cursor={cursor}"));
-        }
-        let reply = client.try_send("GET", &path, None)?;
-        anyhow::ensure!(reply.status == 200, "inbox of {user}: {reply:?}");
-        all.extend(
-            reply.body["notifications"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default(),
-        );
+        let page = match &cursor {
+            Some(cursor) => format!("{path}&cursor={cursor}"),
+            None => path.to_owned(),
+        };
+        let reply = client.try_send("GET", &page, None)?;
+        anyhow::ensure!(reply.status == 200, "{page}: {reply:?}");
+        all.extend(reply.body[field].as_array().cloned().unwrap_or_default());
         match reply.body["next_cursor"].as_str() {
             Some(next) => cursor = Some(next.to_owned()),
             None => return Ok(all),
@@ -343,7 +320,11 @@ fn verify(
     let mut findings = Findings::default();
     for (user, ledger) in ledgers {
         let client = client_of(user);
-        let stored = everything(&client, user)?;
+        let stored = all_pages(
+            &client,
+            &format!("/api/{user}/tasks?status=all&limit=200"),
+            "tasks",
+        )?;
         let mut ids = HashSet::new();
         let mut series: HashMap<(String, String), usize> = HashMap::new();
         for task in &stored {
@@ -368,7 +349,11 @@ fn verify(
             .iter()
             .map(|t| (t["id"].as_str().unwrap_or_default(), t))
             .collect();
-        let notes = inbox(&client, user)?;
+        let notes = all_pages(
+            &client,
+            &format!("/api/{user}/notifications?limit=200"),
+            "notifications",
+        )?;
         let mut reminded: HashMap<&str, usize> = HashMap::new();
         for note in &notes {
             *reminded
