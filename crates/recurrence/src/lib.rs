@@ -45,6 +45,11 @@ pub use parse::RuleError;
 /// The longest rule accepted, in characters, without an `RRULE:` prefix.
 pub const MAX_CHARS: usize = 500;
 
+/// The largest COUNT accepted: a series with a COUNT is expanded from its
+/// first occurrence to find its next (the ones skipped count), so COUNT
+/// bounds that work (`Rule::resumed` skips the rest). Daily for 13 years.
+pub const MAX_COUNT: u32 = 5000;
+
 /// An RFC 5545 RRULE, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Rule {

@@ -165,12 +165,12 @@ pub(crate) fn parse(text: &str) -> Result<Rule, RuleError> {
         let count = value
             .parse::<u32>()
             .ok()
-            .filter(|n| *n > 0)
+            .filter(|n| (1..=crate::MAX_COUNT).contains(n))
             .ok_or_else(|| {
                 bad(
                     "COUNT",
                     value,
-                    "give the number of occurrences, a whole number of at least 1",
+                    "give the number of occurrences, a whole number from 1 to 5000",
                 )
             })?;
         rule = rule.count(count);

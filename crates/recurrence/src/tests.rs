@@ -514,10 +514,23 @@ fn a_start_is_not_moved_when_its_occurrences_count_or_its_periods_are_months() {
         .single()
         .unwrap_or_default();
     for text in [
-        "FREQ=DAILY;COUNT=20000",
+        "FREQ=DAILY;COUNT=5000",
         "FREQ=MONTHLY",
         "FREQ=YEARLY;BYMONTH=2",
     ] {
         assert_eq!(accepted(text).resumed(start, after), start, "{text}");
     }
+}
+
+#[test]
+fn a_count_beyond_five_thousand_is_refused() {
+    accepted("FREQ=DAILY;COUNT=5000");
+    assert_eq!(
+        bad_value(refused("FREQ=HOURLY;COUNT=5001")),
+        ("COUNT", "5001".to_owned())
+    );
+    assert_eq!(
+        bad_value(refused("FREQ=HOURLY;COUNT=4000000000")).0,
+        "COUNT"
+    );
 }
