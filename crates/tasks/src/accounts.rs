@@ -6,10 +6,11 @@
 //! in again. Teams that issue tokens from their own identity provider need
 //! none of this.
 //!
-//! Failed sign-ins slow an account down: after [`FREE_FAILURES`] in a row,
-//! each next try must wait twice as long as the one before (1 s, 2 s, 4 s,
-//! ...), and after [`LOCK_AFTER`] the account is locked for
-//! [`LOCKED_SECONDS`]. A success clears the count.
+//! Failed sign-ins slow an account down ([`SignInLimits`], Spin variables
+//! with safe defaults): after `sign_in_free_failures` (3) in a row, each
+//! next try must wait twice as long as the one before (1 s, 2 s, 4 s, ...),
+//! and after `sign_in_lock_after` (10) the account is locked for
+//! `sign_in_locked_seconds` (900). A success clears the count.
 
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
@@ -19,6 +20,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::error::{FieldError, Problem, TaskError};
+use crate::limits::{BadLimit, whole_number};
 use crate::service::retry;
 use crate::{UserId, keys};
 
@@ -28,12 +30,68 @@ pub const TOKEN_SECONDS: i64 = 3600;
 pub const MIN_PASSWORD: usize = 8;
 /// The longest password taken.
 pub const MAX_PASSWORD: usize = 256;
-/// Failed sign-ins in a row that cost nothing.
-pub const FREE_FAILURES: u32 = 3;
-/// Failed sign-ins in a row that lock the account.
-pub const LOCK_AFTER: u32 = 10;
-/// How long a locked account stays locked, in seconds.
-pub const LOCKED_SECONDS: i64 = 15 * 60;
+
+/// How failed sign-ins in a row slow an account down, as the accounts
+/// component's variables set it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SignInLimits {
+    /// Failed sign-ins in a row that cost nothing (`sign_in_free_failures`).
+    pub free_failures: u32,
+    /// Failed sign-ins in a row that lock the account (`sign_in_lock_after`).
+    pub lock_after: u32,
+    /// How long a locked account stays locked, in seconds
+    /// (`sign_in_locked_seconds`).
+    pub locked_seconds: i64,
+}
+
+impl Default for SignInLimits {
+    fn default() -> Self {
+        Self {
+            free_failures: 3,
+            lock_after: 10,
+            locked_seconds: 15 * 60,
+        }
+    }
+}
+
+impl SignInLimits {
+    /// The limits the variables `sign_in_free_failures` (1 to 100),
+    /// `sign_in_lock_after` (1 to 1,000) and `sign_in_locked_seconds` (1 to
+    /// 86,400) set; an empty one keeps its default.
+    pub fn from_variables<E: From<BadLimit>>(
+        variable: impl Fn(&str) -> Result<String, E>,
+    ) -> Result<Self, E> {
+        let defaults = Self::default();
+        let read = |name, default: u32, most| {
+            whole_number(&variable, name, default.into(), most)
+                .map(|n| u32::try_from(n).unwrap_or(u32::MAX))
+        };
+        let locked = |name, default: i64| {
+            whole_number(&variable, name, default.unsigned_abs(), 86_400)
+                .map(|n| i64::try_from(n).unwrap_or(i64::MAX))
+        };
+        Ok(Self {
+            free_failures: read("sign_in_free_failures", defaults.free_failures, 100)?,
+            lock_after: read("sign_in_lock_after", defaults.lock_after, 1_000)?,
+            locked_seconds: locked("sign_in_locked_seconds", defaults.locked_seconds)?,
+        })
+    }
+
+    /// How long from `now` an account whose last of `failures` failed
+    /// sign-ins in a row was at `last` must wait before its next try, if at
+    /// all.
+    fn wait(&self, failures: u32, last: DateTime<Utc>, now: DateTime<Utc>) -> Option<Duration> {
+        let pause = if failures >= self.lock_after {
+            Duration::seconds(self.locked_seconds)
+        } else if failures >= self.free_failures {
+            Duration::seconds(1 << (failures - self.free_failures).min(20))
+        } else {
+            return None;
+        };
+        let until = last + pause;
+        (until > now).then(|| until - now)
+    }
+}
 
 /// An account as stored.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -48,23 +106,6 @@ struct Account {
     /// When the last of them was.
     #[serde(default)]
     last_failure: Option<DateTime<Utc>>,
-}
-
-impl Account {
-    /// How long from `now` the account must wait before its next try, if
-    /// at all.
-    fn wait(&self, now: DateTime<Utc>) -> Option<Duration> {
-        let last = self.last_failure?;
-        let pause = if self.failures >= LOCK_AFTER {
-            Duration::seconds(LOCKED_SECONDS)
-        } else if self.failures >= FREE_FAILURES {
-            Duration::seconds(1 << (self.failures - FREE_FAILURES).min(20))
-        } else {
-            return None;
-        };
-        let until = last + pause;
-        (until > now).then(|| until - now)
-    }
 }
 
 /// A user name and a password, as a sign-up or sign-in gives them.
@@ -207,10 +248,12 @@ pub async fn sign_up<S: StateStore>(
     }
 }
 
-/// Signs `credentials` in, answering a token signed with `secret`.
+/// Signs `credentials` in, answering a token signed with `secret`; failed
+/// tries in a row are held to `limits`.
 pub async fn sign_in<S: StateStore>(
     store: &S,
     credentials: &Credentials,
+    limits: &SignInLimits,
     secret: &[u8],
     now: DateTime<Utc>,
 ) -> Result<SignedIn, AccountError> {
@@ -224,7 +267,10 @@ pub async fn sign_in<S: StateStore>(
             return Ok(Err(AccountError::WrongCredentials));
         };
         let mut account = read.value;
-        if let Some(wait) = account.wait(now) {
+        let wait = account
+            .last_failure
+            .and_then(|last| limits.wait(account.failures, last, now));
+        if let Some(wait) = wait {
             return Ok(Err(AccountError::Wait(wait.num_seconds().max(1))));
         }
         let right = PasswordHash::new(&account.password_hash)
@@ -324,45 +370,74 @@ mod tests {
         assert!(!stored.value.password_hash.contains("correct horse"));
     }
 
-    #[test]
-    fn failures_slow_down_then_lock_and_a_success_clears_them() {
+    /// Failed sign-ins against `limits`: free ones, then doubling waits,
+    /// then the lock; a success clears the count.
+    fn failures_slow_down_then_lock(limits: &SignInLimits) {
         let store = FakeStateStore::default();
         let good = credentials("bob", "right password");
         let bad = credentials("bob", "wrong password");
+        let sign_in =
+            |who: &Credentials, t: i64| block_on(sign_in(&store, who, limits, SECRET, at(t)));
         block_on(sign_up(&store, &good, [1; 16], SECRET, at(0))).expect("signed up");
         let mut t = 0;
-        for _ in 0..FREE_FAILURES {
+        for _ in 0..limits.free_failures {
             t += 1;
-            assert_eq!(
-                block_on(sign_in(&store, &bad, SECRET, at(t))),
-                Err(AccountError::WrongCredentials)
-            );
+            assert_eq!(sign_in(&bad, t), Err(AccountError::WrongCredentials));
         }
         // The next try right away must wait; after the pause it is heard.
-        assert_eq!(
-            block_on(sign_in(&store, &good, SECRET, at(t))),
-            Err(AccountError::Wait(1))
-        );
-        assert!(
-            block_on(sign_in(&store, &good, SECRET, at(t + 1))).is_ok(),
-            "a success clears the count"
-        );
-        // Ten failures in a row lock it for a quarter of an hour.
-        for n in 0..LOCK_AFTER {
-            t += 1 << n.saturating_sub(FREE_FAILURES).min(20);
-            let _ = block_on(sign_in(&store, &bad, SECRET, at(t)));
+        assert_eq!(sign_in(&good, t), Err(AccountError::Wait(1)));
+        assert!(sign_in(&good, t + 1).is_ok(), "a success clears the count");
+        // `lock_after` failures in a row lock it for `locked_seconds`.
+        for n in 0..limits.lock_after {
+            t += 1 << n.saturating_sub(limits.free_failures).min(20);
+            let _ = sign_in(&bad, t);
         }
-        let locked = block_on(sign_in(&store, &good, SECRET, at(t + 60)));
+        let locked = sign_in(&good, t + 1);
         assert!(
-            matches!(locked, Err(AccountError::Wait(s)) if s > 60),
+            matches!(locked, Err(AccountError::Wait(s)) if s == limits.locked_seconds - 1),
             "{locked:?}"
         );
-        assert!(block_on(sign_in(&store, &good, SECRET, at(t + LOCKED_SECONDS))).is_ok());
+        assert!(sign_in(&good, t + limits.locked_seconds).is_ok());
         let nobody = credentials("nobody", "any password");
+        assert_eq!(sign_in(&nobody, t), Err(AccountError::WrongCredentials));
+    }
+
+    #[test]
+    fn failures_slow_down_then_lock_and_a_success_clears_them() {
+        failures_slow_down_then_lock(&SignInLimits::default());
+        let variables = crate::limits::variables(&[
+            ("sign_in_free_failures", "1"),
+            ("sign_in_lock_after", "2"),
+            ("sign_in_locked_seconds", "120"),
+        ]);
+        let limits = SignInLimits::from_variables(variables).expect("valid");
         assert_eq!(
-            block_on(sign_in(&store, &nobody, SECRET, at(t))),
-            Err(AccountError::WrongCredentials)
+            (
+                limits.free_failures,
+                limits.lock_after,
+                limits.locked_seconds
+            ),
+            (1, 2, 120)
         );
+        failures_slow_down_then_lock(&limits);
+    }
+
+    #[test]
+    fn sign_in_limits_keep_their_defaults_and_refuse_what_is_no_limit() {
+        let none = crate::limits::variables(&[]);
+        assert_eq!(
+            SignInLimits::from_variables(none),
+            Ok(SignInLimits::default())
+        );
+        for (name, value) in [
+            ("sign_in_free_failures", "0"),
+            ("sign_in_lock_after", "ten"),
+            ("sign_in_locked_seconds", "86401"),
+        ] {
+            let variables = crate::limits::variables(&[(name, value)]);
+            let err = SignInLimits::from_variables(variables).expect_err(value);
+            assert_eq!((err.name, err.value.as_str()), (name, value));
+        }
     }
 
     #[test]

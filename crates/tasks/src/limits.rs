@@ -121,16 +121,7 @@ impl Limits {
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         let defaults = Self::default();
-        let read = |name: &'static str, default: u64, most: u64| -> Result<u64, E> {
-            let value = variable(name)?;
-            if value.trim().is_empty() {
-                return Ok(default);
-            }
-            match value.trim().parse::<u64>() {
-                Ok(n) if (1..=most).contains(&n) => Ok(n),
-                _ => Err(BadLimit { name, value, most }.into()),
-            }
-        };
+        let read = |name, default, most| whole_number(&variable, name, default, most);
         let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
         Ok(Self {
             tasks_per_user: read("max_tasks_per_user", defaults.tasks_per_user, 1_000_000)?,
@@ -187,6 +178,24 @@ impl Limits {
     }
 }
 
+/// The Spin variable `name` as a whole number from 1 to `most`; empty, it
+/// is `default`. Every limit is read through this.
+pub(crate) fn whole_number<E: From<BadLimit>>(
+    variable: &impl Fn(&str) -> Result<String, E>,
+    name: &'static str,
+    default: u64,
+    most: u64,
+) -> Result<u64, E> {
+    let value = variable(name)?;
+    if value.trim().is_empty() {
+        return Ok(default);
+    }
+    match value.trim().parse::<u64>() {
+        Ok(n) if (1..=most).contains(&n) => Ok(n),
+        _ => Err(BadLimit { name, value, most }.into()),
+    }
+}
+
 /// Counts a chat message of `user` against the minute of `now`, or
 /// refuses it when that minute has had `limit` already (the count is kept
 /// two minutes: `chat-rate:{user}:{minute}`).
@@ -212,23 +221,28 @@ pub async fn count_chat_message<S: StateStore>(
     .await
 }
 
+/// Variables as a component would read them: `pairs`, the others empty.
+#[cfg(test)]
+pub(crate) fn variables(
+    pairs: &[(&str, &str)],
+) -> impl Fn(&str) -> Result<String, BadLimit> + use<> {
+    let pairs: Vec<(String, String)> = pairs
+        .iter()
+        .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
+        .collect();
+    move |name| {
+        Ok(pairs
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.clone())
+            .unwrap_or_default())
+    }
+}
+
 #[cfg(test)]
 mod tests {
+    use super::variables as vars;
     use super::*;
-
-    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Result<String, BadLimit> {
-        let pairs: Vec<(String, String)> = pairs
-            .iter()
-            .map(|(n, v)| ((*n).to_owned(), (*v).to_owned()))
-            .collect();
-        move |name| {
-            Ok(pairs
-                .iter()
-                .find(|(n, _)| n == name)
-                .map(|(_, v)| v.clone())
-                .unwrap_or_default())
-        }
-    }
 
     #[test]
     fn a_users_chat_messages_are_counted_by_the_minute() {

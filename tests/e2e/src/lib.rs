@@ -1083,6 +1083,8 @@ pub fn token(sub: &str, valid_for: i64, secret: &str) -> String {
 pub struct Reply {
     pub status: u16,
     pub body: Value,
+    /// The `Retry-After` header, in seconds, when one came.
+    pub retry_after: Option<u32>,
 }
 
 impl Reply {
@@ -1143,9 +1145,17 @@ impl Client {
         let request = request.body(body.unwrap_or_default().as_bytes().to_vec());
         let mut response = self.agent.run(request?)?;
         let status = response.status().as_u16();
+        let retry_after = response
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok()?.parse().ok());
         let text = response.body_mut().read_to_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
-        Ok(Reply { status, body })
+        Ok(Reply {
+            status,
+            body,
+            retry_after,
+        })
     }
 
     pub fn get(&self, path: &str) -> Reply {

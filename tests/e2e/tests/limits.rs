@@ -49,6 +49,9 @@ fn limits(env: &Env, profile: Profile) -> anyhow::Result<()> {
         ("SPIN_VARIABLE_CHAT_MESSAGES_PER_MINUTE", "2".to_owned()),
         ("SPIN_VARIABLE_MAX_BODY_BYTES", "2000".to_owned()),
         ("SPIN_VARIABLE_MAX_QUERY_BYTES", "200".to_owned()),
+        ("SPIN_VARIABLE_SIGN_IN_FREE_FAILURES", "1".to_owned()),
+        ("SPIN_VARIABLE_SIGN_IN_LOCK_AFTER", "2".to_owned()),
+        ("SPIN_VARIABLE_SIGN_IN_LOCKED_SECONDS", "120".to_owned()),
     ];
     let stack = Stack::start_with(env, profile, &variables)?;
     let user = "limited";
@@ -157,5 +160,35 @@ fn limits(env: &Env, profile: Profile) -> anyhow::Result<()> {
     let seconds: u32 = retry.as_deref().unwrap_or_default().parse()?;
     anyhow::ensure!((1..=60).contains(&seconds), "Retry-After {retry:?}");
     anyhow::ensure!(!titles(&client, user).iter().any(|t| t == "chatted task"));
+    sign_in_limits(&stack)
+}
+
+/// Sign-ins with one free failure, a lock after two for two minutes (the
+/// defaults would answer 401 and 200 where these answer 429).
+fn sign_in_limits(stack: &Stack) -> anyhow::Result<()> {
+    let anonymous = Client::new(stack.url(""), None);
+    let post = |action: &str, password: &str| {
+        let body = json!({"username": "locksmith", "password": password});
+        anonymous.post(&format!("/api/auth/{action}"), &body)
+    };
+    anyhow::ensure!(post("signup", "right password").status == 201);
+    let wrong = post("signin", "wrong password");
+    anyhow::ensure!(wrong.status == 401, "{wrong:?}");
+    // After one failure the next try must wait a second, right or not.
+    let slowed = post("signin", "right password");
+    anyhow::ensure!(
+        (slowed.status, error_code(&slowed), slowed.retry_after)
+            == (429, "too_many_attempts", Some(1)),
+        "{slowed:?}"
+    );
+    std::thread::sleep(std::time::Duration::from_millis(1100));
+    // The second failure in a row locks the account for two minutes.
+    let wrong = post("signin", "wrong password");
+    anyhow::ensure!(wrong.status == 401, "{wrong:?}");
+    let locked = post("signin", "right password");
+    anyhow::ensure!(
+        locked.status == 429 && locked.retry_after.is_some_and(|s| (60..=120).contains(&s)),
+        "{locked:?}"
+    );
     Ok(())
 }

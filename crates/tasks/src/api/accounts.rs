@@ -8,7 +8,7 @@ use dapr::Transport;
 use http::{Method, StatusCode, header};
 
 use super::edge::{self, ApiError, Base, json, json_body};
-use crate::accounts::{self, Credentials};
+use crate::accounts::{self, Credentials, SignInLimits};
 use crate::service::Env;
 
 /// The accounts API behind a Dapr sidecar, signing tokens with the app's
@@ -16,17 +16,19 @@ use crate::service::Env;
 #[derive(Debug)]
 pub struct AccountsApi<T> {
     base: Base<T>,
+    sign_in: SignInLimits,
 }
 
 impl<T: Transport> AccountsApi<T> {
     /// The API as a component's variables say (`dapr_url`,
-    /// `auth_jwt_secret` and the tasks context's settings), reaching daprd
-    /// through `transport`.
+    /// `auth_jwt_secret`, the tasks context's settings and the
+    /// [`SignInLimits`]), reaching daprd through `transport`.
     pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         Ok(Self {
+            sign_in: SignInLimits::from_variables(&variable)?,
             base: Base::from_variables(transport, variable)?,
         })
     }
@@ -65,7 +67,8 @@ impl<T: Transport> AccountsApi<T> {
             }
             "signin" => {
                 let credentials = Credentials::parse(&json_body(request.body())?)?;
-                let signed = accounts::sign_in(&store, &credentials, secret, env.now).await?;
+                let signed =
+                    accounts::sign_in(&store, &credentials, &self.sign_in, secret, env.now).await?;
                 Ok(json(StatusCode::OK, &signed))
             }
             "refresh" => {
