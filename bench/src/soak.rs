@@ -243,7 +243,9 @@ fn work(
     ledgers
 }
 
-/// Resident memory, in MiB, of each process name of interest.
+/// Resident memory, in MiB, of each process name of interest; for the Go
+/// ones (daprd, the scheduler) also what their metrics say: MiB of heap in
+/// use, goroutines, and the number of metric series they keep.
 fn memory() -> BTreeMap<String, f64> {
     let mut totals = BTreeMap::new();
     let Ok(entries) = std::fs::read_dir("/proc") else {
@@ -270,9 +272,47 @@ fn memory() -> BTreeMap<String, f64> {
         let kib: f64 = field("VmRSS:")
             .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
             .unwrap_or(0.0);
-        *totals.entry(name).or_insert(0.0) += kib / 1024.0;
+        *totals.entry(name.clone()).or_insert(0.0) += kib / 1024.0;
+        if matches!(name.as_str(), "daprd" | "scheduler") {
+            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
+            for (what, value) in go_runtime(&cmdline) {
+                *totals.entry(format!("{name} {what}")).or_insert(0.0) += value;
+            }
+        }
     }
     totals
+}
+
+/// Heap in use (MiB), goroutines and metric series of a Go process of
+/// Dapr's, read from the metrics port its command line (`cmdline`) names.
+fn go_runtime(cmdline: &[u8]) -> Vec<(&'static str, f64)> {
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    let Some(port) = args
+        .windows(2)
+        .find(|pair| pair[0] == b"--metrics-port")
+        .and_then(|pair| std::str::from_utf8(pair[1]).ok())
+    else {
+        return Vec::new();
+    };
+    let metrics = Client::new(format!("http://127.0.0.1:{port}"), None);
+    let Ok(reply) = metrics.try_send("GET", "/metrics", None) else {
+        return Vec::new();
+    };
+    let text = reply.body.as_str().unwrap_or_default();
+    let value = |name: &str| {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
+            .unwrap_or(0.0)
+    };
+    let series = text.lines().filter(|l| !l.starts_with('#')).count();
+    vec![
+        (
+            "heap",
+            value("go_memstats_heap_inuse_bytes") / (1024.0 * 1024.0),
+        ),
+        ("goroutines", value("go_goroutines")),
+        ("series", series as f64),
+    ]
 }
 
 /// Every item of a paged listing (`path` with its query, `field` the
@@ -302,6 +342,9 @@ struct Findings {
     failures: Vec<String>,
     /// Per check: how often it held, and how often not.
     counts: BTreeMap<&'static str, (usize, usize)>,
+    /// Histories that were short when first read: whether each filled up,
+    /// and after how long.
+    late: Vec<(bool, Duration)>,
 }
 
 impl Findings {
@@ -324,6 +367,7 @@ fn verify(
     checked: DateTime<Utc>,
 ) -> anyhow::Result<Findings> {
     let mut findings = Findings::default();
+    let patience = Instant::now() + Duration::from_secs(180);
     for (user, ledger) in ledgers {
         let client = client_of(user);
         let stored = all_pages(
@@ -396,12 +440,24 @@ fn verify(
                 );
             }
             if !known.uncertain {
-                let history = client.try_send(
-                    "GET",
-                    &format!("/api/{user}/tasks/{id}/history?limit=200"),
-                    None,
-                )?;
-                let entries = history.body["history"].as_array().map_or(0, Vec::len);
+                let path = format!("/api/{user}/tasks/{id}/history?limit=200");
+                let read = || -> anyhow::Result<usize> {
+                    let history = client.try_send("GET", &path, None)?;
+                    Ok(history.body["history"].as_array().map_or(0, Vec::len))
+                };
+                let mut entries = read()?;
+                // A history still short may be the audit consumer's backlog:
+                // it is read again until the patience of the whole check ends.
+                if entries < known.changes {
+                    let since = Instant::now();
+                    while entries < known.changes && Instant::now() < patience {
+                        std::thread::sleep(Duration::from_secs(2));
+                        entries = read()?;
+                    }
+                    findings
+                        .late
+                        .push((entries == known.changes, since.elapsed()));
+                }
                 findings.check(
                     "each answered change is in the history once",
                     entries == known.changes,
@@ -583,12 +639,21 @@ pub fn soak(env: &Env, minutes: u64, rate: u64) -> anyhow::Result<()> {
     for (what, (held, failed)) in &findings.counts {
         println!("| {what} | {held} | {failed} |");
     }
+    if !findings.late.is_empty() {
+        let filled = findings.late.iter().filter(|(full, _)| *full).count();
+        let longest = findings.late.iter().map(|(_, waited)| *waited).max();
+        println!(
+            "\n{} histories were short when first read (the audit consumer's backlog); {filled} filled up, the longest after {:.1} s",
+            findings.late.len(),
+            longest.unwrap_or_default().as_secs_f64()
+        );
+    }
     let samples = samples
         .lock()
         .map_err(|_| anyhow::anyhow!("poisoned"))?
         .clone();
     println!(
-        "\nmemory (MiB of resident memory by process name, every 30 s; each was restarted once):\n"
+        "\nmemory (MiB of resident memory by process name, every 30 s; each was restarted once; for daprd and the scheduler also MiB of Go heap in use, goroutines and metric series):\n"
     );
     let names: Vec<String> = samples
         .iter()

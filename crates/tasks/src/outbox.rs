@@ -16,6 +16,14 @@
 //! seconds instead of scheduling and deleting one each (about 4.5 ms of CPU
 //! a write in the scheduler and daprd, ADR 8). An event may so be published
 //! twice, never lost: consumers de-duplicate on its id.
+//!
+//! A write may commit after its slot's net has looked (it waited on the
+//! scheduler or the store for longer than the grace). So a net first closes
+//! every list of its slot, in one transaction checked against what it read;
+//! a write that then finds its list closed lists its event in the next
+//! slot's net instead, and one that read the list before the net closed it
+//! loses the race on the list's ETag and reads again. No event is listed
+//! where no net will look.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use dapr::jobs::{FailurePolicy, Job};
@@ -48,6 +56,10 @@ const NET_KEPT_SECONDS: u32 = 600;
 /// Between tries of a safety net whose publish failed (the broker is down):
 /// it tries until the event is out.
 const RETRY_EVERY: &str = "5s";
+
+/// How often a net reads and closes its lists again when writes keep
+/// changing them meanwhile; past that its job fails and is tried again.
+const CLOSE_TRIES: u32 = 8;
 
 /// The `source` of every task event.
 pub const SOURCE: &str = "todo-chatbot/tasks";
@@ -98,6 +110,14 @@ impl Net {
         Ok(Write::put(self.list_key(bucket), list, etag)?.expiring(NET_KEPT_SECONDS))
     }
 
+    /// The net of the slot after this one.
+    pub fn next(&self) -> Self {
+        Self {
+            user_id: self.user_id.clone(),
+            slot: self.slot + 1,
+        }
+    }
+
     /// The name of its job.
     pub fn job_name(&self) -> String {
         format!(
@@ -120,6 +140,9 @@ impl Net {
 pub struct NetEvents {
     /// Their ids, in the order they were recorded.
     pub events: Vec<EventId>,
+    /// Whether the net has looked at the list: no event may join it then.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub closed: bool,
 }
 
 /// What a safety-net job carries: a slot's net, or one event (as the jobs
@@ -343,19 +366,10 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
     /// Nothing left means each was relayed.
     pub async fn recover(&self, guard: &Guard) -> Result<(), DaprError> {
         let keys = match guard {
-            Guard::Slot(net) => {
-                let lists: Vec<String> = (0..keys::SHARDS).map(|n| net.list_key(n)).collect();
-                let mut events: Vec<EventId> = (self.store.get_many::<NetEvents>(&lists).await?)
-                    .into_iter()
-                    .flatten()
-                    .flat_map(|list| list.value.events)
-                    .collect();
-                events.sort_unstable();
-                events
-                    .iter()
-                    .map(|id| keys::outbox(&net.user_id, *id))
-                    .collect()
-            }
+            Guard::Slot(net) => (self.close(net).await?)
+                .iter()
+                .map(|id| keys::outbox(&net.user_id, *id))
+                .collect(),
             Guard::Event { user_id, event_id } => vec![keys::outbox(user_id, *event_id)],
         };
         let records = self.store.get_many::<Box<RawValue>>(&keys).await?;
@@ -366,6 +380,43 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
             self.clear(&header).await?;
         }
         Ok(())
+    }
+
+    /// Closes every list of `net`, in one transaction checked against what
+    /// it read (a list not there is written closed and empty, only if still
+    /// new), and answers the events they hold, oldest first. A write that
+    /// lists an event in one of them later lists it in the next net instead.
+    async fn close(&self, net: &Net) -> Result<Vec<EventId>, DaprError> {
+        let lists: Vec<String> = (0..keys::SHARDS).map(|n| net.list_key(n)).collect();
+        let mut tries = 0;
+        loop {
+            let mut events = Vec::new();
+            let mut writes = Vec::new();
+            let read = self.store.get_many::<NetEvents>(&lists).await?;
+            for (bucket, list) in (0..).zip(read) {
+                let (mut list, etag) = match list {
+                    Some(read) => (read.value, Some(read.etag)),
+                    None => (NetEvents::default(), None),
+                };
+                events.extend_from_slice(&list.events);
+                if !list.closed {
+                    list.closed = true;
+                    writes.push(net.write_list(bucket, &list, etag)?);
+                }
+            }
+            let closed = match writes.is_empty() {
+                true => Ok(()), // closed already: the job tried again
+                false => self.store.commit(&writes).await,
+            };
+            match closed {
+                Err(DaprError::Conflict) if tries < CLOSE_TRIES => tries += 1,
+                Err(err) => return Err(err),
+                Ok(()) => {
+                    events.sort_unstable();
+                    return Ok(events);
+                }
+            }
+        }
     }
 
     /// Publishes the event `json` to every pub/sub component task events go
@@ -557,6 +608,84 @@ mod tests {
         assert!(store.raw(&record).is_none(), "cleared");
         block_on(outbox.recover(&guard)).expect("nothing left");
         assert_eq!(transport.sent().len(), 3, "published once");
+    }
+
+    /// What the list of `net` for index shard `bucket` holds.
+    fn list(store: &FakeStateStore, net: &Net, bucket: u32) -> Option<NetEvents> {
+        let raw = store.raw(&net.list_key(bucket))?;
+        serde_json::from_str(&raw).ok()
+    }
+
+    #[test]
+    fn a_write_made_after_its_net_looked_lists_its_event_in_the_next_net() {
+        // The scheduler kept a create waiting for 20 s, past the grace: its
+        // slot's net had looked before it committed (found by the soak).
+        let answers = [(204, ""), (500, "broker down"), (204, "")];
+        let transport = RecordingTransport::answering(answers);
+        let dapr = Dapr::new("http://dapr", &transport);
+        let (store, settings) = (FakeStateStore::default(), settings());
+        let outbox = Outbox::new(&dapr, &store, &settings);
+        block_on(outbox.recover(&Guard::Slot(net()))).expect("looked");
+        assert_eq!(list(&store, &net(), 1).map(|l| l.closed), Some(true));
+        let written = create(&outbox, 1, 11).expect("the write stands");
+        let event_id = written.event.map(|r| r.event.event_id).expect("an event");
+        let next = net().next();
+        let job = format!("POST /v1.0/jobs/{}", next.job_name());
+        let publish = "POST /v1.0/publish/pubsub/task-events".to_owned();
+        assert_eq!(sent(&transport)[..2], [job, publish.clone()]);
+        assert_eq!(
+            list(&store, &next, 1).map(|l| l.events),
+            Some(vec![event_id])
+        );
+        assert_eq!(list(&store, &net(), 1).map(|l| l.events), Some(vec![]));
+        block_on(outbox.recover(&Guard::Slot(next))).expect("recovered");
+        assert_eq!(sent(&transport)[2], publish);
+        assert_eq!(transport.sent()[2].json()["id"], event_id.to_string());
+        assert!(store.raw(&keys::outbox(&alice(), event_id)).is_none());
+    }
+
+    /// Arms like the outbox, but the net of the first slot it arms looks at
+    /// once: as if the write had waited on the scheduler past the grace.
+    struct LooksWhileArming<'a> {
+        outbox: &'a Outbox<'a, &'a RecordingTransport, FakeStateStore>,
+        looked: std::cell::Cell<bool>,
+    }
+
+    impl Arming for LooksWhileArming<'_> {
+        fn lists(&self) -> bool {
+            true
+        }
+
+        async fn arm(&self, net: &Net) -> Result<(), TaskError> {
+            if !self.looked.replace(true) {
+                self.outbox.recover(&Guard::Slot(net.clone())).await?;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_write_whose_net_looked_between_its_read_and_its_commit_moves_on() {
+        let transport = RecordingTransport::answering([]);
+        let dapr = Dapr::new("http://dapr", &transport);
+        let (store, settings) = (FakeStateStore::default(), settings());
+        let outbox = Outbox::new(&dapr, &store, &settings);
+        let arming = LooksWhileArming {
+            outbox: &outbox,
+            looked: false.into(),
+        };
+        let user = alice();
+        let now = DateTime::from_timestamp(NOW, 0).unwrap_or_default();
+        let spec = TaskSpec::parse(&json!({"title": "t"})).expect("valid");
+        let tasks = Tasks::armed(&store, &user, &arming);
+        let written = block_on(tasks.create(spec, &Env::new(now, 1, 11))).expect("created");
+        let event_id = written.event.map(|r| r.event.event_id).expect("an event");
+        let (looked, next) = (list(&store, &net(), 1), list(&store, &net().next(), 1));
+        assert_eq!(looked.map(|l| (l.closed, l.events)), Some((true, vec![])));
+        assert_eq!(
+            next.map(|l| (l.closed, l.events)),
+            Some((false, vec![event_id]))
+        );
     }
 
     #[test]

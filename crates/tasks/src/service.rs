@@ -512,14 +512,33 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         let Some(NetSlot { net, bucket }) = net else {
             return Ok(());
         };
-        if !read.armed {
-            self.arming.arm(net).await?;
+        let (mut net, mut armed, mut list) = (net.clone(), read.armed, read.list);
+        // The net has looked at this slot already (the write waited longer
+        // than the grace): the event goes to a later slot's net.
+        while list.as_ref().is_some_and(|l| l.value.closed) {
+            net = net.next();
+            (armed, list) = self.read_net(&net, *bucket).await?;
+        }
+        if !armed {
+            self.arming.arm(&net).await?;
             writes.push(net.mark_armed()?);
         }
-        let (mut list, etag) = or_new(read.list);
+        let (mut list, etag) = or_new(list);
         list.events.push(event.event.event_id);
         writes.push(net.write_list(*bucket, &list, etag)?);
         Ok(())
+    }
+
+    /// Whether `net` is armed, and its list for index shard `bucket`.
+    async fn read_net(
+        &self,
+        net: &Net,
+        bucket: u32,
+    ) -> Result<(bool, Option<Versioned<NetEvents>>), TaskError> {
+        let keys = [net.armed_key(), net.list_key(bucket)];
+        let bulk = self.store.get_bulk(&keys).await?;
+        let armed = bulk.value::<serde::de::IgnoredAny>(&keys[0])?.is_some();
+        Ok((armed, bulk.value(&keys[1])?))
     }
 
     /// The event of a change from `before` to `after`, as its outbox record
