@@ -273,9 +273,9 @@ fn memory() -> BTreeMap<String, f64> {
             .and_then(|v| v.split_whitespace().next().and_then(|n| n.parse().ok()))
             .unwrap_or(0.0);
         *totals.entry(name.clone()).or_insert(0.0) += kib / 1024.0;
-        if matches!(name.as_str(), "daprd" | "scheduler") {
-            let cmdline = std::fs::read(entry.path().join("cmdline")).unwrap_or_default();
-            for (what, value) in go_runtime(&cmdline) {
+        let pid = entry.file_name().to_str().and_then(|p| p.parse().ok());
+        if let (true, Some(pid)) = (matches!(name.as_str(), "daprd" | "scheduler"), pid) {
+            for (what, value) in go_runtime(pid) {
                 *totals.entry(format!("{name} {what}")).or_insert(0.0) += value;
             }
         }
@@ -283,22 +283,16 @@ fn memory() -> BTreeMap<String, f64> {
     totals
 }
 
-/// Heap in use (MiB), goroutines and metric series of a Go process of
-/// Dapr's, read from the metrics port its command line (`cmdline`) names.
-fn go_runtime(cmdline: &[u8]) -> Vec<(&'static str, f64)> {
-    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
-    let Some(port) = args
-        .windows(2)
-        .find(|pair| pair[0] == b"--metrics-port")
-        .and_then(|pair| std::str::from_utf8(pair[1]).ok())
-    else {
-        return Vec::new();
+/// Heap in use (MiB), goroutines and metric series of Dapr's process
+/// `pid`, from its metrics; for the scheduler also the size of its etcd
+/// database file (MiB).
+fn go_runtime(pid: u32) -> Vec<(&'static str, f64)> {
+    let etcd = e2e::argument_of(pid, "--etcd-data-dir")
+        .and_then(|dir| std::fs::metadata(format!("{dir}/member/snap/db")).ok())
+        .map(|db| ("etcd db", db.len() as f64 / (1024.0 * 1024.0)));
+    let Ok(text) = e2e::metrics_of(pid) else {
+        return etcd.into_iter().collect();
     };
-    let metrics = Client::new(format!("http://127.0.0.1:{port}"), None);
-    let Ok(reply) = metrics.try_send("GET", "/metrics", None) else {
-        return Vec::new();
-    };
-    let text = reply.body.as_str().unwrap_or_default();
     let value = |name: &str| {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.trim().parse().ok())
@@ -313,6 +307,9 @@ fn go_runtime(cmdline: &[u8]) -> Vec<(&'static str, f64)> {
         ("goroutines", value("go_goroutines")),
         ("series", series as f64),
     ]
+    .into_iter()
+    .chain(etcd)
+    .collect()
 }
 
 /// Every item of a paged listing (`path` with its query, `field` the
@@ -653,7 +650,7 @@ pub fn soak(env: &Env, minutes: u64, rate: u64) -> anyhow::Result<()> {
         .map_err(|_| anyhow::anyhow!("poisoned"))?
         .clone();
     println!(
-        "\nmemory (MiB of resident memory by process name, every 30 s; each was restarted once; for daprd and the scheduler also MiB of Go heap in use, goroutines and metric series):\n"
+        "\nmemory (MiB of resident memory by process name, every 30 s; each was restarted once; for daprd and the scheduler also MiB of Go heap in use, goroutines and metric series, and the MiB of the scheduler's etcd database file):\n"
     );
     let names: Vec<String> = samples
         .iter()

@@ -213,6 +213,11 @@ impl Stack {
         self.wait_ready()
     }
 
+    /// daprd's metrics, as its Prometheus endpoint has them now.
+    pub fn daprd_metrics(&self) -> anyhow::Result<String> {
+        metrics_of(self.daprd.id())
+    }
+
     /// daprd's log so far.
     pub fn daprd_log(&self) -> String {
         std::fs::read_to_string(self.sidecar.dir.join("daprd.log")).unwrap_or_default()
@@ -232,6 +237,27 @@ impl Stack {
     pub fn client(&self, user: &str) -> Client {
         Client::new(self.url(""), Some(token(user, 3600, SECRET)))
     }
+}
+
+/// The Prometheus metrics of Dapr's process `pid` (daprd, the scheduler),
+/// from the metrics port its command line names.
+pub fn metrics_of(pid: u32) -> anyhow::Result<String> {
+    let port = argument_of(pid, "--metrics-port")
+        .ok_or_else(|| anyhow::anyhow!("process {pid} names no --metrics-port"))?;
+    let mut answer = agent()
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .call()?;
+    Ok(answer.body_mut().read_to_string()?)
+}
+
+/// The value process `pid` was started with for the flag `flag` (the
+/// argument after it).
+pub fn argument_of(pid: u32, flag: &str) -> Option<String> {
+    let cmdline = std::fs::read(format!("/proc/{pid}/cmdline")).ok()?;
+    let args: Vec<&[u8]> = cmdline.split(|b| *b == 0).collect();
+    args.windows(2)
+        .find(|pair| pair[0] == flag.as_bytes())
+        .and_then(|pair| String::from_utf8(pair[1].to_vec()).ok())
 }
 
 impl Drop for Stack {
