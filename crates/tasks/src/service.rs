@@ -108,6 +108,12 @@ type ReadShard = (Shard, Option<String>);
 /// A key's value as read, with what the write's net was then.
 type WithNet<V> = (Option<Versioned<V>>, NetRead);
 
+/// A net's mark and one of its lists, as read.
+type NetMark = (
+    Option<Versioned<serde_json::Value>>,
+    Option<Versioned<NetEvents>>,
+);
+
 /// Where a write lists its event: its user's net of the slot, and the list
 /// of its task's index shard in it.
 #[derive(Debug)]
@@ -116,11 +122,11 @@ struct NetSlot {
     bucket: u32,
 }
 
-/// What a write read beside its key: whether its net was armed, the net's
-/// list, and how many tasks its user has (when a create asked).
+/// What a write read beside its key: its net's mark and list, and how many
+/// tasks its user has (when a create asked).
 #[derive(Debug, Default)]
 struct NetRead {
-    armed: bool,
+    mark: Option<Versioned<serde_json::Value>>,
     list: Option<Versioned<NetEvents>>,
     usage: Usage,
 }
@@ -487,9 +493,7 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
             ..NetRead::default()
         };
         if let Some(NetSlot { net, bucket }) = net {
-            read.armed = bulk
-                .value::<serde::de::IgnoredAny>(&net.armed_key())?
-                .is_some();
+            read.mark = bulk.value(&net.armed_key())?;
             read.list = bulk.value(&net.list_key(*bucket))?;
         }
         Ok((bulk.value(key)?, read))
@@ -512,16 +516,20 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         let Some(NetSlot { net, bucket }) = net else {
             return Ok(());
         };
-        let (mut net, mut armed, mut list) = (net.clone(), read.armed, read.list);
+        let (mut net, mut mark, mut list) = (net.clone(), read.mark, read.list);
         // The net has looked at this slot already (the write waited longer
         // than the grace): the event goes to a later slot's net.
-        while list.as_ref().is_some_and(|l| l.value.closed) {
+        while mark.as_ref().is_some_and(|m| Net::is_closed(&m.value)) {
             net = net.next();
-            (armed, list) = self.read_net(&net, *bucket).await?;
+            (mark, list) = self.read_net(&net, *bucket).await?;
         }
-        if !armed {
-            self.arming.arm(&net).await?;
-            writes.push(net.mark_armed()?);
+        match (mark, &list) {
+            (None, _) => {
+                self.arming.arm(&net).await?;
+                writes.push(net.mark_armed()?);
+            }
+            (Some(mark), None) => writes.push(net.still_armed(mark.etag)?),
+            (Some(_), Some(_)) => {} // the list's ETag tells a close
         }
         let (mut list, etag) = or_new(list);
         list.events.push(event.event.event_id);
@@ -529,16 +537,11 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         Ok(())
     }
 
-    /// Whether `net` is armed, and its list for index shard `bucket`.
-    async fn read_net(
-        &self,
-        net: &Net,
-        bucket: u32,
-    ) -> Result<(bool, Option<Versioned<NetEvents>>), TaskError> {
+    /// The mark of `net`, and its list for index shard `bucket`.
+    async fn read_net(&self, net: &Net, bucket: u32) -> Result<NetMark, TaskError> {
         let keys = [net.armed_key(), net.list_key(bucket)];
         let bulk = self.store.get_bulk(&keys).await?;
-        let armed = bulk.value::<serde::de::IgnoredAny>(&keys[0])?.is_some();
-        Ok((armed, bulk.value(&keys[1])?))
+        Ok((bulk.value(&keys[0])?, bulk.value(&keys[1])?))
     }
 
     /// The event of a change from `before` to `after`, as its outbox record
