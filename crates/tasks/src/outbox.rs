@@ -19,21 +19,18 @@
 //!
 //! A write may commit after its slot's net has looked (it waited on the
 //! scheduler or the store for longer than the grace). So a net first closes
-//! itself: in one transaction checked against what it read, it marks the
-//! net closed and rewrites each list it has. A write that then finds the
-//! net closed lists its event in the next slot's net instead; one that read
-//! before the net closed loses the race and reads again, on the list's ETag
-//! when it adds to a list, on the mark's when it starts one (so only the
-//! writes that start a list in a slot meet there). No event is listed where
-//! no net will look.
+//! every list of its slot, in one transaction checked against what it read;
+//! a write that then finds its list closed lists its event in the next
+//! slot's net instead, and one that read the list before the net closed it
+//! loses the race on the list's ETag and reads again. No event is listed
+//! where no net will look.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use dapr::jobs::{FailurePolicy, Job};
 use dapr::publish::CloudEvent;
-use dapr::{Dapr, DaprError, StateStore, Transport, Versioned, Write};
+use dapr::{Dapr, DaprError, StateStore, Transport, Write};
 use futures::future::join_all;
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
 use serde_json::value::RawValue;
 
 use crate::Tasks;
@@ -86,19 +83,9 @@ impl Net {
         }
     }
 
-    /// The key of its mark: `true` once armed, [`Net::CLOSED`] once its
-    /// job has looked.
+    /// The key that marks it armed.
     pub fn armed_key(&self) -> String {
         keys::net_armed(&self.user_id, self.slot)
-    }
-
-    /// The mark of a net whose job has looked at its lists.
-    pub const CLOSED: &'static str = "closed";
-
-    /// Whether `mark` (as [`Net::armed_key`] holds it) says the net's job
-    /// has looked.
-    pub fn is_closed(mark: &Value) -> bool {
-        mark.as_str() == Some(Self::CLOSED)
     }
 
     /// The key of its list of the events of tasks in index shard `bucket`
@@ -108,17 +95,9 @@ impl Net {
     }
 
     /// The write that marks it armed, for the transaction of the write
-    /// that armed it (only one such write commits, and none once the net
-    /// has closed).
+    /// that armed it (only one such write commits).
     pub fn mark_armed(&self) -> Result<Write, DaprError> {
         Ok(Write::put(self.armed_key(), &true, None)?.expiring(NET_KEPT_SECONDS))
-    }
-
-    /// The write that starts a list in the net, read armed at `etag`: the
-    /// same mark again, so that the write fails if the net has closed
-    /// since.
-    pub fn still_armed(&self, etag: String) -> Result<Write, DaprError> {
-        Ok(Write::put(self.armed_key(), &true, Some(etag))?.expiring(NET_KEPT_SECONDS))
     }
 
     /// The write of its list for shard `bucket`, `list`, read at `etag`.
@@ -161,7 +140,7 @@ impl Net {
 pub struct NetEvents {
     /// Their ids, in the order they were recorded.
     pub events: Vec<EventId>,
-    /// Whether the net has looked at the list (its mark says so too).
+    /// Whether the net has looked at the list: no event may join it then.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub closed: bool,
 }
@@ -403,46 +382,33 @@ impl<'a, T: Transport, S: StateStore> Outbox<'a, T, S> {
         Ok(())
     }
 
-    /// Closes `net`: marks it closed and rewrites each list it has, in one
-    /// transaction checked against what it read, and answers the events
-    /// they hold, oldest first. A write that would list an event in it
-    /// after this lists it in the next net instead.
+    /// Closes every list of `net`, in one transaction checked against what
+    /// it read (a list not there is written closed and empty, only if still
+    /// new), and answers the events they hold, oldest first. A write that
+    /// lists an event in one of them later lists it in the next net instead.
     async fn close(&self, net: &Net) -> Result<Vec<EventId>, DaprError> {
-        let mark = net.armed_key();
         let lists: Vec<String> = (0..keys::SHARDS).map(|n| net.list_key(n)).collect();
-        let read_keys: Vec<String> = std::iter::once(mark.clone())
-            .chain(lists.iter().cloned())
-            .collect();
         let mut tries = 0;
         loop {
-            let bulk = self.store.get_bulk(&read_keys).await?;
-            let marked = bulk.value::<Value>(&mark)?;
-            let closed = marked.as_ref().is_some_and(|m| Net::is_closed(&m.value));
-            let mut writes = Vec::new();
-            if !closed {
-                let etag = marked.map(|m| m.etag);
-                writes.push(Write::put(&mark, &Net::CLOSED, etag)?.expiring(NET_KEPT_SECONDS));
-            }
             let mut events = Vec::new();
-            for (bucket, key) in (0..).zip(&lists) {
-                let Some(Versioned {
-                    value: mut list,
-                    etag,
-                }) = bulk.value::<NetEvents>(key)?
-                else {
-                    continue;
+            let mut writes = Vec::new();
+            let read = self.store.get_many::<NetEvents>(&lists).await?;
+            for (bucket, list) in (0..).zip(read) {
+                let (mut list, etag) = match list {
+                    Some(read) => (read.value, Some(read.etag)),
+                    None => (NetEvents::default(), None),
                 };
                 events.extend_from_slice(&list.events);
                 if !list.closed {
                     list.closed = true;
-                    writes.push(net.write_list(bucket, &list, Some(etag))?);
+                    writes.push(net.write_list(bucket, &list, etag)?);
                 }
             }
-            let committed = match writes.is_empty() {
+            let closed = match writes.is_empty() {
                 true => Ok(()), // closed already: the job tried again
                 false => self.store.commit(&writes).await,
             };
-            match committed {
+            match closed {
                 Err(DaprError::Conflict) if tries < CLOSE_TRIES => tries += 1,
                 Err(err) => return Err(err),
                 Ok(()) => {
@@ -491,6 +457,7 @@ mod tests {
     use super::*;
     use crate::TaskSpec;
     use crate::service::Env;
+    use dapr::Versioned;
 
     const NOW: i64 = 1_800_000_002;
 
@@ -660,7 +627,7 @@ mod tests {
         let (store, settings) = (FakeStateStore::default(), settings());
         let outbox = Outbox::new(&dapr, &store, &settings);
         block_on(outbox.recover(&Guard::Slot(net()))).expect("looked");
-        assert_eq!(store.raw(&net().armed_key()).as_deref(), Some("\"closed\""));
+        assert_eq!(list(&store, &net(), 1).map(|l| l.closed), Some(true));
         let written = create(&outbox, 1, 11).expect("the write stands");
         let event_id = written.event.map(|r| r.event.event_id).expect("an event");
         let next = net().next();
@@ -671,7 +638,7 @@ mod tests {
             list(&store, &next, 1).map(|l| l.events),
             Some(vec![event_id])
         );
-        assert_eq!(list(&store, &net(), 1), None);
+        assert_eq!(list(&store, &net(), 1).map(|l| l.events), Some(vec![]));
         block_on(outbox.recover(&Guard::Slot(next))).expect("recovered");
         assert_eq!(sent(&transport)[2], publish);
         assert_eq!(transport.sent()[2].json()["id"], event_id.to_string());
@@ -715,7 +682,7 @@ mod tests {
         let written = block_on(tasks.create(spec, &Env::new(now, 1, 11))).expect("created");
         let event_id = written.event.map(|r| r.event.event_id).expect("an event");
         let (looked, next) = (list(&store, &net(), 1), list(&store, &net().next(), 1));
-        assert_eq!(looked, None);
+        assert_eq!(looked.map(|l| (l.closed, l.events)), Some((true, vec![])));
         assert_eq!(
             next.map(|l| (l.closed, l.events)),
             Some((false, vec![event_id]))
@@ -776,7 +743,8 @@ mod tests {
         // Two slots, each armed by a task in shard 1; then, in each, a late
         // write whose net closes between its read and its commit: in the
         // first it adds to shard 1's list (its ETag tells the close), in
-        // the second it starts shard 3's (the net's mark does).
+        // the second it starts shard 3's (the empty list the close wrote
+        // does).
         for (seconds, random, bucket) in [(0, 65, 1), (10, 3, 3)] {
             let at = DateTime::from_timestamp(NOW + seconds, 0).unwrap_or_default();
             let net = Net::of(&user, at);
@@ -792,7 +760,8 @@ mod tests {
             assert_eq!(moved, late.map(|id| vec![id]), "shard {bucket}");
             let looked = list(&store, &net, 1).map(|l| (l.closed, l.events));
             assert_eq!(looked, Some((true, vec![first])));
-            assert_eq!(list(&store, &net, 3), None);
+            let empty = list(&store, &net, 3).map(|l| (l.closed, l.events));
+            assert_eq!(empty, Some((true, vec![])));
         }
     }
 

@@ -108,12 +108,6 @@ type ReadShard = (Shard, Option<String>);
 /// A key's value as read, with what the write's net was then.
 type WithNet<V> = (Option<Versioned<V>>, NetRead);
 
-/// A net's mark and one of its lists, as read.
-type NetMark = (
-    Option<Versioned<serde_json::Value>>,
-    Option<Versioned<NetEvents>>,
-);
-
 /// Where a write lists its event: its user's net of the slot, and the list
 /// of its task's index shard in it.
 #[derive(Debug)]
@@ -122,11 +116,11 @@ struct NetSlot {
     bucket: u32,
 }
 
-/// What a write read beside its key: its net's mark and list, and how many
-/// tasks its user has (when a create asked).
+/// What a write read beside its key: whether its net was armed, the net's
+/// list, and how many tasks its user has (when a create asked).
 #[derive(Debug, Default)]
 struct NetRead {
-    mark: Option<Versioned<serde_json::Value>>,
+    armed: bool,
     list: Option<Versioned<NetEvents>>,
     usage: Usage,
 }
@@ -493,7 +487,9 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
             ..NetRead::default()
         };
         if let Some(NetSlot { net, bucket }) = net {
-            read.mark = bulk.value(&net.armed_key())?;
+            read.armed = bulk
+                .value::<serde::de::IgnoredAny>(&net.armed_key())?
+                .is_some();
             read.list = bulk.value(&net.list_key(*bucket))?;
         }
         Ok((bulk.value(key)?, read))
@@ -516,20 +512,16 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         let Some(NetSlot { net, bucket }) = net else {
             return Ok(());
         };
-        let (mut net, mut mark, mut list) = (net.clone(), read.mark, read.list);
+        let (mut net, mut armed, mut list) = (net.clone(), read.armed, read.list);
         // The net has looked at this slot already (the write waited longer
         // than the grace): the event goes to a later slot's net.
-        while mark.as_ref().is_some_and(|m| Net::is_closed(&m.value)) {
+        while list.as_ref().is_some_and(|l| l.value.closed) {
             net = net.next();
-            (mark, list) = self.read_net(&net, *bucket).await?;
+            (armed, list) = self.read_net(&net, *bucket).await?;
         }
-        match (mark, &list) {
-            (None, _) => {
-                self.arming.arm(&net).await?;
-                writes.push(net.mark_armed()?);
-            }
-            (Some(mark), None) => writes.push(net.still_armed(mark.etag)?),
-            (Some(_), Some(_)) => {} // the list's ETag tells a close
+        if !armed {
+            self.arming.arm(&net).await?;
+            writes.push(net.mark_armed()?);
         }
         let (mut list, etag) = or_new(list);
         list.events.push(event.event.event_id);
@@ -537,11 +529,16 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         Ok(())
     }
 
-    /// The mark of `net`, and its list for index shard `bucket`.
-    async fn read_net(&self, net: &Net, bucket: u32) -> Result<NetMark, TaskError> {
+    /// Whether `net` is armed, and its list for index shard `bucket`.
+    async fn read_net(
+        &self,
+        net: &Net,
+        bucket: u32,
+    ) -> Result<(bool, Option<Versioned<NetEvents>>), TaskError> {
         let keys = [net.armed_key(), net.list_key(bucket)];
         let bulk = self.store.get_bulk(&keys).await?;
-        Ok((bulk.value(&keys[0])?, bulk.value(&keys[1])?))
+        let armed = bulk.value::<serde::de::IgnoredAny>(&keys[0])?.is_some();
+        Ok((armed, bulk.value(&keys[1])?))
     }
 
     /// The event of a change from `before` to `after`, as its outbox record
