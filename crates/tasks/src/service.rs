@@ -437,12 +437,9 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
                     key: keys::task(self.user, id),
                     etag: Some(etag),
                 },
+                // `next:{user}:{id}` stays: its completion may be delivered
+                // again (at least once), and must not repeat it twice.
                 Write::put(shard_key, &shard, shard_etag)?,
-                // What repeats it is no longer needed once it is gone.
-                Write::Delete {
-                    key: keys::next(self.user, id),
-                    etag: None,
-                },
             ];
             self.record(event.as_ref(), net, listed, &mut writes)
                 .await?;

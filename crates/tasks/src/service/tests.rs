@@ -228,6 +228,35 @@ fn a_deleted_task_is_gone_and_deleting_it_again_is_not_found() {
 }
 
 #[test]
+fn a_completion_delivered_again_after_the_task_was_deleted_repeats_it_once() {
+    // Found by the soak: a daily task completed and deleted at once, its
+    // completion delivered again after a fault, had two next occurrences.
+    let (store, user) = (FakeStateStore::new(), alice());
+    let tasks = Tasks::new(&store, &user);
+    let body =
+        json!({"title": "daily", "due_at": "2026-11-29T09:00:00Z", "recurrence": "FREQ=DAILY"});
+    let task = block_on(tasks.create(spec(body), &env()))
+        .map(|w| w.task)
+        .expect("created");
+    let later = |s| at(now() + chrono::Duration::seconds(s));
+    let done = block_on(tasks.complete(task.id, true, &later(1)))
+        .map(|w| w.task)
+        .expect("completed");
+    let first = block_on(tasks.repeat(&done, &later(2))).expect("repeated");
+    assert!(first.is_some(), "the next occurrence");
+    block_on(tasks.delete(task.id, &later(3))).expect("deleted");
+    let again = block_on(tasks.repeat(&done, &Env::new(now(), 7, 8))).expect("handled");
+    assert!(again.is_none(), "{again:?}");
+    let all = ListQuery::parse("status=all").expect("a query");
+    let listed = block_on(tasks.list(&all, now())).expect("listed");
+    assert_eq!(
+        listed.tasks.len(),
+        1,
+        "one next occurrence, the original gone"
+    );
+}
+
+#[test]
 fn a_listing_reads_every_bucket_and_pages() {
     let (store, user) = (FakeStateStore::new(), alice());
     let tasks = Tasks::new(&store, &user);
