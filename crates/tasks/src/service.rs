@@ -11,7 +11,7 @@
 use std::borrow::Cow;
 
 use chrono::{DateTime, Utc};
-use dapr::{StateStore, Versioned, Write};
+use dapr::{DaprError, StateStore, Versioned, Write};
 use serde::de::DeserializeOwned;
 
 use crate::change;
@@ -100,6 +100,17 @@ pub struct Listing {
     pub tasks: Vec<Task>,
     /// Where the next page starts; `None` on the last page.
     pub next_cursor: Option<Cursor>,
+}
+
+/// Whether `net` is armed, and its list for index shard `bucket`, as
+/// `bulk` (a read that asked for both keys) has them.
+fn net_in(
+    bulk: &dapr::Bulk,
+    net: &Net,
+    bucket: u32,
+) -> Result<(bool, Option<Versioned<NetEvents>>), DaprError> {
+    let armed = bulk.value::<serde::de::IgnoredAny>(&net.armed_key())?;
+    Ok((armed.is_some(), bulk.value(&net.list_key(bucket))?))
 }
 
 /// A shard as read, with the ETag to write it back on (`None`: new).
@@ -437,9 +448,9 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
                     key: keys::task(self.user, id),
                     etag: Some(etag),
                 },
+                Write::put(shard_key, &shard, shard_etag)?,
                 // `next:{user}:{id}` stays: its completion may be delivered
                 // again (at least once), and must not repeat it twice.
-                Write::put(shard_key, &shard, shard_etag)?,
             ];
             self.record(event.as_ref(), net, listed, &mut writes)
                 .await?;
@@ -484,10 +495,7 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
             ..NetRead::default()
         };
         if let Some(NetSlot { net, bucket }) = net {
-            read.armed = bulk
-                .value::<serde::de::IgnoredAny>(&net.armed_key())?
-                .is_some();
-            read.list = bulk.value(&net.list_key(*bucket))?;
+            (read.armed, read.list) = net_in(&bulk, net, *bucket)?;
         }
         Ok((bulk.value(key)?, read))
     }
@@ -533,9 +541,7 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
         bucket: u32,
     ) -> Result<(bool, Option<Versioned<NetEvents>>), TaskError> {
         let keys = [net.armed_key(), net.list_key(bucket)];
-        let bulk = self.store.get_bulk(&keys).await?;
-        let armed = bulk.value::<serde::de::IgnoredAny>(&keys[0])?.is_some();
-        Ok((armed, bulk.value(&keys[1])?))
+        Ok(net_in(&self.store.get_bulk(&keys).await?, net, bucket)?)
     }
 
     /// The event of a change from `before` to `after`, as its outbox record
