@@ -4,6 +4,8 @@
 //!
 //! - [`Outbound`]: the [`dapr::Transport`] of a component, through
 //!   `spin_sdk::http::send` (limited by `allowed_outbound_hosts`);
+//! - [`AppDatabase`]: the [`sql::Database`] of a component, Spin's SQLite
+//!   `default` database or PostgreSQL;
 //! - [`now`] and [`random`]: the clock and randomness;
 //! - [`variable`]: a Spin variable;
 //! - [`incoming`] and [`outgoing`]: Spin's request and response to and from
@@ -11,6 +13,10 @@
 //!   [`respond`] the same for a component that works on after answering.
 
 #![warn(missing_docs)]
+
+mod database;
+
+pub use database::AppDatabase;
 
 use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};

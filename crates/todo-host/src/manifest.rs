@@ -85,6 +85,9 @@ pub struct ComponentDef {
     /// Component variables: each name with its template over the application variables.
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
+    /// The SQLite databases the component may open, by label.
+    #[serde(default)]
+    pub sqlite_databases: Vec<String>,
 }
 
 impl Manifest {

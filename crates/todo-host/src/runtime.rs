@@ -15,11 +15,13 @@ use wasmtime_wasi_http::bindings::http::types::Scheme;
 use wasmtime_wasi_http::body::HyperOutgoingBody;
 
 use crate::bindings::fermyon::spin::variables;
+use crate::bindings::spin::{postgres::postgres, sqlite::sqlite};
 use crate::headers::with_spin_headers;
 use crate::manifest::{Manifest, RouteDef};
-use crate::outbound::{AllowedHosts, Pool};
+use crate::outbound::AllowedHosts;
 use crate::routes::{Route, Router};
-use crate::state::{HostState, Limits};
+use crate::sqlite::Databases;
+use crate::state::{HostState, Limits, Shared};
 use crate::variables::AppVariables;
 
 /// How many instances may be alive at once (requests in flight).
@@ -32,7 +34,7 @@ const CORE_PER_COMPONENT: u32 = 8;
 pub struct App {
     router: Router,
     components: Vec<LoadedComponent>,
-    pool: Pool,
+    shared: Shared,
     /// One permit per instance slot: a request waits for a slot rather than
     /// fail when all are taken (a component may work on after answering, so
     /// slots stay taken longer than requests).
@@ -54,20 +56,39 @@ struct LoadedComponent {
 }
 
 impl App {
-    /// Loads `spin.toml`, resolves variables from `env`, and compiles every
-    /// component that a route leads to.
+    /// Loads `spin.toml` and the runtime config file if there is one,
+    /// resolves variables from `env`, and compiles every component that a
+    /// route leads to. The app's state (the `default` SQLite database) is
+    /// in `.spin/` beside the manifest, as under `spin up`.
     pub fn load(
         manifest_path: &Path,
+        runtime_config: Option<&Path>,
         env: impl Fn(&str) -> Option<String>,
     ) -> anyhow::Result<Self> {
         let manifest = Manifest::load(manifest_path)?;
         let app_variables = AppVariables::resolve(&manifest.variables, env)?;
+        let state_dir = manifest_path
+            .parent()
+            .unwrap_or(Path::new("."))
+            .join(".spin");
+        let databases = match runtime_config {
+            Some(path) => {
+                let text = std::fs::read_to_string(path)
+                    .with_context(|| format!("reading {}", path.display()))?;
+                let table: toml::Table =
+                    toml::from_str(&text).with_context(|| format!("parsing {}", path.display()))?;
+                Databases::new(&state_dir, &crate::sqlite::configured(&table)?)
+            }
+            None => Databases::new(&state_dir, &Default::default()),
+        };
         let engine = engine()?;
         let mut linker = Linker::<HostState>::new(&engine);
         // All of WASI 0.2 (as Spin gives it) plus wasi:http, the way spin-sdk's own tests host components.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker)?;
         variables::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        sqlite::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
+        postgres::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
 
         let mut router = Router::default();
         let mut components: Vec<LoadedComponent> = Vec::new();
@@ -92,9 +113,12 @@ impl App {
                         .iter()
                         .map(|host| app_variables.expand(host))
                         .collect::<anyhow::Result<_>>()?;
+                    let sqlite_databases = def.sqlite_databases.iter().cloned().collect();
+                    databases.check(&trigger.component, &sqlite_databases)?;
                     let limits = Limits {
                         variables: app_variables.for_component(&def.variables)?,
                         allowed_hosts: AllowedHosts::parse(&allowed)?,
+                        sqlite_databases,
                     };
                     let pre =
                         ProxyPre::new(linker.instantiate_pre(&component)?).with_context(|| {
@@ -113,7 +137,10 @@ impl App {
         Ok(Self {
             router,
             components,
-            pool: Pool::default(),
+            shared: Shared {
+                sqlite: Arc::new(databases),
+                ..Shared::default()
+            },
             slots: Arc::new(tokio::sync::Semaphore::new(MAX_INSTANCES as usize)),
         })
     }
@@ -135,7 +162,7 @@ impl App {
         let slot = self.slots.clone().acquire_owned().await?;
         let mut store = Store::new(
             component.pre.engine(),
-            HostState::new(component.limits.clone(), self.pool.clone()),
+            HostState::new(component.limits.clone(), &self.shared),
         );
         let incoming = store
             .data_mut()

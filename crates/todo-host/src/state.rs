@@ -1,7 +1,7 @@
 //! The host state of one instance, for one request: WASI, wasi:http and what
 //! the component may see and reach.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
@@ -11,23 +11,40 @@ use wasmtime_wasi_http::types::{HostFutureIncomingResponse, OutgoingRequestConfi
 use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView};
 
 use crate::outbound::{AllowedHosts, Pool};
+use crate::postgres::Pools;
+use crate::sqlite::Databases;
 
 /// What one component may see and reach.
 #[derive(Debug)]
 pub struct Limits {
     /// Its variables, resolved.
     pub variables: BTreeMap<String, String>,
-    /// Where it may send requests.
+    /// Where it may send requests (and connect to PostgreSQL).
     pub allowed_hosts: AllowedHosts,
+    /// The SQLite databases it may open (`sqlite_databases`).
+    pub sqlite_databases: BTreeSet<String>,
+}
+
+/// What every instance of the app shares: the connections it keeps.
+#[derive(Debug, Clone, Default)]
+pub struct Shared {
+    /// Kept-alive plain-HTTP connections.
+    pub http: Pool,
+    /// Where the SQLite databases are.
+    pub sqlite: Arc<Databases>,
+    /// The PostgreSQL pools.
+    pub postgres: Pools,
 }
 
 /// The state of one instance, for one request.
 pub struct HostState {
-    table: ResourceTable,
+    pub(crate) table: ResourceTable,
     wasi: WasiCtx,
     http: WasiHttpCtx,
     pub(crate) limits: Arc<Limits>,
     pool: Pool,
+    pub(crate) sqlite: Arc<Databases>,
+    pub(crate) postgres: Pools,
 }
 
 impl std::fmt::Debug for HostState {
@@ -39,9 +56,9 @@ impl std::fmt::Debug for HostState {
 }
 
 impl HostState {
-    /// Fresh state for an instance of a component with `limits`, whose
-    /// outbound plain-HTTP requests go through `pool`.
-    pub fn new(limits: Arc<Limits>, pool: Pool) -> Self {
+    /// Fresh state for an instance of a component with `limits`, which
+    /// reaches the world through `shared`.
+    pub fn new(limits: Arc<Limits>, shared: &Shared) -> Self {
         Self {
             table: ResourceTable::new(),
             wasi: WasiCtxBuilder::new()
@@ -50,7 +67,9 @@ impl HostState {
                 .build(),
             http: WasiHttpCtx::new(),
             limits,
-            pool,
+            pool: shared.http.clone(),
+            sqlite: shared.sqlite.clone(),
+            postgres: shared.postgres.clone(),
         }
     }
 }

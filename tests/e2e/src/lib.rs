@@ -797,20 +797,24 @@ pub struct Host {
 impl Host {
     /// Starts the host on `manifest` with `SPIN_VARIABLE_*` settings `variables`.
     pub fn start(env: &Env, manifest: &Path, variables: &[(&str, String)]) -> anyhow::Result<Self> {
-        Self::start_on(env, manifest, free_port()?, variables)
+        Self::start_on(env, manifest, free_port()?, variables, None)
     }
 
-    /// The same, on a given port.
+    /// The same, on a given port, with a runtime config file if given.
     pub fn start_on(
         env: &Env,
         manifest: &Path,
         port: u16,
         variables: &[(&str, String)],
+        runtime_config: Option<&Path>,
     ) -> anyhow::Result<Self> {
         let n = STACKS.fetch_add(1, Ordering::SeqCst);
         let dir = env.work_dir.join(format!("host-{n}"));
         std::fs::create_dir_all(&dir)?;
         let mut command = host_command(env, manifest, &dir, port)?;
+        if let Some(path) = runtime_config {
+            command.arg("--runtime-config-file").arg(path);
+        }
         command.envs(
             variables
                 .iter()

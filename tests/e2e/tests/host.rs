@@ -25,6 +25,16 @@ fn main() {
         Trial::test("a_call_to_a_server_that_never_answers_ends", || {
             with_probe(never_answered)
         }),
+        Trial::test("sqlite_databases_as_the_runtime_config_names_them", || {
+            with_probe(sqlite_databases)
+        }),
+        Trial::test(
+            "a_component_naming_an_undefined_database_is_refused",
+            || undefined_database().map_err(|e| format!("{e:#}").into()),
+        ),
+        Trial::test("postgres_through_allowed_hosts_and_pooled_sessions", || {
+            with_probe(postgres)
+        }),
     ];
     libtest_mimic::run(&args, e2e::needing_services(trials)).exit();
 }
@@ -86,10 +96,13 @@ fn route_table() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The host serving the probe, and the server that never answers.
+/// The host serving the probe, the server that never answers, and where
+/// the runtime config puts the `default` SQLite database.
 struct Probe {
     host: Host,
     silent: std::net::TcpListener,
+    database: PathBuf,
+    pg_port: u16,
 }
 
 impl std::ops::Deref for Probe {
@@ -108,12 +121,31 @@ fn with_probe(test: fn(&Probe) -> anyhow::Result<()>) -> Result<(), Failed> {
         // where a server takes connections and never answers, nothing else.
         let port = e2e::free_port()?;
         let silent = std::net::TcpListener::bind("127.0.0.1:0")?;
+        let pg_port = env.pg_port.unwrap_or(5432);
         let variables = [
             ("allowed_port", port.to_string()),
             ("silent_port", silent.local_addr()?.port().to_string()),
+            ("pg_port", pg_port.to_string()),
         ];
-        let host = Host::start_on(&env, &manifest, port, &variables)?;
-        test(&Probe { host, silent })
+        let dir = env.work_dir.join(format!("probe-{port}"));
+        std::fs::create_dir_all(&dir)?;
+        let database = dir.join("default.db");
+        let runtime_config = dir.join("runtime-config.toml");
+        std::fs::write(
+            &runtime_config,
+            format!(
+                "[sqlite_database.default]\ntype = \"spin\"\npath = {:?}\n\n\
+                 [sqlite_database.scratch]\ntype = \"spin\"\n",
+                database.display().to_string()
+            ),
+        )?;
+        let host = Host::start_on(&env, &manifest, port, &variables, Some(&runtime_config))?;
+        test(&Probe {
+            host,
+            silent,
+            database,
+            pg_port,
+        })
     };
     run().map_err(|e| format!("{e:#}").into())
 }
@@ -197,6 +229,160 @@ fn never_answered(probe: &Probe) -> anyhow::Result<()> {
         reply.status() == 502 && text.contains("Timeout"),
         "{}: {text}",
         reply.status()
+    );
+    Ok(())
+}
+
+/// Statements through the probe: each line one, answered a line each.
+fn sql(probe: &Probe, path: &str, statements: &[&str]) -> Vec<String> {
+    let client = Client::new(format!("http://127.0.0.1:{}", probe.port), None);
+    let reply = client.send("POST", path, Some(&statements.join("\n")));
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let text = reply.body.as_str().unwrap_or_default().to_owned();
+    text.lines().map(str::to_owned).collect()
+}
+
+/// Spin's SQLite interface: the runtime config's file for `default`, a
+/// database in memory for a label without a path (each connection its own,
+/// as in Spin), values both ways, errors as Spin words them, and a
+/// transaction seen only by its own connection until it commits.
+fn sqlite_databases(probe: &Probe) -> anyhow::Result<()> {
+    let answers = sql(
+        probe,
+        "/probe/sqlite/default",
+        &[
+            "CREATE TABLE notes (id INTEGER PRIMARY KEY, body TEXT, weight REAL, data BLOB)",
+            "INSERT INTO notes (body, weight, data) VALUES (?, ?, ?) ;; s:milk ;; f:1.5 ;; null",
+            "BEGIN IMMEDIATE",
+            "INSERT INTO notes (body) VALUES ('bread') RETURNING id",
+            "2: SELECT count(*) FROM notes",
+            "COMMIT",
+            "2: SELECT count(*) FROM notes",
+            "SELECT body, weight, data, x'00ff', id FROM notes ORDER BY id LIMIT 1",
+            "SELECT * FROM nowhere",
+        ],
+    );
+    assert_eq!(
+        answers,
+        [
+            "ok: ",
+            "ok: ",
+            "ok: ",
+            "ok: [Integer(2)]",
+            "ok: [Integer(1)]",
+            "ok: ",
+            "ok: [Integer(2)]",
+            "ok: [Text(\"milk\"), Real(1.5), Null, Blob([0, 255]), Integer(1)]",
+            "error: Io(\"no such table: nowhere\")",
+        ]
+    );
+    anyhow::ensure!(
+        probe.database.exists(),
+        "the runtime config's file {} was not made",
+        probe.database.display()
+    );
+    let memory = sql(
+        probe,
+        "/probe/sqlite/scratch",
+        &[
+            "CREATE TABLE t (x)",
+            "INSERT INTO t VALUES (1)",
+            "2: SELECT x FROM t",
+        ],
+    );
+    assert_eq!(memory, ["ok: ", "ok: ", "error: Io(\"no such table: t\")"]);
+    let denied = sql(probe, "/probe/sqlite/elsewhere", &["SELECT 1"]);
+    assert_eq!(denied, ["open: AccessDenied"]);
+    Ok(())
+}
+
+/// Spin refuses to start an app whose component names a database the
+/// runtime config does not define; so does the host.
+fn undefined_database() -> anyhow::Result<()> {
+    let env = Env::from_environment()?;
+    let dir = env.work_dir.join("undefined-database");
+    std::fs::create_dir_all(&dir)?;
+    let manifest = root().join("tests/e2e/fixtures/probe.toml");
+    let text = std::fs::read_to_string(&manifest)?
+        .replace("\"scratch\"", "\"nowhere\"")
+        .replace(
+            "../../../target",
+            &root().join("target").display().to_string(),
+        );
+    let changed = dir.join("probe.toml");
+    std::fs::write(&changed, text)?;
+    let output = std::process::Command::new(&env.host_bin)
+        .arg("--manifest")
+        .arg(&changed)
+        .args(["--listen", "127.0.0.1:0"])
+        .env("SPIN_VARIABLE_ALLOWED_PORT", "1")
+        .env("SPIN_VARIABLE_SILENT_PORT", "2")
+        .env("SPIN_VARIABLE_PG_PORT", "3")
+        .output()?;
+    let said = String::from_utf8_lossy(&output.stderr);
+    anyhow::ensure!(
+        !output.status.success()
+            && said.contains("\"nowhere\"")
+            && said.contains("[sqlite_database.nowhere]"),
+        "{}: {said}",
+        output.status
+    );
+    Ok(())
+}
+
+/// Spin's PostgreSQL interface: only the allowed address, two connections
+/// that are two sessions, parameters checked against the types the server
+/// expects, and the server's errors with their SQLSTATE.
+fn postgres(probe: &Probe) -> anyhow::Result<()> {
+    let address = |port: u16| {
+        format!("/probe/postgres?postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable")
+    };
+    let table = format!("probe_{}", probe.port);
+    let answers = sql(
+        probe,
+        &address(probe.pg_port),
+        &[
+            &format!("CREATE TABLE {table} (id BIGINT PRIMARY KEY, done BOOLEAN)"),
+            "BEGIN",
+            &format!("INSERT INTO {table} VALUES ($1, $2) ;; i:1 ;; b:true"),
+            &format!("2: SELECT count(*) FROM {table}"),
+            "COMMIT",
+            &format!("2: SELECT id, done FROM {table}"),
+            "SELECT $1::bigint + 1, $2::text, $3::bigint IS NULL ;; i:41 ;; s:x ;; null",
+            &format!("SELECT id FROM {table} WHERE id = $1 ;; s:1"),
+            &format!("INSERT INTO {table} VALUES (1, false)"),
+            &format!("DROP TABLE {table}"),
+        ],
+    );
+    let expected_start = [
+        "ok: ",
+        "ok: ",
+        "ok: ",
+        "ok: [Int64(0)]",
+        "ok: ",
+        "ok: [Int64(1), Boolean(true)]",
+        "ok: [Int64(42), Str(\"x\"), Boolean(true)]",
+    ];
+    assert_eq!(answers[..7], expected_start, "{answers:#?}");
+    assert!(
+        answers[7].starts_with("error: QueryFailed(Text(") && answers[7].contains("WrongType"),
+        "a text for a bigint: {}",
+        answers[7]
+    );
+    assert!(
+        answers[8].starts_with("error: QueryFailed(DbError(")
+            && answers[8].contains("code: \"23505\""),
+        "a duplicate key: {}",
+        answers[8]
+    );
+    assert_eq!(answers[9], "ok: ");
+    let refused = sql(probe, &address(probe.pg_port + 1), &["SELECT 1"]);
+    assert_eq!(
+        refused,
+        [format!(
+            "open: ConnectionFailed(\"address postgres://127.0.0.1:{} is not permitted\")",
+            probe.pg_port + 1
+        )]
     );
     Ok(())
 }

@@ -7,9 +7,14 @@
 //! - `POST /probe/language` with a message: reads it with the chat's language
 //!   engine 200 times inside the component and answers the nanoseconds of
 //!   each read, one per line (the engine's time inside Wasm; `bench/run chat`).
+//! - `POST /probe/sqlite/<label>` and `POST /probe/postgres?<connection
+//!   string>` with statements, one a line: runs them through Spin's SQLite
+//!   or PostgreSQL interface and answers a line for each ([`sql`]).
 
 // `#[http_component]` exports the handler through an `unsafe extern "C"` shim.
 #![allow(unsafe_code)]
+
+mod sql;
 
 use spin_sdk::http::{IntoResponse, Request, Response};
 use spin_sdk::{http_component, variables};
@@ -30,6 +35,20 @@ async fn handle(request: Request) -> anyhow::Result<impl IntoResponse> {
                 times.push(start.elapsed().as_nanos().to_string());
             }
             Response::new(200, times.join("\n"))
+        }
+        sqlite if sqlite.starts_with("/probe/sqlite/") => {
+            let label = &sqlite["/probe/sqlite/".len()..];
+            Response::new(
+                200,
+                sql::sqlite(label, &String::from_utf8_lossy(request.body())),
+            )
+        }
+        "/probe/postgres" => {
+            let address = request.query().replace("%20", " ");
+            Response::new(
+                200,
+                sql::postgres(&address, &String::from_utf8_lossy(request.body())),
+            )
         }
         "/probe/fetch" => {
             let url = request
