@@ -12,8 +12,8 @@
 //!
 //! Statements are written once, with `$1`-style parameters, in the SQL both
 //! databases speak: `BIGINT`, `TEXT` and `BOOLEAN` columns, `ON CONFLICT`,
-//! `RETURNING`. Times are whole milliseconds since the epoch in `BIGINT`
-//! columns (Spin cannot read a PostgreSQL `timestamptz`).
+//! `RETURNING`. Times are whole micro- or milliseconds since the epoch in
+//! `BIGINT` columns (Spin cannot read a PostgreSQL `timestamptz`).
 
 #![warn(missing_docs)]
 
@@ -204,19 +204,35 @@ impl<D: Database + ?Sized> Database for &D {
     }
 }
 
-/// Runs `work` in one transaction: committed when it answers `Ok`, rolled
-/// back when it answers `Err` (or the commit fails). On SQLite the
+/// How a unit of work ends: what it did kept, or undone (it found there
+/// was nothing to do, and must leave no trace such as a number drawn).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Finish<T> {
+    /// Commit, and answer the value.
+    Commit(T),
+    /// Roll back, and answer the value.
+    Rollback(T),
+}
+
+/// Runs `work` in one transaction: committed or rolled back as it says,
+/// rolled back when it fails (or the commit does). On SQLite the
 /// transaction takes the write lock at its start (`BEGIN IMMEDIATE`), so
 /// that two writers never deadlock upgrading their locks.
-pub fn transaction<D, T, E>(db: &D, work: impl FnOnce(&D) -> Result<T, E>) -> Result<T, E>
+pub fn transaction<D, T, E>(db: &D, work: impl FnOnce(&D) -> Result<Finish<T>, E>) -> Result<T, E>
 where
     D: Database + ?Sized,
     E: From<SqlError>,
 {
     db.execute(db.dialect().begin(), &[])?;
-    let done = work(db).and_then(|value| {
-        db.execute("COMMIT", &[])?;
-        Ok(value)
+    let done = work(db).and_then(|finish| match finish {
+        Finish::Commit(value) => {
+            db.execute("COMMIT", &[])?;
+            Ok(value)
+        }
+        Finish::Rollback(value) => {
+            db.execute("ROLLBACK", &[])?;
+            Ok(value)
+        }
     });
     if done.is_err() {
         // Nothing to undo when the commit itself failed and ended it; a

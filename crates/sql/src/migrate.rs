@@ -9,7 +9,7 @@
 //! line (Spin runs one statement per call), `--` comments on lines of their
 //! own. What the two databases share is written once; each may add its own.
 
-use crate::{Database, Dialect, SqlError, transaction};
+use crate::{Database, Dialect, Finish, SqlError, transaction};
 
 /// One version of the schema.
 #[derive(Debug, Clone, Copy)]
@@ -90,7 +90,7 @@ pub fn migrate<D: Database + ?Sized>(
             db.execute(&record, &[migration.version.into(), migration.name.into()])?;
             now_applied.push(migration.version);
         }
-        Ok(now_applied)
+        Ok(Finish::Commit(now_applied))
     })
 }
 

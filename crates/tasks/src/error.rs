@@ -179,6 +179,16 @@ impl From<DaprError> for TaskError {
     }
 }
 
+impl From<sql::SqlError> for TaskError {
+    fn from(err: sql::SqlError) -> Self {
+        match err {
+            // Another transaction held the data: try again.
+            sql::SqlError::Busy(_) => Self::Conflict,
+            other => Self::Unavailable(other.to_string()),
+        }
+    }
+}
+
 impl TaskError {
     /// What an event handler that failed with this error tells daprd: what
     /// can never succeed is dropped, what may succeed later is retried.

@@ -35,6 +35,7 @@ pub mod reminders;
 pub mod repeat;
 pub mod service;
 pub mod settings;
+pub mod store;
 pub mod stored;
 pub mod sweep;
 pub mod tools;

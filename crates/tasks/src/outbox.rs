@@ -223,6 +223,11 @@ impl Recorded {
         Ok(Self { event, json })
     }
 
+    /// The event as JSON, as it is published.
+    pub fn json(&self) -> &str {
+        self.json.get()
+    }
+
     /// The write of its record, for the transaction of its change.
     pub fn write(&self) -> Write {
         Write::Put {

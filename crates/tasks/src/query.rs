@@ -123,12 +123,12 @@ pub enum SortValue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Cursor {
     #[serde(rename = "s")]
-    sort: SortField,
+    pub(crate) sort: SortField,
     #[serde(rename = "o")]
-    order: Order,
+    pub(crate) order: Order,
     #[serde(rename = "v")]
-    value: SortValue,
-    id: TaskId,
+    pub(crate) value: SortValue,
+    pub(crate) id: TaskId,
 }
 
 impl Cursor {

@@ -78,6 +78,8 @@ pub struct Written {
     pub task: Task,
     /// The change's event as recorded, to be relayed.
     pub event: Option<Recorded>,
+    /// The change's number in the user's changes (SQL storage only).
+    pub seq: Option<i64>,
 }
 
 /// One user's tasks in a state store. Their writes record each change's
@@ -240,7 +242,11 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
             Ok(self.store.commit(&writes).await?)
         })
         .await?;
-        Ok(Written { task, event })
+        Ok(Written {
+            task,
+            event,
+            seq: None,
+        })
     }
 
     /// Task `id`.
@@ -359,6 +365,7 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
                 return Ok(Written {
                     task: after,
                     event: None,
+                    seq: None,
                 });
             }
             let event = self.event(Some(&before), Some(&after), env)?;
@@ -389,7 +396,11 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
                 }
             }
             self.store.commit(&writes).await?;
-            Ok(Written { task: after, event })
+            Ok(Written {
+                task: after,
+                event,
+                seq: None,
+            })
         })
         .await
     }
@@ -455,7 +466,11 @@ impl<'a, S: StateStore, A: Arming> Tasks<'a, S, A> {
             self.record(event.as_ref(), net, listed, &mut writes)
                 .await?;
             self.store.commit(&writes).await?;
-            Ok(Written { task, event })
+            Ok(Written {
+                task,
+                event,
+                seq: None,
+            })
         })
         .await
     }

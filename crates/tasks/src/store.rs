@@ -1,0 +1,418 @@
+//! One user's tasks in SQL ([`sql::Database`], ADR 16): each change is one
+//! transaction holding the task's row, its tags and its change (the
+//! history entry, the change-feed entry and the outbox record in one row,
+//! numbered per user without gaps); a listing is one indexed query (two
+//! when sorted by due date: the dated tasks, then the undated ones).
+//!
+//! A write first updates the user's row in `users`, which numbers the
+//! change and counts the tasks: its lock makes the user's writes wait for
+//! each other, so what a write reads after it is what it changes, no write
+//! is lost, and the numbers follow the commits. A write that changes
+//! nothing rolls back, leaving no number drawn.
+
+use chrono::{DateTime, Utc};
+use sql::{Database, Finish, Row, SqlError, Value, transaction};
+
+use crate::change;
+use crate::error::TaskError;
+use crate::limits::{Limits, Usage};
+use crate::outbox::Recorded;
+use crate::query::ListQuery;
+use crate::repeat;
+use crate::service::{Env, Listing, Written};
+use crate::stored::StoredTask;
+use crate::{Task, TaskId, TaskPatch, TaskSpec, UserId};
+
+mod listing;
+pub mod schema;
+
+/// How often a write is tried when the database was busy.
+const ATTEMPTS: usize = 3;
+
+/// One user's tasks in a database.
+#[derive(Debug)]
+pub struct TaskStore<'a, D: ?Sized> {
+    db: &'a D,
+    user: &'a UserId,
+    /// The limits its creates and edits keep to (`None`: none, as for the
+    /// recurrence handler, whose next occurrence is never refused).
+    limits: Option<Limits>,
+}
+
+impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
+    /// The tasks of `user` in `db`.
+    pub fn new(db: &'a D, user: &'a UserId) -> Self {
+        Self {
+            db,
+            user,
+            limits: None,
+        }
+    }
+
+    /// These tasks, their creates and edits kept within `limits`: a create
+    /// beyond the user's task limit, and a write that adds tags or
+    /// reminders beyond a task's, are refused and change nothing.
+    pub fn limited(self, limits: Limits) -> Self {
+        Self {
+            limits: Some(limits),
+            ..self
+        }
+    }
+
+    /// Creates a task from `spec`, with an id made of `env`.
+    pub fn create(&self, spec: TaskSpec, env: &Env) -> Result<Written, TaskError> {
+        let task = spec.create(TaskId::new(env.now, env.random), env.now)?;
+        if let Some(limits) = &self.limits {
+            limits.check(None, &task)?;
+        }
+        let written = self.insert(task, env, None)?;
+        written.ok_or(TaskError::Conflict)
+    }
+
+    /// Creates the task that repeats `previous`, a completed task, once
+    /// however often it is asked (its successor is recorded with it).
+    /// `None` when `previous` has a successor already or its series ended.
+    pub fn repeat(&self, previous: &Task, env: &Env) -> Result<Option<Written>, TaskError> {
+        let id = TaskId::new(env.now, env.random);
+        let Some(next) = repeat::next(previous, id, env.now) else {
+            return Ok(None);
+        };
+        self.insert(next, env, Some(previous.id))
+    }
+
+    /// Writes the new `task`, the successor of `repeats` when given (and
+    /// nothing when that has one already).
+    fn insert(
+        &self,
+        task: Task,
+        env: &Env,
+        repeats: Option<TaskId>,
+    ) -> Result<Option<Written>, TaskError> {
+        let event = self.event(None, Some(&task), env)?;
+        let (task, event) = (&task, &event);
+        busy_retry(|| {
+            transaction(self.db, |db| {
+                let (seq, tasks) = self.next_change(db, 1)?;
+                if let Some(limits) = &self.limits {
+                    limits.may_create(Usage {
+                        tasks: u64::try_from(tasks - 1).unwrap_or_default(),
+                    })?;
+                }
+                if let Some(previous) = repeats {
+                    let made = db.execute(
+                        "INSERT INTO successors (user_id, task_id, next_id) VALUES ($1, $2, $3) \
+                         ON CONFLICT (user_id, task_id) DO NOTHING",
+                        &[
+                            self.user(),
+                            previous.to_string().into(),
+                            task.id.to_string().into(),
+                        ],
+                    )?;
+                    if made == 0 {
+                        return Ok(Finish::Rollback(None));
+                    }
+                }
+                let columns = Columns::of(task)?;
+                db.execute(
+                    "INSERT INTO tasks (user_id, id, version, completed, priority, due_at, \
+                     title_key, search, body) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)",
+                    &[
+                        self.user(),
+                        task.id.to_string().into(),
+                        columns.completed,
+                        columns.priority,
+                        columns.due_at,
+                        columns.title_key,
+                        columns.search,
+                        columns.body,
+                    ],
+                )?;
+                self.put_tags(db, task)?;
+                self.record(db, seq, event.as_ref())?;
+                Ok(Finish::Commit(Some(Written {
+                    task: task.clone(),
+                    event: event.clone(),
+                    seq: Some(seq),
+                })))
+            })
+        })
+    }
+
+    /// Task `id`.
+    pub fn get(&self, id: TaskId) -> Result<Task, TaskError> {
+        let rows = self.db.query(
+            "SELECT body FROM tasks WHERE user_id = $1 AND id = $2",
+            &[self.user(), id.to_string().into()],
+        )?;
+        let row = rows.first().ok_or(TaskError::NotFound)?;
+        decode(row, 0)
+    }
+
+    /// The page of the user's tasks that `query` asks for, at time `now`
+    /// (which decides what is overdue).
+    pub fn list(&self, query: &ListQuery, now: DateTime<Utc>) -> Result<Listing, TaskError> {
+        listing::page(self.db, self.user, query, now)
+    }
+
+    /// Changes task `id` with `change`, which may refuse. Answers the task
+    /// as stored.
+    pub fn update(
+        &self,
+        id: TaskId,
+        env: &Env,
+        change: impl Fn(&mut Task) -> Result<(), TaskError>,
+    ) -> Result<Written, TaskError> {
+        busy_retry(|| {
+            transaction(self.db, |db| {
+                let (seq, _) = self.next_change(db, 0)?;
+                let before = self.read(db, id)?;
+                let mut after = before.clone();
+                change(&mut after)?;
+                if let Some(limits) = &self.limits {
+                    limits.check(Some(&before), &after)?;
+                }
+                if after == before {
+                    return Ok(Finish::Rollback(Written {
+                        task: after,
+                        event: None,
+                        seq: None,
+                    }));
+                }
+                let event = self.event(Some(&before), Some(&after), env)?;
+                let columns = Columns::of(&after)?;
+                db.execute(
+                    "UPDATE tasks SET version = version + 1, completed = $3, priority = $4, \
+                     due_at = $5, title_key = $6, search = $7, body = $8 \
+                     WHERE user_id = $1 AND id = $2",
+                    &[
+                        self.user(),
+                        id.to_string().into(),
+                        columns.completed,
+                        columns.priority,
+                        columns.due_at,
+                        columns.title_key,
+                        columns.search,
+                        columns.body,
+                    ],
+                )?;
+                if after.tags != before.tags {
+                    self.delete_tags(db, id)?;
+                    self.put_tags(db, &after)?;
+                }
+                self.record(db, seq, event.as_ref())?;
+                Ok(Finish::Commit(Written {
+                    task: after,
+                    event,
+                    seq: Some(seq),
+                }))
+            })
+        })
+    }
+
+    /// Replaces every writable field of task `id` with `spec`.
+    pub fn replace(&self, id: TaskId, spec: TaskSpec, env: &Env) -> Result<Written, TaskError> {
+        self.update(id, env, |task| Ok(spec.clone().replace(task, env.now)?))
+    }
+
+    /// Changes the fields of task `id` that `patch` names.
+    pub fn patch(&self, id: TaskId, patch: TaskPatch, env: &Env) -> Result<Written, TaskError> {
+        self.update(id, env, |task| Ok(patch.clone().apply(task, env.now)?))
+    }
+
+    /// Marks task `id` done (or not done); doing it twice changes nothing.
+    pub fn complete(&self, id: TaskId, completed: bool, env: &Env) -> Result<Written, TaskError> {
+        self.update(id, env, |task| {
+            task.set_completed(completed, env.now);
+            Ok(())
+        })
+    }
+
+    /// Deletes task `id` (its history stays).
+    pub fn delete(&self, id: TaskId, env: &Env) -> Result<Written, TaskError> {
+        busy_retry(|| {
+            transaction(self.db, |db| {
+                let (seq, _) = self.next_change(db, -1)?;
+                let task = self.read(db, id)?;
+                let event = self.event(Some(&task), None, env)?;
+                db.execute(
+                    "DELETE FROM tasks WHERE user_id = $1 AND id = $2",
+                    &[self.user(), id.to_string().into()],
+                )?;
+                self.delete_tags(db, id)?;
+                self.record(db, seq, event.as_ref())?;
+                Ok(Finish::Commit(Written {
+                    task,
+                    event,
+                    seq: Some(seq),
+                }))
+            })
+        })
+    }
+
+    /// Marks the change `seq` published (the outbox's last step).
+    pub fn published(&self, seq: i64, now: DateTime<Utc>) -> Result<(), TaskError> {
+        self.db.execute(
+            "UPDATE changes SET published_at = $3 WHERE user_id = $1 AND seq = $2",
+            &[self.user(), seq.into(), now.timestamp_micros().into()],
+        )?;
+        Ok(())
+    }
+
+    /// Numbers the user's next change and adds `tasks` to their count,
+    /// locking their row until the transaction ends; answers the number
+    /// and the count.
+    fn next_change(&self, db: &D, tasks: i64) -> Result<(i64, i64), TaskError> {
+        let rows = db.query(
+            "INSERT INTO users (user_id, last_change, tasks) VALUES ($1, 1, $2) \
+             ON CONFLICT (user_id) DO UPDATE SET last_change = users.last_change + 1, \
+             tasks = users.tasks + $2 RETURNING last_change, tasks",
+            &[self.user(), tasks.into()],
+        )?;
+        let row = rows
+            .first()
+            .ok_or_else(|| TaskError::Unavailable("the user's row was not returned".into()))?;
+        Ok((row.int(0)?, row.int(1)?))
+    }
+
+    /// Task `id` as it is inside the transaction.
+    fn read(&self, db: &D, id: TaskId) -> Result<Task, TaskError> {
+        let rows = db.query(
+            "SELECT body FROM tasks WHERE user_id = $1 AND id = $2",
+            &[self.user(), id.to_string().into()],
+        )?;
+        decode(rows.first().ok_or(TaskError::NotFound)?, 0)
+    }
+
+    fn put_tags(&self, db: &D, task: &Task) -> Result<(), SqlError> {
+        for tag in &task.tags {
+            db.execute(
+                "INSERT INTO task_tags (user_id, task_id, tag) VALUES ($1, $2, $3)",
+                &[self.user(), task.id.to_string().into(), tag.as_str().into()],
+            )?;
+        }
+        Ok(())
+    }
+
+    fn delete_tags(&self, db: &D, id: TaskId) -> Result<(), SqlError> {
+        db.execute(
+            "DELETE FROM task_tags WHERE user_id = $1 AND task_id = $2",
+            &[self.user(), id.to_string().into()],
+        )?;
+        Ok(())
+    }
+
+    /// Records change `seq`: its event, for the history, the feed and the
+    /// outbox.
+    fn record(&self, db: &D, seq: i64, event: Option<&Recorded>) -> Result<(), SqlError> {
+        let Some(recorded) = event else {
+            return Ok(());
+        };
+        let event = &recorded.event;
+        db.execute(
+            "INSERT INTO changes (user_id, seq, task_id, event_id, event_type, at, event) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            &[
+                self.user(),
+                seq.into(),
+                event.task_id.to_string().into(),
+                event.event_id.to_string().into(),
+                event_type(event.event_type).into(),
+                event.timestamp.timestamp_micros().into(),
+                recorded.json().into(),
+            ],
+        )?;
+        Ok(())
+    }
+
+    fn event(
+        &self,
+        before: Option<&Task>,
+        after: Option<&Task>,
+        env: &Env,
+    ) -> Result<Option<Recorded>, TaskError> {
+        let event = change::event(env.event_id, self.user, before, after, env.now);
+        Ok(event.map(Recorded::new).transpose()?)
+    }
+
+    fn user(&self) -> Value {
+        self.user.as_str().into()
+    }
+}
+
+/// The name of an event type, as the `changes` table keeps it.
+fn event_type(event_type: events::TaskEventType) -> &'static str {
+    event_type.cloud_event_type().trim_start_matches("task.")
+}
+
+/// What a task's row holds beside its body, for listings.
+struct Columns {
+    completed: Value,
+    priority: Value,
+    due_at: Value,
+    title_key: Value,
+    search: Value,
+    body: Value,
+}
+
+impl Columns {
+    fn of(task: &Task) -> Result<Self, TaskError> {
+        let body = serde_json::to_string(&StoredTask::from(task))
+            .map_err(|e| TaskError::Unavailable(format!("cannot encode task {}: {e}", task.id)))?;
+        Ok(Self {
+            completed: task.completed.into(),
+            priority: priority(task.priority).into(),
+            due_at: task.due_at.map(|due| due.timestamp_micros()).into(),
+            title_key: task.title.as_str().to_lowercase().into(),
+            search: search_text(task).into(),
+            body: body.into(),
+        })
+    }
+}
+
+/// A priority as the `priority` column orders it.
+pub(crate) fn priority(priority: crate::Priority) -> i64 {
+    match priority {
+        crate::Priority::None => 0,
+        crate::Priority::Low => 1,
+        crate::Priority::Medium => 2,
+        crate::Priority::High => 3,
+    }
+}
+
+/// What a search looks in, lower-cased: the title, the description and the
+/// tags, a line each (a search word has no white space, so it never
+/// matches across two).
+fn search_text(task: &Task) -> String {
+    let mut text = task.title.as_str().to_lowercase();
+    text.push('\n');
+    if let Some(description) = &task.description {
+        text.push_str(&description.as_str().to_lowercase());
+    }
+    for tag in &task.tags {
+        text.push('\n');
+        text.push_str(tag.as_str());
+    }
+    text
+}
+
+/// The task in column `column` (its stored form).
+fn decode(row: Row<'_>, column: usize) -> Result<Task, TaskError> {
+    let body = row.text(column)?;
+    let stored: StoredTask = serde_json::from_str(body)
+        .map_err(|e| TaskError::Unavailable(format!("a stored task is unreadable: {e}")))?;
+    Ok(Task::from(stored))
+}
+
+/// Runs `attempt` again while the database was busy, a few times.
+fn busy_retry<T>(mut attempt: impl FnMut() -> Result<T, TaskError>) -> Result<T, TaskError> {
+    for _ in 1..ATTEMPTS {
+        match attempt() {
+            Err(TaskError::Conflict) => continue,
+            done => return done,
+        }
+    }
+    attempt()
+}
+
+#[cfg(test)]
+mod tests;

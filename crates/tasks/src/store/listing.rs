@@ -1,0 +1,213 @@
+//! A listing as SQL: the query's filters as a `WHERE`, its order as an
+//! `ORDER BY` that an index of `tasks` follows, and its cursor as a keyset
+//! condition (the page starts right after the cursor's place, whatever was
+//! added or deleted meanwhile: nothing is skipped or repeated).
+//!
+//! Sorted by due date, tasks without one come last in either order: the
+//! dated tasks are read first, then, if the page is not full, the undated
+//! ones in id order.
+
+use chrono::{DateTime, Utc};
+use sql::{Database, Value};
+
+use super::{decode, priority};
+use crate::error::{FieldError, Problem, TaskError};
+use crate::query::{Cursor, ListQuery, Order, SortField, SortValue, Status};
+use crate::service::Listing;
+use crate::{Task, UserId};
+
+/// The page `query` asks for of `user`'s tasks at time `now`.
+pub(super) fn page<D: Database + ?Sized>(
+    db: &D,
+    user: &UserId,
+    query: &ListQuery,
+    now: DateTime<Utc>,
+) -> Result<Listing, TaskError> {
+    let want = query.limit + 1;
+    let after = query.cursor.as_ref();
+    let mut tasks = Vec::with_capacity(want);
+    match query.sort {
+        SortField::DueAt => {
+            let in_dated = after.is_none_or(|c| matches!(c.value, SortValue::Time(Some(_))));
+            if in_dated {
+                let mut dated = Select::new(user, query, now);
+                dated.push(" AND due_at IS NOT NULL");
+                if let Some(cursor) = after {
+                    dated.keyset("due_at", cursor, query.order)?;
+                }
+                tasks.extend(dated.run(db, Some("due_at"), query.order, want)?);
+            }
+            if tasks.len() < want {
+                let mut undated = Select::new(user, query, now);
+                undated.push(" AND due_at IS NULL");
+                if let Some(cursor) = after.filter(|c| c.value == SortValue::Time(None)) {
+                    undated.keyset_id(cursor, query.order);
+                }
+                tasks.extend(undated.run(db, None, query.order, want - tasks.len())?);
+            }
+        }
+        sort => {
+            let column = match sort {
+                SortField::Priority => Some("priority"),
+                SortField::Title => Some("title_key"),
+                // A task's id is made from its creation time: the id's order
+                // is the creation order.
+                _ => None,
+            };
+            let mut select = Select::new(user, query, now);
+            if let Some(cursor) = after {
+                match column {
+                    Some(column) => select.keyset(column, cursor, query.order)?,
+                    None => select.keyset_id(cursor, query.order),
+                }
+            }
+            tasks.extend(select.run(db, column, query.order, want)?);
+        }
+    }
+    let more = tasks.len() > query.limit;
+    tasks.truncate(query.limit);
+    let next_cursor = more.then(|| tasks.last()).flatten().map(|task| Cursor {
+        sort: query.sort,
+        order: query.order,
+        value: query.sort_value(task),
+        id: task.id,
+    });
+    Ok(Listing { tasks, next_cursor })
+}
+
+/// A `SELECT` of tasks being written, with its parameters.
+struct Select {
+    sql: String,
+    params: Vec<Value>,
+}
+
+impl Select {
+    /// The user's tasks that pass every filter of `query` at `now`.
+    fn new(user: &UserId, query: &ListQuery, now: DateTime<Utc>) -> Self {
+        let mut select = Self {
+            sql: String::from("SELECT body FROM tasks WHERE user_id = $1"),
+            params: vec![user.as_str().into()],
+        };
+        match query.status {
+            Status::All => {}
+            Status::Pending => select.condition("completed = ", false),
+            Status::Completed => select.condition("completed = ", true),
+        }
+        if !query.priorities.is_empty() {
+            let list: Vec<String> = query
+                .priorities
+                .iter()
+                .map(|p| select.param(priority(*p)))
+                .collect();
+            select.push(&format!(" AND priority IN ({})", list.join(", ")));
+        }
+        for tag in &query.tags {
+            let tag = select.param(tag.as_str());
+            select.push(&format!(
+                " AND EXISTS (SELECT 1 FROM task_tags g WHERE g.user_id = tasks.user_id \
+                 AND g.task_id = tasks.id AND g.tag = {tag})"
+            ));
+        }
+        for word in &query.words {
+            let pattern = select.param(format!("%{}%", escape_like(word)));
+            select.push(&format!(" AND search LIKE {pattern} ESCAPE '\\'"));
+        }
+        if let Some(before) = query.due_before {
+            select.condition("due_at < ", before.timestamp_micros());
+        }
+        if let Some(after) = query.due_after {
+            select.condition("due_at >= ", after.timestamp_micros());
+        }
+        if let Some(wanted) = query.overdue {
+            let (open, now) = (select.param(false), select.param(now.timestamp_micros()));
+            let overdue = format!("(completed = {open} AND due_at IS NOT NULL AND due_at < {now})");
+            select.push(&if wanted {
+                format!(" AND {overdue}")
+            } else {
+                format!(" AND NOT {overdue}")
+            });
+        }
+        select
+    }
+
+    fn push(&mut self, sql: &str) {
+        self.sql.push_str(sql);
+    }
+
+    /// `$n` for a new parameter `value`.
+    fn param(&mut self, value: impl Into<Value>) -> String {
+        self.params.push(value.into());
+        format!("${}", self.params.len())
+    }
+
+    /// ` AND {left}$n`.
+    fn condition(&mut self, left: &str, value: impl Into<Value>) {
+        let param = self.param(value);
+        self.push(&format!(" AND {left}{param}"));
+    }
+
+    /// Only what comes after `cursor` in `order` of `column`, then id.
+    fn keyset(&mut self, column: &str, cursor: &Cursor, order: Order) -> Result<(), TaskError> {
+        let value: Value = match &cursor.value {
+            SortValue::Time(Some(at)) => at.timestamp_micros().into(),
+            SortValue::Priority(p) => priority(*p).into(),
+            SortValue::Text(text) => text.as_str().into(),
+            SortValue::Time(None) => {
+                return Err(FieldError::new("cursor", Problem::BadCursor).into());
+            }
+        };
+        let (value, id) = (self.param(value), self.param(cursor.id.to_string()));
+        let after = beyond(order);
+        self.push(&format!(" AND ({column}, id) {after} ({value}, {id})"));
+        Ok(())
+    }
+
+    /// Only what comes after `cursor` in `order` of id.
+    fn keyset_id(&mut self, cursor: &Cursor, order: Order) {
+        let id = self.param(cursor.id.to_string());
+        self.push(&format!(" AND id {} {id}", beyond(order)));
+    }
+
+    /// Runs the select in `order` of `column` (if any) then id, `limit`
+    /// rows at most.
+    fn run<D: Database + ?Sized>(
+        mut self,
+        db: &D,
+        column: Option<&str>,
+        order: Order,
+        limit: usize,
+    ) -> Result<Vec<Task>, TaskError> {
+        let direction = match order {
+            Order::Asc => "ASC",
+            Order::Desc => "DESC",
+        };
+        let limit = self.param(i64::try_from(limit).unwrap_or(i64::MAX));
+        match column {
+            Some(column) => self.push(&format!(
+                " ORDER BY {column} {direction}, id {direction} LIMIT {limit}"
+            )),
+            None => self.push(&format!(" ORDER BY id {direction} LIMIT {limit}")),
+        }
+        let rows = db.query(&self.sql, &self.params)?;
+        rows.iter().map(|row| decode(row, 0)).collect()
+    }
+}
+
+fn beyond(order: Order) -> &'static str {
+    match order {
+        Order::Asc => ">",
+        Order::Desc => "<",
+    }
+}
+
+/// `text` matched literally by `LIKE ... ESCAPE '\'`.
+fn escape_like(text: &str) -> String {
+    let mut escaped = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            escaped.push('\\');
+        }
+        escaped.push(c);
+    }
+    escaped
+}

@@ -1,0 +1,89 @@
+//! The app's tables, version by version ([`sql::migrate`], ADR 16).
+
+use sql::Migration;
+
+/// Every version of the schema, oldest first.
+pub const MIGRATIONS: &[Migration] = &[TASKS];
+
+/// Tasks, their changes (the history, the change feed and the outbox in
+/// one), and one row per user that numbers the user's changes and counts
+/// their tasks.
+const TASKS: Migration = Migration {
+    version: 1,
+    name: "tasks, task_tags, changes, users, successors",
+    both: "
+-- One row per user. A write of the user's tasks updates it first: the row
+-- lock puts the user's writes in one line, so that changes are numbered
+-- without gaps in the order they commit, and the task count is exact.
+CREATE TABLE users (
+    user_id TEXT PRIMARY KEY,
+    last_change BIGINT NOT NULL,
+    tasks BIGINT NOT NULL
+);
+
+-- A task: the whole of it in `body` (the stored form, JSON), and beside it
+-- what listings filter and sort by. Instants are microseconds since 1970.
+CREATE TABLE tasks (
+    user_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    completed BOOLEAN NOT NULL,
+    priority BIGINT NOT NULL,
+    due_at BIGINT,
+    title_key TEXT NOT NULL,
+    search TEXT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (user_id, id)
+);
+CREATE INDEX tasks_by_status ON tasks (user_id, completed, id);
+CREATE INDEX tasks_by_due ON tasks (user_id, completed, due_at, id);
+CREATE INDEX tasks_by_priority ON tasks (user_id, completed, priority, id);
+CREATE INDEX tasks_by_title ON tasks (user_id, completed, title_key, id);
+CREATE INDEX tasks_all_by_due ON tasks (user_id, due_at, id);
+CREATE INDEX tasks_all_by_priority ON tasks (user_id, priority, id);
+CREATE INDEX tasks_all_by_title ON tasks (user_id, title_key, id);
+
+-- A task's tags, one row each: a filter by tag is an exact match.
+CREATE TABLE task_tags (
+    user_id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (user_id, task_id, tag)
+);
+
+-- Every change of a user's tasks, numbered per user: the change feed, each
+-- task's history (kept after the task is deleted), and the outbox (the
+-- event as published; `published_at` is set once it is).
+CREATE TABLE changes (
+    user_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    task_id TEXT NOT NULL,
+    event_id TEXT NOT NULL,
+    event_type TEXT NOT NULL,
+    at BIGINT NOT NULL,
+    event TEXT NOT NULL,
+    published_at BIGINT,
+    PRIMARY KEY (user_id, seq)
+);
+CREATE INDEX changes_of_task ON changes (user_id, task_id, seq);
+CREATE INDEX changes_unpublished ON changes (at) WHERE published_at IS NULL;
+
+-- The next occurrence made for a completed repeating task: one, however
+-- often its completion is delivered, and whatever was deleted since.
+CREATE TABLE successors (
+    user_id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    next_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, task_id)
+);
+",
+    sqlite: "",
+    // Text compares byte by byte, as Rust compares strings (SQLite's
+    // BINARY): titles sort as the listing's cursors expect, whatever the
+    // database's default collation.
+    postgres: "
+ALTER TABLE tasks ALTER COLUMN id TYPE TEXT COLLATE \"C\";
+ALTER TABLE tasks ALTER COLUMN title_key TYPE TEXT COLLATE \"C\";
+ALTER TABLE task_tags ALTER COLUMN task_id TYPE TEXT COLLATE \"C\";
+",
+};

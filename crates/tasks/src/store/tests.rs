@@ -1,0 +1,475 @@
+//! The task store on SQLite itself (in memory, through the same SQL the
+//! embedded profile runs; PostgreSQL runs it end to end).
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::{Value as Json, json};
+use sql::native::Sqlite;
+
+use super::*;
+use crate::limits::Exceeded;
+use crate::query::Status;
+
+fn now() -> DateTime<Utc> {
+    DateTime::parse_from_rfc3339("2026-11-28T12:00:00.123Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_default()
+}
+
+/// The env of a request at `now`, its ids drawn from `n`.
+fn at(now: DateTime<Utc>, n: u128) -> Env {
+    Env::new(now, n, n.rotate_left(40) ^ 0x5eed)
+}
+
+fn alice() -> UserId {
+    UserId::parse("alice").unwrap_or_else(|| panic!("a user id"))
+}
+
+fn spec(body: Json) -> TaskSpec {
+    TaskSpec::parse(&body).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// A new database with the app's schema.
+fn database() -> Sqlite {
+    let db = Sqlite::in_memory().unwrap_or_else(|e| panic!("{e}"));
+    sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
+    db
+}
+
+fn ok<T>(result: Result<T, TaskError>) -> T {
+    result.unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+/// The user's changes: (seq, task id, event type).
+fn changes(db: &Sqlite, user: &str) -> Vec<(i64, String, String)> {
+    let rows = db
+        .query(
+            "SELECT seq, task_id, event_type FROM changes WHERE user_id = $1 ORDER BY seq",
+            &[user.into()],
+        )
+        .unwrap_or_else(|e| panic!("{e}"));
+    rows.iter()
+        .map(|r| {
+            let seq = r.int(0).unwrap_or_default();
+            let task = r.text(1).unwrap_or_default().to_owned();
+            (seq, task, r.text(2).unwrap_or_default().to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn migrations_apply_once_and_say_what_they_applied() {
+    let db = Sqlite::in_memory().unwrap_or_else(|e| panic!("{e}"));
+    let applied = sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(applied, [1]);
+    let again = sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
+    assert!(again.is_empty(), "applied again: {again:?}");
+}
+
+#[test]
+fn a_created_task_is_read_back_as_it_was_answered_with_its_change_recorded() {
+    let db = database();
+    let user = alice();
+    let tasks = TaskStore::new(&db, &user);
+    let written = ok(tasks.create(
+        spec(json!({"title": "Pay rent", "tags": ["home"], "priority": "high"})),
+        &at(now(), 1),
+    ));
+    assert_eq!(ok(tasks.get(written.task.id)), written.task);
+    assert_eq!(written.seq, Some(1));
+    assert_eq!(
+        changes(&db, "alice"),
+        [(1, written.task.id.to_string(), "created".to_owned())]
+    );
+    let event = written.event.unwrap_or_else(|| panic!("an event"));
+    assert_eq!(event.event.task, written.task);
+}
+
+#[test]
+fn changes_are_numbered_per_user_without_gaps_and_a_change_of_nothing_draws_no_number() {
+    let db = database();
+    let (alice, bob) = (
+        alice(),
+        UserId::parse("bob").unwrap_or_else(|| panic!("bob")),
+    );
+    let (mine, theirs) = (TaskStore::new(&db, &alice), TaskStore::new(&db, &bob));
+    let first = ok(mine.create(spec(json!({"title": "a"})), &at(now(), 1))).task;
+    ok(theirs.create(spec(json!({"title": "b"})), &at(now(), 2)));
+    ok(mine.complete(first.id, true, &at(now(), 3)));
+    let unchanged = ok(mine.complete(first.id, true, &at(now(), 4)));
+    assert!(unchanged.event.is_none() && unchanged.seq.is_none());
+    ok(mine.delete(first.id, &at(now(), 5)));
+    let kinds: Vec<(i64, String)> = changes(&db, "alice")
+        .into_iter()
+        .map(|(seq, _, kind)| (seq, kind))
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            (1, "created".to_owned()),
+            (2, "completed".to_owned()),
+            (3, "deleted".to_owned())
+        ]
+    );
+    assert_eq!(changes(&db, "bob").len(), 1);
+    assert!(matches!(mine.get(first.id), Err(TaskError::NotFound)));
+    assert!(matches!(theirs.get(first.id), Err(TaskError::NotFound)));
+}
+
+#[test]
+fn a_create_past_the_task_limit_is_refused_and_changes_nothing() {
+    let db = database();
+    let user = alice();
+    let limits = Limits {
+        tasks_per_user: 2,
+        ..Limits::default()
+    };
+    let tasks = TaskStore::new(&db, &user).limited(limits);
+    let one = ok(tasks.create(spec(json!({"title": "one"})), &at(now(), 1))).task;
+    ok(tasks.create(spec(json!({"title": "two"})), &at(now(), 2)));
+    let refused = tasks.create(spec(json!({"title": "three"})), &at(now(), 3));
+    assert!(
+        matches!(refused, Err(TaskError::Exceeded(Exceeded::Tasks(2)))),
+        "{refused:?}"
+    );
+    assert_eq!(changes(&db, "alice").len(), 2);
+    // A deleted task makes room at once: the count is the transaction's.
+    ok(tasks.delete(one.id, &at(now(), 4)));
+    ok(tasks.create(spec(json!({"title": "three"})), &at(now(), 5)));
+}
+
+#[test]
+fn a_completion_repeats_a_task_once_however_often_it_is_delivered() {
+    let db = database();
+    let user = alice();
+    let tasks = TaskStore::new(&db, &user);
+    let daily = ok(tasks.create(
+        spec(
+            json!({"title": "water plants", "due_at": "2026-11-28T09:00:00Z",
+                    "recurrence": "FREQ=DAILY"}),
+        ),
+        &at(now(), 1),
+    ))
+    .task;
+    let done = ok(tasks.complete(daily.id, true, &at(now(), 2))).task;
+    let next = ok(tasks.repeat(&done, &at(now(), 3))).unwrap_or_else(|| panic!("next"));
+    assert_eq!(
+        next.task.due_at.map(|d| d.to_rfc3339()),
+        Some("2026-11-29T09:00:00+00:00".to_owned())
+    );
+    // Delivered again, even after both were deleted: nothing more.
+    ok(tasks.delete(done.id, &at(now(), 4)));
+    ok(tasks.delete(next.task.id, &at(now(), 5)));
+    assert!(ok(tasks.repeat(&done, &at(now(), 6))).is_none());
+    let created = changes(&db, "alice")
+        .into_iter()
+        .filter(|(_, _, kind)| kind == "created")
+        .count();
+    assert_eq!(created, 2);
+}
+
+#[test]
+fn an_edit_that_breaks_a_rule_is_refused_and_changes_nothing() {
+    let db = database();
+    let user = alice();
+    let tasks = TaskStore::new(&db, &user);
+    let task = ok(tasks.create(spec(json!({"title": "a"})), &at(now(), 1))).task;
+    let patch = TaskPatch::parse(&json!({"title": ""}));
+    assert!(patch.is_err(), "an empty title is refused at the edge");
+    let refused = tasks.update(task.id, &at(now(), 2), |_| Err(TaskError::Conflict));
+    assert!(matches!(refused, Err(TaskError::Conflict)));
+    assert_eq!(ok(tasks.get(task.id)), task);
+    assert_eq!(changes(&db, "alice").len(), 1);
+    assert!(matches!(
+        tasks.complete(TaskId::new(now(), 99), true, &at(now(), 3)),
+        Err(TaskError::NotFound)
+    ));
+}
+
+#[test]
+fn tags_are_kept_in_step_with_their_task() {
+    let db = database();
+    let user = alice();
+    let tasks = TaskStore::new(&db, &user);
+    let task = ok(tasks.create(
+        spec(json!({"title": "a", "tags": ["home", "work"]})),
+        &at(now(), 1),
+    ))
+    .task;
+    let by_tag = |tag: &str| {
+        let query = ListQuery::parse(&format!("tag={tag}")).unwrap_or_else(|e| panic!("{e}"));
+        ok(tasks.list(&query, now())).tasks.len()
+    };
+    assert_eq!((by_tag("home"), by_tag("work")), (1, 1));
+    let patch = TaskPatch::parse(&json!({"tags": ["garden"]})).unwrap_or_else(|e| panic!("{e}"));
+    ok(tasks.patch(task.id, patch, &at(now(), 2)));
+    assert_eq!((by_tag("home"), by_tag("garden")), (0, 1));
+    ok(tasks.delete(task.id, &at(now(), 3)));
+    assert_eq!(by_tag("garden"), 0);
+}
+
+// --- Listings through SQL equal listings computed in memory -------------------
+
+mod listings {
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::query::{Order, SortField};
+
+    #[derive(Debug, Clone)]
+    enum Op {
+        Create {
+            title: usize,
+            priority: usize,
+            due: Option<i64>,
+            tags: Vec<usize>,
+            described: usize,
+        },
+        Patch {
+            task: usize,
+            title: usize,
+            priority: usize,
+            due: Option<Option<i64>>,
+        },
+        Complete {
+            task: usize,
+            completed: bool,
+        },
+        Delete {
+            task: usize,
+        },
+    }
+
+    const TITLES: [&str; 5] = ["alpha", "Beta report", "gamma", "report delta", "Ärger"];
+    const PRIORITIES: [&str; 4] = ["none", "low", "medium", "high"];
+    const TAGS: [&str; 3] = ["home", "work", "50%_off"];
+    const DESCRIPTIONS: [Option<&str>; 3] = [None, Some("the quarterly REPORT"), Some("x_y")];
+
+    fn arb_op() -> impl Strategy<Value = Op> {
+        prop_oneof![
+            3 => (
+                0..5usize,
+                0..4usize,
+                prop::option::of(-6i64..6),
+                prop::collection::vec(0..3usize, 0..3),
+                0..3usize
+            )
+                .prop_map(|(title, priority, due, tags, described)| Op::Create {
+                    title,
+                    priority,
+                    due,
+                    tags,
+                    described
+                }),
+            1 => (0..30usize, 0..5usize, 0..4usize, prop::option::of(prop::option::of(-6i64..6)))
+                .prop_map(|(task, title, priority, due)| Op::Patch {
+                    task,
+                    title,
+                    priority,
+                    due
+                }),
+            1 => (0..30usize, any::<bool>())
+                .prop_map(|(task, completed)| Op::Complete { task, completed }),
+            1 => (0..30usize).prop_map(|task| Op::Delete { task }),
+        ]
+    }
+
+    fn due(hours: i64) -> String {
+        (now() + Duration::hours(hours)).to_rfc3339()
+    }
+
+    fn arb_query() -> impl Strategy<Value = String> {
+        (
+            prop::sample::select(vec!["", "status=pending", "status=completed", "status=all"]),
+            prop::sample::select(vec!["", "priority=high", "priority=low,none"]),
+            prop::sample::select(vec!["", "tag=home", "tag=50%25_off", "tag=home&tag=work"]),
+            prop::sample::select(vec!["", "q=report", "q=REP+alpha", "q=_", "q=%C3%A4rg"]),
+            prop::sample::select(vec![
+                "",
+                "overdue=true",
+                "overdue=false",
+                "due_after=2026-11-28T10:00:00Z",
+            ]),
+            prop::sample::select(vec!["created_at", "due_at", "priority", "title"]),
+            prop::sample::select(vec!["asc", "desc"]),
+            1..5usize,
+        )
+            .prop_map(|(status, priority, tag, q, due, sort, order, limit)| {
+                let mut parts: Vec<String> = [status, priority, tag, q, due]
+                    .into_iter()
+                    .filter(|p| !p.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                parts.push(format!("sort={sort}&order={order}&limit={limit}"));
+                parts.join("&")
+            })
+    }
+
+    fn apply(tasks: &TaskStore<'_, Sqlite>, ids: &mut Vec<TaskId>, op: &Op, n: u128) {
+        let env = at(now(), n);
+        let pick = |i: usize| (!ids.is_empty()).then(|| ids[i % ids.len()]);
+        let written = match op {
+            Op::Create {
+                title,
+                priority,
+                due: hours,
+                tags,
+                described,
+            } => {
+                let tags: Vec<&str> = tags.iter().map(|t| TAGS[*t]).collect();
+                let mut body = json!({
+                    "title": TITLES[*title], "priority": PRIORITIES[*priority], "tags": tags,
+                    "description": DESCRIPTIONS[*described],
+                });
+                if let Some(hours) = hours {
+                    body["due_at"] = json!(due(*hours));
+                }
+                tasks.create(spec(body), &env).map(|w| ids.push(w.task.id))
+            }
+            Op::Patch {
+                task,
+                title,
+                priority,
+                due: change,
+            } => {
+                let Some(id) = pick(*task) else { return };
+                let mut body = json!({"title": TITLES[*title], "priority": PRIORITIES[*priority]});
+                if let Some(change) = change {
+                    body["due_at"] = change.map_or(Json::Null, |h| json!(due(h)));
+                }
+                let patch = TaskPatch::parse(&body).unwrap_or_else(|e| panic!("{e}"));
+                tasks.patch(id, patch, &env).map(|_| ())
+            }
+            Op::Complete { task, completed } => {
+                let Some(id) = pick(*task) else { return };
+                tasks.complete(id, *completed, &env).map(|_| ())
+            }
+            Op::Delete { task } => {
+                let Some(id) = pick(*task) else { return };
+                let deleted = tasks.delete(id, &env).map(|_| ());
+                ids.retain(|i| *i != id);
+                deleted
+            }
+        };
+        written.unwrap_or_else(|e| panic!("{op:?}: {e:?}"));
+    }
+
+    /// Every page of `query` through SQL, then the same computed in memory
+    /// over all the user's tasks, following the cursors of each.
+    fn both_ways(
+        tasks: &TaskStore<'_, Sqlite>,
+        all: &[Task],
+        raw: &str,
+    ) -> (Vec<Vec<TaskId>>, Vec<Vec<TaskId>>) {
+        let query = ListQuery::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+        let (mut through_sql, mut in_memory) = (Vec::new(), Vec::new());
+        let mut cursor = None;
+        loop {
+            let page_query = ListQuery {
+                cursor: cursor.clone(),
+                ..query.clone()
+            };
+            let page = ok(tasks.list(&page_query, now()));
+            through_sql.push(page.tasks.iter().map(|t| t.id).collect());
+            cursor = page.next_cursor;
+            if cursor.is_none() || through_sql.len() > all.len() + 1 {
+                break;
+            }
+        }
+        let mut cursor = None;
+        loop {
+            let page_query = ListQuery {
+                cursor: cursor.clone(),
+                ..query.clone()
+            };
+            let page = page_query.page(all, now());
+            in_memory.push(page.tasks.iter().map(|t| t.id).collect());
+            cursor = page.next_cursor;
+            if cursor.is_none() || in_memory.len() > all.len() + 1 {
+                break;
+            }
+        }
+        (through_sql, in_memory)
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(64))]
+
+        #[test]
+        fn listings_through_sql_equal_listings_computed_in_memory(
+            ops in prop::collection::vec(arb_op(), 1..40),
+            queries in prop::collection::vec(arb_query(), 1..6),
+        ) {
+            let db = database();
+            let user = alice();
+            let tasks = TaskStore::new(&db, &user);
+            let mut ids = Vec::new();
+            for (n, op) in ops.iter().enumerate() {
+                apply(&tasks, &mut ids, op, n as u128 + 1);
+            }
+            let everything = ListQuery {
+                status: Status::All,
+                limit: ListQuery::MAX_LIMIT,
+                ..ListQuery::default()
+            };
+            let all = ok(tasks.list(&everything, now())).tasks;
+            prop_assert_eq!(all.len(), ids.len());
+            for raw in &queries {
+                let (through_sql, in_memory) = both_ways(&tasks, &all, raw);
+                prop_assert_eq!(through_sql, in_memory, "query {}", raw);
+            }
+        }
+    }
+
+    #[test]
+    fn every_sort_and_order_pages_through_every_task_once() {
+        let db = database();
+        let user = alice();
+        let tasks = TaskStore::new(&db, &user);
+        let mut ids = Vec::new();
+        for n in 0..25u128 {
+            let op = Op::Create {
+                title: (n % 5) as usize,
+                priority: (n % 4) as usize,
+                due: (n % 3 != 0).then_some((n % 7) as i64 - 3),
+                tags: vec![(n % 3) as usize],
+                described: (n % 3) as usize,
+            };
+            apply(&tasks, &mut ids, &op, n + 1);
+        }
+        for sort in [
+            SortField::CreatedAt,
+            SortField::DueAt,
+            SortField::Priority,
+            SortField::Title,
+        ] {
+            for order in [Order::Asc, Order::Desc] {
+                let raw = format!(
+                    "sort={}&order={}&limit=4",
+                    serde_json::to_value(sort)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or_default(),
+                    serde_json::to_value(order)
+                        .unwrap_or_default()
+                        .as_str()
+                        .unwrap_or_default()
+                );
+                let all = ok(tasks.list(
+                    &ListQuery {
+                        limit: 200,
+                        ..ListQuery::default()
+                    },
+                    now(),
+                ))
+                .tasks;
+                let (through_sql, in_memory) = both_ways(&tasks, &all, &raw);
+                assert_eq!(through_sql, in_memory, "{raw}");
+                let mut seen: Vec<TaskId> = through_sql.into_iter().flatten().collect();
+                seen.sort();
+                let mut expected = ids.clone();
+                expected.sort();
+                assert_eq!(seen, expected, "{raw}");
+            }
+        }
+    }
+}
