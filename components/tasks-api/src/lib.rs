@@ -5,7 +5,7 @@
 // `#[http_component]` exports the handler through an `unsafe extern "C"` shim.
 #![allow(unsafe_code)]
 
-use spin_glue::{Outbound, variable};
+use spin_glue::{Outbound, open_database, variable};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 use tasks::{Env, TasksApi};
@@ -13,7 +13,7 @@ use tasks::{Env, TasksApi};
 #[http_component]
 async fn handle(request: IncomingRequest, outparam: ResponseOutparam) {
     let answered = async {
-        let api = TasksApi::from_variables(Outbound, variable)?;
+        let api = TasksApi::from_variables(Outbound, open_database, variable)?;
         let env = Env::new(spin_glue::now(), spin_glue::random()?, spin_glue::random()?);
         let (response, owed) = api.handle(spin_glue::read(request).await?, env).await;
         anyhow::Ok((api, response, owed))
@@ -22,7 +22,7 @@ async fn handle(request: IncomingRequest, outparam: ResponseOutparam) {
         Ok((api, response, owed)) => {
             spin_glue::respond(outparam, response).await;
             if let Some(owed) = owed {
-                api.settle(owed).await;
+                api.settle(owed, spin_glue::now()).await;
             }
         }
         Err(err) => {

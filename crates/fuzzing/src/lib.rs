@@ -137,7 +137,6 @@ pub fn cloud_event(data: &[u8]) {
         let _ = serde_json::from_str::<events::ReminderDue>(delivered.data.get());
     }
     let _ = dapr::jobs::triggered::<tasks::reminders::Armed>(data);
-    let _ = dapr::jobs::triggered::<tasks::outbox::Guard>(data);
 }
 
 /// The tasks the chat target's messages may refer to.
@@ -165,8 +164,9 @@ pub fn chat_message(data: &[u8]) {
     let _ = language::read(text, &context);
 }
 
-/// A JSON-RPC request to `/mcp`, signed in, through the whole endpoint;
-/// its calls to daprd are answered "nothing there" by a fake.
+/// A JSON-RPC request to `/mcp`, signed in, through the whole endpoint,
+/// its tasks in SQLite in memory; its calls to daprd are answered "nothing
+/// there" by a fake.
 pub fn mcp_request(data: &[u8]) {
     let transport = RecordingTransport::answering(std::iter::repeat_n((204, ""), 64));
     let variable = |name: &str| -> Result<String, tasks::limits::BadLimit> {
@@ -180,7 +180,8 @@ pub fn mcp_request(data: &[u8]) {
             _ => "fuzzing".into(),
         })
     };
-    let Ok(api) = tasks::McpApi::from_variables(&transport, variable) else {
+    let open: sql::Open = |_| Ok(Box::new(sql::native::Sqlite::in_memory()?));
+    let Ok(api) = tasks::McpApi::from_variables(&transport, open, variable) else {
         return;
     };
     let now = now();

@@ -36,6 +36,11 @@ impl AppDatabase {
     }
 }
 
+/// Opens the database `url` names ([`sql::Open`]).
+pub fn open_database(url: &str) -> Result<Box<dyn Database>, SqlError> {
+    Ok(Box::new(AppDatabase::open(url)?))
+}
+
 impl Database for AppDatabase {
     fn dialect(&self) -> Dialect {
         match self {

@@ -16,7 +16,7 @@
 
 mod database;
 
-pub use database::AppDatabase;
+pub use database::{AppDatabase, open_database};
 
 use anyhow::Context;
 use chrono::{DateTime, SubsecRound, Utc};

@@ -177,6 +177,10 @@ pub enum SqlError {
     Decode(String),
 }
 
+/// How a component opens its database from a connection string (Spin's
+/// SQLite `default` database when it is empty).
+pub type Open = fn(&str) -> Result<Box<dyn Database>, SqlError>;
+
 /// A database, one statement at a time. Spin's interfaces are synchronous
 /// inside a component, and so is this port.
 pub trait Database {

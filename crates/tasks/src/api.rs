@@ -5,15 +5,16 @@
 //! they share (authentication, body limits, JSON, one error enum mapped to
 //! statuses and the contract's error JSON).
 
-use dapr::{Dapr, StateStore, Transport};
+use dapr::{Dapr, Transport};
 use http::{Method, StatusCode};
 use serde::Serialize;
 
 use crate::error::{FieldError, Problem, TaskError};
 use crate::history;
 use crate::outbox::{Outbox, Owed};
-use crate::service::{Env, Written};
+use crate::service::Env;
 use crate::settings::Settings;
+use crate::store::Storage;
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, repeat};
 
 mod accounts;
@@ -51,23 +52,29 @@ struct Page<'a> {
 }
 
 impl<T: Transport> TasksApi<T> {
-    /// The API behind `dapr`, as `settings` say, for tokens signed with
-    /// `jwt_secret`.
-    pub fn new(dapr: Dapr<T>, settings: Settings, jwt_secret: impl Into<Vec<u8>>) -> Self {
+    /// The API over `storage` behind `dapr`, as `settings` say, for tokens
+    /// signed with `jwt_secret`.
+    pub fn new(
+        storage: Storage,
+        dapr: Dapr<T>,
+        settings: Settings,
+        jwt_secret: impl Into<Vec<u8>>,
+    ) -> Self {
         Self {
-            base: Base::new(dapr, settings, jwt_secret.into()),
+            base: Base::new(storage, dapr, settings, jwt_secret.into()),
         }
     }
 
-    /// The API as a component's variables say (`dapr_url`,
-    /// `auth_jwt_secret` and the [`Settings`]), reaching daprd through
-    /// `transport`.
+    /// The API as a component's variables say (`database_url`, `dapr_url`,
+    /// `auth_jwt_secret` and the [`Settings`]), opening the database with
+    /// `open` and reaching daprd through `transport`.
     pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
+        open: sql::Open,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         Ok(Self {
-            base: Base::from_variables(transport, variable)?,
+            base: Base::from_variables(transport, open, variable)?,
         })
     }
 
@@ -86,11 +93,10 @@ impl<T: Transport> TasksApi<T> {
     }
 
     /// Relays the event of a write that [`TasksApi::handle`] answered (the
-    /// outbox's second step, ADR 8).
-    pub async fn settle(&self, owed: Owed) {
-        let store = self.base.store();
-        Outbox::new(&self.base.dapr, &store, &self.base.settings)
-            .settle(owed)
+    /// outbox's second step, ADR 16), at `now`.
+    pub async fn settle(&self, owed: Owed, now: chrono::DateTime<chrono::Utc>) {
+        Outbox::new(&self.base.dapr, &self.base.storage, &self.base.settings)
+            .settle(owed, now)
             .await;
     }
 
@@ -117,21 +123,19 @@ impl<T: Transport> TasksApi<T> {
         };
         let user = self.base.caller(request, user, &env)?;
         let body = request.body();
-        let store = self.base.store();
-        let outbox = Outbox::new(&self.base.dapr, &store, &self.base.settings);
-        let tasks = outbox.tasks(&user).limited(self.base.limits);
+        let outbox = Outbox::new(&self.base.dapr, &self.base.storage, &self.base.settings);
+        let tasks = outbox.tasks(&user)?.limited(self.base.limits);
         let method = request.method();
         let found = |id: Option<TaskId>| id.ok_or(ApiError::NotFound("task"));
         match route {
             Route::Collection if method == Method::POST => {
                 let spec = TaskSpec::parse(&json_body(body)?)?;
-                let write = tasks.create(spec, &env);
-                let task = commit(&outbox, owed, write).await?;
+                let task = commit(&outbox, owed, tasks.create(spec, &env))?;
                 Ok(json(StatusCode::CREATED, &task))
             }
             Route::Collection if method == Method::GET => {
                 let query = ListQuery::parse(request.uri().query().unwrap_or_default())?;
-                let listing = tasks.list(&query, env.now).await?;
+                let listing = tasks.list(&query, env.now)?;
                 let page = Page {
                     tasks: &listing.tasks,
                     next_cursor: listing.next_cursor.map(|cursor| cursor.encode()),
@@ -140,23 +144,20 @@ impl<T: Transport> TasksApi<T> {
             }
             Route::Collection => Err(ApiError::MethodNotAllowed(method.clone(), "GET, POST")),
             Route::Task(id) if method == Method::GET => {
-                Ok(json(StatusCode::OK, &tasks.get(found(id)?).await?))
+                Ok(json(StatusCode::OK, &tasks.get(found(id)?)?))
             }
             Route::Task(id) if method == Method::PUT => {
                 let spec = TaskSpec::parse(&json_body(body)?)?;
-                let write = tasks.replace(found(id)?, spec, &env);
-                let task = commit(&outbox, owed, write).await?;
+                let task = commit(&outbox, owed, tasks.replace(found(id)?, spec, &env))?;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Task(id) if method == Method::PATCH => {
                 let patch = TaskPatch::parse(&json_body(body)?)?;
-                let write = tasks.patch(found(id)?, patch, &env);
-                let task = commit(&outbox, owed, write).await?;
+                let task = commit(&outbox, owed, tasks.patch(found(id)?, patch, &env))?;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Task(id) if method == Method::DELETE => {
-                let write = tasks.delete(found(id)?, &env);
-                commit(&outbox, owed, write).await?;
+                commit(&outbox, owed, tasks.delete(found(id)?, &env))?;
                 Ok(no_content())
             }
             Route::Task(_) => Err(ApiError::MethodNotAllowed(
@@ -165,32 +166,21 @@ impl<T: Transport> TasksApi<T> {
             )),
             Route::Complete(id) if method == Method::PATCH => {
                 let completed = completed_flag(body)?;
-                let write = tasks.complete(found(id)?, completed, &env);
-                let task = commit(&outbox, owed, write).await?;
+                let task = commit(&outbox, owed, tasks.complete(found(id)?, completed, &env))?;
                 Ok(json(StatusCode::OK, &task))
             }
             Route::Complete(_) => Err(ApiError::MethodNotAllowed(method.clone(), "PATCH")),
             Route::History(id) if method == Method::GET => {
                 let id = found(id)?;
                 let query = history::parse_query(request.uri().query().unwrap_or_default())?;
-                // Nothing recorded yet: the task's first event may still be
-                // on its way, or there is no such task.
-                let page = match history::page(&store, &user, id, query).await? {
-                    Some(page) => page,
-                    None => {
-                        tasks.get(id).await?;
-                        history::Page {
-                            history: Vec::new(),
-                            next_cursor: None,
-                        }
-                    }
-                };
+                let page = history::page(self.base.storage.db()?, &user, id, query)?
+                    .ok_or(TaskError::NotFound)?;
                 Ok(json(StatusCode::OK, &page))
             }
             Route::History(_) => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
             Route::Occurrences(id) if method == Method::GET => {
                 let count = occurrence_count(request.uri().query().unwrap_or_default())?;
-                let task = tasks.get(found(id)?).await?;
+                let task = tasks.get(found(id)?)?;
                 #[derive(Serialize)]
                 struct Occurrences {
                     occurrences: Vec<chrono::DateTime<chrono::FixedOffset>>,
@@ -203,14 +193,14 @@ impl<T: Transport> TasksApi<T> {
     }
 }
 
-/// Runs `write` as the outbox's first step (ADR 8), leaving in `owed` the
-/// event to relay once the answer is on its way.
-async fn commit<T: Transport, S: StateStore>(
-    outbox: &Outbox<'_, T, S>,
+/// Takes `written` through the outbox's first step (ADR 16), leaving in
+/// `owed` the event to relay once the answer is on its way.
+fn commit<T: Transport>(
+    outbox: &Outbox<'_, T>,
     owed: &mut Option<Owed>,
-    write: impl Future<Output = Result<Written, TaskError>>,
+    written: Result<crate::Written, TaskError>,
 ) -> Result<Task, TaskError> {
-    let (written, debt) = outbox.commit(write).await;
+    let (written, debt) = outbox.commit(written);
     *owed = debt;
     Ok(written?.task)
 }

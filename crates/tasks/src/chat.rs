@@ -15,8 +15,9 @@ use crate::error::{FieldError, Problem, TaskError};
 use crate::limits::Limits;
 use crate::llm::{self, Llm};
 use crate::outbox::Outbox;
-use crate::service::{Env, Tasks, Written};
+use crate::service::{Env, Written};
 use crate::settings::Settings;
+use crate::store::{Storage, TaskStore};
 use crate::tools;
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, TimeZone, UserId, keys, user_settings};
 use language::{Listed, Reading, ToolCall};
@@ -220,6 +221,9 @@ impl Said {
         if message.trim().is_empty() {
             return Err(FieldError::new("message", Problem::Empty));
         }
+        if message.contains('\0') {
+            return Err(FieldError::new("message", Problem::Nul));
+        }
         if chars > language::MAX_MESSAGE {
             let max = language::MAX_MESSAGE;
             return Err(FieldError::new(
@@ -254,6 +258,7 @@ pub struct Answer {
 pub struct Chat<'a, T, S> {
     dapr: &'a Dapr<T>,
     store: &'a S,
+    storage: &'a Storage,
     settings: &'a Settings,
     user: &'a UserId,
     /// The LLM to converse with, and the transport to reach it, if one is
@@ -264,11 +269,19 @@ pub struct Chat<'a, T, S> {
 }
 
 impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
-    /// The chat of `user`.
-    pub fn new(dapr: &'a Dapr<T>, store: &'a S, settings: &'a Settings, user: &'a UserId) -> Self {
+    /// The chat of `user`: tasks in `storage`, conversations and settings
+    /// in the state store `store`.
+    pub fn new(
+        dapr: &'a Dapr<T>,
+        store: &'a S,
+        storage: &'a Storage,
+        settings: &'a Settings,
+        user: &'a UserId,
+    ) -> Self {
         Self {
             dapr,
             store,
+            storage,
             settings,
             user,
             llm: None,
@@ -295,6 +308,7 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
 
     /// Conversation `id`, if `user` has it.
     pub async fn conversation(&self, id: &str) -> Result<Conversation, TaskError> {
+        conversation_id(id)?;
         let read = self
             .store
             .get::<Conversation>(&keys::conversation(self.user, id))
@@ -306,6 +320,7 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
     pub async fn say(&self, said: &Said, env: &Env) -> Result<Answer, TaskError> {
         let (mut conversation, etag) = match &said.conversation_id {
             Some(id) => {
+                conversation_id(id)?;
                 let key = keys::conversation(self.user, id);
                 let read = self
                     .store
@@ -448,6 +463,12 @@ impl<T: Transport, S: StateStore> Chat<'_, T, S> {
     }
 }
 
+/// Refuses an id the chat never gives a conversation (ids are ULIDs): no
+/// such conversation, whatever the text, and nothing asked of the store.
+fn conversation_id(id: &str) -> Result<(), TaskError> {
+    TaskId::parse(id).map(|_| ()).ok_or(TaskError::NotFound)
+}
+
 /// What "help" says.
 const HELP: &str = "I can manage your tasks. Try:\n\
 • add buy milk tomorrow at 5pm #groceries high priority\n\
@@ -468,8 +489,8 @@ struct Turn<'t, 'a, T, S> {
 }
 
 impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
-    fn tasks(&self) -> Tasks<'_, S> {
-        Tasks::new(self.chat.store, self.chat.user)
+    fn tasks(&self) -> Result<TaskStore<'_, dyn sql::Database>, TaskError> {
+        self.chat.storage.tasks(self.chat.user)
     }
 
     /// The env of the next write.
@@ -479,18 +500,18 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         env
     }
 
-    /// Runs `write` through the outbox, so that it publishes its event.
+    /// Runs `write` and relays its event through the outbox.
     async fn write(
         &mut self,
-        write: impl AsyncFnOnce(Tasks<'_, S, Outbox<'_, T, S>>, Env) -> Result<Written, TaskError>,
+        write: impl FnOnce(TaskStore<'_, dyn sql::Database>, Env) -> Result<Written, TaskError>,
     ) -> Result<Task, TaskError> {
         let env = self.next_env();
-        let outbox = Outbox::new(self.chat.dapr, self.chat.store, self.chat.settings);
-        let mut tasks = outbox.tasks(self.chat.user);
+        let outbox = Outbox::new(self.chat.dapr, self.chat.storage, self.chat.settings);
+        let mut tasks = outbox.tasks(self.chat.user)?;
         if let Some(limits) = self.chat.limits {
             tasks = tasks.limited(limits);
         }
-        let written = outbox.write(write(tasks, env)).await?;
+        let written = outbox.write(write(tasks, env), env.now).await?;
         Ok(written.task)
     }
 
@@ -660,7 +681,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         let spec = TaskSpec::parse(arguments)
             .map_err(|e| Refusal(format!("I couldn't add that: {e}.")))?;
         let task = self
-            .write(async |tasks, env| tasks.create(spec, &env).await)
+            .write(move |tasks, env| tasks.create(spec, &env))
             .await
             .map_err(refusal)?;
         self.lines.push(format!(
@@ -703,8 +724,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             .map_err(|e| Refusal(format!("I couldn't list that: {e}.")))?;
         let listing = self
             .tasks()
-            .list(&query, self.env.now)
-            .await
+            .and_then(|t| t.list(&query, self.env.now))
             .map_err(refusal)?;
         let zone = self.conversation.time_zone;
         if listing.tasks.is_empty() {
@@ -738,11 +758,11 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             let id = last.ok_or_else(|| {
                 Refusal("Which task? There's no task in this conversation yet.".into())
             })?;
-            return self.tasks().get(id).await.map_err(refusal);
+            return self.tasks().and_then(|t| t.get(id)).map_err(refusal);
         }
         if let Some(id) = selector.get("task_id").and_then(Value::as_str) {
             let id = TaskId::parse(id).ok_or_else(|| Refusal("There's no such task.".into()))?;
-            return self.tasks().get(id).await.map_err(refusal);
+            return self.tasks().and_then(|t| t.get(id)).map_err(refusal);
         }
         let words = selector
             .get("title")
@@ -756,8 +776,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         let query = ListQuery::parse(&query.finish()).map_err(|e| Refusal(format!("{e}")))?;
         let found = self
             .tasks()
-            .list(&query, self.env.now)
-            .await
+            .and_then(|t| t.list(&query, self.env.now))
             .map_err(refusal)?
             .tasks;
         // Pending ones first; an exact title beats a partial one.
@@ -809,7 +828,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             .unwrap_or(true);
         let id = task.id;
         let done = self
-            .write(async move |tasks, env| tasks.complete(id, completed, &env).await)
+            .write(move |tasks, env| tasks.complete(id, completed, &env))
             .await
             .map_err(refusal)?;
         self.lines.push(match completed {
@@ -823,7 +842,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
     async fn delete(&mut self, arguments: &Value) -> Result<Value, Refusal> {
         let task = self.resolve(&arguments["task"]).await?;
         let id = task.id;
-        self.write(async move |tasks, env| tasks.delete(id, &env).await)
+        self.write(move |tasks, env| tasks.delete(id, &env))
             .await
             .map_err(refusal)?;
         self.lines
@@ -848,7 +867,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             .map_err(|e| Refusal(format!("I couldn't change that: {e}.")))?;
         let id = task.id;
         let changed = self
-            .write(async move |tasks, env| tasks.patch(id, patch, &env).await)
+            .write(move |tasks, env| tasks.patch(id, patch, &env))
             .await
             .map_err(refusal)?;
         let zone = self.conversation.time_zone;
@@ -889,13 +908,13 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         let outcome = match &change {
             Change::Added { task } => {
                 let id = task.id;
-                self.write(async move |tasks, env| tasks.delete(id, &env).await)
+                self.write(move |tasks, env| tasks.delete(id, &env))
                     .await
                     .map(|_| format!("Undone: removed “{}” again.", task.title.as_str()))
             }
             Change::Completed { task } => {
                 let (id, completed) = (task.id, task.completed);
-                self.write(async move |tasks, env| tasks.complete(id, completed, &env).await)
+                self.write(move |tasks, env| tasks.complete(id, completed, &env))
                     .await
                     .map(|_| {
                         format!(
@@ -907,7 +926,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             }
             Change::Deleted { task } => {
                 let spec = TaskSpec::parse(&json!(task)).map_err(TaskError::Invalid)?;
-                self.write(async move |tasks, env| tasks.create(spec, &env).await)
+                self.write(move |tasks, env| tasks.create(spec, &env))
                     .await
                     .map(|_| format!("Undone: “{}” is back.", task.title.as_str()))
             }
@@ -930,7 +949,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
                     .collect();
                 let patch = TaskPatch::parse(&Value::Object(back)).map_err(TaskError::Invalid)?;
                 let id = task.id;
-                self.write(async move |tasks, env| tasks.patch(id, patch, &env).await)
+                self.write(move |tasks, env| tasks.patch(id, patch, &env))
                     .await
                     .map(|_| format!("Undone: “{}” is as it was.", task.title.as_str()))
             }

@@ -1,17 +1,15 @@
 //! What daprd delivers to the tasks context's event routes and job
 //! callbacks, each handled idempotently and answered as daprd expects
-//! (ADR 8):
+//! (ADR 8, ADR 16):
 //!
-//! - [`Consumers::audit`] (`task-events`): records each event in its task's
-//!   history and its user's change feed (for live pages), once however
-//!   often it comes;
 //! - [`Consumers::recurrence`] (`task-events`): a completed repeating task
 //!   brings its next occurrence, once per completed task;
 //! - [`Consumers::reminders`] (`task-events`): keeps each task's reminder
 //!   jobs in step with it ([`reminders::plan`]);
-//! - [`Consumers::job`] (`/job/{name}`): the outbox's safety net, the
-//!   reminders that fire, and the tries of webhook calls;
-//! - [`Consumers::sweep`] (a cron binding): the reminders' safety net;
+//! - [`Consumers::job`] (`/job/{name}`): the reminders that fire, and the
+//!   tries of webhook calls;
+//! - [`Consumers::sweep`] (a cron binding): the safety net of the outbox
+//!   and of the reminders;
 //! - [`Consumers::notify`] (`reminders`): puts each reminder in its user's
 //!   inbox and change feed, once, and schedules its webhook call.
 //!
@@ -34,13 +32,13 @@ use serde_json::value::RawValue;
 
 use crate::change::Event;
 use crate::error::TaskError;
-use crate::outbox::{Guard, Outbox};
+use crate::outbox::Outbox;
 use crate::reminders::{self, Armed};
 use crate::service::Env;
 use crate::settings::Settings;
-use crate::{feed, history, inbox, sweep, user_settings, webhooks};
+use crate::store::Storage;
+use crate::{inbox, sweep, user_settings, webhooks};
 use events::{ReminderDue, TaskEventType};
-use futures::future::join;
 
 /// The longest part of an unreadable body kept in a dead letter, in bytes.
 const KEPT_BODY: usize = 16 * 1024;
@@ -84,6 +82,7 @@ struct DeadLetter<'a> {
 /// The consumers behind one sidecar.
 #[derive(Debug)]
 pub struct Consumers<T> {
+    storage: Storage,
     dapr: Dapr<T>,
     /// For the calls to users' webhooks.
     web: T,
@@ -91,50 +90,38 @@ pub struct Consumers<T> {
 }
 
 impl<T: Transport + Clone> Consumers<T> {
-    /// The consumers behind `dapr`, as `settings` say, calling webhooks
-    /// through `web`.
-    pub fn new(dapr: Dapr<T>, web: T, settings: Settings) -> Self {
+    /// The consumers of the tasks in `storage`, behind `dapr`, as
+    /// `settings` say, calling webhooks through `web`.
+    pub fn new(storage: Storage, dapr: Dapr<T>, web: T, settings: Settings) -> Self {
         Self {
+            storage,
             dapr,
             web,
             settings,
         }
     }
 
-    /// The consumers as a component's variables say (`dapr_url`, `dapr_api_token` and
-    /// the [`Settings`]), reaching daprd and webhooks through `transport`.
+    /// The consumers as a component's variables say (`database_url`,
+    /// `dapr_url`, `dapr_api_token` and the [`Settings`]), opening the
+    /// database with `open` when first needed and reaching daprd and
+    /// webhooks through `transport`.
     pub fn from_variables<E>(
         transport: T,
+        open: sql::Open,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
+        let storage = Storage::new(variable("database_url")?, open);
         let dapr = Dapr::with_token(
             &variable("dapr_url")?,
             &variable("dapr_api_token")?,
             transport.clone(),
         );
         Ok(Self::new(
+            storage,
             dapr,
             transport,
             Settings::from_variables(variable)?,
         ))
-    }
-
-    /// Records a delivered task event in its task's history and its user's
-    /// change feed, once each however often it comes. One consumer for
-    /// both: each delivery of an event costs the broker, daprd and the host
-    /// about as much as the two writes it makes (ADR 8).
-    pub async fn audit(&self, request: &Request, env: &Env) -> Response {
-        if let Some(refused) = self.refused(request) {
-            return refused;
-        }
-        let store = self.dapr.state(&self.settings.state_store);
-        let record = async |event: &Event| {
-            let (history, feed) =
-                join(history::record(&store, event), feed::record(&store, event)).await;
-            history.and(feed)
-        };
-        let delivery = self.consume("audit", request.body(), env, record).await;
-        delivery.response()
     }
 
     /// Creates the next occurrence of a task whose `completed` event this is,
@@ -143,18 +130,14 @@ impl<T: Transport + Clone> Consumers<T> {
         if let Some(refused) = self.refused(request) {
             return refused;
         }
-        let store = self.dapr.state(&self.settings.state_store);
         let own = pubsub_of("recurrence");
         let repeat = async |event: &Event| {
             if event.event_type != TaskEventType::Completed || event.task.recurrence.is_none() {
                 return Ok(());
             }
-            let outbox = Outbox::new(&self.dapr, &store, &self.settings).delivered_by(&own);
-            let tasks = outbox.tasks(&event.user_id);
-            outbox
-                .write(tasks.repeat(&event.task, env))
-                .await
-                .map(|_| ())
+            let outbox = Outbox::new(&self.dapr, &self.storage, &self.settings).delivered_by(&own);
+            let next = outbox.tasks(&event.user_id)?.repeat(&event.task, env);
+            outbox.write(next, env.now).await.map(|_| ())
         };
         let delivery = self
             .consume("recurrence", request.body(), env, repeat)
@@ -196,7 +179,7 @@ impl<T: Transport + Clone> Consumers<T> {
                 .is_some();
             let notification = inbox::record(&store, due, env.now, webhook).await?;
             // Open pages learn of it from the user's change feed.
-            feed::reminded(&store, due).await?;
+            self.storage.tasks(user)?.reminded(due)?;
             // The first try, unless it was scheduled or made before.
             if notification.webhook.is_some_and(|w| w.attempts == 0) {
                 let first = webhooks::Try::first(user, notification.id);
@@ -208,27 +191,19 @@ impl<T: Transport + Clone> Consumers<T> {
         delivery.response()
     }
 
-    /// A job that fired (`POST /job/{name}`): the outbox's safety net
-    /// publishes the event a crash left behind; a reminder's job publishes
-    /// the reminder if it still stands. Answers 200 when done or when there
-    /// is nothing it could ever do, and 500 for the scheduler to try again.
+    /// A job that fired (`POST /job/{name}`): a reminder's job publishes
+    /// the reminder if it still stands; a webhook's tries the call. Answers
+    /// 200 when done or when there is nothing it could ever do, and 500 for
+    /// the scheduler to try again.
     pub async fn job(&self, request: &Request, env: &Env) -> Response {
         if let Some(refused) = self.refused(request) {
             return refused;
         }
         let (name, body) = (job_name(request), request.body());
         let store = self.dapr.state(&self.settings.state_store);
-        let done = if name.starts_with(Settings::OUTBOX_JOB_PREFIX) {
-            match triggered::<Guard>(body) {
-                Ok(guard) => Outbox::new(&self.dapr, &store, &self.settings)
-                    .recover(&guard)
-                    .await
-                    .map_err(TaskError::from),
-                Err(err) => return self.unreadable_job(name, body, &err, env).await,
-            }
-        } else if name.starts_with(Settings::REMINDER_JOB_PREFIX) {
+        let done = if name.starts_with(Settings::REMINDER_JOB_PREFIX) {
             match triggered::<Armed>(body) {
-                Ok(armed) => reminders::fire(&self.dapr, &store, &self.settings, &armed)
+                Ok(armed) => reminders::fire(&self.dapr, &self.storage, &self.settings, &armed)
                     .await
                     .map(|_| ()),
                 Err(err) => return self.unreadable_job(name, body, &err, env).await,
@@ -257,9 +232,10 @@ impl<T: Transport + Clone> Consumers<T> {
         }
     }
 
-    /// The cron binding's tick (`/cron/reminder-sweep`): the reminders'
-    /// safety net ([`sweep::sweep`]). daprd first asks with `OPTIONS`
-    /// whether the app takes the binding's calls.
+    /// The cron binding's tick (`/cron/reminder-sweep`): the outbox's
+    /// safety net ([`Outbox::recover`]) and the reminders'
+    /// ([`sweep::sweep`]). daprd first asks with `OPTIONS` whether the app
+    /// takes the binding's calls.
     pub async fn sweep(&self, request: &Request, env: &Env) -> Response {
         if request.method() == http::Method::OPTIONS {
             return status(StatusCode::OK);
@@ -268,7 +244,11 @@ impl<T: Transport + Clone> Consumers<T> {
             return refused;
         }
         let store = self.dapr.state(&self.settings.state_store);
-        match sweep::sweep(&self.dapr, &store, &self.settings, env.now).await {
+        let outbox = Outbox::new(&self.dapr, &self.storage, &self.settings);
+        if let Err(err) = outbox.recover(env.now).await {
+            eprintln!("outbox: the safety net will try at the next tick: {err}");
+        }
+        match sweep::sweep(&self.dapr, &store, &self.storage, &self.settings, env.now).await {
             Ok(swept) => {
                 let mut response = status(StatusCode::OK);
                 *response.body_mut() = serde_json::to_vec(&swept).unwrap_or_default();

@@ -22,6 +22,10 @@ pub enum Problem {
     /// Text is empty (or only spaces).
     #[error("must not be empty")]
     Empty,
+    /// Text holds the NUL character, which no text of a task may hold
+    /// (PostgreSQL cannot store it).
+    #[error("must not contain the NUL character (U+0000)")]
+    Nul,
     /// Text is too short.
     #[error("must be at least {min} characters (got {got})")]
     TooShort {

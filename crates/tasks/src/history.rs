@@ -1,19 +1,16 @@
 //! A task's history: what happened to it, when, and which fields changed
-//! from what to what, written by the audit consumer from `task-events`
-//! (`history:{user}:{id}`, one key per task, kept after the task is
-//! deleted). It is append-only and de-duplicated by event id, so an event
-//! delivered twice is recorded once; entries are kept in event-id order,
-//! which is the order the changes were made in.
+//! from what to what. Each entry is the task's change as its transaction
+//! recorded it (the `changes` table, [`crate::store`]), kept after the task
+//! is deleted, newest first in cursor pages by event id (the order the
+//! changes were made in).
 
 use chrono::{DateTime, Utc};
-use dapr::{StateStore, Write};
 use serde::{Deserialize, Serialize};
+use sql::Database;
 
-use crate::change::Event;
 use crate::error::{FieldError, TaskError};
-use crate::log::{self, PageQuery};
-use crate::service::retry;
-use crate::{TaskId, UserId, keys};
+use crate::log::PageQuery;
+use crate::{TaskId, UserId};
 use events::{Change, EventId, TaskEventType};
 
 /// One thing that happened to a task.
@@ -29,12 +26,6 @@ pub struct Entry {
     pub changes: Vec<Change>,
 }
 
-/// A task's history as stored, oldest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Stored {
-    entries: Vec<Entry>,
-}
-
 /// A page of a history, newest first.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Page {
@@ -47,53 +38,49 @@ pub struct Page {
 /// What a page of history asks for: `limit` and `cursor`.
 pub type HistoryQuery = PageQuery<EventId>;
 
-impl log::Entry for Entry {
-    type Id = EventId;
-
-    fn id(&self) -> EventId {
-        self.event_id
-    }
-}
-
 /// Parses the query of a history page (`limit`, `cursor`).
 pub fn parse_query(query: &str) -> Result<HistoryQuery, FieldError> {
     PageQuery::parse(query, EventId::parse, "limit, cursor", |_, _| Ok(false))
 }
 
-/// Records `event` in its task's history, once however often it comes.
-pub async fn record<S: StateStore>(store: &S, event: &Event) -> Result<(), TaskError> {
-    let key = &keys::history(&event.user_id, event.task_id);
-    let entry = &Entry {
-        event_id: event.event_id,
-        event_type: event.event_type,
-        timestamp: event.timestamp,
-        changes: event.changes.clone(),
-    };
-    retry(|| async move {
-        let (mut history, etag) = match store.get::<Stored>(key).await? {
-            Some(read) => (read.value, Some(read.etag)),
-            None => (Stored::default(), None),
-        };
-        if !log::insert_once(&mut history.entries, entry.clone()) {
-            return Ok(());
-        }
-        Ok(store.commit(&[Write::put(key, &history, etag)?]).await?)
-    })
-    .await
-}
-
 /// A page of the history of `user`'s task `id`, newest first; `None` when
-/// nothing was ever recorded of it.
-pub async fn page<S: StateStore>(
-    store: &S,
+/// the user never had such a task.
+pub fn page<D: Database + ?Sized>(
+    db: &D,
     user: &UserId,
     id: TaskId,
     query: HistoryQuery,
 ) -> Result<Option<Page>, TaskError> {
-    let Some(read) = store.get::<Stored>(&keys::history(user, id)).await? else {
+    let mut params = vec![user.as_str().into(), id.to_string().into()];
+    let mut statement = String::from(
+        "SELECT event, event_id FROM changes WHERE user_id = $1 AND task_id = $2 \
+         AND event_type <> 'reminded'",
+    );
+    if let Some(cursor) = query.cursor {
+        params.push(cursor.to_string().into());
+        statement.push_str(" AND event_id < $3");
+    }
+    let limit = i64::try_from(query.limit.saturating_add(1)).unwrap_or(i64::MAX);
+    params.push(limit.into());
+    statement.push_str(&format!(" ORDER BY event_id DESC LIMIT ${}", params.len()));
+    let rows = db.query(&statement, &params)?;
+    if rows.is_empty() && query.cursor.is_none() {
         return Ok(None);
-    };
-    let (history, next_cursor) = log::newest_first(read.value.entries, &query, |_| true);
+    }
+    let mut history = rows
+        .iter()
+        .map(|row| {
+            serde_json::from_str::<Entry>(row.text(0)?).map_err(|e| {
+                TaskError::Unavailable(format!("a recorded change is unreadable: {e}"))
+            })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = (history.len() > query.limit)
+        .then(|| {
+            history.truncate(query.limit);
+            history.last().map(|entry| entry.event_id)
+        })
+        .flatten();
     Ok(Some(Page {
         history,
         next_cursor,
@@ -102,47 +89,43 @@ pub async fn page<S: StateStore>(
 
 #[cfg(test)]
 mod tests {
-    use dapr::fakes::FakeStateStore;
-    use futures::executor::block_on;
     use serde_json::json;
+    use sql::native::Sqlite;
 
     use super::*;
-    use crate::{Env, TaskPatch, TaskSpec, Tasks};
+    use crate::store::schema::MIGRATIONS;
+    use crate::{Env, TaskPatch, TaskSpec, TaskStore};
 
     fn at(seconds: i64) -> Env {
         let now = DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default();
         Env::new(now, 1, seconds as u128)
     }
 
-    /// The events of a task created, renamed `n` times and deleted.
-    fn events(store: &FakeStateStore, user: &UserId, renames: i64) -> Vec<Event> {
-        let tasks = Tasks::new(store, user);
+    fn database() -> Sqlite {
+        let db = Sqlite::in_memory().expect("a database");
+        sql::migrate(&db, MIGRATIONS).expect("migrated");
+        db
+    }
+
+    /// A task created, renamed `n` times and deleted; answers its id.
+    fn lived(db: &Sqlite, user: &UserId, renames: i64) -> TaskId {
+        let tasks = TaskStore::new(db, user);
         let spec = TaskSpec::parse(&json!({"title": "t0"})).expect("valid");
-        let mut written = vec![block_on(tasks.create(spec, &at(0))).expect("created")];
-        let id = written[0].task.id;
+        let id = tasks.create(spec, &at(0)).expect("created").task.id;
         for n in 1..=renames {
             let patch = TaskPatch::parse(&json!({"title": format!("t{n}")})).expect("valid");
-            written.push(block_on(tasks.patch(id, patch, &at(n))).expect("patched"));
+            tasks.patch(id, patch, &at(n)).expect("patched");
         }
-        written.push(block_on(tasks.delete(id, &at(renames + 1))).expect("deleted"));
-        written
-            .into_iter()
-            .filter_map(|w| w.event.map(|r| r.event))
-            .collect()
+        tasks.delete(id, &at(renames + 1)).expect("deleted");
+        id
     }
 
     #[test]
     fn history_is_newest_first_in_pages_and_outlives_the_task() {
-        let (store, user) = (FakeStateStore::new(), UserId::parse("alice").expect("id"));
-        let events = events(&store, &user, 4);
-        for event in events.iter().rev() {
-            block_on(record(&store, event)).expect("recorded");
-        }
-        let id = events[0].task_id;
+        let (db, user) = (database(), UserId::parse("alice").expect("id"));
+        let id = lived(&db, &user, 4);
         let query = parse_query("limit=4").expect("valid");
-        let first = block_on(page(&store, &user, id, query))
-            .expect("read")
-            .expect("some");
+        let first = page(&db, &user, id, query).expect("read").expect("some");
         let types: Vec<TaskEventType> = first.history.iter().map(|e| e.event_type).collect();
         use TaskEventType::*;
         assert_eq!(types, [Deleted, Updated, Updated, Updated]);
@@ -152,37 +135,19 @@ mod tests {
             limit: 4,
             cursor: first.next_cursor,
         };
-        let second = block_on(page(&store, &user, id, query))
-            .expect("read")
-            .expect("some");
+        let second = page(&db, &user, id, query).expect("read").expect("some");
         let types: Vec<TaskEventType> = second.history.iter().map(|e| e.event_type).collect();
         assert_eq!(types, [Updated, Created]);
         assert_eq!(second.next_cursor, None);
     }
 
     #[test]
-    fn an_event_delivered_twice_is_recorded_once() {
-        let (store, user) = (FakeStateStore::new(), UserId::parse("alice").expect("id"));
-        let events = events(&store, &user, 1);
-        for event in events.iter().chain(&events) {
-            block_on(record(&store, event)).expect("recorded");
-        }
-        let all = parse_query("").expect("valid");
-        let read = block_on(page(&store, &user, events[0].task_id, all)).expect("read");
-        assert_eq!(read.map(|p| p.history.len()), Some(3));
-    }
-
-    #[test]
     fn another_users_history_is_not_there() {
-        let (store, user) = (FakeStateStore::new(), UserId::parse("alice").expect("id"));
-        let events = events(&store, &user, 0);
-        block_on(record(&store, &events[0])).expect("recorded");
+        let (db, user) = (database(), UserId::parse("alice").expect("id"));
+        let id = lived(&db, &user, 0);
         let bob = UserId::parse("bob").expect("id");
         let all = parse_query("").expect("valid");
-        assert_eq!(
-            block_on(page(&store, &bob, events[0].task_id, all)),
-            Ok(None)
-        );
+        assert_eq!(page(&db, &bob, id, all), Ok(None));
     }
 
     #[test]

@@ -1,14 +1,15 @@
 //! The tasks context: what a task is, how input from outside becomes one (or
-//! a field-level error saying how to fix it), how tasks are listed, how a
-//! user's tasks are laid out in the state store, the use cases over that
-//! store, and the HTTP API that offers them.
+//! a field-level error saying how to fix it), how tasks are listed, how
+//! they are kept in SQL, the use cases over them, and the HTTP API that
+//! offers them.
 //!
 //! - [`model`], [`input`], [`query`]: the domain, pure; time and randomness
 //!   come in as arguments, so every rule is tested natively;
-//! - [`stored`], [`keys`]: the stored form and the per-user layout (ADR 3);
-//! - [`service`]: the use cases over a [`dapr::StateStore`], answering
-//!   domain errors ([`TaskError`]); each write records its event
-//!   ([`change`]) for the [`outbox`] to relay;
+//! - [`store`]: the use cases over a [`sql::Database`] (ADR 16), answering
+//!   domain errors ([`TaskError`]); each change is one transaction that
+//!   records its event ([`change`]) for the [`outbox`] to relay; the task
+//!   itself in its [`stored`] form;
+//! - [`keys`]: what is still in the Dapr state store;
 //! - [`api`]: the routes of `/api/{user_id}/tasks/...`, mapping requests to
 //!   use cases and errors to statuses.
 
@@ -51,5 +52,6 @@ pub use input::{TaskPatch, TaskSpec};
 pub use limits::Limits;
 pub use model::{Priority, RecurrenceMode, Reminder, ReminderTime, Tag, Task, TimeZone, Title};
 pub use query::ListQuery;
-pub use service::{Env, Tasks, Written};
+pub use service::{Env, Listing, Written};
 pub use settings::Settings;
+pub use store::{Storage, TaskStore};

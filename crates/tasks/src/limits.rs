@@ -28,8 +28,8 @@ use crate::model::{Reminder, Tag, Task};
 use crate::service::retry;
 use crate::{UserId, keys};
 
-/// How many tasks a user has, as the change feed counted them from their
-/// events (`usage:{user}`): what the task limit is checked against.
+/// How many tasks a user has, as the create's own transaction counted them:
+/// what the task limit is checked against.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Usage {
     /// Tasks created and not deleted.

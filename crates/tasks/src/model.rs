@@ -53,6 +53,7 @@ fn trimmed_within(raw: &str, max: usize) -> Result<&str, Problem> {
     let chars = raw.chars().count();
     match raw.trim() {
         "" => Err(Problem::Empty),
+        _ if raw.contains('\0') => Err(Problem::Nul),
         _ if chars > max => Err(Problem::TooLong { max, got: chars }),
         trimmed => Ok(trimmed),
     }
@@ -87,6 +88,9 @@ impl Description {
 
     /// Checks that `raw` is not too long; the text is kept as given.
     pub fn parse(raw: &str) -> Result<Self, Problem> {
+        if raw.contains('\0') {
+            return Err(Problem::Nul);
+        }
         let chars = raw.chars().count();
         if chars > Self::MAX_CHARS {
             return Err(Problem::TooLong {
@@ -451,6 +455,13 @@ mod tests {
             err.to_string(),
             "must be one of none, low, medium, high (got \"urgent\")"
         );
+    }
+
+    #[test]
+    fn no_text_of_a_task_holds_the_nul_character() {
+        assert_eq!(Tag::parse("a\0b"), Err(Problem::Nul));
+        assert_eq!(Title::parse("pay\0rent"), Err(Problem::Nul));
+        assert_eq!(Description::parse("\0").map(|_| ()), Err(Problem::Nul));
     }
 
     #[test]

@@ -283,6 +283,7 @@ impl ListQuery {
                         q.tags.push(tag);
                     }
                 }
+                "q" if value.contains('\0') => return Err(err(Problem::Nul)),
                 "q" => q.words = value.split_whitespace().map(str::to_lowercase).collect(),
                 "due_before" => q.due_before = Some(instant(value).map_err(err)?),
                 "due_after" => q.due_after = Some(instant(value).map_err(err)?),

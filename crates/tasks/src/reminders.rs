@@ -14,14 +14,14 @@
 use chrono::{DateTime, SecondsFormat, Utc};
 use dapr::jobs::{FailurePolicy, Job};
 use dapr::publish::CloudEvent;
-use dapr::{Dapr, DaprError, StateStore, Transport};
+use dapr::{Dapr, DaprError, Transport};
 use futures::future::{join, join_all};
 use serde::{Deserialize, Serialize};
 
 use crate::change::Event;
 use crate::error::TaskError;
-use crate::service::Tasks;
 use crate::settings::Settings;
+use crate::store::Storage;
 use crate::{Task, UserId};
 use events::{ReminderDue, ReminderId, TaskEventType, TaskId};
 
@@ -159,13 +159,13 @@ pub enum Fired {
 }
 
 /// Publishes reminder `armed` on `reminders` if it still stands.
-pub async fn fire<T: Transport, S: StateStore>(
+pub async fn fire<T: Transport>(
     dapr: &Dapr<T>,
-    store: &S,
+    storage: &Storage,
     settings: &Settings,
     armed: &Armed,
 ) -> Result<Fired, TaskError> {
-    let task = match Tasks::new(store, &armed.user_id).get(armed.task_id).await {
+    let task = match storage.tasks(&armed.user_id)?.get(armed.task_id) {
         Ok(task) => task,
         Err(TaskError::NotFound) => return Ok(Fired::Stale),
         Err(err) => return Err(err),

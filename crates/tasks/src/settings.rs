@@ -6,7 +6,8 @@ use events::topics;
 /// The settings of the tasks context's components.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
-    /// The Dapr state store component holding tasks (`state_store`).
+    /// The Dapr state store component holding accounts, settings, inboxes
+    /// and conversations (`state_store`).
     pub state_store: String,
     /// The pub/sub components every task event is published to
     /// (`event_pubsubs`, comma-separated): one where the broker gives each
@@ -27,8 +28,6 @@ pub struct Settings {
 }
 
 impl Settings {
-    /// The names of the safety-net jobs of the outbox begin with this.
-    pub const OUTBOX_JOB_PREFIX: &'static str = "outbox-";
     /// The names of the jobs of reminders begin with this.
     pub const REMINDER_JOB_PREFIX: &'static str = "reminder-";
     /// The names of the jobs of webhook calls begin with this.

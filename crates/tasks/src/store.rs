@@ -22,9 +22,13 @@ use crate::repeat;
 use crate::service::{Env, Listing, Written};
 use crate::stored::StoredTask;
 use crate::{Task, TaskId, TaskPatch, TaskSpec, UserId};
+use events::ReminderDue;
 
 mod listing;
 pub mod schema;
+mod storage;
+
+pub use storage::Storage;
 
 /// How often a write is tried when the database was busy.
 const ATTEMPTS: usize = 3;
@@ -112,20 +116,10 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                         return Ok(Finish::Rollback(None));
                     }
                 }
-                let columns = Columns::of(task)?;
                 db.execute(
                     "INSERT INTO tasks (user_id, id, version, completed, priority, due_at, \
                      title_key, search, body) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)",
-                    &[
-                        self.user(),
-                        task.id.to_string().into(),
-                        columns.completed,
-                        columns.priority,
-                        columns.due_at,
-                        columns.title_key,
-                        columns.search,
-                        columns.body,
-                    ],
+                    &row(self.user, task)?,
                 )?;
                 self.put_tags(db, task)?;
                 self.record(db, seq, event.as_ref())?;
@@ -179,21 +173,11 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                     }));
                 }
                 let event = self.event(Some(&before), Some(&after), env)?;
-                let columns = Columns::of(&after)?;
                 db.execute(
                     "UPDATE tasks SET version = version + 1, completed = $3, priority = $4, \
                      due_at = $5, title_key = $6, search = $7, body = $8 \
                      WHERE user_id = $1 AND id = $2",
-                    &[
-                        self.user(),
-                        id.to_string().into(),
-                        columns.completed,
-                        columns.priority,
-                        columns.due_at,
-                        columns.title_key,
-                        columns.search,
-                        columns.body,
-                    ],
+                    &row(self.user, &after)?,
                 )?;
                 if after.tags != before.tags {
                     self.delete_tags(db, id)?;
@@ -249,13 +233,42 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         })
     }
 
-    /// Marks the change `seq` published (the outbox's last step).
-    pub fn published(&self, seq: i64, now: DateTime<Utc>) -> Result<(), TaskError> {
-        self.db.execute(
-            "UPDATE changes SET published_at = $3 WHERE user_id = $1 AND seq = $2",
-            &[self.user(), seq.into(), now.timestamp_micros().into()],
-        )?;
-        Ok(())
+    /// Records a reminder of `due` that reached the user's inbox among their
+    /// changes (for the change feed), once however often it comes.
+    pub fn reminded(&self, due: &ReminderDue) -> Result<(), TaskError> {
+        let event = serde_json::to_string(due)
+            .map_err(|e| TaskError::Unavailable(format!("cannot encode a reminder: {e}")))?;
+        busy_retry(|| {
+            transaction(self.db, |db| {
+                let (seq, _) = self.next_change(db, 0)?;
+                let known = db.query(
+                    "SELECT 1 FROM changes WHERE user_id = $1 AND task_id = $2 AND event_id = $3",
+                    &[
+                        self.user(),
+                        due.task_id.to_string().into(),
+                        due.reminder_id.to_string().into(),
+                    ],
+                )?;
+                if !known.is_empty() {
+                    return Ok(Finish::Rollback(()));
+                }
+                let at = due.remind_at.timestamp_micros();
+                // Nothing to publish: the reminder went out already.
+                db.execute(
+                    "INSERT INTO changes (user_id, seq, task_id, event_id, event_type, at, \
+                     event, published_at) VALUES ($1, $2, $3, $4, 'reminded', $5, $6, $5)",
+                    &[
+                        self.user(),
+                        seq.into(),
+                        due.task_id.to_string().into(),
+                        due.reminder_id.to_string().into(),
+                        at.into(),
+                        event.as_str().into(),
+                    ],
+                )?;
+                Ok(Finish::Commit(()))
+            })
+        })
     }
 
     /// Numbers the user's next change and adds `tasks` to their count,
@@ -331,7 +344,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         env: &Env,
     ) -> Result<Option<Recorded>, TaskError> {
         let event = change::event(env.event_id, self.user, before, after, env.now);
-        Ok(event.map(Recorded::new).transpose()?)
+        event.map(Recorded::new).transpose()
     }
 
     fn user(&self) -> Value {
@@ -344,29 +357,23 @@ fn event_type(event_type: events::TaskEventType) -> &'static str {
     event_type.cloud_event_type().trim_start_matches("task.")
 }
 
-/// What a task's row holds beside its body, for listings.
-struct Columns {
-    completed: Value,
-    priority: Value,
-    due_at: Value,
-    title_key: Value,
-    search: Value,
-    body: Value,
-}
-
-impl Columns {
-    fn of(task: &Task) -> Result<Self, TaskError> {
-        let body = serde_json::to_string(&StoredTask::from(task))
-            .map_err(|e| TaskError::Unavailable(format!("cannot encode task {}: {e}", task.id)))?;
-        Ok(Self {
-            completed: task.completed.into(),
-            priority: priority(task.priority).into(),
-            due_at: task.due_at.map(|due| due.timestamp_micros()).into(),
-            title_key: task.title.as_str().to_lowercase().into(),
-            search: search_text(task).into(),
-            body: body.into(),
-        })
-    }
+/// A task's row as the statements that write it number its values: the
+/// key (`$1` user, `$2` id), then `completed`, `priority`, `due_at`,
+/// `title_key`, `search` (what listings filter and sort by) and `body`, the
+/// task in its stored form.
+fn row(user: &UserId, task: &Task) -> Result<[Value; 8], TaskError> {
+    let body = serde_json::to_string(&StoredTask::from(task))
+        .map_err(|e| TaskError::Unavailable(format!("cannot encode task {}: {e}", task.id)))?;
+    Ok([
+        user.as_str().into(),
+        task.id.to_string().into(),
+        task.completed.into(),
+        priority(task.priority).into(),
+        task.due_at.map(|due| due.timestamp_micros()).into(),
+        task.title.as_str().to_lowercase().into(),
+        search_text(task).into(),
+        body.into(),
+    ])
 }
 
 /// A priority as the `priority` column orders it.

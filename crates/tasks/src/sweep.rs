@@ -26,8 +26,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::TaskError;
 use crate::reminders::{self, Armed, Fired, Plan};
-use crate::service::{Tasks, retry};
+use crate::service::retry;
 use crate::settings::Settings;
+use crate::store::Storage;
 use crate::{inbox, log};
 use events::ReminderId;
 
@@ -117,6 +118,7 @@ pub struct Swept {
 pub async fn sweep<T: Transport, S: StateStore>(
     dapr: &Dapr<T>,
     store: &S,
+    storage: &Storage,
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<Swept, TaskError> {
@@ -133,7 +135,7 @@ pub async fn sweep<T: Transport, S: StateStore>(
     if from < to {
         let keys = keys(from..to);
         for armed in read(store, &keys).await? {
-            if fire_if_lost(dapr, store, settings, &armed).await? {
+            if fire_if_lost(dapr, store, storage, settings, &armed).await? {
                 swept.delivered += 1;
             }
         }
@@ -152,7 +154,7 @@ pub async fn sweep<T: Transport, S: StateStore>(
     // Coming: every reminder that stands has its job.
     let ahead = slot(now + chrono::Duration::seconds(AHEAD_SECONDS)) + 1;
     for armed in read(store, &keys(end..ahead)).await? {
-        if armed.remind_at > now && rearm_if_lost(dapr, store, &armed).await? {
+        if armed.remind_at > now && rearm_if_lost(dapr, storage, &armed).await? {
             swept.rearmed += 1;
         }
     }
@@ -183,6 +185,7 @@ async fn read<S: StateStore>(store: &S, keys: &[String]) -> Result<Vec<Armed>, T
 async fn fire_if_lost<T: Transport, S: StateStore>(
     dapr: &Dapr<T>,
     store: &S,
+    storage: &Storage,
     settings: &Settings,
     armed: &Armed,
 ) -> Result<bool, TaskError> {
@@ -190,7 +193,7 @@ async fn fire_if_lost<T: Transport, S: StateStore>(
     if inbox::find(store, &armed.user_id, id).await?.is_some() {
         return Ok(false);
     }
-    let fired = reminders::fire(dapr, store, settings, armed).await?;
+    let fired = reminders::fire(dapr, storage, settings, armed).await?;
     if fired != Fired::Stale {
         eprintln!(
             "sweep: reminder {id} of task {} was never delivered; delivered now",
@@ -201,15 +204,15 @@ async fn fire_if_lost<T: Transport, S: StateStore>(
 }
 
 /// Schedules the job of `armed` again if it stands and has none.
-async fn rearm_if_lost<T: Transport, S: StateStore>(
+async fn rearm_if_lost<T: Transport>(
     dapr: &Dapr<T>,
-    store: &S,
+    storage: &Storage,
     armed: &Armed,
 ) -> Result<bool, TaskError> {
     if dapr.get_job::<Armed>(&armed.job_name()).await?.is_some() {
         return Ok(false);
     }
-    let task = match Tasks::new(store, &armed.user_id).get(armed.task_id).await {
+    let task = match storage.tasks(&armed.user_id)?.get(armed.task_id) {
         Ok(task) => task,
         Err(TaskError::NotFound) => return Ok(false),
         Err(err) => return Err(err),
@@ -254,14 +257,24 @@ mod tests {
         }
     }
 
-    /// A task reminded a minute after `at(0)`, filed in the calendar.
-    fn reminded(store: &FakeStateStore) -> Plan {
+    /// A database with the app's schema (SQLite in memory).
+    fn storage() -> Storage {
+        let db = sql::native::Sqlite::in_memory().expect("a database");
+        Storage::of(Box::new(db)).expect("migrated")
+    }
+
+    /// A task in `storage` reminded a minute after `at(0)`, filed in the
+    /// calendar in `store`.
+    fn reminded(store: &FakeStateStore, storage: &Storage) -> Plan {
         let user = crate::UserId::parse("alice").expect("a user id");
         let spec =
             TaskSpec::parse(&json!({"title": "t", "reminders": [{"at": "2027-01-15T08:01:00Z"}]}))
                 .expect("valid");
         let env = Env::new(at(0), 1, 2);
-        let written = block_on(Tasks::new(store, &user).create(spec, &env)).expect("created");
+        let written = storage
+            .tasks(&user)
+            .and_then(|tasks| tasks.create(spec, &env))
+            .expect("created");
         let event = written.event.expect("an event").event;
         let plan = reminders::plan(&event).expect("a plan");
         block_on(file(store, &plan)).expect("filed");
@@ -285,28 +298,29 @@ mod tests {
 
     #[test]
     fn a_reminder_due_and_never_delivered_is_delivered_once() {
-        let store = FakeStateStore::default();
-        let plan = reminded(&store);
+        let (store, storage) = (FakeStateStore::default(), storage());
+        let plan = reminded(&store, &storage);
         let remind_at = plan.arm[0].remind_at;
         assert_eq!(remind_at, at(60));
         let transport = RecordingTransport::answering([(204, "")]);
         let dapr = Dapr::new("http://dapr", &transport);
         let after_grace = remind_at + chrono::Duration::seconds(GRACE_SECONDS + SLOT_SECONDS);
-        let swept = block_on(sweep(&dapr, &store, &settings(), after_grace)).expect("swept");
+        let swept =
+            block_on(sweep(&dapr, &store, &storage, &settings(), after_grace)).expect("swept");
         assert_eq!((swept.delivered, swept.rearmed), (1, 0));
         assert_eq!(calls(&transport), ["POST /v1.0/publish/pubsub/reminders"]);
         // The slot is cleared and the cursor moved on: the next sweep does
         // not deliver it again.
         let later = after_grace + chrono::Duration::seconds(60);
-        let swept = block_on(sweep(&dapr, &store, &settings(), later)).expect("swept");
+        let swept = block_on(sweep(&dapr, &store, &storage, &settings(), later)).expect("swept");
         assert_eq!(swept.delivered, 0);
         assert_eq!(calls(&transport).len(), 1);
     }
 
     #[test]
     fn a_reminder_already_in_the_inbox_is_left_alone() {
-        let store = FakeStateStore::default();
-        let plan = reminded(&store);
+        let (store, storage) = (FakeStateStore::default(), storage());
+        let plan = reminded(&store, &storage);
         let armed = &plan.arm[0];
         let due = events::ReminderDue {
             reminder_id: log::Entry::id(armed),
@@ -320,19 +334,20 @@ mod tests {
         let transport = RecordingTransport::answering([]);
         let dapr = Dapr::new("http://dapr", &transport);
         let after_grace = armed.remind_at + chrono::Duration::seconds(GRACE_SECONDS + SLOT_SECONDS);
-        let swept = block_on(sweep(&dapr, &store, &settings(), after_grace)).expect("swept");
+        let swept =
+            block_on(sweep(&dapr, &store, &storage, &settings(), after_grace)).expect("swept");
         assert_eq!(swept.delivered, 0);
         assert!(calls(&transport).is_empty(), "{:?}", calls(&transport));
     }
 
     #[test]
     fn a_coming_reminder_whose_job_is_missing_gets_it_back() {
-        let store = FakeStateStore::default();
-        let plan = reminded(&store);
+        let (store, storage) = (FakeStateStore::default(), storage());
+        let plan = reminded(&store, &storage);
         let answers = [(500, "job not found"), (204, "")];
         let transport = RecordingTransport::answering(answers);
         let dapr = Dapr::new("http://dapr", &transport);
-        let swept = block_on(sweep(&dapr, &store, &settings(), at(30))).expect("swept");
+        let swept = block_on(sweep(&dapr, &store, &storage, &settings(), at(30))).expect("swept");
         assert_eq!((swept.delivered, swept.rearmed), (0, 1));
         let job = format!("/v1.0/jobs/{}", plan.arm[0].job_name());
         assert_eq!(

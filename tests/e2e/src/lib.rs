@@ -234,6 +234,55 @@ impl Stack {
     }
 
     /// A client speaking as `user`, with a valid token.
+    /// Runs `statement` on the app's own database (the stack's SQLite file
+    /// or PostgreSQL database), as an operator would; answers the rows, a
+    /// line each, columns apart by `|`.
+    pub fn sql(&self, statement: &str) -> anyhow::Result<String> {
+        match self.sidecar.profile {
+            Profile::Sqlite => {
+                use sql::Database;
+                let db = sql::native::Sqlite::open(&self.sidecar.dir.join("todo.db"))?;
+                let rows = db.query(statement, &[])?;
+                let line = |row: &Vec<sql::Value>| -> String {
+                    let cells: Vec<String> = row
+                        .iter()
+                        .map(|v| match v {
+                            sql::Value::Null => String::new(),
+                            sql::Value::Bool(b) => b.to_string(),
+                            sql::Value::Int(i) => i.to_string(),
+                            sql::Value::Real(r) => r.to_string(),
+                            sql::Value::Text(t) => t.clone(),
+                        })
+                        .collect();
+                    cells.join("|")
+                };
+                Ok(rows.0.iter().map(line).collect::<Vec<_>>().join("\n"))
+            }
+            Profile::Postgres => {
+                let port = self.env.pg_port.context("TODO_PG_PORT is not set")?;
+                let output = Command::new("psql")
+                    .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
+                    .args([
+                        "-d",
+                        &self.sidecar.database,
+                        "-tA",
+                        "-v",
+                        "ON_ERROR_STOP=1",
+                        "-c",
+                    ])
+                    .arg(statement)
+                    .output()
+                    .context("running psql")?;
+                anyhow::ensure!(
+                    output.status.success(),
+                    "psql: {}",
+                    String::from_utf8_lossy(&output.stderr)
+                );
+                Ok(String::from_utf8_lossy(&output.stdout).into_owned())
+            }
+        }
+    }
+
     pub fn client(&self, user: &str) -> Client {
         Client::new(self.url(""), Some(token(user, 3600, SECRET)))
     }
@@ -839,6 +888,29 @@ impl Drop for Host {
 /// (the profile's `app.env` among them).
 fn spawn_host(env: &Env, manifest: &Path, sidecar: &Sidecar) -> anyhow::Result<Child> {
     let mut command = host_command(env, manifest, &sidecar.dir, sidecar.app_port)?;
+    // The app's database: SQLite in the stack's folder (the runtime config
+    // names it Spin's `default`), or the stack's own PostgreSQL database.
+    let runtime_config = sidecar.dir.join("runtime-config.toml");
+    std::fs::write(
+        &runtime_config,
+        format!(
+            "[sqlite_database.default]\ntype = \"spin\"\npath = {:?}\n",
+            sidecar.dir.join("todo.db").display().to_string()
+        ),
+    )?;
+    command.arg("--runtime-config-file").arg(&runtime_config);
+    if sidecar.profile == Profile::Postgres {
+        let port = env.pg_port.context("TODO_PG_PORT is not set")?;
+        command
+            .env(
+                "SPIN_VARIABLE_DATABASE_URL",
+                format!(
+                    "postgres://postgres@127.0.0.1:{port}/{}?sslmode=disable",
+                    sidecar.database
+                ),
+            )
+            .env("SPIN_VARIABLE_DATABASE_HOST", format!("127.0.0.1:{port}"));
+    }
     let app_env = env
         .root
         .join("deploy/dapr")

@@ -243,6 +243,13 @@ fn bad_input(stack: &Stack, user: &str) -> anyhow::Result<()> {
         &json!({"message": "list", "conversation_id": "01KB9X3D5E6F7G8H9J0KMNPQRS"}),
     );
     anyhow::ensure!(unknown.status == 404, "{unknown:?}");
+    // An id the chat never gives, control characters and all: no such
+    // conversation (found by schemathesis: daprd dropped the connection).
+    let odd = client.post(
+        &path,
+        &json!({"message": "list", "conversation_id": "w\u{8}\u{10} x"}),
+    );
+    anyhow::ensure!(odd.status == 404, "{odd:?}");
     // Another user's conversation is not theirs to read or continue.
     let mine = say(&client, user, None, "add secret plan")?;
     let id = mine["conversation_id"].as_str().unwrap_or_default();

@@ -1,7 +1,8 @@
-//! The event-driven core end to end: every change publishes its event
-//! through the app's outbox, and the consumers (the audit and recurrence
-//! components, behind real daprd) react: on the embedded profile
-//! (pubsub.in-memory) and on the full one (Kafka).
+//! The event-driven core end to end: every change is recorded with its
+//! history and change-feed entry in one transaction and publishes its event
+//! through the app's outbox, and the consumers (the recurrence and reminder
+//! components, behind real daprd) react: on the embedded profile (SQLite,
+//! pubsub.in-memory) and on the full one (PostgreSQL, Kafka).
 //!
 //! Each scenario runs once per profile against a stack shared by that
 //! profile's scenarios; scenarios keep apart by using users of their own.
@@ -428,51 +429,50 @@ fn poison(stack: &Stack, user: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// As if the app died between a commit and its publish: an outbox record
-/// and its armed safety net, written through daprd; the job fires, the
-/// event is published, the history gets it, and the record is gone.
+/// As if the app died between a commit and its publish: a change recorded
+/// and never published (a completed daily task's, written into the
+/// `changes` table as its transaction would have); the sweep's tick
+/// publishes it, the recurrence handler repeats the task, and the change is
+/// marked published.
 fn safety_net(stack: &Stack, user: &str) -> anyhow::Result<()> {
     let client = stack.client(user);
-    let task = create(&client, user, json!({"title": "Before the crash"}))?;
-    history_of(&client, user, id(&task), 1)?;
-    // What a crash between a commit and its publish leaves: the event's
-    // record, its id in its slot's list of its task's index shard, and the
-    // user's net of the slot armed (ADR 8).
+    let made = create(
+        &client,
+        user,
+        json!({"title": "Lost in a crash", "due_at": "2031-03-01T08:00:00Z", "recurrence": "FREQ=DAILY"}),
+    )?;
+    // The task as its completion would have left it, under an id of its
+    // own, so that only this event can repeat it.
+    let lost = ulid::Ulid::new().to_string();
+    let mut task = made.clone();
+    task["id"] = json!(lost);
+    task["completed"] = json!(true);
+    task["completed_at"] = made["created_at"].clone();
     let event_id = ulid::Ulid::new().to_string();
-    let event = json!({"event_id": event_id, "event_type": "updated", "task_id": task["id"], "user_id": user,
-                       "task": task, "changes": [{"field": "title", "from": "x", "to": "Before the crash"}],
-                       "timestamp": task["updated_at"]});
-    let (slot, bucket) = (chrono::Utc::now().timestamp() / 5, 7);
-    let record = format!("outbox:{user}:{event_id}");
-    let dapr = format!("http://127.0.0.1:{}", stack.dapr_port);
-    let token = ("dapr-api-token", stack.dapr_token.as_str());
-    let saved = ureq::post(&format!("{dapr}/v1.0/state/statestore"))
-        .header(token.0, token.1)
-        .header("content-type", "application/json")
-        .send(
-            json!([{"key": record, "value": event},
-                   {"key": format!("outbox-net:{user}:{slot}:{bucket:02}"), "value": {"events": [event_id]}}])
-            .to_string(),
-        )?;
-    anyhow::ensure!(saved.status().is_success());
-    let due = (chrono::Utc::now() + chrono::Duration::seconds(1))
-        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
-    // The user's own create may have armed this slot's net already.
-    let job = json!({"dueTime": due, "repeats": 1, "overwrite": true,
-                     "data": {"user_id": user, "slot": slot}});
-    let armed = ureq::post(&format!("{dapr}/v1.0/jobs/outbox-{slot}-{user}"))
-        .header(token.0, token.1)
-        .header("content-type", "application/json")
-        .send(job.to_string())?;
-    anyhow::ensure!(armed.status().is_success());
-    let entries = history_of(&client, user, id(&task), 2)?;
-    anyhow::ensure!(entries[0]["event_id"] == event_id.as_str(), "{entries:#?}");
-    eventually("the record cleared", || {
-        let response = ureq::get(&format!("{dapr}/v1.0/state/statestore/{record}"))
-            .header(token.0, token.1)
-            .call()
+    let event = json!({"event_id": event_id, "event_type": "completed", "task_id": lost, "user_id": user,
+                       "task": task, "changes": [{"field": "completed", "from": false, "to": true}],
+                       "timestamp": made["created_at"]});
+    let at = (chrono::Utc::now() - chrono::Duration::seconds(60)).timestamp_micros();
+    stack.sql(&format!(
+        "INSERT INTO changes (user_id, seq, task_id, event_id, event_type, at, event) \
+         VALUES ('{user}', 1000000, '{lost}', '{event_id}', 'completed', {at}, '{}')",
+        event.to_string().replace('\'', "''")
+    ))?;
+    let next = eventually("the lost completion's next occurrence", || {
+        let reply = client.get(&format!("/api/{user}/tasks?status=pending&q=lost"));
+        let tasks = reply.body["tasks"].as_array()?.clone();
+        tasks
+            .into_iter()
+            .find(|t| t["due_at"] == "2031-03-02T08:00:00Z")
+    })?;
+    anyhow::ensure!(next["series_id"].is_string(), "{next}");
+    eventually("the change marked published", || {
+        let published = stack
+            .sql(&format!(
+                "SELECT published_at IS NOT NULL FROM changes WHERE user_id = '{user}' AND seq = 1000000"
+            ))
             .ok()?;
-        (response.status() == 204).then_some(())
+        matches!(published.trim(), "1" | "t").then_some(())
     })
 }
 

@@ -268,12 +268,12 @@ fn sqlite_databases(probe: &Probe) -> anyhow::Result<()> {
             "ok: ",
             "ok: ",
             "ok: ",
-            "ok: [Integer(2)]",
-            "ok: [Integer(1)]",
+            "ok: [Value::Integer(2)]",
+            "ok: [Value::Integer(1)]",
             "ok: ",
-            "ok: [Integer(2)]",
-            "ok: [Text(\"milk\"), Real(1.5), Null, Blob([0, 255]), Integer(1)]",
-            "error: Io(\"no such table: nowhere\")",
+            "ok: [Value::Integer(2)]",
+            "ok: [Value::Text(\"milk\"), Value::Real(1.5), Value::Null, Value::Blob([0, 255]), Value::Integer(1)]",
+            "error: Error::Io(\"no such table: nowhere\")",
         ]
     );
     anyhow::ensure!(
@@ -290,9 +290,12 @@ fn sqlite_databases(probe: &Probe) -> anyhow::Result<()> {
             "2: SELECT x FROM t",
         ],
     );
-    assert_eq!(memory, ["ok: ", "ok: ", "error: Io(\"no such table: t\")"]);
+    assert_eq!(
+        memory,
+        ["ok: ", "ok: ", "error: Error::Io(\"no such table: t\")"]
+    );
     let denied = sql(probe, "/probe/sqlite/elsewhere", &["SELECT 1"]);
-    assert_eq!(denied, ["open: AccessDenied"]);
+    assert_eq!(denied, ["open: Error::AccessDenied"]);
     Ok(())
 }
 
@@ -358,19 +361,20 @@ fn postgres(probe: &Probe) -> anyhow::Result<()> {
         "ok: ",
         "ok: ",
         "ok: ",
-        "ok: [Int64(0)]",
+        "ok: [DbValue::Int64(0)]",
         "ok: ",
-        "ok: [Int64(1), Boolean(true)]",
-        "ok: [Int64(42), Str(\"x\"), Boolean(true)]",
+        "ok: [DbValue::Int64(1), DbValue::Boolean(true)]",
+        "ok: [DbValue::Int64(42), DbValue::Str(\"x\"), DbValue::Boolean(true)]",
     ];
     assert_eq!(answers[..7], expected_start, "{answers:#?}");
     assert!(
-        answers[7].starts_with("error: QueryFailed(Text(") && answers[7].contains("WrongType"),
+        answers[7].starts_with("error: Error::QueryFailed(QueryError::Text(")
+            && answers[7].contains("WrongType"),
         "a text for a bigint: {}",
         answers[7]
     );
     assert!(
-        answers[8].starts_with("error: QueryFailed(DbError(")
+        answers[8].starts_with("error: Error::QueryFailed(QueryError::DbError(")
             && answers[8].contains("code: \"23505\""),
         "a duplicate key: {}",
         answers[8]
@@ -380,7 +384,7 @@ fn postgres(probe: &Probe) -> anyhow::Result<()> {
     assert_eq!(
         refused,
         [format!(
-            "open: ConnectionFailed(\"address postgres://127.0.0.1:{} is not permitted\")",
+            "open: Error::ConnectionFailed(\"address postgres://127.0.0.1:{} is not permitted\")",
             probe.pg_port + 1
         )]
     );

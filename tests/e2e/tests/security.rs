@@ -44,7 +44,6 @@ fn headers(env: &Env, profile: Profile) -> anyhow::Result<()> {
             401,
         ),
         ("POST", "/mcp".into(), false, Some("{}"), 401),
-        ("POST", "/events/audit".into(), false, Some("{}"), 401),
         ("POST", "/job/outbox-1-x".into(), false, Some("{}"), 401),
         (
             "POST",

@@ -20,16 +20,17 @@ pub struct AccountsApi<T> {
 }
 
 impl<T: Transport> AccountsApi<T> {
-    /// The API as a component's variables say (`dapr_url`,
+    /// The API as a component's variables say (`database_url`, `dapr_url`,
     /// `auth_jwt_secret`, the tasks context's settings and the
     /// [`SignInLimits`]), reaching daprd through `transport`.
     pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
+        open: sql::Open,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         Ok(Self {
             sign_in: SignInLimits::from_variables(&variable)?,
-            base: Base::from_variables(transport, variable)?,
+            base: Base::from_variables(transport, open, variable)?,
         })
     }
 

@@ -24,17 +24,18 @@ enum Route<'p> {
 }
 
 impl<T: Transport + Clone> ChatApi<T> {
-    /// The API as a component's variables say (`dapr_url`,
+    /// The API as a component's variables say (`database_url`, `dapr_url`,
     /// `auth_jwt_secret`, the tasks context's settings, and `llm_base_url`,
     /// `llm_model`, `llm_api_key` for the LLM mode), reaching daprd and the
     /// model through `transport`.
     pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
+        open: sql::Open,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         let llm = Llm::from_variables(&variable).map(|llm| (llm, transport.clone()));
         Ok(Self {
-            base: Base::from_variables(transport, variable)?,
+            base: Base::from_variables(transport, open, variable)?,
             llm,
         })
     }
@@ -62,8 +63,14 @@ impl<T: Transport + Clone> ChatApi<T> {
         };
         let user = self.base.caller(request, user, env)?;
         let store = self.base.store();
-        let mut chat = Chat::new(&self.base.dapr, &store, &self.base.settings, &user)
-            .with_limits(self.base.limits);
+        let mut chat = Chat::new(
+            &self.base.dapr,
+            &store,
+            &self.base.storage,
+            &self.base.settings,
+            &user,
+        )
+        .with_limits(self.base.limits);
         if let Some((llm, web)) = &self.llm {
             chat = chat.with_llm(llm, web);
         }

@@ -15,6 +15,7 @@ use crate::input::parse_json;
 use crate::limits::{BadLimit, Exceeded, Limits};
 use crate::service::Env;
 use crate::settings::Settings;
+use crate::store::Storage;
 
 /// Every way a call can fail.
 #[derive(Debug, thiserror::Error)]
@@ -146,10 +147,12 @@ impl ApiError {
     }
 }
 
-/// What every API of the app stands on: its sidecar, the tasks context's
-/// settings, the users' limits, and the key of the bearer tokens.
+/// What every API of the app stands on: its database, its sidecar, the
+/// tasks context's settings, the users' limits, and the key of the bearer
+/// tokens.
 #[derive(Debug)]
 pub(crate) struct Base<T> {
+    pub(crate) storage: Storage,
     pub(crate) dapr: Dapr<T>,
     pub(crate) settings: Settings,
     pub(crate) limits: Limits,
@@ -157,8 +160,14 @@ pub(crate) struct Base<T> {
 }
 
 impl<T: Transport> Base<T> {
-    pub(crate) fn new(dapr: Dapr<T>, settings: Settings, jwt_secret: Vec<u8>) -> Self {
+    pub(crate) fn new(
+        storage: Storage,
+        dapr: Dapr<T>,
+        settings: Settings,
+        jwt_secret: Vec<u8>,
+    ) -> Self {
         Self {
+            storage,
             dapr,
             settings,
             limits: Limits::default(),
@@ -166,13 +175,16 @@ impl<T: Transport> Base<T> {
         }
     }
 
-    /// As a component's variables say (`dapr_url`, `dapr_api_token`,
-    /// `auth_jwt_secret`, the [`Settings`] and the [`Limits`]), reaching
-    /// daprd through `transport`.
+    /// As a component's variables say (`database_url`, `dapr_url`,
+    /// `dapr_api_token`, `auth_jwt_secret`, the [`Settings`] and the
+    /// [`Limits`]), opening the database with `open` when first needed and
+    /// reaching daprd through `transport`.
     pub(crate) fn from_variables<E: From<BadLimit>>(
         transport: T,
+        open: sql::Open,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
+        let storage = Storage::new(variable("database_url")?, open);
         let dapr = Dapr::with_token(
             &variable("dapr_url")?,
             &variable("dapr_api_token")?,
@@ -182,7 +194,7 @@ impl<T: Transport> Base<T> {
         let limits = Limits::from_variables(&variable)?;
         Ok(Self {
             limits,
-            ..Self::new(dapr, Settings::from_variables(variable)?, secret)
+            ..Self::new(storage, dapr, Settings::from_variables(variable)?, secret)
         })
     }
 

@@ -25,15 +25,16 @@ pub struct McpApi<T> {
 }
 
 impl<T: Transport> McpApi<T> {
-    /// The endpoint as a component's variables say (`dapr_url`,
+    /// The endpoint as a component's variables say (`database_url`, `dapr_url`,
     /// `auth_jwt_secret` and the tasks context's settings), reaching daprd
     /// through `transport`.
     pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
+        open: sql::Open,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         Ok(Self {
-            base: Base::from_variables(transport, variable)?,
+            base: Base::from_variables(transport, open, variable)?,
         })
     }
 
@@ -125,8 +126,14 @@ impl<T: Transport> McpApi<T> {
             return Err((-32602, "arguments must be an object".into()));
         }
         let store = self.base.store();
-        let chat = Chat::new(&self.base.dapr, &store, &self.base.settings, user)
-            .with_limits(self.base.limits);
+        let chat = Chat::new(
+            &self.base.dapr,
+            &store,
+            &self.base.storage,
+            &self.base.settings,
+            user,
+        )
+        .with_limits(self.base.limits);
         let (text, result) = chat
             .call_tool(name, arguments, env)
             .await

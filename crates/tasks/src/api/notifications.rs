@@ -26,17 +26,18 @@ pub struct NotificationsApi<T> {
 }
 
 impl<T: Transport> NotificationsApi<T> {
-    /// The API as a component's variables say (`dapr_url`,
+    /// The API as a component's variables say (`database_url`, `dapr_url`,
     /// `auth_jwt_secret`, `webhooks_allow_loopback` and the tasks context's
     /// settings),
     /// reaching daprd through `transport`.
     pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
+        open: sql::Open,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         Ok(Self {
             allow_loopback: variable("webhooks_allow_loopback")? == "true",
-            base: Base::from_variables(transport, variable)?,
+            base: Base::from_variables(transport, open, variable)?,
         })
     }
 
@@ -105,7 +106,7 @@ impl<T: Transport> NotificationsApi<T> {
                 let (after, limit) = feed::parse_query(request.uri().query().unwrap_or_default())?;
                 Ok(json(
                     StatusCode::OK,
-                    &feed::since(&store, &user, after, limit).await?,
+                    &feed::since(self.base.storage.db()?, &user, after, limit)?,
                 ))
             }
             Route::Changes => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),

@@ -283,6 +283,8 @@ fn bad_queries_name_the_parameter() {
         ("status=all&status=pending", "status", "only once"),
         ("colour=red", "colour", "not a known field"),
         ("tag=", "tag", "must not be empty"),
+        ("q=a%00b", "q", "NUL character"),
+        ("tag=a%00", "tag", "NUL character"),
     ] {
         let err = ListQuery::parse(query).expect_err(query);
         assert_eq!(err.field, field, "{query}");

@@ -65,7 +65,7 @@ CREATE TABLE changes (
     published_at BIGINT,
     PRIMARY KEY (user_id, seq)
 );
-CREATE INDEX changes_of_task ON changes (user_id, task_id, seq);
+CREATE INDEX changes_of_task ON changes (user_id, task_id, event_id);
 CREATE INDEX changes_unpublished ON changes (at) WHERE published_at IS NULL;
 
 -- The next occurrence made for a completed repeating task: one, however
@@ -85,5 +85,6 @@ CREATE TABLE successors (
 ALTER TABLE tasks ALTER COLUMN id TYPE TEXT COLLATE \"C\";
 ALTER TABLE tasks ALTER COLUMN title_key TYPE TEXT COLLATE \"C\";
 ALTER TABLE task_tags ALTER COLUMN task_id TYPE TEXT COLLATE \"C\";
+ALTER TABLE changes ALTER COLUMN event_id TYPE TEXT COLLATE \"C\";
 ",
 };

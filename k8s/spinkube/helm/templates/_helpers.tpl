@@ -23,7 +23,7 @@ split layout (k8s/spinkube/README.md).
 - name: {{ .Release.Name }}-events
   key: events
   appId: {{ .Values.apps.events.appId }}
-  components: [audit-handler, recurrence-handler, reminder-scheduler, notifier, reminder-sweep, job-callback]
+  components: [recurrence-handler, reminder-scheduler, notifier, reminder-sweep, job-callback]
 {{- else }}
 {{- fail (printf "layout must be single or split, not %q" .Values.layout) }}
 {{- end }}
