@@ -278,7 +278,7 @@ class Manifests(unittest.TestCase):
             for app_id, app, components in case.apps():
                 values = dict(defaults)
                 values.update({v["name"]: v["value"] for v in app["spec"].get("variables", []) if "value" in v})
-                needed = {values["state_store"], values["reminder_pubsub"], *values["event_pubsubs"].split(",")}
+                needed = {values[name] for name in ("state_store", "reminder_pubsub", "event_pubsub", "repeat_pubsub", "reminder_change_pubsub")}
                 if components & {"reminder-sweep"}:
                     needed.add("reminder-sweep")
                 for name in sorted(needed):

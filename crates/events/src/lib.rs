@@ -22,6 +22,12 @@ pub use auth::UserId;
 pub mod topics {
     /// Every change of every task, as a [`TaskEvent`](crate::TaskEvent).
     pub const TASK_EVENTS: &str = "task-events";
+    /// The completions of repeating tasks (the `task-events` of those), for
+    /// the recurrence handler alone.
+    pub const TASK_REPEATS: &str = "task-repeats";
+    /// The `task-events` that change a task's reminders, for the reminder
+    /// scheduler alone.
+    pub const TASK_REMINDER_CHANGES: &str = "task-reminder-changes";
     /// Reminders that fire, as a [`ReminderDue`](crate::ReminderDue).
     pub const REMINDERS: &str = "reminders";
     /// Changes for clients to sync live (derived from `task-events`).

@@ -174,7 +174,9 @@ pub fn mcp_request(data: &[u8]) {
             "auth_jwt_secret" => String::from_utf8_lossy(SECRET).into_owned(),
             "dapr_url" => "http://dapr".into(),
             "dapr_api_token" => String::new(),
-            "event_pubsubs" | "reminder_pubsub" => "pubsub".into(),
+            "event_pubsub" | "repeat_pubsub" | "reminder_change_pubsub" | "reminder_pubsub" => {
+                "pubsub".into()
+            }
             "topic_prefix" => String::new(),
             name if name.starts_with("max_") || name.ends_with("_per_minute") => String::new(),
             _ => "fuzzing".into(),

@@ -46,12 +46,6 @@ const KEPT_BODY: usize = 16 * 1024;
 type Request = http::Request<Vec<u8>>;
 type Response = http::Response<Vec<u8>>;
 
-/// The pub/sub component through which `consumer` gets task events: its
-/// own (`events-{consumer}`, `deploy/dapr/*/consumers.yaml`; ADR 8).
-fn pubsub_of(consumer: &str) -> String {
-    format!("events-{consumer}")
-}
-
 /// The last segment of `/job/{name}`.
 fn job_name(request: &Request) -> &str {
     request.uri().path().rsplit('/').next().unwrap_or_default()
@@ -130,12 +124,11 @@ impl<T: Transport + Clone> Consumers<T> {
         if let Some(refused) = self.refused(request) {
             return refused;
         }
-        let own = pubsub_of("recurrence");
         let repeat = async |event: &Event| {
             if event.event_type != TaskEventType::Completed || event.task.recurrence.is_none() {
                 return Ok(());
             }
-            let outbox = Outbox::new(&self.dapr, &self.storage, &self.settings).delivered_by(&own);
+            let outbox = Outbox::new(&self.dapr, &self.storage, &self.settings);
             let next = outbox.tasks(&event.user_id)?.repeat(&event.task, env);
             outbox.write(next, env.now).await.map(|_| ())
         };

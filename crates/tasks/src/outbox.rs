@@ -3,6 +3,12 @@
 //! change and its event never part; right after the commit, once the answer
 //! is on its way, the event is published and its row marked published.
 //!
+//! Every event goes on `task-events`; a consumer gets only what it acts on,
+//! on a topic of its own: the completion of a repeating task also on
+//! `task-repeats` (the recurrence handler), an event that changes a task's
+//! reminders also on `task-reminder-changes` (the reminder scheduler). A
+//! create of a plain task so wakes no consumer at all.
+//!
 //! The safety net is a query: the reminder sweep's cron tick publishes the
 //! changes still unpublished [`GRACE_SECONDS`] after they were made (a
 //! process died between its commit and its publish, or the broker was
@@ -13,16 +19,16 @@ use chrono::{DateTime, Duration, Utc};
 use dapr::publish::CloudEvent;
 use dapr::{Dapr, DaprError, Transport};
 use futures::future::join_all;
-use serde::Deserialize;
 use serde_json::value::RawValue;
 
 use crate::change::Event;
 use crate::error::TaskError;
+use crate::reminders;
 use crate::service::Written;
 use crate::settings::Settings;
 use crate::store::Storage;
 use crate::{TaskStore, UserId};
-use events::{EventId, TaskEventType, TaskId};
+use events::TaskEventType;
 
 /// How long after its change an unpublished event is the safety net's, in
 /// seconds: a normal relay (milliseconds) has published it by then.
@@ -56,24 +62,6 @@ impl Recorded {
     pub fn json(&self) -> &str {
         self.json.get()
     }
-
-    fn header(&self) -> Header {
-        Header {
-            event_id: self.event.event_id,
-            event_type: self.event.event_type,
-            task_id: self.event.task_id,
-            user_id: self.event.user_id.clone(),
-        }
-    }
-}
-
-/// What the relay needs to know of an event beside its JSON.
-#[derive(Debug, Deserialize)]
-struct Header {
-    event_id: EventId,
-    event_type: TaskEventType,
-    task_id: TaskId,
-    user_id: UserId,
 }
 
 /// What a write answers, which may hold an event to relay.
@@ -111,9 +99,6 @@ pub struct Outbox<'a, T> {
     dapr: &'a Dapr<T>,
     storage: &'a Storage,
     settings: &'a Settings,
-    /// The pub/sub component that delivered the event being handled, when
-    /// a consumer writes.
-    delivered_by: Option<&'a str>,
 }
 
 impl<'a, T: Transport> Outbox<'a, T> {
@@ -123,20 +108,6 @@ impl<'a, T: Transport> Outbox<'a, T> {
             dapr,
             storage,
             settings,
-            delivered_by: None,
-        }
-    }
-
-    /// The outbox of a consumer handling an event that `pubsub` delivered:
-    /// the events of its writes are not published back to that component.
-    /// With `pubsub.in-memory` a publish on the topic being delivered waits
-    /// for the delivery to end, which waits for the publish; with Kafka that
-    /// component (the consumer's own group) is not among those published
-    /// to anyway. A consumer never needs the events of its own writes.
-    pub fn delivered_by(self, pubsub: &'a str) -> Self {
-        Self {
-            delivered_by: Some(pubsub),
-            ..self
         }
     }
 
@@ -174,15 +145,15 @@ impl<'a, T: Transport> Outbox<'a, T> {
     /// it published. The write stands whatever happens here: a failed
     /// relay is finished by the safety net.
     pub async fn settle(&self, owed: Owed, now: DateTime<Utc>) {
-        let header = owed.event.header();
-        let relayed = match self.publish(&header, &owed.event.json).await {
-            Ok(()) => self.mark(&header.user_id, owed.seq, now),
+        let event = &owed.event.event;
+        let relayed = match self.publish(event, &owed.event.json).await {
+            Ok(()) => self.mark(&event.user_id, owed.seq, now),
             Err(err) => Err(err.into()),
         };
         if let Err(err) = relayed {
             eprintln!(
                 "outbox: event {} of {}: left to the safety net: {err}",
-                header.event_id, header.user_id
+                event.event_id, event.user_id
             );
         }
     }
@@ -201,12 +172,13 @@ impl<'a, T: Transport> Outbox<'a, T> {
         let mut published = 0;
         for row in rows.iter() {
             let (seq, json) = (row.int(1)?, row.text(2)?);
-            let raw: Box<RawValue> = serde_json::from_str(json)
-                .map_err(|e| TaskError::Unavailable(format!("a recorded event is not one: {e}")))?;
-            let header: Header = serde_json::from_str(json)
-                .map_err(|e| TaskError::Unavailable(format!("a recorded event is not one: {e}")))?;
-            self.publish(&header, &raw).await?;
-            self.mark(&header.user_id, seq, now)?;
+            let unreadable = |e: serde_json::Error| {
+                TaskError::Unavailable(format!("a recorded event is not one: {e}"))
+            };
+            let raw: Box<RawValue> = serde_json::from_str(json).map_err(unreadable)?;
+            let event: Event = serde_json::from_str(json).map_err(unreadable)?;
+            self.publish(&event, &raw).await?;
+            self.mark(&event.user_id, seq, now)?;
             published += 1;
         }
         Ok(published)
@@ -225,21 +197,29 @@ impl<'a, T: Transport> Outbox<'a, T> {
         Ok(())
     }
 
-    /// Publishes the event `json` to every pub/sub component task events go
-    /// to, keyed by its task so that one task's events stay in order.
-    async fn publish(&self, header: &Header, json: &RawValue) -> Result<(), DaprError> {
-        let id = header.event_id.to_string();
-        let task = header.task_id.to_string();
-        let kind = header.event_type.cloud_event_type();
-        let cloud_event = CloudEvent::new(&id, SOURCE, kind, json);
-        let topic = self.settings.task_events_topic();
+    /// Publishes `event` (as `json`) on `task-events`, and on the topic of
+    /// each consumer that acts on it, keyed by its task so that one task's
+    /// events stay in order.
+    async fn publish(&self, event: &Event, json: &RawValue) -> Result<(), DaprError> {
+        let id = event.event_id.to_string();
+        let task = event.task_id.to_string();
+        let cloud_event = CloudEvent::new(&id, SOURCE, event.event_type.cloud_event_type(), json);
         let metadata = [("partitionKey", task.as_str())];
+        let settings = self.settings;
+        let mut targets = vec![(&settings.event_pubsub, settings.task_events_topic())];
+        if event.event_type == TaskEventType::Completed && event.task.recurrence.is_some() {
+            targets.push((&settings.repeat_pubsub, settings.repeats_topic()));
+        }
+        if reminders::plan(event).is_some() {
+            targets.push((
+                &settings.reminder_change_pubsub,
+                settings.reminder_changes_topic(),
+            ));
+        }
         let published = join_all(
-            self.settings
-                .event_pubsubs
+            targets
                 .iter()
-                .filter(|pubsub| Some(pubsub.as_str()) != self.delivered_by)
-                .map(|pubsub| self.dapr.publish(pubsub, &topic, &cloud_event, &metadata)),
+                .map(|(pubsub, topic)| self.dapr.publish(pubsub, topic, &cloud_event, &metadata)),
         )
         .await;
         published.into_iter().collect()

@@ -9,11 +9,17 @@ pub struct Settings {
     /// The Dapr state store component holding accounts, settings, inboxes
     /// and conversations (`state_store`).
     pub state_store: String,
-    /// The pub/sub components every task event is published to
-    /// (`event_pubsubs`, comma-separated): one where the broker gives each
-    /// consumer every event (Kafka, a consumer group each), one per consumer
-    /// where it cannot (`pubsub.in-memory`; ADR 8).
-    pub event_pubsubs: Vec<String>,
+    /// The pub/sub component every task event is published to, on
+    /// `task-events` (`event_pubsub`).
+    pub event_pubsub: String,
+    /// The pub/sub component the completions of repeating tasks also go to,
+    /// on `task-repeats`, for the recurrence handler (`repeat_pubsub`).
+    pub repeat_pubsub: String,
+    /// The pub/sub component the events that change a task's reminders
+    /// also go to, on `task-reminder-changes`, for the reminder scheduler
+    /// (`reminder_change_pubsub`). On Kafka all three are one component;
+    /// `pubsub.in-memory` is a bus of its own per component (ADR 16).
+    pub reminder_change_pubsub: String,
     /// Put before every topic name (`topic_prefix`), so that several
     /// deployments can share one broker.
     pub topic_prefix: String,
@@ -37,12 +43,9 @@ impl Settings {
     pub fn from_variables<E>(variable: impl Fn(&str) -> Result<String, E>) -> Result<Self, E> {
         Ok(Self {
             state_store: variable("state_store")?,
-            event_pubsubs: variable("event_pubsubs")?
-                .split(',')
-                .map(str::trim)
-                .filter(|name| !name.is_empty())
-                .map(str::to_owned)
-                .collect(),
+            event_pubsub: variable("event_pubsub")?,
+            repeat_pubsub: variable("repeat_pubsub")?,
+            reminder_change_pubsub: variable("reminder_change_pubsub")?,
             topic_prefix: variable("topic_prefix")?,
             reminder_pubsub: variable("reminder_pubsub")?,
             app_api_token: variable("app_api_token")?,
@@ -52,6 +55,16 @@ impl Settings {
     /// The topic task events are published on.
     pub fn task_events_topic(&self) -> String {
         format!("{}{}", self.topic_prefix, topics::TASK_EVENTS)
+    }
+
+    /// The topic of the completions of repeating tasks.
+    pub fn repeats_topic(&self) -> String {
+        format!("{}{}", self.topic_prefix, topics::TASK_REPEATS)
+    }
+
+    /// The topic of the events that change a task's reminders.
+    pub fn reminder_changes_topic(&self) -> String {
+        format!("{}{}", self.topic_prefix, topics::TASK_REMINDER_CHANGES)
     }
 
     /// The topic reminders that fire are published on.

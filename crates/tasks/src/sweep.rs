@@ -250,7 +250,9 @@ mod tests {
     fn settings() -> Settings {
         Settings {
             state_store: "statestore".into(),
-            event_pubsubs: vec!["pubsub".into()],
+            event_pubsub: "pubsub".into(),
+            repeat_pubsub: "pubsub".into(),
+            reminder_change_pubsub: "pubsub".into(),
             topic_prefix: String::new(),
             reminder_pubsub: "pubsub".into(),
             app_api_token: "t".into(),

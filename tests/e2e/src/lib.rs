@@ -234,6 +234,11 @@ impl Stack {
     }
 
     /// A client speaking as `user`, with a valid token.
+    /// The profile the stack runs.
+    pub fn profile(&self) -> Profile {
+        self.sidecar.profile
+    }
+
     /// Runs `statement` on the app's own database (the stack's SQLite file
     /// or PostgreSQL database), as an operator would; answers the rows, a
     /// line each, columns apart by `|`.

@@ -190,7 +190,7 @@ fn weekly(stack: &Stack, user: &str) -> anyhow::Result<()> {
 }
 
 /// Publishes a `completed` event of `task` through daprd, as if the outbox
-/// had sent it a second time, to the recurrence consumer's component.
+/// had sent it a second time, on the recurrence consumer's topic.
 fn republish(stack: &Stack, task: &Value, user: &str) -> anyhow::Result<()> {
     let event_id = ulid::Ulid::new().to_string();
     let event = json!({
@@ -199,14 +199,19 @@ fn republish(stack: &Stack, task: &Value, user: &str) -> anyhow::Result<()> {
         "data": {"event_id": event_id, "event_type": "completed", "task_id": task["id"], "user_id": user,
                  "task": task, "changes": [], "timestamp": task["updated_at"]},
     });
-    publish(stack, "events-recurrence", &event.to_string())
+    publish(stack, &event.to_string())
 }
 
-/// Sends `body` as a CloudEvent to the stack's `task-events` through daprd's
-/// pub/sub component `pubsub`.
-fn publish(stack: &Stack, pubsub: &str, body: &str) -> anyhow::Result<()> {
+/// Sends `body` as a CloudEvent on the stack's `task-repeats` (the
+/// recurrence handler's topic) through daprd, to the component that
+/// carries it on the stack's profile.
+fn publish(stack: &Stack, body: &str) -> anyhow::Result<()> {
+    let pubsub = match stack.profile() {
+        Profile::Sqlite => "events-recurrence",
+        Profile::Postgres => "pubsub",
+    };
     let url = format!(
-        "http://127.0.0.1:{}/v1.0/publish/{pubsub}/{}task-events",
+        "http://127.0.0.1:{}/v1.0/publish/{pubsub}/{}task-repeats",
         stack.dapr_port, stack.topic_prefix
     );
     let response = ureq::post(&url)
@@ -399,7 +404,7 @@ fn poison(stack: &Stack, user: &str) -> anyhow::Result<()> {
     let id = format!("poison-{}", ulid::Ulid::new());
     let event = json!({"specversion": "1.0", "id": id, "source": "e2e", "type": "task.completed",
                        "datacontenttype": "application/json", "data": {"not": "a task event"}});
-    publish(stack, "events-recurrence", &event.to_string())?;
+    publish(stack, &event.to_string())?;
     let key = format!("dead-letter:recurrence:{id}");
     let letter = eventually("the dead letter", || {
         let url = format!(
