@@ -12,11 +12,12 @@ use http_body_util::BodyExt;
 use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::rt::TokioExecutor;
-use wasmtime_wasi_http::HttpResult;
-use wasmtime_wasi_http::bindings::http::types::ErrorCode;
-use wasmtime_wasi_http::body::HyperOutgoingBody;
-use wasmtime_wasi_http::types::{
-    HostFutureIncomingResponse, IncomingResponse, OutgoingRequestConfig, default_send_request,
+use wasmtime_wasi_http::p2::HttpResult;
+use wasmtime_wasi_http::p2::bindings::http::types::ErrorCode;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::p2::default_send_request;
+use wasmtime_wasi_http::p2::types::{
+    HostFutureIncomingResponse, IncomingResponse, OutgoingRequestConfig,
 };
 
 /// The longest a component's request waits for a connection, for the first
@@ -90,7 +91,7 @@ impl Pool {
                 Ok(Err(err)) => Err(ErrorCode::InternalError(Some(err.to_string()))),
                 Ok(Ok(response)) => Ok(IncomingResponse {
                     resp: response.map(|body| {
-                        body.map_err(wasmtime_wasi_http::hyper_response_error)
+                        body.map_err(wasmtime_wasi_http::p2::hyper_response_error)
                             .boxed_unsync()
                     }),
                     worker: None,

@@ -9,10 +9,10 @@ use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use wasmtime::component::{Component, HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
-use wasmtime_wasi_http::WasiHttpView;
-use wasmtime_wasi_http::bindings::ProxyPre;
-use wasmtime_wasi_http::bindings::http::types::Scheme;
-use wasmtime_wasi_http::body::HyperOutgoingBody;
+use wasmtime_wasi_http::p2::WasiHttpView;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 
 use crate::bindings::fermyon::spin::variables;
 use crate::bindings::spin::{postgres::postgres, sqlite::sqlite};
@@ -85,7 +85,7 @@ impl App {
         let mut linker = Linker::<HostState>::new(&engine);
         // All of WASI 0.2 (as Spin gives it) plus wasi:http, the way spin-sdk's own tests host components.
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
-        wasmtime_wasi_http::add_only_http_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
         variables::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         sqlite::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
         postgres::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)?;
@@ -101,13 +101,15 @@ impl App {
                 None => {
                     let def = &manifest.component[&trigger.component];
                     let path = Manifest::source_path(manifest_path, def);
-                    let component = Component::from_file(&engine, &path).with_context(|| {
-                        format!(
-                            "compiling component {} from {}",
-                            trigger.component,
-                            path.display()
-                        )
-                    })?;
+                    let component = Component::from_file(&engine, &path)
+                        .map_err(anyhow::Error::from)
+                        .with_context(|| {
+                            format!(
+                                "compiling component {} from {}",
+                                trigger.component,
+                                path.display()
+                            )
+                        })?;
                     let allowed: Vec<String> = def
                         .allowed_outbound_hosts
                         .iter()
@@ -120,8 +122,9 @@ impl App {
                         allowed_hosts: AllowedHosts::parse(&allowed)?,
                         sqlite_databases,
                     };
-                    let pre =
-                        ProxyPre::new(linker.instantiate_pre(&component)?).with_context(|| {
+                    let pre = ProxyPre::new(linker.instantiate_pre(&component)?)
+                        .map_err(anyhow::Error::from)
+                        .with_context(|| {
                             format!("component {} is not a wasi:http proxy", trigger.component)
                         })?;
                     components.push(LoadedComponent {
@@ -166,9 +169,10 @@ impl App {
         );
         let incoming = store
             .data_mut()
+            .http()
             .new_incoming_request(Scheme::Http, request)?;
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let outparam = store.data_mut().new_response_outparam(sender)?;
+        let outparam = store.data_mut().http().new_response_outparam(sender)?;
         let proxy = component.pre.instantiate_async(&mut store).await?;
         let guest = tokio::spawn(async move {
             let handled = proxy
@@ -202,7 +206,6 @@ impl App {
 
 fn engine() -> anyhow::Result<Engine> {
     let mut config = Config::new();
-    config.async_support(true);
     // `perf record` can name the components' functions: wasmtime writes
     // /tmp/perf-<pid>.map for the code it compiles.
     if std::env::var_os("TODO_HOST_PERFMAP").is_some() {
@@ -226,7 +229,7 @@ fn engine() -> anyhow::Result<Engine> {
         cache.with_directory(dir);
         config.cache(Some(wasmtime::Cache::new(cache)?));
     }
-    Engine::new(&config)
+    Ok(Engine::new(&config)?)
 }
 
 /// A plain-text answer of the host itself.

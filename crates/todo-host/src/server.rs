@@ -50,7 +50,7 @@ async fn respond(
     app: &App,
     request: hyper::Request<hyper::body::Incoming>,
     client: SocketAddr,
-) -> hyper::Response<wasmtime_wasi_http::body::HyperOutgoingBody> {
+) -> hyper::Response<wasmtime_wasi_http::p2::body::HyperOutgoingBody> {
     let started = Instant::now();
     let method = request.method().clone();
     let path = request.uri().path().to_owned();

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use wasmtime::component::ResourceTable;
 use wasmtime_wasi::{WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
-use wasmtime_wasi_http::body::HyperOutgoingBody;
-use wasmtime_wasi_http::types::{HostFutureIncomingResponse, OutgoingRequestConfig};
-use wasmtime_wasi_http::{HttpResult, WasiHttpCtx, WasiHttpView};
+use wasmtime_wasi_http::WasiHttpCtx;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::p2::types::{HostFutureIncomingResponse, OutgoingRequestConfig};
+use wasmtime_wasi_http::p2::{HttpResult, WasiHttpCtxView, WasiHttpHooks, WasiHttpView};
 
 use crate::outbound::{AllowedHosts, Pool};
 use crate::postgres::Pools;
@@ -42,7 +43,7 @@ pub struct HostState {
     wasi: WasiCtx,
     http: WasiHttpCtx,
     pub(crate) limits: Arc<Limits>,
-    pool: Pool,
+    outbound: Outbound,
     pub(crate) sqlite: Arc<Databases>,
     pub(crate) postgres: Pools,
 }
@@ -66,8 +67,11 @@ impl HostState {
                 .inherit_stderr()
                 .build(),
             http: WasiHttpCtx::new(),
+            outbound: Outbound {
+                limits: limits.clone(),
+                pool: shared.http.clone(),
+            },
             limits,
-            pool: shared.http.clone(),
             sqlite: shared.sqlite.clone(),
             postgres: shared.postgres.clone(),
         }
@@ -84,14 +88,23 @@ impl WasiView for HostState {
 }
 
 impl WasiHttpView for HostState {
-    fn ctx(&mut self) -> &mut WasiHttpCtx {
-        &mut self.http
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: &mut self.outbound,
+        }
     }
+}
 
-    fn table(&mut self) -> &mut ResourceTable {
-        &mut self.table
-    }
+/// How an instance's outbound HTTP goes: only where it may, plain HTTP on
+/// the shared pool of kept-alive connections.
+struct Outbound {
+    limits: Arc<Limits>,
+    pool: Pool,
+}
 
+impl WasiHttpHooks for Outbound {
     fn send_request(
         &mut self,
         request: hyper::Request<HyperOutgoingBody>,
