@@ -173,7 +173,7 @@ pub fn mcp_request(data: &[u8]) {
         Ok(match name {
             "auth_jwt_secret" => String::from_utf8_lossy(SECRET).into_owned(),
             "dapr_url" => "http://dapr".into(),
-            "dapr_api_token" => String::new(),
+            "dapr_api_token" | "database_url" => String::new(),
             "event_pubsub" | "repeat_pubsub" | "reminder_change_pubsub" | "reminder_pubsub" => {
                 "pubsub".into()
             }

@@ -64,6 +64,8 @@ impl Dialect {
             SqlError::Unique(message)
         } else if message.contains("database is locked") || message.contains("database is busy") {
             SqlError::Busy(message)
+        } else if message.contains("no such table") || message.contains("no such column") {
+            SqlError::Schema(message)
         } else if message.contains("unable to open database") {
             SqlError::Unavailable(message)
         } else {
@@ -77,6 +79,8 @@ impl Dialect {
             "23505" => SqlError::Unique(message),
             // serialization_failure, deadlock_detected, lock_not_available
             "40001" | "40P01" | "55P03" => SqlError::Busy(message),
+            // undefined_table, undefined_column
+            "42P01" | "42703" => SqlError::Schema(message),
             // connection exceptions, the server shutting down or starting
             _ if code.starts_with("08") || code.starts_with("57P") => {
                 SqlError::Unavailable(message)
@@ -120,6 +124,14 @@ mod tests {
         ));
         assert!(matches!(
             Dialect::postgres_error("42P01", "relation does not exist".into()),
+            SqlError::Schema(_)
+        ));
+        assert!(matches!(
+            Dialect::sqlite_error("no such column: tasks.colour".into()),
+            SqlError::Schema(_)
+        ));
+        assert!(matches!(
+            Dialect::postgres_error("42601", "syntax error".into()),
             SqlError::Failed(_)
         ));
     }

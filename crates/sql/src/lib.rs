@@ -169,6 +169,10 @@ pub enum SqlError {
     /// The database could not be reached or opened.
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
+    /// The statement names a table or column the database does not have
+    /// (yet): its schema is older than the statement.
+    #[error("the schema is older than the statement: {0}")]
+    Schema(String),
     /// The statement failed for another reason: a defect, for the log.
     #[error("the statement failed: {0}")]
     Failed(String),
@@ -192,6 +196,13 @@ pub trait Database {
 
     /// Runs `statement` and answers how many rows it changed.
     fn execute(&self, statement: &str, params: &[Value]) -> Result<u64, SqlError>;
+
+    /// Called by [`transaction`] before it begins: a database that brings
+    /// its schema up to date when first needed does it here, so that every
+    /// write runs on the newest schema.
+    fn before_transaction(&self) -> Result<(), SqlError> {
+        Ok(())
+    }
 }
 
 impl<D: Database + ?Sized> Database for &D {
@@ -205,6 +216,10 @@ impl<D: Database + ?Sized> Database for &D {
 
     fn execute(&self, statement: &str, params: &[Value]) -> Result<u64, SqlError> {
         (**self).execute(statement, params)
+    }
+
+    fn before_transaction(&self) -> Result<(), SqlError> {
+        (**self).before_transaction()
     }
 }
 
@@ -227,6 +242,7 @@ where
     D: Database + ?Sized,
     E: From<SqlError>,
 {
+    db.before_transaction()?;
     db.execute(db.dialect().begin(), &[])?;
     let done = work(db).and_then(|finish| match finish {
         Finish::Commit(value) => {

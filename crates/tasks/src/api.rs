@@ -124,7 +124,7 @@ impl<T: Transport> TasksApi<T> {
         let user = self.base.caller(request, user, &env)?;
         let body = request.body();
         let outbox = Outbox::new(&self.base.dapr, &self.base.storage, &self.base.settings);
-        let tasks = outbox.tasks(&user)?.limited(self.base.limits);
+        let tasks = outbox.tasks(&user).limited(self.base.limits);
         let method = request.method();
         let found = |id: Option<TaskId>| id.ok_or(ApiError::NotFound("task"));
         match route {
@@ -173,7 +173,7 @@ impl<T: Transport> TasksApi<T> {
             Route::History(id) if method == Method::GET => {
                 let id = found(id)?;
                 let query = history::parse_query(request.uri().query().unwrap_or_default())?;
-                let page = history::page(self.base.storage.db()?, &user, id, query)?
+                let page = history::page(&self.base.storage, &user, id, query)?
                     .ok_or(TaskError::NotFound)?;
                 Ok(json(StatusCode::OK, &page))
             }

@@ -489,7 +489,7 @@ struct Turn<'t, 'a, T, S> {
 }
 
 impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
-    fn tasks(&self) -> Result<TaskStore<'_, dyn sql::Database>, TaskError> {
+    fn tasks(&self) -> TaskStore<'_, dyn sql::Database + '_> {
         self.chat.storage.tasks(self.chat.user)
     }
 
@@ -503,11 +503,11 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
     /// Runs `write` and relays its event through the outbox.
     async fn write(
         &mut self,
-        write: impl FnOnce(TaskStore<'_, dyn sql::Database>, Env) -> Result<Written, TaskError>,
+        write: impl FnOnce(TaskStore<'_, dyn sql::Database + '_>, Env) -> Result<Written, TaskError>,
     ) -> Result<Task, TaskError> {
         let env = self.next_env();
         let outbox = Outbox::new(self.chat.dapr, self.chat.storage, self.chat.settings);
-        let mut tasks = outbox.tasks(self.chat.user)?;
+        let mut tasks = outbox.tasks(self.chat.user);
         if let Some(limits) = self.chat.limits {
             tasks = tasks.limited(limits);
         }
@@ -722,10 +722,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         query.append_pair("limit", &LISTED.to_string());
         let query = ListQuery::parse(&query.finish())
             .map_err(|e| Refusal(format!("I couldn't list that: {e}.")))?;
-        let listing = self
-            .tasks()
-            .and_then(|t| t.list(&query, self.env.now))
-            .map_err(refusal)?;
+        let listing = self.tasks().list(&query, self.env.now).map_err(refusal)?;
         let zone = self.conversation.time_zone;
         if listing.tasks.is_empty() {
             self.lines.push("Nothing matches.".into());
@@ -758,11 +755,11 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             let id = last.ok_or_else(|| {
                 Refusal("Which task? There's no task in this conversation yet.".into())
             })?;
-            return self.tasks().and_then(|t| t.get(id)).map_err(refusal);
+            return self.tasks().get(id).map_err(refusal);
         }
         if let Some(id) = selector.get("task_id").and_then(Value::as_str) {
             let id = TaskId::parse(id).ok_or_else(|| Refusal("There's no such task.".into()))?;
-            return self.tasks().and_then(|t| t.get(id)).map_err(refusal);
+            return self.tasks().get(id).map_err(refusal);
         }
         let words = selector
             .get("title")
@@ -776,7 +773,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         let query = ListQuery::parse(&query.finish()).map_err(|e| Refusal(format!("{e}")))?;
         let found = self
             .tasks()
-            .and_then(|t| t.list(&query, self.env.now))
+            .list(&query, self.env.now)
             .map_err(refusal)?
             .tasks;
         // Pending ones first; an exact title beats a partial one.

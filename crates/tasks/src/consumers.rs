@@ -129,7 +129,7 @@ impl<T: Transport + Clone> Consumers<T> {
                 return Ok(());
             }
             let outbox = Outbox::new(&self.dapr, &self.storage, &self.settings);
-            let next = outbox.tasks(&event.user_id)?.repeat(&event.task, env);
+            let next = outbox.tasks(&event.user_id).repeat(&event.task, env);
             outbox.write(next, env.now).await.map(|_| ())
         };
         let delivery = self
@@ -172,7 +172,7 @@ impl<T: Transport + Clone> Consumers<T> {
                 .is_some();
             let notification = inbox::record(&store, due, env.now, webhook).await?;
             // Open pages learn of it from the user's change feed.
-            self.storage.tasks(user)?.reminded(due)?;
+            self.storage.tasks(user).reminded(due)?;
             // The first try, unless it was scheduled or made before.
             if notification.webhook.is_some_and(|w| w.attempts == 0) {
                 let first = webhooks::Try::first(user, notification.id);

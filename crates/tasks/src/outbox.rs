@@ -29,6 +29,7 @@ use crate::settings::Settings;
 use crate::store::Storage;
 use crate::{TaskStore, UserId};
 use events::TaskEventType;
+use sql::Database;
 
 /// How long after its change an unpublished event is the safety net's, in
 /// seconds: a normal relay (milliseconds) has published it by then.
@@ -112,7 +113,7 @@ impl<'a, T: Transport> Outbox<'a, T> {
     }
 
     /// `user`'s tasks, whose writes record their events.
-    pub fn tasks(&self, user: &'a UserId) -> Result<TaskStore<'a, dyn sql::Database>, TaskError> {
+    pub fn tasks(&self, user: &'a UserId) -> TaskStore<'a, dyn sql::Database + 'a> {
         self.storage.tasks(user)
     }
 
@@ -164,7 +165,7 @@ impl<'a, T: Transport> Outbox<'a, T> {
     /// it (the next tick goes on).
     pub async fn recover(&self, now: DateTime<Utc>) -> Result<usize, TaskError> {
         let before = now - Duration::seconds(GRACE_SECONDS);
-        let rows = self.storage.db()?.query(
+        let rows = self.storage.query(
             "SELECT user_id, seq, event FROM changes WHERE published_at IS NULL AND at < $1 \
              ORDER BY at LIMIT $2",
             &[before.timestamp_micros().into(), RECOVER_BATCH.into()],
@@ -186,7 +187,7 @@ impl<'a, T: Transport> Outbox<'a, T> {
 
     /// Marks change `seq` of `user` published at `now`.
     fn mark(&self, user: &UserId, seq: i64, now: DateTime<Utc>) -> Result<(), TaskError> {
-        self.storage.db()?.execute(
+        self.storage.execute(
             "UPDATE changes SET published_at = $3 WHERE user_id = $1 AND seq = $2",
             &[
                 user.as_str().into(),

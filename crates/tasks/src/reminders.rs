@@ -165,7 +165,7 @@ pub async fn fire<T: Transport>(
     settings: &Settings,
     armed: &Armed,
 ) -> Result<Fired, TaskError> {
-    let task = match storage.tasks(&armed.user_id)?.get(armed.task_id) {
+    let task = match storage.tasks(&armed.user_id).get(armed.task_id) {
         Ok(task) => task,
         Err(TaskError::NotFound) => return Ok(Fired::Stale),
         Err(err) => return Err(err),

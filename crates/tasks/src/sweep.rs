@@ -212,7 +212,7 @@ async fn rearm_if_lost<T: Transport>(
     if dapr.get_job::<Armed>(&armed.job_name()).await?.is_some() {
         return Ok(false);
     }
-    let task = match storage.tasks(&armed.user_id)?.get(armed.task_id) {
+    let task = match storage.tasks(&armed.user_id).get(armed.task_id) {
         Ok(task) => task,
         Err(TaskError::NotFound) => return Ok(false),
         Err(err) => return Err(err),
@@ -273,10 +273,7 @@ mod tests {
             TaskSpec::parse(&json!({"title": "t", "reminders": [{"at": "2027-01-15T08:01:00Z"}]}))
                 .expect("valid");
         let env = Env::new(at(0), 1, 2);
-        let written = storage
-            .tasks(&user)
-            .and_then(|tasks| tasks.create(spec, &env))
-            .expect("created");
+        let written = storage.tasks(&user).create(spec, &env).expect("created");
         let event = written.event.expect("an event").event;
         let plan = reminders::plan(&event).expect("a plan");
         block_on(file(store, &plan)).expect("filed");

@@ -106,7 +106,7 @@ impl<T: Transport> NotificationsApi<T> {
                 let (after, limit) = feed::parse_query(request.uri().query().unwrap_or_default())?;
                 Ok(json(
                     StatusCode::OK,
-                    &feed::since(self.base.storage.db()?, &user, after, limit)?,
+                    &feed::since(&self.base.storage, &user, after, limit)?,
                 ))
             }
             Route::Changes => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
