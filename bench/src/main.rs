@@ -402,9 +402,9 @@ fn history(env: &Env) -> anyhow::Result<()> {
 }
 
 /// A varied task: priorities, tags, due dates across zones, some words to find.
-/// Waits until the consumers have handled `events` events of `user` (the
-/// audit consumer numbers them in the user's change feed), so that what is
-/// measured next does not share the cores with a backlog.
+/// Waits until `user`'s change feed holds `events` changes. Each change's
+/// own transaction records it, so this waits only for writes still on
+/// their way (before tasks moved to SQL it waited for a consumer).
 fn settled(client: &Client, user: &str, events: usize) -> anyhow::Result<()> {
     let started = Instant::now();
     loop {

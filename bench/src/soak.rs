@@ -458,7 +458,7 @@ fn verify(
                     Ok(history.body["history"].as_array().map_or(0, Vec::len))
                 };
                 let mut entries = read()?;
-                // A history still short may be the audit consumer's backlog:
+                // A history still short may be a write not yet committed when read:
                 // it is read again until the patience of the whole check ends.
                 if entries < known.changes {
                     let since = Instant::now();
@@ -659,7 +659,7 @@ pub fn soak(env: &Env, minutes: u64, rate: u64) -> anyhow::Result<()> {
         let filled = findings.late.iter().filter(|(full, _)| *full).count();
         let longest = findings.late.iter().map(|(_, waited)| *waited).max();
         println!(
-            "\n{} histories were short when first read (the audit consumer's backlog); {filled} filled up, the longest after {:.1} s",
+            "\n{} histories were short when first read (writes not yet committed); {filled} filled up, the longest after {:.1} s",
             findings.late.len(),
             longest.unwrap_or_default().as_secs_f64()
         );
