@@ -24,8 +24,12 @@ use crate::sqlite::Databases;
 use crate::state::{HostState, Limits, Shared};
 use crate::variables::AppVariables;
 
-/// How many instances may be alive at once (requests in flight).
-const MAX_INSTANCES: u32 = 256;
+/// How many instances may be alive at once (requests in flight, and the
+/// work a component does after its answer): Spin 3.6's limit of 1,000
+/// component instances. Past it a request fails at once with 500, as under
+/// Spin ("maximum concurrent limit of 1000 for component instances
+/// reached"), rather than wait.
+pub const MAX_INSTANCES: u32 = 1000;
 
 /// The most core instances one component instance is given room for.
 const CORE_PER_COMPONENT: u32 = 8;
@@ -35,9 +39,8 @@ pub struct App {
     router: Router,
     components: Vec<LoadedComponent>,
     shared: Shared,
-    /// One permit per instance slot: a request waits for a slot rather than
-    /// fail when all are taken (a component may work on after answering, so
-    /// slots stay taken longer than requests).
+    /// One permit per instance slot (a component may work on after
+    /// answering, so slots stay taken longer than requests).
     slots: Arc<tokio::sync::Semaphore>,
 }
 
@@ -162,7 +165,18 @@ impl App {
         let component = &self.components[index];
         let request = with_spin_headers(request, &matched, client)?;
 
-        let slot = self.slots.clone().acquire_owned().await?;
+        let Ok(slot) = self.slots.clone().try_acquire_owned() else {
+            // Spin's answer when its pool of instances is full.
+            eprintln!(
+                "component {}: maximum concurrent limit of {MAX_INSTANCES} for component \
+                 instances reached",
+                component.id
+            );
+            return Ok((
+                plain(500, "Internal Server Error"),
+                Some(component.id.as_str()),
+            ));
+        };
         let mut store = Store::new(
             component.pre.engine(),
             HostState::new(component.limits.clone(), &self.shared),
