@@ -12,29 +12,18 @@
 //! | `max_body_bytes` | 65,536 | 413 `payload_too_large` |
 //! | `max_query_bytes` | 2,048 | 413 `query_too_long` |
 //!
-//! A user's tasks are counted by the audit consumer as their events arrive
-//! (`usage:{user}`, written with the change feed): a burst of creates
-//! faster than the consumer may pass the limit by what it has not yet
-//! heard of, and tasks made by the recurrence handler count but are never
-//! refused (a repeating task does not stop because its user is at the
+//! A user's tasks are counted inside each create's own transaction (their
+//! row in `users`, [`crate::store`]), so no burst passes the limit; tasks
+//! made by the recurrence handler count but are never refused (a repeating task does not stop because its user is at the
 //! limit).
 
 use chrono::{DateTime, Utc};
 use dapr::{StateStore, Write};
-use serde::{Deserialize, Serialize};
 
 use crate::error::TaskError;
 use crate::model::{Reminder, Tag, Task};
 use crate::service::retry;
 use crate::{UserId, keys};
-
-/// How many tasks a user has, as the create's own transaction counted them:
-/// what the task limit is checked against.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Usage {
-    /// Tasks created and not deleted.
-    pub tasks: u64,
-}
 
 /// The limits in force, as the component's variables set them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -169,9 +158,10 @@ impl Limits {
         Ok(())
     }
 
-    /// Whether a user who has `usage` may create one task more.
-    pub fn may_create(&self, usage: Usage) -> Result<(), Exceeded> {
-        if usage.tasks >= self.tasks_per_user {
+    /// Whether a user who has `tasks` tasks (as the create's own
+    /// transaction counted them) may create one more.
+    pub fn may_create(&self, tasks: u64) -> Result<(), Exceeded> {
+        if tasks >= self.tasks_per_user {
             return Err(Exceeded::Tasks(self.tasks_per_user));
         }
         Ok(())

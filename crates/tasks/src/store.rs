@@ -15,7 +15,7 @@ use sql::{Database, Finish, Row, SqlError, Value, transaction};
 
 use crate::change;
 use crate::error::TaskError;
-use crate::limits::{Limits, Usage};
+use crate::limits::Limits;
 use crate::outbox::Recorded;
 use crate::query::ListQuery;
 use crate::repeat;
@@ -95,15 +95,13 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         let event = self.event(None, Some(&task), env)?;
         let (task, event) = (&task, &event);
         busy_retry(|| {
-            transaction(self.db, |db| {
-                let (seq, tasks) = self.next_change(db, 1)?;
+            transaction(self.db, |_| {
+                let (seq, tasks) = self.next_change(1)?;
                 if let Some(limits) = &self.limits {
-                    limits.may_create(Usage {
-                        tasks: u64::try_from(tasks - 1).unwrap_or_default(),
-                    })?;
+                    limits.may_create(u64::try_from(tasks - 1).unwrap_or_default())?;
                 }
                 if let Some(previous) = repeats {
-                    let made = db.execute(
+                    let made = self.db.execute(
                         "INSERT INTO successors (user_id, task_id, next_id) VALUES ($1, $2, $3) \
                          ON CONFLICT (user_id, task_id) DO NOTHING",
                         &[
@@ -116,13 +114,13 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                         return Ok(Finish::Rollback(None));
                     }
                 }
-                db.execute(
+                self.db.execute(
                     "INSERT INTO tasks (user_id, id, version, completed, priority, due_at, \
                      title_key, search, body) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)",
                     &row(self.user, task)?,
                 )?;
-                self.put_tags(db, task)?;
-                self.record(db, seq, event.as_ref())?;
+                self.put_tags(task)?;
+                self.record(seq, event.as_ref())?;
                 Ok(Finish::Commit(Some(Written {
                     task: task.clone(),
                     event: event.clone(),
@@ -157,9 +155,9 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         change: impl Fn(&mut Task) -> Result<(), TaskError>,
     ) -> Result<Written, TaskError> {
         busy_retry(|| {
-            transaction(self.db, |db| {
-                let (seq, _) = self.next_change(db, 0)?;
-                let before = self.read(db, id)?;
+            transaction(self.db, |_| {
+                let (seq, _) = self.next_change(0)?;
+                let before = self.get(id)?;
                 let mut after = before.clone();
                 change(&mut after)?;
                 if let Some(limits) = &self.limits {
@@ -173,17 +171,17 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                     }));
                 }
                 let event = self.event(Some(&before), Some(&after), env)?;
-                db.execute(
+                self.db.execute(
                     "UPDATE tasks SET version = version + 1, completed = $3, priority = $4, \
                      due_at = $5, title_key = $6, search = $7, body = $8 \
                      WHERE user_id = $1 AND id = $2",
                     &row(self.user, &after)?,
                 )?;
                 if after.tags != before.tags {
-                    self.delete_tags(db, id)?;
-                    self.put_tags(db, &after)?;
+                    self.delete_tags(id)?;
+                    self.put_tags(&after)?;
                 }
-                self.record(db, seq, event.as_ref())?;
+                self.record(seq, event.as_ref())?;
                 Ok(Finish::Commit(Written {
                     task: after,
                     event,
@@ -214,16 +212,16 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
     /// Deletes task `id` (its history stays).
     pub fn delete(&self, id: TaskId, env: &Env) -> Result<Written, TaskError> {
         busy_retry(|| {
-            transaction(self.db, |db| {
-                let (seq, _) = self.next_change(db, -1)?;
-                let task = self.read(db, id)?;
+            transaction(self.db, |_| {
+                let (seq, _) = self.next_change(-1)?;
+                let task = self.get(id)?;
                 let event = self.event(Some(&task), None, env)?;
-                db.execute(
+                self.db.execute(
                     "DELETE FROM tasks WHERE user_id = $1 AND id = $2",
                     &[self.user(), id.to_string().into()],
                 )?;
-                self.delete_tags(db, id)?;
-                self.record(db, seq, event.as_ref())?;
+                self.delete_tags(id)?;
+                self.record(seq, event.as_ref())?;
                 Ok(Finish::Commit(Written {
                     task,
                     event,
@@ -239,9 +237,9 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         let event = serde_json::to_string(due)
             .map_err(|e| TaskError::Unavailable(format!("cannot encode a reminder: {e}")))?;
         busy_retry(|| {
-            transaction(self.db, |db| {
-                let (seq, _) = self.next_change(db, 0)?;
-                let known = db.query(
+            transaction(self.db, |_| {
+                let (seq, _) = self.next_change(0)?;
+                let known = self.db.query(
                     "SELECT 1 FROM changes WHERE user_id = $1 AND task_id = $2 AND event_id = $3",
                     &[
                         self.user(),
@@ -254,7 +252,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                 }
                 let at = due.remind_at.timestamp_micros();
                 // Nothing to publish: the reminder went out already.
-                db.execute(
+                self.db.execute(
                     "INSERT INTO changes (user_id, seq, task_id, event_id, event_type, at, \
                      event, published_at) VALUES ($1, $2, $3, $4, 'reminded', $5, $6, $5)",
                     &[
@@ -274,8 +272,8 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
     /// Numbers the user's next change and adds `tasks` to their count,
     /// locking their row until the transaction ends; answers the number
     /// and the count.
-    fn next_change(&self, db: &D, tasks: i64) -> Result<(i64, i64), TaskError> {
-        let rows = db.query(
+    fn next_change(&self, tasks: i64) -> Result<(i64, i64), TaskError> {
+        let rows = self.db.query(
             "INSERT INTO users (user_id, last_change, tasks) VALUES ($1, 1, $2) \
              ON CONFLICT (user_id) DO UPDATE SET last_change = users.last_change + 1, \
              tasks = users.tasks + $2 RETURNING last_change, tasks",
@@ -287,18 +285,9 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         Ok((row.int(0)?, row.int(1)?))
     }
 
-    /// Task `id` as it is inside the transaction.
-    fn read(&self, db: &D, id: TaskId) -> Result<Task, TaskError> {
-        let rows = db.query(
-            "SELECT body FROM tasks WHERE user_id = $1 AND id = $2",
-            &[self.user(), id.to_string().into()],
-        )?;
-        decode(rows.first().ok_or(TaskError::NotFound)?, 0)
-    }
-
-    fn put_tags(&self, db: &D, task: &Task) -> Result<(), SqlError> {
+    fn put_tags(&self, task: &Task) -> Result<(), SqlError> {
         for tag in &task.tags {
-            db.execute(
+            self.db.execute(
                 "INSERT INTO task_tags (user_id, task_id, tag) VALUES ($1, $2, $3)",
                 &[self.user(), task.id.to_string().into(), tag.as_str().into()],
             )?;
@@ -306,8 +295,8 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         Ok(())
     }
 
-    fn delete_tags(&self, db: &D, id: TaskId) -> Result<(), SqlError> {
-        db.execute(
+    fn delete_tags(&self, id: TaskId) -> Result<(), SqlError> {
+        self.db.execute(
             "DELETE FROM task_tags WHERE user_id = $1 AND task_id = $2",
             &[self.user(), id.to_string().into()],
         )?;
@@ -316,12 +305,12 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
 
     /// Records change `seq`: its event, for the history, the feed and the
     /// outbox.
-    fn record(&self, db: &D, seq: i64, event: Option<&Recorded>) -> Result<(), SqlError> {
+    fn record(&self, seq: i64, event: Option<&Recorded>) -> Result<(), SqlError> {
         let Some(recorded) = event else {
             return Ok(());
         };
         let event = &recorded.event;
-        db.execute(
+        self.db.execute(
             "INSERT INTO changes (user_id, seq, task_id, event_id, event_type, at, event) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
             &[
