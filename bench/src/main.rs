@@ -24,7 +24,8 @@
 //! - `writes`: on the full profile, 1,000 creates of one user at 50 a
 //!   second, one client: latency, and the CPU each process spends per
 //!   create on everything it sets off (the relay, the consumers, the
-//!   safety net).
+//!   safety net); then 4,000 creates from 16 clients as fast as they go,
+//!   the same figures.
 //! - `web`: on the full profile, the web app in Debian's Chromium
 //!   (`tests/web/bench.mjs`): the signed-in page's first render and its
 //!   transferred size, sign-in through the page, and the delay from a
@@ -607,6 +608,36 @@ fn writes(env: &Env) -> anyhow::Result<()> {
         "| {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
         quantile(&times, 0.50),
         quantile(&times, 0.99),
+        per(names[0]),
+        per(names[1]),
+        per(names[2]),
+        per(names[3]),
+        per(names[4]),
+        names.iter().map(|n| per(n)).sum::<f64>(),
+    );
+
+    // As fast as 16 clients go, then until what they set off has settled.
+    const BURST: usize = 4000;
+    println!("\n{BURST} creates of one user from 16 clients, as fast as they go\n");
+    let cpu_before = cpu_by_process();
+    let started = Instant::now();
+    let created = on_workers(16, BURST, |i| {
+        let created = client.post(
+            &format!("/api/{user}/tasks"),
+            &json!({"title": format!("burst {i}"), "tags": ["work"]}),
+        );
+        created.status == 201
+    });
+    let rate = BURST as f64 / started.elapsed().as_secs_f64();
+    anyhow::ensure!(created.iter().all(|ok| *ok), "some creates failed");
+    std::thread::sleep(Duration::from_secs(3));
+    let per = cpu_per_request(&cpu_before, BURST);
+    println!(
+        "| creates/s | host | daprd | PostgreSQL | scheduler | Kafka | all (CPU ms a create) |"
+    );
+    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!(
+        "| {rate:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
         per(names[0]),
         per(names[1]),
         per(names[2]),

@@ -64,7 +64,10 @@ impl Dialect {
             SqlError::Unique(message)
         } else if message.contains("database is locked") || message.contains("database is busy") {
             SqlError::Busy(message)
-        } else if message.contains("no such table") || message.contains("no such column") {
+        } else if message.contains("no such table")
+            || message.contains("no such column")
+            || message.contains("does not match any PRIMARY KEY or UNIQUE constraint")
+        {
             SqlError::Schema(message)
         } else if message.contains("unable to open database") {
             SqlError::Unavailable(message)
@@ -79,8 +82,9 @@ impl Dialect {
             "23505" => SqlError::Unique(message),
             // serialization_failure, deadlock_detected, lock_not_available
             "40001" | "40P01" | "55P03" => SqlError::Busy(message),
-            // undefined_table, undefined_column
-            "42P01" | "42703" => SqlError::Schema(message),
+            // undefined_table, undefined_column, and an ON CONFLICT that no
+            // unique constraint matches (yet)
+            "42P01" | "42703" | "42P10" => SqlError::Schema(message),
             // connection exceptions, the server shutting down or starting
             _ if code.starts_with("08") || code.starts_with("57P") => {
                 SqlError::Unavailable(message)
@@ -128,6 +132,16 @@ mod tests {
         ));
         assert!(matches!(
             Dialect::sqlite_error("no such column: tasks.colour".into()),
+            SqlError::Schema(_)
+        ));
+        assert!(matches!(
+            Dialect::postgres_error("42P10", "no unique constraint matching".into()),
+            SqlError::Schema(_)
+        ));
+        assert!(matches!(
+            Dialect::sqlite_error(
+                "ON CONFLICT clause does not match any PRIMARY KEY or UNIQUE constraint".into()
+            ),
             SqlError::Schema(_)
         ));
         assert!(matches!(

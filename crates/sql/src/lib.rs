@@ -170,7 +170,8 @@ pub enum SqlError {
     #[error("the database is unavailable: {0}")]
     Unavailable(String),
     /// The statement names a table or column the database does not have
-    /// (yet): its schema is older than the statement.
+    /// (yet), or a unique constraint for `ON CONFLICT` that it lacks: its
+    /// schema is older than the statement.
     #[error("the schema is older than the statement: {0}")]
     Schema(String),
     /// The statement failed for another reason: a defect, for the log.

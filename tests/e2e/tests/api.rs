@@ -380,7 +380,8 @@ fn isolation(stack: &Stack, user: &str) -> anyhow::Result<()> {
 /// 1,500 creates from 8 clients as fast as they go (under real Spin the
 /// store's old design failed a quarter of them: instances that kept working
 /// after their answer passed Spin's limit of 1,000, which the host now
-/// keeps too): every one answered 201, and every one listed.
+/// keeps too): every one answered 201, every one listed, and every one a
+/// change in the user's feed, numbered without gaps.
 fn burst(stack: &Stack, user: &str) -> anyhow::Result<()> {
     const CLIENTS: usize = 8;
     const EACH: usize = 1500 / CLIENTS + 1;
@@ -430,6 +431,30 @@ fn burst(stack: &Stack, user: &str) -> anyhow::Result<()> {
         }
     }
     anyhow::ensure!(listed == CLIENTS * EACH, "{listed} listed");
+    // Each create is one change in the user's feed, numbered in a line
+    // from 1 without gaps or repeats, however the creates raced.
+    let mut seqs = Vec::new();
+    loop {
+        let after = seqs.last().copied().unwrap_or(0);
+        let page = client.get(&format!("/api/{user}/changes?after={after}&limit=200"));
+        let found: Vec<u64> = page.body["changes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|c| c["seq"].as_u64())
+            .collect();
+        if found.is_empty() {
+            break;
+        }
+        seqs.extend(found);
+    }
+    let expected: Vec<u64> = (1..=(CLIENTS * EACH) as u64).collect();
+    anyhow::ensure!(
+        seqs == expected,
+        "{} changes, not numbered 1..={}",
+        seqs.len(),
+        CLIENTS * EACH
+    );
     Ok(())
 }
 
