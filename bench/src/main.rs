@@ -619,6 +619,7 @@ fn writes(env: &Env) -> anyhow::Result<()> {
     // As fast as 16 clients go, then until what they set off has settled.
     const BURST: usize = 4000;
     println!("\n{BURST} creates of one user from 16 clients, as fast as they go\n");
+    let resident_before = resident_mib("todo-host");
     let cpu_before = cpu_by_process();
     let started = Instant::now();
     let created = on_workers(16, BURST, |i| {
@@ -633,19 +634,42 @@ fn writes(env: &Env) -> anyhow::Result<()> {
     std::thread::sleep(Duration::from_secs(3));
     let per = cpu_per_request(&cpu_before, BURST);
     println!(
-        "| creates/s | host | daprd | PostgreSQL | scheduler | Kafka | all (CPU ms a create) |"
+        "| creates/s | host | daprd | PostgreSQL | scheduler | Kafka | all (CPU ms a create) | host MiB before / after |"
     );
-    println!("|---:|---:|---:|---:|---:|---:|---:|");
+    println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {rate:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        "| {rate:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {resident_before:.0} / {:.0} |",
         per(names[0]),
         per(names[1]),
         per(names[2]),
         per(names[3]),
         per(names[4]),
         names.iter().map(|n| per(n)).sum::<f64>(),
+        resident_mib("todo-host"),
     );
     Ok(())
+}
+
+/// The resident memory of the processes named `name`, in MiB (Linux /proc).
+fn resident_mib(name: &str) -> f64 {
+    let Ok(entries) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let mut kib = 0.0;
+    for entry in entries.flatten() {
+        let Ok(status) = std::fs::read_to_string(entry.path().join("status")) else {
+            continue;
+        };
+        if status.lines().next() != Some(&format!("Name:\t{name}")) {
+            continue;
+        }
+        kib += status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+            .unwrap_or(0.0);
+    }
+    kib / 1024.0
 }
 
 fn web(env: &Env) -> anyhow::Result<()> {
