@@ -10,6 +10,10 @@
 //! - `history`: whether a user's history slows their listings: the pending
 //!   list of 1,000 pending tasks alone and beside 4,000 completed ones, and
 //!   listings over 20,000 tasks.
+//! - `million`: on both profiles, a user's listings and creates with
+//!   only their 100 tasks in the database, then beside 10,000 users of
+//!   100 tasks each (a million tasks, written straight into the tables);
+//!   on PostgreSQL the search once more with a trigram index.
 //! - `events`: on both profiles, how long after `complete` answers the next
 //!   occurrence of a repeating task is listable, and how long until a change
 //!   is in its task's history; with CPU per completion by process.
@@ -66,6 +70,7 @@ fn main() -> anyhow::Result<()> {
         Some("feed") => feed(&env),
         Some("web") => web(&env),
         Some("writes") => writes(&env),
+        Some("million") => million(&env),
         Some("soak") => soak::soak(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(30),
@@ -85,7 +90,7 @@ fn main() -> anyhow::Result<()> {
         ),
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: basic, scale, history, events, reminders, accounts, feed, writes, web or chat"
+                "unknown benchmark {other:?}: basic, scale, history, million, events, reminders, accounts, feed, writes, web or chat"
             )
         }
     }
@@ -399,6 +404,108 @@ fn history(env: &Env) -> anyhow::Result<()> {
         })?;
         row("postgres", name, &times);
     }
+    Ok(())
+}
+
+/// The seed's scale: a user's listings and creates on a database of their
+/// own 100 tasks, then the same beside 10,000 other users of 100 tasks each
+/// (a million tasks, written straight into the tables), on both profiles.
+/// On PostgreSQL, the search once more with a trigram index on `search`.
+fn million(env: &Env) -> anyhow::Result<()> {
+    const USERS: usize = 10_000;
+    const EACH: usize = 100;
+    const REQUESTS: usize = 300;
+    println!(
+        "## One user of 100 tasks, alone and beside {USERS} users of {EACH} tasks ({REQUESTS} sequential requests each; ms)\n"
+    );
+    header();
+    for profile in [Profile::Postgres, Profile::Sqlite] {
+        let stack = start(env, profile)?;
+        let name = match profile {
+            Profile::Postgres => "postgres",
+            Profile::Sqlite => "sqlite",
+        };
+        let reader = stack.client("reader");
+        let ids = seed(&reader, "/api/reader/tasks", EACH)?;
+        let writer = stack.client("writer");
+        let measure = |when: &str| -> anyhow::Result<()> {
+            for (what, query) in [
+                ("pending page", "?limit=50".to_owned()),
+                (
+                    "filter + sort",
+                    "?status=all&priority=high&tag=work&sort=due_at&limit=50".to_owned(),
+                ),
+                ("search", "?q=report&limit=50".to_owned()),
+                ("get one", format!("/{}", ids[0])),
+            ] {
+                let times = sequential(REQUESTS, |_| {
+                    reader.get(&format!("/api/reader/tasks{query}")).status == 200
+                })?;
+                row(name, &format!("{what}, {when}"), &times);
+            }
+            let times = sequential(REQUESTS, |i| {
+                writer.post("/api/writer/tasks", &task(i)).status == 201
+            })?;
+            row(name, &format!("create, {when}"), &times);
+            Ok(())
+        };
+        measure("alone")?;
+        let started = Instant::now();
+        fill(&stack, USERS * EACH, EACH)?;
+        println!(
+            "| {name} | wrote {} tasks of {USERS} users in {:.0} s | | | | |",
+            USERS * EACH,
+            started.elapsed().as_secs_f64()
+        );
+        measure("beside a million")?;
+        if profile == Profile::Postgres {
+            stack.sql(
+                "CREATE EXTENSION IF NOT EXISTS pg_trgm; \
+                 CREATE INDEX tasks_search_trigrams ON tasks USING gin (search gin_trgm_ops); \
+                 ANALYZE tasks",
+            )?;
+            let times = sequential(REQUESTS, |_| {
+                reader.get("/api/reader/tasks?q=report&limit=50").status == 200
+            })?;
+            row(name, "search, with a trigram index", &times);
+        }
+    }
+    Ok(())
+}
+
+/// Writes `tasks` tasks of `tasks / each` users (`filler-N`) straight into
+/// the tables, each with a tag and its change, as the app would have: the
+/// bodies and events are copies of the user `reader`'s first.
+fn fill(stack: &Stack, tasks: usize, each: usize) -> anyhow::Result<()> {
+    let numbers = format!(
+        "WITH RECURSIVE n (i) AS (SELECT CAST(0 AS BIGINT) UNION ALL SELECT i + 1 FROM n WHERE i < {})",
+        tasks - 1
+    );
+    let user = format!("'filler-' || CAST(i / {each} AS TEXT)");
+    let id = "'T' || CAST(i AS TEXT)";
+    let words = "CASE i % 5 WHEN 0 THEN 'quarterly report' WHEN 1 THEN 'groceries' \
+                 WHEN 2 THEN 'call the bank' WHEN 3 THEN 'plan the trip' ELSE 'fix the bike' END";
+    stack.sql(&format!(
+        "INSERT INTO tasks (user_id, id, version, completed, priority, due_at, title_key, search, body) \
+         {numbers} SELECT {user}, {id}, 1, i % 7 = 0, i % 4, \
+         CASE WHEN i % 5 = 0 THEN NULL ELSE 1800000000000000 + i * 1000000 END, \
+         {words} || ' #' || CAST(i AS TEXT), {words} || ' #' || CAST(i AS TEXT) || '\nwork', \
+         (SELECT body FROM tasks WHERE user_id = 'reader' LIMIT 1) FROM n"
+    ))?;
+    stack.sql(&format!(
+        "INSERT INTO task_tags (user_id, task_id, tag) {numbers} SELECT {user}, {id}, 'work' FROM n"
+    ))?;
+    stack.sql(&format!(
+        "INSERT INTO changes (user_id, seq, task_id, event_id, event_type, at, event, published_at) \
+         {numbers} SELECT {user}, i % {each} + 1, {id}, 'E' || CAST(i AS TEXT), 'created', \
+         1700000000000000, (SELECT event FROM changes WHERE user_id = 'reader' LIMIT 1), \
+         1700000000000 FROM n"
+    ))?;
+    stack.sql(&format!(
+        "INSERT INTO users (user_id, last_change, tasks) {numbers} \
+         SELECT {user}, {each}, {each} FROM n WHERE i % {each} = 0"
+    ))?;
+    stack.sql("ANALYZE")?;
     Ok(())
 }
 
