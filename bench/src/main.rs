@@ -238,7 +238,7 @@ fn scale(env: &Env) -> anyhow::Result<()> {
     );
     println!("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|");
     for (name, op) in [("create", 0), ("patch", 1)] {
-        for rate in [100.0, 150.0, 200.0, 300.0, 400.0, 500.0, 700.0] {
+        for rate in [100.0, 150.0, 200.0, 300.0, 400.0, 500.0, 600.0, 700.0] {
             let cpu_before = cpu_by_process();
             // Every patch changes its task (a patch that changes nothing
             // writes nothing, and would flatter the figures).

@@ -87,6 +87,9 @@ pub struct Env {
     /// The version the running broker says it is (`TODO_KAFKA_VERSION`).
     pub kafka_version: Option<String>,
     pub work_dir: PathBuf,
+    /// Real Spin (`TODO_SPIN_BIN`, a `spin` binary), when the app is to be
+    /// served by `spin up` instead of the project's host.
+    pub spin_bin: Option<PathBuf>,
 }
 
 impl Env {
@@ -103,6 +106,9 @@ impl Env {
             pg_port: std::env::var("TODO_PG_PORT")
                 .ok()
                 .and_then(|p| p.parse().ok()),
+            spin_bin: std::env::var_os("TODO_SPIN_BIN")
+                .filter(|bin| !bin.is_empty())
+                .map(PathBuf::from),
             kafka: std::env::var("TODO_KAFKA_BROKERS")
                 .ok()
                 .filter(|b| !b.is_empty()),
@@ -940,14 +946,27 @@ fn spawn_host(env: &Env, manifest: &Path, sidecar: &Sidecar) -> anyhow::Result<C
         .context("starting the host")
 }
 
+/// The project's host serving `manifest` on `port`, or real Spin's
+/// `spin up` where `TODO_SPIN_BIN` names it: both take the same manifest,
+/// `--listen`, `--runtime-config-file` and `SPIN_VARIABLE_*` settings.
 fn host_command(env: &Env, manifest: &Path, dir: &Path, port: u16) -> anyhow::Result<Command> {
     let log = append(&dir.join("host.log"))?;
-    let mut command = Command::new(&env.host_bin);
+    let mut command = match &env.spin_bin {
+        Some(spin) => {
+            let mut spin = Command::new(spin);
+            spin.args(["up", "--from"]).arg(manifest);
+            spin
+        }
+        None => {
+            let mut host = Command::new(&env.host_bin);
+            host.arg("--manifest")
+                .arg(manifest)
+                .env("TODO_HOST_CACHE_DIR", env.work_dir.join("wasmtime-cache"));
+            host
+        }
+    };
     command
-        .args(["--manifest"])
-        .arg(manifest)
         .args(["--listen", &format!("127.0.0.1:{port}")])
-        .env("TODO_HOST_CACHE_DIR", env.work_dir.join("wasmtime-cache"))
         .stdout(log.try_clone()?)
         .stderr(log);
     Ok(command)
