@@ -1,21 +1,24 @@
-//! One user's tasks in SQL ([`sql::Database`], ADR 16): each change is one
-//! transaction holding the task's row, its tags and its change (the
-//! history entry, the change-feed entry and the outbox record in one row,
-//! numbered per user without gaps); a listing is one indexed query (two
-//! when sorted by due date: the dated tasks, then the undated ones).
+//! One user's tasks in SQL ([`sql::Database`], ADR 16): each change is
+//! atomic, holding the task's row, its tags and its change (the history
+//! entry, the change-feed entry and the outbox record in one row, numbered
+//! per user without gaps); a listing is one indexed query (two when sorted
+//! by due date: the dated tasks, then the undated ones).
 //!
-//! A write first updates the user's row in `users`, which numbers the
-//! change and counts the tasks: its lock makes the user's writes wait for
-//! each other, so what a write reads after it is what it changes, no write
-//! is lost, and the numbers follow the commits. A write that changes
-//! nothing rolls back, leaving no number drawn.
+//! A write updates the user's row in `users`, which numbers the change and
+//! counts the tasks: its lock puts the user's writes in one line, so the
+//! numbers follow the commits. On SQLite a write is a transaction that
+//! takes that lock first, so what it reads after is what it changes; a
+//! write that changes nothing rolls back, leaving no number drawn. On
+//! PostgreSQL a write is one statement (`one_statement`): an edit is
+//! conditional on the version it read, and computed again when another
+//! write came between, so no write is lost there either.
 
 use chrono::{DateTime, Utc};
 use sql::{Database, Dialect, Finish, Row, SqlError, Value, transaction};
 
 use crate::change;
 use crate::error::TaskError;
-use crate::limits::{Exceeded, Limits};
+use crate::limits::Limits;
 use crate::outbox::Recorded;
 use crate::query::ListQuery;
 use crate::repeat;
@@ -25,6 +28,7 @@ use crate::{Task, TaskId, TaskPatch, TaskSpec, UserId};
 use events::ReminderDue;
 
 mod listing;
+mod one_statement;
 pub mod schema;
 mod storage;
 
@@ -133,78 +137,14 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         })
     }
 
-    /// [`Self::insert`] on PostgreSQL: all of it in one statement, whose
-    /// lock on the user's row lasts only while it runs, not for a
-    /// transaction's round trips (the user's creates would otherwise queue
-    /// behind each other's). Its parts run on one snapshot, each taking
-    /// what it writes from the user's row it numbered; when that row is
-    /// not returned (the task limit reached, or the successor made
-    /// already) none of them writes.
-    fn insert_at_once(
-        &self,
-        task: Task,
-        event: Option<Recorded>,
-        repeats: Option<TaskId>,
-    ) -> Result<Option<Written>, TaskError> {
-        let Some(recorded) = &event else {
-            return Err(TaskError::Unavailable("a create without its event".into()));
-        };
-        let most = match &self.limits {
-            Some(limits) => i64::try_from(limits.tasks_per_user).unwrap_or(i64::MAX),
-            None => i64::MAX,
-        };
-        let mut params = Vec::from(row(self.user, &task)?);
-        params.extend([
-            recorded.event.event_id.to_string().into(),
-            event_type(recorded.event.event_type).into(),
-            recorded.event.timestamp.timestamp_micros().into(),
-            recorded.json().into(),
-            most.into(),
-            repeats.map(|previous| previous.to_string()).into(),
-        ]);
-        let tags: Vec<String> = (0..task.tags.len())
-            .map(|i| format!("(${})", params.len() + 1 + i))
-            .collect();
-        params.extend(task.tags.iter().map(|tag| tag.as_str().into()));
-        let tagged = if tags.is_empty() {
-            String::new()
-        } else {
-            format!(
-                ", tagged AS (INSERT INTO task_tags (user_id, task_id, tag) \
-                 SELECT $1, $2, tag FROM numbered, (VALUES {}) AS tags (tag))",
-                tags.join(", ")
-            )
-        };
-        let statement = format!(
-            "WITH succeeded AS (INSERT INTO successors (user_id, task_id, next_id) \
-             SELECT $1, $14, $2 WHERE $14::text IS NOT NULL \
-             ON CONFLICT (user_id, task_id) DO NOTHING RETURNING 1), \
-             numbered AS (INSERT INTO users (user_id, last_change, tasks) \
-             SELECT $1, 1, 1 WHERE $14::text IS NULL OR EXISTS (SELECT 1 FROM succeeded) \
-             ON CONFLICT (user_id) DO UPDATE SET last_change = users.last_change + 1, \
-             tasks = users.tasks + 1 WHERE users.tasks < $13::bigint \
-             RETURNING last_change), \
-             written AS (INSERT INTO tasks (user_id, id, version, completed, priority, due_at, \
-             title_key, search, body) SELECT $1, $2, 1, $3::boolean, $4::bigint, $5::bigint, \
-             $6, $7, $8 FROM numbered), \
-             recorded AS (INSERT INTO changes (user_id, seq, task_id, event_id, event_type, \
-             at, event) SELECT $1, last_change, $2, $9, $10, $11::bigint, $12 FROM numbered)\
-             {tagged} \
-             SELECT last_change FROM numbered"
-        );
-        let rows = self.db.query(&statement, &params)?;
-        let Some(seq) = rows.first().map(|row| row.int(0)).transpose()? else {
-            // The successor was made already, or the user has their most.
-            return match (repeats, &self.limits) {
-                (None, Some(limits)) => Err(Exceeded::Tasks(limits.tasks_per_user).into()),
-                _ => Ok(None),
-            };
-        };
-        Ok(Some(Written {
-            task,
-            event,
-            seq: Some(seq),
-        }))
+    /// Task `id` and its row's version.
+    fn get_versioned(&self, id: TaskId) -> Result<(Task, i64), TaskError> {
+        let rows = self.db.query(
+            "SELECT body, version FROM tasks WHERE user_id = $1 AND id = $2",
+            &[self.user(), id.to_string().into()],
+        )?;
+        let row = rows.first().ok_or(TaskError::NotFound)?;
+        Ok((decode(row, 0)?, row.int(1)?))
     }
 
     /// Task `id`.
@@ -231,6 +171,9 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         env: &Env,
         change: impl Fn(&mut Task) -> Result<(), TaskError>,
     ) -> Result<Written, TaskError> {
+        if self.db.dialect() == Dialect::Postgres {
+            return self.update_at_once(id, env, change);
+        }
         busy_retry(|| {
             transaction(self.db, |_| {
                 let (seq, _) = self.next_change(0)?;
@@ -288,6 +231,9 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
 
     /// Deletes task `id` (its history stays).
     pub fn delete(&self, id: TaskId, env: &Env) -> Result<Written, TaskError> {
+        if self.db.dialect() == Dialect::Postgres {
+            return self.delete_at_once(id, env);
+        }
         busy_retry(|| {
             transaction(self.db, |_| {
                 let (seq, _) = self.next_change(-1)?;
