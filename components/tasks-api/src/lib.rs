@@ -22,7 +22,7 @@ async fn handle(request: IncomingRequest, outparam: ResponseOutparam) {
         Ok((api, response, owed)) => {
             spin_glue::respond(outparam, response).await;
             if let Some(owed) = owed {
-                api.settle(owed, spin_glue::now()).await;
+                api.settle(owed).await;
             }
         }
         Err(err) => {

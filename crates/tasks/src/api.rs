@@ -93,10 +93,10 @@ impl<T: Transport> TasksApi<T> {
     }
 
     /// Relays the event of a write that [`TasksApi::handle`] answered (the
-    /// outbox's second step, ADR 16), at `now`.
-    pub async fn settle(&self, owed: Owed, now: chrono::DateTime<chrono::Utc>) {
+    /// outbox's second step, ADR 16).
+    pub async fn settle(&self, owed: Owed) {
         Outbox::new(&self.base.dapr, &self.base.storage, &self.base.settings)
-            .settle(owed, now)
+            .settle(owed)
             .await;
     }
 

@@ -511,7 +511,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         if let Some(limits) = self.chat.limits {
             tasks = tasks.limited(limits);
         }
-        let written = outbox.write(write(tasks, env), env.now).await?;
+        let written = outbox.write(write(tasks, env)).await?;
         Ok(written.task)
     }
 

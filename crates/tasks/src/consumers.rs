@@ -130,7 +130,7 @@ impl<T: Transport + Clone> Consumers<T> {
             }
             let outbox = Outbox::new(&self.dapr, &self.storage, &self.settings);
             let next = outbox.tasks(&event.user_id).repeat(&event.task, env);
-            outbox.write(next, env.now).await.map(|_| ())
+            outbox.write(next).await.map(|_| ())
         };
         let delivery = self
             .consume("recurrence", request.body(), env, repeat)

@@ -1,7 +1,8 @@
 //! The app's own outbox (ADR 16): a change's event is recorded in the same
 //! transaction as the change (its row in `changes`, [`crate::store`]), so a
-//! change and its event never part; right after the commit, once the answer
-//! is on its way, the event is published and its row marked published.
+//! change and its event never part, and queued in `outbox`; right after the
+//! commit, once the answer is on its way, the event is published and taken
+//! out of the outbox.
 //!
 //! Every event goes on `task-events`; a consumer gets only what it acts on,
 //! on a topic of its own: the completion of a repeating task also on
@@ -117,16 +118,12 @@ impl<'a, T: Transport> Outbox<'a, T> {
         self.storage.tasks(user)
     }
 
-    /// Relays the event of `written` at once, at `now` ([`Outbox::commit`],
-    /// then [`Outbox::settle`]).
-    pub async fn write<R: Relayable>(
-        &self,
-        written: Result<R, TaskError>,
-        now: DateTime<Utc>,
-    ) -> Result<R, TaskError> {
+    /// Relays the event of `written` at once ([`Outbox::commit`], then
+    /// [`Outbox::settle`]).
+    pub async fn write<R: Relayable>(&self, written: Result<R, TaskError>) -> Result<R, TaskError> {
         let (written, owed) = self.commit(written);
         if let Some(owed) = owed {
-            self.settle(owed, now).await;
+            self.settle(owed).await;
         }
         written
     }
@@ -142,13 +139,13 @@ impl<'a, T: Transport> Outbox<'a, T> {
         (written, owed)
     }
 
-    /// The outbox's second step: publishes the committed event and marks
-    /// it published. The write stands whatever happens here: a failed
+    /// The outbox's second step: publishes the committed event and takes
+    /// it out of the outbox. The write stands whatever happens here: a failed
     /// relay is finished by the safety net.
-    pub async fn settle(&self, owed: Owed, now: DateTime<Utc>) {
+    pub async fn settle(&self, owed: Owed) {
         let event = &owed.event.event;
         let relayed = match self.publish(event, &owed.event.json).await {
-            Ok(()) => self.mark(&event.user_id, owed.seq, now),
+            Ok(()) => self.mark(&event.user_id, owed.seq),
             Err(err) => Err(err.into()),
         };
         if let Err(err) = relayed {
@@ -166,8 +163,9 @@ impl<'a, T: Transport> Outbox<'a, T> {
     pub async fn recover(&self, now: DateTime<Utc>) -> Result<usize, TaskError> {
         let before = now - Duration::seconds(GRACE_SECONDS);
         let rows = self.storage.query(
-            "SELECT user_id, seq, event FROM changes WHERE published_at IS NULL AND at < $1 \
-             ORDER BY at LIMIT $2",
+            "SELECT c.user_id, c.seq, c.event FROM outbox o \
+             JOIN changes c ON c.user_id = o.user_id AND c.seq = o.seq \
+             WHERE o.at < $1 ORDER BY o.at LIMIT $2",
             &[before.timestamp_micros().into(), RECOVER_BATCH.into()],
         )?;
         let mut published = 0;
@@ -179,21 +177,18 @@ impl<'a, T: Transport> Outbox<'a, T> {
             let raw: Box<RawValue> = serde_json::from_str(json).map_err(unreadable)?;
             let event: Event = serde_json::from_str(json).map_err(unreadable)?;
             self.publish(&event, &raw).await?;
-            self.mark(&event.user_id, seq, now)?;
+            self.mark(&event.user_id, seq)?;
             published += 1;
         }
         Ok(published)
     }
 
-    /// Marks change `seq` of `user` published at `now`.
-    fn mark(&self, user: &UserId, seq: i64, now: DateTime<Utc>) -> Result<(), TaskError> {
+    /// Takes change `seq` of `user` out of the outbox: its event is
+    /// published.
+    fn mark(&self, user: &UserId, seq: i64) -> Result<(), TaskError> {
         self.storage.execute(
-            "UPDATE changes SET published_at = $3 WHERE user_id = $1 AND seq = $2",
-            &[
-                user.as_str().into(),
-                seq.into(),
-                now.timestamp_micros().into(),
-            ],
+            "DELETE FROM outbox WHERE user_id = $1 AND seq = $2",
+            &[user.as_str().into(), seq.into()],
         )?;
         Ok(())
     }

@@ -326,13 +326,21 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         Ok(())
     }
 
-    /// Records change `seq`: its event, for the history, the feed and the
-    /// outbox.
+    /// Records change `seq`: its event, for the history and the feed, and
+    /// its place in the outbox.
     fn record(&self, seq: i64, event: Option<&Recorded>) -> Result<(), SqlError> {
         let Some(recorded) = event else {
             return Ok(());
         };
         let event = &recorded.event;
+        self.db.execute(
+            "INSERT INTO outbox (user_id, seq, at) VALUES ($1, $2, $3)",
+            &[
+                self.user(),
+                seq.into(),
+                event.timestamp.timestamp_micros().into(),
+            ],
+        )?;
         self.db.execute(
             "INSERT INTO changes (user_id, seq, task_id, event_id, event_type, at, event) \
              VALUES ($1, $2, $3, $4, $5, $6, $7)",

@@ -245,8 +245,8 @@ fn tagged(p: &mut Params, user: &str, id: &str, tags: &[crate::Tag]) -> String {
     )
 }
 
-/// The part recording the change `event` under the number the part
-/// `numbered` drew.
+/// The parts recording the change `event` under the number the part
+/// `numbered` drew, and queueing it in the outbox.
 fn recorded(
     p: &mut Params,
     user: &str,
@@ -255,12 +255,14 @@ fn recorded(
 ) -> Result<String, TaskError> {
     let recorded =
         event.ok_or_else(|| TaskError::Unavailable("a change without its event".into()))?;
+    let at = p.add(recorded.event.timestamp.timestamp_micros());
     Ok(format!(
         ", recorded AS (INSERT INTO changes (user_id, seq, task_id, event_id, event_type, at, \
-         event) SELECT {user}, last_change, {id}, {}, {}, {}::bigint, {} FROM numbered)",
+         event) SELECT {user}, last_change, {id}, {}, {}, {at}::bigint, {} FROM numbered), \
+         queued AS (INSERT INTO outbox (user_id, seq, at) \
+         SELECT {user}, last_change, {at}::bigint FROM numbered)",
         p.add(recorded.event.event_id.to_string()),
         p.add(event_type(recorded.event.event_type)),
-        p.add(recorded.event.timestamp.timestamp_micros()),
         p.add(recorded.json()),
     ))
 }

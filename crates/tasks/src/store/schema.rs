@@ -3,7 +3,7 @@
 use sql::Migration;
 
 /// Every version of the schema, oldest first.
-pub const MIGRATIONS: &[Migration] = &[TASKS];
+pub const MIGRATIONS: &[Migration] = &[TASKS, OUTBOX];
 
 /// Tasks, their changes (the history, the change feed and the outbox in
 /// one), and one row per user that numbers the user's changes and counts
@@ -52,8 +52,8 @@ CREATE TABLE task_tags (
 );
 
 -- Every change of a user's tasks, numbered per user: the change feed, each
--- task's history (kept after the task is deleted), and the outbox (the
--- event as published; `published_at` is set once it is).
+-- task's history (kept after the task is deleted), and the event as it is
+-- published (version 1 also marked it published here, `published_at`).
 CREATE TABLE changes (
     user_id TEXT NOT NULL,
     seq BIGINT NOT NULL,
@@ -87,4 +87,32 @@ ALTER TABLE tasks ALTER COLUMN title_key TYPE TEXT COLLATE \"C\";
 ALTER TABLE task_tags ALTER COLUMN task_id TYPE TEXT COLLATE \"C\";
 ALTER TABLE changes ALTER COLUMN event_id TYPE TEXT COLLATE \"C\";
 ",
+};
+
+/// The outbox apart from the changes: a small table of what is still to be
+/// published, a row inserted with its change and deleted once its event is
+/// published. `changes` so stays as written, and a publish deletes a small
+/// row instead of writing a whole change's row anew.
+const OUTBOX: Migration = Migration {
+    version: 2,
+    name: "outbox",
+    both: "
+-- The changes whose events are not published yet, by when they were made
+-- (the safety net publishes those older than a few seconds).
+CREATE TABLE outbox (
+    user_id TEXT NOT NULL,
+    seq BIGINT NOT NULL,
+    at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, seq)
+);
+CREATE INDEX outbox_by_age ON outbox (at);
+-- What version 1 left unpublished.
+INSERT INTO outbox (user_id, seq, at)
+SELECT user_id, seq, at FROM changes WHERE published_at IS NULL;
+-- `changes.published_at` stays for instances of version 1 still running
+-- beside this one (a rolling deploy); nothing reads it any more.
+DROP INDEX changes_unpublished;
+",
+    sqlite: "",
+    postgres: "",
 };

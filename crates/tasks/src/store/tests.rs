@@ -60,9 +60,77 @@ fn changes(db: &Sqlite, user: &str) -> Vec<(i64, String, String)> {
 fn migrations_apply_once_and_say_what_they_applied() {
     let db = Sqlite::in_memory().unwrap_or_else(|e| panic!("{e}"));
     let applied = sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(applied, [1]);
+    assert_eq!(applied, [1, 2]);
     let again = sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
     assert!(again.is_empty(), "applied again: {again:?}");
+}
+
+/// Copies every row of `table` (its `columns`) from `from` into `to`.
+fn copy_rows(from: &Sqlite, to: &Sqlite, table: &str, columns: &str) {
+    let rows = from
+        .query(&format!("SELECT {columns} FROM {table}"), &[])
+        .unwrap_or_else(|e| panic!("{e}"));
+    for values in rows.0 {
+        let marks: Vec<String> = (1..=values.len()).map(|i| format!("${i}")).collect();
+        let insert = format!(
+            "INSERT INTO {table} ({columns}) VALUES ({})",
+            marks.join(", ")
+        );
+        to.execute(&insert, &values)
+            .unwrap_or_else(|e| panic!("{e}"));
+    }
+}
+
+#[test]
+fn a_database_of_version_1_is_upgraded_with_its_tasks_and_what_it_left_unpublished() {
+    // Version 1's data: a task created and then edited; the edit's event
+    // was not published yet (version 1 marked published events in
+    // `changes.published_at`).
+    let scratch = database();
+    let user = alice();
+    let tasks = TaskStore::new(&scratch, &user);
+    let made = ok(tasks.create(
+        spec(json!({"title": "Old", "tags": ["kept"]})),
+        &at(now(), 1),
+    ));
+    let patch = TaskPatch::parse(&json!({"title": "Older"})).unwrap_or_else(|e| panic!("{e}"));
+    ok(tasks.patch(made.task.id, patch, &at(now(), 2)));
+    let old = Sqlite::in_memory().unwrap_or_else(|e| panic!("{e}"));
+    let applied = sql::migrate(&old, &schema::MIGRATIONS[..1]).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(applied, [1]);
+    copy_rows(&scratch, &old, "users", "user_id, last_change, tasks");
+    copy_rows(
+        &scratch,
+        &old,
+        "tasks",
+        "user_id, id, version, completed, priority, due_at, title_key, search, body",
+    );
+    copy_rows(&scratch, &old, "task_tags", "user_id, task_id, tag");
+    copy_rows(
+        &scratch,
+        &old,
+        "changes",
+        "user_id, seq, task_id, event_id, event_type, at, event",
+    );
+    ok(old
+        .execute("UPDATE changes SET published_at = at WHERE seq = 1", &[])
+        .map_err(TaskError::from));
+
+    // The app's next request brings it to the newest version.
+    let storage = ok(Storage::of(Box::new(old)));
+    let queued = |storage: &Storage| -> Vec<i64> {
+        let rows = ok(storage
+            .query("SELECT seq FROM outbox ORDER BY seq", &[])
+            .map_err(TaskError::from));
+        rows.iter().map(|r| r.int(0).unwrap_or_default()).collect()
+    };
+    assert_eq!(queued(&storage), [2], "what version 1 left unpublished");
+    let tasks = storage.tasks(&user);
+    let task = ok(tasks.get(made.task.id));
+    assert_eq!((task.title.as_str(), task.tags.len()), ("Older", 1));
+    let next = ok(tasks.create(spec(json!({"title": "New"})), &at(now(), 3)));
+    assert_eq!(next.seq, Some(3));
+    assert_eq!(queued(&storage), [2, 3]);
 }
 
 #[test]
