@@ -242,7 +242,11 @@ fn engine() -> anyhow::Result<Engine> {
         // writes`, 16 clients: host 1.14 ms of CPU a create with 32 MiB,
         // 1.11 with 4, 0.91 with 1, 0.88 with none, but with none a single
         // client's p50 rose from 2.5 to 3.1 ms).
-        .linear_memory_keep_resident(1 << 20);
+        .linear_memory_keep_resident(1 << 20)
+        // Zero a table with memset rather than give its pages back: each
+        // page given back costs every core a TLB flush (`bench/compare 10`,
+        // get one: 0.80-0.83 ms of CPU a request against 0.94).
+        .table_keep_resident(1 << 20);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     if let Some(dir) = std::env::var_os("TODO_HOST_CACHE_DIR") {
         let mut cache = wasmtime::CacheConfig::new();
