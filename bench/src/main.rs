@@ -712,15 +712,10 @@ fn writes(env: &Env) -> anyhow::Result<()> {
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     let names = ["todo-host", "daprd", "postgres", "scheduler", "java"];
     println!(
-        "| {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} |",
+        "| {:.2} | {:.2} | {} |",
         quantile(&times, 0.50),
         quantile(&times, 0.99),
-        per(names[0]),
-        per(names[1]),
-        per(names[2]),
-        per(names[3]),
-        per(names[4]),
-        names.iter().map(|n| per(n)).sum::<f64>(),
+        cpu_cells(&names, &per),
     );
 
     // As fast as 16 clients go, then until what they set off has settled.
@@ -745,16 +740,19 @@ fn writes(env: &Env) -> anyhow::Result<()> {
     );
     println!("|---:|---:|---:|---:|---:|---:|---:|---:|");
     println!(
-        "| {rate:.0} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {:.2} | {resident_before:.0} / {:.0} |",
-        per(names[0]),
-        per(names[1]),
-        per(names[2]),
-        per(names[3]),
-        per(names[4]),
-        names.iter().map(|n| per(n)).sum::<f64>(),
+        "| {rate:.0} | {} | {resident_before:.0} / {:.0} |",
+        cpu_cells(&names, &per),
         resident_mib("todo-host"),
     );
     Ok(())
+}
+
+/// Table cells: the CPU of each process of `names` per request, then
+/// their sum.
+fn cpu_cells(names: &[&str], per: &impl Fn(&str) -> f64) -> String {
+    let mut cells: Vec<String> = names.iter().map(|n| format!("{:.2}", per(n))).collect();
+    cells.push(format!("{:.2}", names.iter().map(|n| per(n)).sum::<f64>()));
+    cells.join(" | ")
 }
 
 /// The resident memory of the processes named `name`, in MiB (Linux /proc).

@@ -21,7 +21,7 @@ use crate::error::TaskError;
 use crate::limits::Exceeded;
 use crate::outbox::Recorded;
 use crate::service::{Env, Written};
-use crate::{Task, TaskId};
+use crate::{Task, TaskId, UserId};
 
 /// How often an edit is computed again when other writes changed its task
 /// in between.
@@ -51,16 +51,8 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
         repeats: Option<TaskId>,
     ) -> Result<Option<Written>, TaskError> {
         let mut p = Params::default();
-        let [
-            user,
-            task_id,
-            completed,
-            priority,
-            due_at,
-            title_key,
-            search,
-            body,
-        ] = row(self.user, &task)?.map(|value| p.add(value));
+        let placed = Placed::new(&mut p, self.user, &task)?;
+        let (user, task_id) = (&placed.user, &placed.id);
         let most = match &self.limits {
             Some(limits) => i64::try_from(limits.tasks_per_user).unwrap_or(i64::MAX),
             None => i64::MAX,
@@ -84,15 +76,15 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
              ON CONFLICT (user_id) DO UPDATE SET last_change = users.last_change + 1, \
              tasks = users.tasks + 1 WHERE users.tasks < {most}::bigint \
              RETURNING last_change), \
-             written AS (INSERT INTO tasks (user_id, id, version, completed, priority, due_at, \
-             title_key, search, body) SELECT {user}, {task_id}, 1, {completed}::boolean, \
-             {priority}::bigint, {due_at}::bigint, {title_key}, {search}, {body} \
-             FROM numbered RETURNING id)\
+             written AS (INSERT INTO tasks (user_id, id, version, {columns}) \
+             SELECT {user}, {task_id}, 1, {values} FROM numbered RETURNING id)\
              {tagged}{recorded} \
              SELECT last_change FROM numbered",
             most = p.add(most),
-            tagged = tagged(&mut p, &user, &task_id, &task.tags),
-            recorded = recorded(&mut p, &user, &task_id, event.as_ref())?,
+            columns = Placed::COLUMNS.map(|(column, _)| column).join(", "),
+            values = placed.values(),
+            tagged = tagged(&mut p, user, task_id, &task.tags),
+            recorded = recorded(&mut p, user, task_id, event.as_ref())?,
         );
         let Some(seq) = self.number(&statement, p)? else {
             // The successor was made already, or the user has their most.
@@ -133,16 +125,8 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
             }
             let event = self.event(Some(&before), Some(&after), env)?;
             let mut p = Params::default();
-            let [
-                user,
-                task_id,
-                completed,
-                priority,
-                due_at,
-                title_key,
-                search,
-                body,
-            ] = row(self.user, &after)?.map(|value| p.add(value));
+            let placed = Placed::new(&mut p, self.user, &after)?;
+            let (user, task_id) = (&placed.user, &placed.id);
             let retagged = if after.tags == before.tags {
                 String::new()
             } else {
@@ -163,19 +147,18 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
                         gone.join(", ")
                     )
                 };
-                untagged + &tagged(&mut p, &user, &task_id, &new)
+                untagged + &tagged(&mut p, user, task_id, &new)
             };
             let statement = format!(
-                "WITH written AS (UPDATE tasks SET version = version + 1, \
-                 completed = {completed}, priority = {priority}, due_at = {due_at}, \
-                 title_key = {title_key}, search = {search}, body = {body} \
+                "WITH written AS (UPDATE tasks SET version = version + 1, {assignments} \
                  WHERE user_id = {user} AND id = {task_id} AND version = {version} RETURNING id), \
                  numbered AS (UPDATE users SET last_change = last_change + 1 \
                  WHERE user_id = {user} AND EXISTS (SELECT 1 FROM written) \
                  RETURNING last_change){retagged}{recorded} \
                  SELECT last_change FROM numbered",
                 version = p.add(version),
-                recorded = recorded(&mut p, &user, &task_id, event.as_ref())?,
+                assignments = placed.assignments(),
+                recorded = recorded(&mut p, user, task_id, event.as_ref())?,
             );
             if let Some(seq) = self.number(&statement, p)? {
                 return Ok(Written {
@@ -225,6 +208,52 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
     fn number(&self, statement: &str, params: Params) -> Result<Option<i64>, TaskError> {
         let rows = self.db.query(statement, &params.0)?;
         Ok(rows.first().map(|row| row.int(0)).transpose()?)
+    }
+}
+
+/// A task's row as a statement's placeholders: its key (`user`, `id`) and
+/// its other columns, in [`Placed::COLUMNS`]' order.
+struct Placed {
+    user: String,
+    id: String,
+    columns: Vec<String>,
+}
+
+impl Placed {
+    /// The columns after the key, each with the cast its placeholder needs
+    /// where nothing else gives it a type (a `SELECT` list).
+    const COLUMNS: [(&'static str, &'static str); 6] = [
+        ("completed", "::boolean"),
+        ("priority", "::bigint"),
+        ("due_at", "::bigint"),
+        ("title_key", ""),
+        ("search", ""),
+        ("body", ""),
+    ];
+
+    /// `task`'s row of `user`, its values added to `p`.
+    fn new(p: &mut Params, user: &UserId, task: &Task) -> Result<Self, TaskError> {
+        let mut values = row(user, task)?.into_iter().map(|value| p.add(value));
+        let mut next = || values.next().unwrap_or_default();
+        let (user, id) = (next(), next());
+        let columns = Self::COLUMNS.iter().map(|_| next()).collect();
+        Ok(Self { user, id, columns })
+    }
+
+    /// The columns' values, for `INSERT ... SELECT`.
+    fn values(&self) -> String {
+        let values: Vec<String> = (Self::COLUMNS.iter().zip(&self.columns))
+            .map(|((_, cast), value)| format!("{value}{cast}"))
+            .collect();
+        values.join(", ")
+    }
+
+    /// `column = value` for each column, for `UPDATE ... SET`.
+    fn assignments(&self) -> String {
+        let assignments: Vec<String> = (Self::COLUMNS.iter().zip(&self.columns))
+            .map(|((column, _), value)| format!("{column} = {value}"))
+            .collect();
+        assignments.join(", ")
     }
 }
 
