@@ -149,12 +149,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
 
     /// Task `id`.
     pub fn get(&self, id: TaskId) -> Result<Task, TaskError> {
-        let rows = self.db.query(
-            "SELECT body FROM tasks WHERE user_id = $1 AND id = $2",
-            &[self.user(), id.to_string().into()],
-        )?;
-        let row = rows.first().ok_or(TaskError::NotFound)?;
-        decode(row, 0)
+        self.get_versioned(id).map(|(task, _)| task)
     }
 
     /// The page of the user's tasks that `query` asks for, at time `now`

@@ -269,28 +269,7 @@ impl Stack {
                 };
                 Ok(rows.0.iter().map(line).collect::<Vec<_>>().join("\n"))
             }
-            Profile::Postgres => {
-                let port = self.env.pg_port.context("TODO_PG_PORT is not set")?;
-                let output = Command::new("psql")
-                    .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
-                    .args([
-                        "-d",
-                        &self.sidecar.database,
-                        "-tA",
-                        "-v",
-                        "ON_ERROR_STOP=1",
-                        "-c",
-                    ])
-                    .arg(statement)
-                    .output()
-                    .context("running psql")?;
-                anyhow::ensure!(
-                    output.status.success(),
-                    "psql: {}",
-                    String::from_utf8_lossy(&output.stderr)
-                );
-                Ok(String::from_utf8_lossy(&output.stdout).into_owned())
-            }
+            Profile::Postgres => psql(&self.env, &self.sidecar.database, statement),
         }
     }
 
@@ -1045,28 +1024,28 @@ impl Sidecar {
 }
 
 fn create_database(env: &Env, database: &str) -> anyhow::Result<()> {
+    psql(env, "postgres", &format!("CREATE DATABASE {database}"))?;
+    Ok(())
+}
+
+/// Runs `statement` on `database` of the shared PostgreSQL with `psql`;
+/// answers its rows, a line each, columns apart by `|`.
+fn psql(env: &Env, database: &str, statement: &str) -> anyhow::Result<String> {
     let port = env
         .pg_port
         .context("TODO_PG_PORT is not set: run the tests with scripts/test")?;
-    let status = Command::new("psql")
-        .args([
-            "-h",
-            "127.0.0.1",
-            "-p",
-            &port.to_string(),
-            "-U",
-            "postgres",
-            "-q",
-            "-c",
-        ])
-        .arg(format!("CREATE DATABASE {database}"))
-        .status()
+    let output = Command::new("psql")
+        .args(["-h", "127.0.0.1", "-p", &port.to_string(), "-U", "postgres"])
+        .args(["-d", database, "-tA", "-v", "ON_ERROR_STOP=1", "-c"])
+        .arg(statement)
+        .output()
         .context("running psql")?;
     anyhow::ensure!(
-        status.success(),
-        "psql could not create database {database}"
+        output.status.success(),
+        "psql: {}",
+        String::from_utf8_lossy(&output.stderr)
     );
-    Ok(())
+    Ok(String::from_utf8_lossy(&output.stdout).into_owned())
 }
 
 /// Notes `secret` as one that must never appear in a log: `scripts/test`

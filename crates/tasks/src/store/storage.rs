@@ -78,13 +78,17 @@ impl Storage {
         Ok(())
     }
 
-    /// Runs `read`, and once more after migrating when the schema was
-    /// older than it.
-    fn read<T>(&self, read: impl Fn(&dyn Database) -> Result<T, SqlError>) -> Result<T, SqlError> {
-        match read(self.open()?) {
+    /// Runs one statement (a read, or a write that is one statement), and
+    /// once more after migrating when the schema was older than it: a
+    /// statement that failed did nothing.
+    fn run<T>(
+        &self,
+        statement: impl Fn(&dyn Database) -> Result<T, SqlError>,
+    ) -> Result<T, SqlError> {
+        match statement(self.open()?) {
             Err(SqlError::Schema(_)) if !self.migrated.get() => {
                 self.migrate()?;
-                read(self.open()?)
+                statement(self.open()?)
             }
             done => done,
         }
@@ -101,11 +105,11 @@ impl Database for Storage {
     }
 
     fn query(&self, statement: &str, params: &[Value]) -> Result<Rows, SqlError> {
-        self.read(|db| db.query(statement, params))
+        self.run(|db| db.query(statement, params))
     }
 
     fn execute(&self, statement: &str, params: &[Value]) -> Result<u64, SqlError> {
-        self.read(|db| db.execute(statement, params))
+        self.run(|db| db.execute(statement, params))
     }
 
     fn before_transaction(&self) -> Result<(), SqlError> {
