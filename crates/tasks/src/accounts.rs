@@ -15,14 +15,14 @@
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use chrono::{DateTime, Duration, Utc};
-use dapr::{DaprError, StateStore, Write};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
+use sql::{Database, SqlError};
 
+use crate::UserId;
 use crate::error::{FieldError, Problem, TaskError};
 use crate::limits::{BadLimit, whole_number};
-use crate::service::retry;
-use crate::{UserId, keys};
+use crate::store::Storage;
 
 /// How long a token from sign-in is valid, in seconds.
 pub const TOKEN_SECONDS: i64 = 3600;
@@ -93,19 +93,32 @@ impl SignInLimits {
     }
 }
 
-/// An account as stored.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+/// What a sign-in reads of an account.
+#[derive(Debug, Clone)]
 struct Account {
-    user_id: UserId,
     /// The argon2id hash of the password, as a PHC string.
     password_hash: String,
-    created_at: DateTime<Utc>,
     /// Failed sign-ins in a row.
-    #[serde(default)]
     failures: u32,
     /// When the last of them was.
-    #[serde(default)]
     last_failure: Option<DateTime<Utc>>,
+}
+
+impl Account {
+    fn read(storage: &Storage, user: &UserId) -> Result<Option<Self>, TaskError> {
+        let rows = storage.query(
+            "SELECT password_hash, failures, last_failure FROM accounts WHERE user_id = $1",
+            &[user.as_str().into()],
+        )?;
+        let Some(row) = rows.first() else {
+            return Ok(None);
+        };
+        Ok(Some(Self {
+            password_hash: row.text(0)?.to_owned(),
+            failures: u32::try_from(row.int(1)?).unwrap_or(u32::MAX),
+            last_failure: row.opt_int(2)?.and_then(DateTime::from_timestamp_micros),
+        }))
+    }
 }
 
 /// A user name and a password, as a sign-up or sign-in gives them.
@@ -208,8 +221,8 @@ pub enum AccountError {
     Store(#[from] TaskError),
 }
 
-impl From<DaprError> for AccountError {
-    fn from(err: DaprError) -> Self {
+impl From<SqlError> for AccountError {
+    fn from(err: SqlError) -> Self {
         Self::Store(err.into())
     }
 }
@@ -220,8 +233,8 @@ fn hasher() -> Argon2<'static> {
 
 /// Signs `credentials` up with `salt` (16 random bytes), answering a token
 /// signed with `secret`.
-pub async fn sign_up<S: StateStore>(
-    store: &S,
+pub fn sign_up(
+    storage: &Storage,
     credentials: &Credentials,
     salt: [u8; 16],
     secret: &[u8],
@@ -232,69 +245,62 @@ pub async fn sign_up<S: StateStore>(
         .hash_password(credentials.password.as_bytes(), &salt)
         .map_err(|e| TaskError::Unavailable(format!("cannot hash: {e}")))?
         .to_string();
-    let account = Account {
-        user_id: credentials.user.clone(),
-        password_hash: hash,
-        created_at: now,
-        failures: 0,
-        last_failure: None,
-    };
-    // Without an ETag the put succeeds only if the key is new.
-    let write = Write::put(keys::account(&credentials.user), &account, None)?;
-    match store.commit(&[write]).await {
-        Ok(()) => sign(&credentials.user, secret, now),
-        Err(DaprError::Conflict) => Err(AccountError::Taken(credentials.user.clone())),
-        Err(err) => Err(err.into()),
+    let user = &credentials.user;
+    let created = storage.execute(
+        "INSERT INTO accounts (user_id, password_hash, created_at, failures) \
+         VALUES ($1, $2, $3, 0) ON CONFLICT (user_id) DO NOTHING",
+        &[
+            user.as_str().into(),
+            hash.into(),
+            now.timestamp_micros().into(),
+        ],
+    )?;
+    match created {
+        0 => Err(AccountError::Taken(user.clone())),
+        _ => sign(user, secret, now),
     }
 }
 
 /// Signs `credentials` in, answering a token signed with `secret`; failed
 /// tries in a row are held to `limits`.
-pub async fn sign_in<S: StateStore>(
-    store: &S,
+pub fn sign_in(
+    storage: &Storage,
     credentials: &Credentials,
     limits: &SignInLimits,
     secret: &[u8],
     now: DateTime<Utc>,
 ) -> Result<SignedIn, AccountError> {
-    let key = &keys::account(&credentials.user);
+    let user = &credentials.user;
     let password = credentials.password.as_bytes();
-    let outcome = retry(|| async move {
-        let Some(read) = store.get::<Account>(key).await? else {
-            // The same work as for an account, so that the time does not
-            // tell which names exist.
-            let _ = PasswordHash::new(DUMMY_HASH).map(|h| hasher().verify_password(password, &h));
-            return Ok(Err(AccountError::WrongCredentials));
-        };
-        let mut account = read.value;
-        let wait = account
-            .last_failure
-            .and_then(|last| limits.wait(account.failures, last, now));
-        if let Some(wait) = wait {
-            return Ok(Err(AccountError::Wait(wait.num_seconds().max(1))));
-        }
-        let right = PasswordHash::new(&account.password_hash)
-            .is_ok_and(|h| hasher().verify_password(password, &h).is_ok());
-        let result = if right {
-            if account.failures == 0 {
-                return Ok(Ok(()));
-            }
-            account.failures = 0;
-            account.last_failure = None;
-            Ok(())
-        } else {
-            account.failures += 1;
-            account.last_failure = Some(now);
-            Err(AccountError::WrongCredentials)
-        };
-        store
-            .commit(&[Write::put(key, &account, Some(read.etag))?])
-            .await?;
-        Ok(result)
-    })
-    .await?;
-    outcome?;
-    sign(&credentials.user, secret, now)
+    let Some(account) = Account::read(storage, user)? else {
+        // The same work as for an account, so that the time does not tell
+        // which names exist.
+        let _ = PasswordHash::new(DUMMY_HASH).map(|h| hasher().verify_password(password, &h));
+        return Err(AccountError::WrongCredentials);
+    };
+    let wait = account
+        .last_failure
+        .and_then(|last| limits.wait(account.failures, last, now));
+    if let Some(wait) = wait {
+        return Err(AccountError::Wait(wait.num_seconds().max(1)));
+    }
+    let right = PasswordHash::new(&account.password_hash)
+        .is_ok_and(|h| hasher().verify_password(password, &h).is_ok());
+    if !right {
+        // Counted in the database: failures at once are each counted.
+        storage.execute(
+            "UPDATE accounts SET failures = failures + 1, last_failure = $2 WHERE user_id = $1",
+            &[user.as_str().into(), now.timestamp_micros().into()],
+        )?;
+        return Err(AccountError::WrongCredentials);
+    }
+    if account.failures > 0 {
+        storage.execute(
+            "UPDATE accounts SET failures = 0, last_failure = NULL WHERE user_id = $1",
+            &[user.as_str().into()],
+        )?;
+    }
+    sign(user, secret, now)
 }
 
 /// A new token for the user of a still valid one (`Authorization` header).
@@ -322,11 +328,15 @@ const DUMMY_HASH: &str = "$argon2id$v=19$m=19456,t=2,p=1$MDEyMzQ1Njc4OWFiY2RlZg$
 
 #[cfg(test)]
 mod tests {
-    use dapr::fakes::FakeStateStore;
-    use futures::executor::block_on;
     use serde_json::json;
 
     use super::*;
+
+    /// A database with the app's schema (SQLite in memory).
+    fn storage() -> Storage {
+        let db = sql::native::Sqlite::in_memory().expect("a database");
+        Storage::of(Box::new(db)).expect("migrated")
+    }
 
     const SECRET: &[u8] = b"secret";
 
@@ -340,45 +350,44 @@ mod tests {
 
     #[test]
     fn names_are_unique_whatever_their_case_and_the_hash_is_argon2id() {
-        let store = FakeStateStore::default();
-        let signed = block_on(sign_up(
+        let store = storage();
+        let signed = sign_up(
             &store,
             &credentials("Alice", "correct horse"),
             [7; 16],
             SECRET,
             at(0),
-        ));
+        );
         assert_eq!(signed.as_ref().map(|s| s.user_id.as_str()), Ok("alice"));
-        let again = block_on(sign_up(
+        let again = sign_up(
             &store,
             &credentials("alice", "other password"),
             [8; 16],
             SECRET,
             at(1),
-        ));
+        );
         assert!(matches!(again, Err(AccountError::Taken(_))));
-        let stored = block_on(store.get::<Account>("account:alice"))
+        let alice = UserId::parse("alice").expect("a user id");
+        let stored = Account::read(&store, &alice)
             .ok()
             .flatten()
             .expect("stored");
         assert!(
             stored
-                .value
                 .password_hash
                 .starts_with("$argon2id$v=19$m=19456,t=2,p=1$")
         );
-        assert!(!stored.value.password_hash.contains("correct horse"));
+        assert!(!stored.password_hash.contains("correct horse"));
     }
 
     /// Failed sign-ins against `limits`: free ones, then doubling waits,
     /// then the lock; a success clears the count.
     fn failures_slow_down_then_lock(limits: &SignInLimits) {
-        let store = FakeStateStore::default();
+        let store = storage();
         let good = credentials("bob", "right password");
         let bad = credentials("bob", "wrong password");
-        let sign_in =
-            |who: &Credentials, t: i64| block_on(sign_in(&store, who, limits, SECRET, at(t)));
-        block_on(sign_up(&store, &good, [1; 16], SECRET, at(0))).expect("signed up");
+        let sign_in = |who: &Credentials, t: i64| sign_in(&store, who, limits, SECRET, at(t));
+        sign_up(&store, &good, [1; 16], SECRET, at(0)).expect("signed up");
         let mut t = 0;
         for _ in 0..limits.free_failures {
             t += 1;

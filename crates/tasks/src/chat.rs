@@ -332,7 +332,7 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
             None => {
                 let zone = match said.time_zone {
                     Some(zone) => zone,
-                    None => user_settings::get(self.store, self.user).await?.time_zone,
+                    None => user_settings::get(self.storage, self.user)?.time_zone,
                 };
                 let id = TaskId::new(env.now, env.random).to_string();
                 (Conversation::new(id, zone, env.now), None)
@@ -443,7 +443,7 @@ impl<T: Transport, S: StateStore> Chat<'_, T, S> {
         arguments: Value,
         env: &Env,
     ) -> Result<(String, Value), TaskError> {
-        let zone = user_settings::get(self.store, self.user).await?.time_zone;
+        let zone = user_settings::get(self.storage, self.user)?.time_zone;
         // A conversation of one call, never stored.
         let mut conversation = Conversation::new(String::new(), zone, env.now);
         let mut turn = Turn {

@@ -17,18 +17,17 @@
 //! `dapr-api-token` header daprd adds) is refused with 401 and does nothing.
 //!
 //! An event that can never be handled (unreadable, or refused by the domain)
-//! is recorded under `dead-letter:{consumer}:{id}` with why, logged, and
-//! dropped; one that may be handled later (the store is down, a race kept
-//! being lost) is retried.
+//! is recorded in table `dead_letters` with why, logged, and dropped; one
+//! that may be handled later (the database is down, a race kept being
+//! lost) is retried.
 
-use chrono::{DateTime, Utc};
 use dapr::jobs::triggered;
 use dapr::subscriber::{Delivered, Delivery};
-use dapr::{Dapr, StateStore, Transport, Write};
+use dapr::{Dapr, Transport};
 use http::StatusCode;
-use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
+use sql::Database;
 
 use crate::change::Event;
 use crate::error::TaskError;
@@ -62,15 +61,6 @@ fn status(code: StatusCode) -> Response {
     let mut response = http::Response::new(Vec::new());
     *response.status_mut() = code;
     response
-}
-
-/// An event a consumer gave up on, for an operator to read.
-#[derive(Debug, Serialize)]
-struct DeadLetter<'a> {
-    consumer: &'a str,
-    reason: &'a str,
-    received_at: DateTime<Utc>,
-    body: &'a str,
 }
 
 /// The consumers behind one sidecar.
@@ -144,13 +134,12 @@ impl<T: Transport + Clone> Consumers<T> {
         if let Some(refused) = self.refused(request) {
             return refused;
         }
-        let store = self.dapr.state(&self.settings.state_store);
         let arm = async |event: &Event| {
             let Some(plan) = reminders::plan(event) else {
                 return Ok(());
             };
             // In the sweep's calendar first: a job lost later is found there.
-            sweep::file(&store, &plan).await?;
+            sweep::file(&self.storage, &plan)?;
             Ok(reminders::arm(&self.dapr, &plan).await?)
         };
         let delivery = self.consume("reminders", request.body(), env, arm).await;
@@ -163,16 +152,11 @@ impl<T: Transport + Clone> Consumers<T> {
         if let Some(refused) = self.refused(request) {
             return refused;
         }
-        let store = self.dapr.state(&self.settings.state_store);
         let record = async |due: &ReminderDue| {
             let user = &due.user_id;
-            let webhook = user_settings::get(&store, user)
-                .await?
-                .webhook_url
-                .is_some();
-            let notification = inbox::record(&store, due, env.now, webhook).await?;
-            // Open pages learn of it from the user's change feed.
-            self.storage.tasks(user).reminded(due)?;
+            let settings = user_settings::get(&self.storage, user)?;
+            let webhook = settings.webhook_url.is_some();
+            let notification = inbox::record(&self.storage, due, env.now, webhook)?;
             // The first try, unless it was scheduled or made before.
             if notification.webhook.is_some_and(|w| w.attempts == 0) {
                 let first = webhooks::Try::first(user, notification.id);
@@ -193,7 +177,6 @@ impl<T: Transport + Clone> Consumers<T> {
             return refused;
         }
         let (name, body) = (job_name(request), request.body());
-        let store = self.dapr.state(&self.settings.state_store);
         let done = if name.starts_with(Settings::REMINDER_JOB_PREFIX) {
             match triggered::<Armed>(body) {
                 Ok(armed) => reminders::fire(&self.dapr, &self.storage, &self.settings, &armed)
@@ -203,7 +186,9 @@ impl<T: Transport + Clone> Consumers<T> {
             }
         } else if name.starts_with(Settings::WEBHOOK_JOB_PREFIX) {
             match triggered::<webhooks::Try>(body) {
-                Ok(call) => webhooks::attempt(&self.dapr, &self.web, &store, &call, env.now).await,
+                Ok(call) => {
+                    webhooks::attempt(&self.dapr, &self.web, &self.storage, &call, env.now).await
+                }
                 Err(err) => return self.unreadable_job(name, body, &err, env).await,
             }
         } else {
@@ -236,12 +221,11 @@ impl<T: Transport + Clone> Consumers<T> {
         if let Some(refused) = self.refused(request) {
             return refused;
         }
-        let store = self.dapr.state(&self.settings.state_store);
         let outbox = Outbox::new(&self.dapr, &self.storage, &self.settings);
         if let Err(err) = outbox.recover(env.now).await {
             eprintln!("outbox: the safety net will try at the next tick: {err}");
         }
-        match sweep::sweep(&self.dapr, &store, &self.storage, &self.settings, env.now).await {
+        match sweep::sweep(&self.dapr, &self.storage, &self.settings, env.now).await {
             Ok(swept) => {
                 let mut response = status(StatusCode::OK);
                 *response.body_mut() = serde_json::to_vec(&swept).unwrap_or_default();
@@ -321,8 +305,8 @@ impl<T: Transport + Clone> Consumers<T> {
         }
     }
 
-    /// Records `body`, delivered as `id`, as given up by `consumer` (at
-    /// `dead-letter:{consumer}:{id}`), and says to drop it; if it cannot be
+    /// Records `body`, delivered as `id`, as given up by `consumer` (in
+    /// table `dead_letters`), and says to drop it; if it cannot be
     /// recorded now, it is retried rather than lost.
     async fn dead_letter(
         &self,
@@ -334,21 +318,20 @@ impl<T: Transport + Clone> Consumers<T> {
     ) -> Delivery {
         eprintln!("{consumer}: event {id} dropped: {reason}");
         let kept = &body[..body.len().min(KEPT_BODY)];
-        let letter = DeadLetter {
-            consumer,
-            reason,
-            received_at: env.now,
-            body: &String::from_utf8_lossy(kept),
-        };
-        let key = format!("dead-letter:{consumer}:{id}");
-        let store = self.dapr.state(&self.settings.state_store);
-        let recorded = match Write::put(&key, &letter, None) {
-            Ok(write) => store.commit(&[write]).await,
-            Err(err) => Err(err),
-        };
+        let recorded = self.storage.execute(
+            "INSERT INTO dead_letters (consumer, id, reason, received_at, body) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (consumer, id) DO NOTHING",
+            &[
+                consumer.into(),
+                id.into(),
+                reason.into(),
+                env.now.timestamp_micros().into(),
+                String::from_utf8_lossy(kept).into_owned().into(),
+            ],
+        );
         match recorded {
-            // Recorded before, when it came the first time.
-            Ok(()) | Err(dapr::DaprError::Conflict) => Delivery::Drop,
+            // Recorded now, or before when it came the first time.
+            Ok(_) => Delivery::Drop,
             Err(err) => {
                 eprintln!("{consumer}: event {id}: cannot record it yet, will retry: {err}");
                 Delivery::Retry

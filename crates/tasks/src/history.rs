@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sql::Database;
 
 use crate::error::{FieldError, TaskError};
-use crate::log::PageQuery;
+use crate::page::PageQuery;
 use crate::{TaskId, UserId};
 use events::{Change, EventId, TaskEventType};
 

@@ -1,18 +1,19 @@
-//! A user's inbox (`inbox:{user}`): the reminders that fired, one
-//! notification each however often a reminder is delivered (a [`log`] by
-//! reminder id, so newest first is latest `remind_at` first), each read or
-//! unread. It keeps a user's newest [`KEPT`] notifications; the task's
-//! history is the lasting record.
+//! A user's inbox (table `notifications`): the reminders that fired, one
+//! notification each however often a reminder is delivered (by reminder
+//! id, so newest first is latest `remind_at` first), each read or unread.
+//! It keeps a user's newest [`KEPT`] notifications; the task's history is
+//! the lasting record.
 
 use chrono::{DateTime, FixedOffset, Utc};
-use dapr::{StateStore, Write};
 use serde::{Deserialize, Serialize};
-use serde_json::Value;
+use serde_json::Value as Json;
+use sql::{Database, Finish, Value, transaction};
 
+use crate::UserId;
 use crate::error::{FieldError, Problem, TaskError};
-use crate::log::{self, PageQuery};
-use crate::service::retry;
-use crate::{UserId, keys};
+use crate::page::PageQuery;
+use crate::service::{ATTEMPTS, retry_sync};
+use crate::store::{self, Storage};
 use events::{ReminderDue, ReminderId, TaskId};
 
 /// How many notifications an inbox keeps: the oldest go beyond it.
@@ -64,20 +65,6 @@ pub enum WebhookStatus {
     Failed,
 }
 
-impl log::Entry for Notification {
-    type Id = ReminderId;
-
-    fn id(&self) -> ReminderId {
-        self.id
-    }
-}
-
-/// An inbox as stored, oldest first.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-struct Stored {
-    notifications: Vec<Notification>,
-}
-
 /// What a page of the inbox asks for: `limit`, `cursor`, `unread`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct InboxQuery {
@@ -122,15 +109,17 @@ pub struct Page {
 
 /// Puts reminder `due` in its user's inbox, delivered at `now`, unless it
 /// is there, with its webhook call pending when `webhook` (the user has a
-/// webhook); answers the notification as the inbox holds it.
-pub async fn record<S: StateStore>(
-    store: &S,
+/// webhook), and in the user's change feed with it (one transaction, so
+/// that open pages learn of it); answers the notification as the inbox
+/// holds it.
+pub fn record(
+    storage: &Storage,
     due: &ReminderDue,
     now: DateTime<Utc>,
     webhook: bool,
 ) -> Result<Notification, TaskError> {
-    let key = &keys::inbox(&due.user_id);
-    let notification = &Notification {
+    let user = &due.user_id;
+    let notification = Notification {
         id: due.reminder_id,
         task_id: due.task_id,
         title: due.title.clone(),
@@ -144,69 +133,111 @@ pub async fn record<S: StateStore>(
             last_error: None,
         }),
     };
-    retry(|| async move {
-        let (mut inbox, etag) = read(store, key).await?;
-        if !log::insert_once(&mut inbox.notifications, notification.clone()) {
-            let kept = inbox
-                .notifications
-                .into_iter()
-                .find(|n| n.id == notification.id);
-            return Ok(kept.unwrap_or_else(|| notification.clone()));
-        }
-        let over = inbox.notifications.len().saturating_sub(KEPT);
-        inbox.notifications.drain(..over);
-        store.commit(&[Write::put(key, &inbox, etag)?]).await?;
-        Ok(notification.clone())
-    })
-    .await
+    let body = encode(&notification)?;
+    let key = [
+        Value::from(user.as_str()),
+        due.reminder_id.to_string().into(),
+    ];
+    let put = retry_sync(store::ATTEMPTS, || {
+        transaction(storage, |db| {
+            let put = db.execute(
+                "INSERT INTO notifications (user_id, id, version, read, body) \
+                 VALUES ($1, $2, 1, FALSE, $3) ON CONFLICT (user_id, id) DO NOTHING",
+                &[key[0].clone(), key[1].clone(), body.as_str().into()],
+            )?;
+            if put == 0 {
+                return Ok(Finish::Rollback(false));
+            }
+            // The oldest beyond what an inbox keeps go.
+            db.execute(
+                "DELETE FROM notifications WHERE user_id = $1 AND id <= (SELECT id \
+                 FROM notifications WHERE user_id = $1 ORDER BY id DESC LIMIT 1 OFFSET $2)",
+                &[
+                    key[0].clone(),
+                    i64::try_from(KEPT).unwrap_or(i64::MAX).into(),
+                ],
+            )?;
+            storage.tasks(user).reminded(due)?;
+            Ok(Finish::Commit(true))
+        })
+    })?;
+    if put {
+        return Ok(notification);
+    }
+    Ok(find(storage, user, due.reminder_id)?.unwrap_or(notification))
 }
 
 /// Notification `id` of `user`, if the inbox holds it.
-pub async fn find<S: StateStore>(
-    store: &S,
+pub fn find(
+    storage: &Storage,
     user: &UserId,
     id: ReminderId,
 ) -> Result<Option<Notification>, TaskError> {
-    let (inbox, _) = read(store, &keys::inbox(user)).await?;
-    Ok(inbox.notifications.into_iter().find(|n| n.id == id))
+    Ok(read(storage, user, id)?.map(|(notification, _)| notification))
 }
 
 /// Changes notification `id` of `user` with `change`, which answers whether
 /// it changed anything; answers the notification as it is now.
-pub async fn update<S: StateStore>(
-    store: &S,
+pub fn update(
+    storage: &Storage,
     user: &UserId,
     id: ReminderId,
     change: impl Fn(&mut Notification) -> bool,
 ) -> Result<Notification, TaskError> {
-    let key = &keys::inbox(user);
-    let change = &change;
-    retry(|| async move {
-        let (mut inbox, etag) = read(store, key).await?;
-        let notification = inbox
-            .notifications
-            .iter_mut()
-            .find(|n| n.id == id)
-            .ok_or(TaskError::NotFound)?;
-        if !change(notification) {
-            return Ok(notification.clone());
+    retry_sync(ATTEMPTS, || {
+        let (mut notification, version) = read(storage, user, id)?.ok_or(TaskError::NotFound)?;
+        if !change(&mut notification) {
+            return Ok(notification);
         }
-        let changed = notification.clone();
-        store.commit(&[Write::put(key, &inbox, etag)?]).await?;
-        Ok(changed)
+        // Only over the version read: a write in between is a race lost.
+        let written = storage.execute(
+            "UPDATE notifications SET version = version + 1, read = $4, body = $5 \
+             WHERE user_id = $1 AND id = $2 AND version = $3",
+            &[
+                user.as_str().into(),
+                id.to_string().into(),
+                version.into(),
+                notification.read.into(),
+                encode(&notification)?.into(),
+            ],
+        )?;
+        match written {
+            0 => Err(TaskError::Conflict),
+            _ => Ok(notification),
+        }
     })
-    .await
 }
 
 /// The page of `user`'s inbox that `query` asks for.
-pub async fn page<S: StateStore>(
-    store: &S,
-    user: &UserId,
-    query: &InboxQuery,
-) -> Result<Page, TaskError> {
-    let (inbox, _) = read(store, &keys::inbox(user)).await?;
-    let keep = |n: &Notification| !(query.unread_only && n.read);
-    let (notifications, next_cursor) = log::newest_first(inbox.notifications, &query.page, keep);
+pub fn page(storage: &Storage, user: &UserId, query: &InboxQuery) -> Result<Page, TaskError> {
+    let mut statement = "SELECT body FROM notifications WHERE user_id = $1".to_owned();
+    let mut params = vec![Value::from(user.as_str())];
+    if query.unread_only {
+        statement.push_str(" AND read = FALSE");
+    }
+    if let Some(cursor) = query.page.cursor {
+        params.push(cursor.to_string().into());
+        statement.push_str(&format!(" AND id < ${}", params.len()));
+    }
+    let limit = query.page.limit;
+    params.push(
+        i64::try_from(limit)
+            .unwrap_or(i64::MAX)
+            .saturating_add(1)
+            .into(),
+    );
+    statement.push_str(&format!(" ORDER BY id DESC LIMIT ${}", params.len()));
+    let rows = storage.query(&statement, &params)?;
+    let mut notifications = rows
+        .iter()
+        .map(|row| decode(row.text(0)?))
+        .collect::<Result<Vec<_>, _>>()?;
+    let next_cursor = (notifications.len() > limit)
+        .then(|| {
+            notifications.truncate(limit);
+            notifications.last().map(|n| n.id)
+        })
+        .flatten();
     Ok(Page {
         notifications,
         next_cursor,
@@ -215,24 +246,23 @@ pub async fn page<S: StateStore>(
 
 /// Marks notification `id` of `user` read or unread, as `body`
 /// (`{"read": true|false}`) says; answers it as it is now.
-pub async fn mark<S: StateStore>(
-    store: &S,
+pub fn mark(
+    storage: &Storage,
     user: &UserId,
     id: ReminderId,
-    body: &Value,
+    body: &Json,
 ) -> Result<Notification, TaskError> {
     let read = parse_mark(body)?;
-    update(store, user, id, |notification| {
+    update(storage, user, id, |notification| {
         let changed = notification.read != read;
         notification.read = read;
         changed
     })
-    .await
 }
 
 /// The `read` of a `PATCH` body, the only field it may name.
-fn parse_mark(body: &Value) -> Result<bool, FieldError> {
-    let Value::Object(fields) = body else {
+fn parse_mark(body: &Json) -> Result<bool, FieldError> {
+    let Json::Object(fields) = body else {
         let expected = "a JSON object such as {\"read\": true}";
         return Err(FieldError::new("body", Problem::WrongType { expected }));
     };
@@ -241,7 +271,7 @@ fn parse_mark(body: &Value) -> Result<bool, FieldError> {
         return Err(FieldError::new(name.clone(), problem));
     }
     match fields.get("read") {
-        Some(Value::Bool(read)) => Ok(*read),
+        Some(Json::Bool(read)) => Ok(*read),
         Some(_) => Err(FieldError::new(
             "read",
             Problem::WrongType {
@@ -252,20 +282,42 @@ fn parse_mark(body: &Value) -> Result<bool, FieldError> {
     }
 }
 
-async fn read<S: StateStore>(store: &S, key: &str) -> Result<(Stored, Option<String>), TaskError> {
-    Ok(match store.get::<Stored>(key).await? {
-        Some(read) => (read.value, Some(read.etag)),
-        None => (Stored::default(), None),
-    })
+/// Notification `id` of `user` and its version, if the inbox holds it.
+fn read(
+    storage: &Storage,
+    user: &UserId,
+    id: ReminderId,
+) -> Result<Option<(Notification, i64)>, TaskError> {
+    let rows = storage.query(
+        "SELECT body, version FROM notifications WHERE user_id = $1 AND id = $2",
+        &[user.as_str().into(), id.to_string().into()],
+    )?;
+    rows.first()
+        .map(|row| Ok((decode(row.text(0)?)?, row.int(1)?)))
+        .transpose()
+}
+
+fn encode(notification: &Notification) -> Result<String, TaskError> {
+    serde_json::to_string(notification)
+        .map_err(|e| TaskError::Unavailable(format!("cannot encode a notification: {e}")))
+}
+
+fn decode(body: &str) -> Result<Notification, TaskError> {
+    serde_json::from_str(body)
+        .map_err(|e| TaskError::Unavailable(format!("a stored notification is unreadable: {e}")))
 }
 
 #[cfg(test)]
 mod tests {
-    use dapr::fakes::FakeStateStore;
-    use futures::executor::block_on;
     use serde_json::json;
 
     use super::*;
+
+    /// A database with the app's schema (SQLite in memory).
+    fn storage() -> Storage {
+        let db = sql::native::Sqlite::in_memory().expect("a database");
+        Storage::of(Box::new(db)).expect("migrated")
+    }
 
     fn alice() -> UserId {
         UserId::parse("alice").expect("a user id")
@@ -291,39 +343,39 @@ mod tests {
 
     #[test]
     fn a_reminder_delivered_twice_is_in_the_inbox_once() {
-        let store = FakeStateStore::default();
+        let store = storage();
         let now = DateTime::from_timestamp(1_800_000_600, 0).unwrap_or_default();
-        let first = block_on(record(&store, &due(1, 5), now, true)).expect("recorded");
+        let first = record(&store, &due(1, 5), now, true).expect("recorded");
         let later = now + chrono::Duration::seconds(1);
-        let again = block_on(record(&store, &due(1, 5), later, true)).expect("recorded");
+        let again = record(&store, &due(1, 5), later, true).expect("recorded");
         assert_eq!(again, first, "the first delivery stands");
         assert_eq!(
             first.webhook.map(|w| w.status),
             Some(WebhookStatus::Pending)
         );
-        block_on(record(&store, &due(1, 6), now, false)).expect("a later one");
+        record(&store, &due(1, 6), now, false).expect("a later one");
         let all = InboxQuery::parse("").expect("valid");
-        let page = block_on(page(&store, &alice(), &all)).expect("a page");
+        let page = page(&store, &alice(), &all).expect("a page");
         assert_eq!(ids(&page), ["task 1", "task 1"]);
     }
 
     #[test]
     fn read_ones_can_be_left_out_and_a_mark_is_kept() {
-        let store = FakeStateStore::default();
+        let store = storage();
         let now = DateTime::from_timestamp(1_800_000_600, 0).unwrap_or_default();
         for task in 1..=3 {
-            block_on(record(&store, &due(task, task as i64), now, false)).expect("recorded");
+            record(&store, &due(task, task as i64), now, false).expect("recorded");
         }
         let second = due(2, 2).reminder_id;
-        let marked = block_on(mark(&store, &alice(), second, &json!({"read": true})));
+        let marked = mark(&store, &alice(), second, &json!({"read": true}));
         assert_eq!(marked.map(|n| n.read), Ok(true));
         // Delivered again after it was read: it stays read.
-        block_on(record(&store, &due(2, 2), now, false)).expect("recorded");
+        record(&store, &due(2, 2), now, false).expect("recorded");
         let unread = InboxQuery::parse("unread=true").expect("valid");
-        let page = block_on(page(&store, &alice(), &unread)).expect("a page");
+        let page = page(&store, &alice(), &unread).expect("a page");
         assert_eq!(ids(&page), ["task 3", "task 1"]);
         let nobody = UserId::parse("bob").expect("a user id");
-        let theirs = block_on(mark(&store, &nobody, second, &json!({"read": true})));
+        let theirs = mark(&store, &nobody, second, &json!({"read": true}));
         assert_eq!(
             theirs,
             Err(TaskError::NotFound),
@@ -333,7 +385,7 @@ mod tests {
 
     #[test]
     fn bad_marks_and_queries_name_the_field() {
-        let field = |body: Value| parse_mark(&body).map_err(|e| e.field);
+        let field = |body: Json| parse_mark(&body).map_err(|e| e.field);
         assert_eq!(field(json!({"read": "yes"})), Err("read".into()));
         assert_eq!(field(json!({})), Err("read".into()));
         assert_eq!(
@@ -348,16 +400,16 @@ mod tests {
 
     #[test]
     fn the_oldest_go_beyond_what_is_kept() {
-        let store = FakeStateStore::default();
+        let store = storage();
         let now = DateTime::from_timestamp(1_800_000_600, 0).unwrap_or_default();
         for minute in 0..=KEPT as i64 {
-            block_on(record(&store, &due(1, minute), now, false)).expect("recorded");
+            record(&store, &due(1, minute), now, false).expect("recorded");
         }
         let all = InboxQuery::parse("limit=200").expect("valid");
         let mut seen = 0;
         let mut query = all;
         loop {
-            let page = block_on(page(&store, &alice(), &query)).expect("a page");
+            let page = page(&store, &alice(), &query).expect("a page");
             seen += page.notifications.len();
             match page.next_cursor {
                 Some(cursor) => query.page.cursor = Some(cursor),

@@ -1,9 +1,6 @@
-//! What the tasks context still keeps in the Dapr state store, per user
-//! (tasks, their history and the change feed are in SQL, ADR 16):
+//! What the tasks context keeps in the Dapr state store, per user: only
+//! what expires (everything else is in SQL, ADR 16):
 //!
-//! - `account:{user}`: the account, for signing in;
-//! - `settings:{user}`: the user's own settings;
-//! - `inbox:{user}`: the reminders that reached the user;
 //! - `conversation:{user}:{id}`: a chat conversation (with a TTL);
 //! - `chat-rate:{user}:{minute}`: chat messages sent in a minute.
 //!
@@ -18,22 +15,7 @@ pub fn chat_rate(user: &UserId, minute: i64) -> String {
     format!("chat-rate:{user}:{minute}")
 }
 
-/// The key of `user`'s account (for signing in).
-pub fn account(user: &UserId) -> String {
-    format!("account:{user}")
-}
-
 /// The key of `user`'s conversation `id`.
 pub fn conversation(user: &UserId, id: &str) -> String {
     format!("conversation:{user}:{id}")
-}
-
-/// The key of `user`'s own settings.
-pub fn settings(user: &UserId) -> String {
-    format!("settings:{user}")
-}
-
-/// The key of `user`'s inbox.
-pub fn inbox(user: &UserId) -> String {
-    format!("inbox:{user}")
 }

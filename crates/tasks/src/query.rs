@@ -143,8 +143,8 @@ impl Cursor {
     }
 }
 
-/// What a listing reads of a task: a whole [`Task`], or the summary of one
-/// that the index keeps ([`crate::keys::Entry`]).
+/// What a listing reads of a task (a whole [`Task`]): what the in-memory
+/// listing, the one the SQL listing is checked against, filters and sorts by.
 pub trait Listed {
     /// The task's id (its creation order).
     fn id(&self) -> TaskId;

@@ -47,6 +47,11 @@ pub struct Armed {
 }
 
 impl Armed {
+    /// The reminder's id ([`ReminderId::of`]).
+    pub fn id(&self) -> ReminderId {
+        ReminderId::of(self.task_id, self.index, self.remind_at)
+    }
+
     /// The name of this reminder's job.
     pub fn job_name(&self) -> String {
         job_name(self.task_id, self.index)
@@ -174,7 +179,7 @@ pub async fn fire<T: Transport>(
         return Ok(Fired::Stale);
     }
     let due = ReminderDue {
-        reminder_id: ReminderId::of(task.id, armed.index, armed.remind_at),
+        reminder_id: armed.id(),
         task_id: task.id,
         user_id: armed.user_id.clone(),
         title: task.title.as_str().to_owned(),

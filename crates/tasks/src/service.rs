@@ -10,8 +10,8 @@ use crate::outbox::Recorded;
 use crate::query::Cursor;
 use events::EventId;
 
-/// How often a write to the Dapr state store is tried in all before it
-/// answers [`TaskError::Conflict`].
+/// How often a write is tried in all before it answers
+/// [`TaskError::Conflict`].
 pub const ATTEMPTS: usize = 16;
 
 /// What the caller brings from outside: the time and randomness.
@@ -91,4 +91,20 @@ where
         }
     }
     attempt().await
+}
+
+/// Runs `attempt` up to `attempts` times in all while another write got
+/// there first ([`TaskError::Conflict`]: a version that moved on, a busy
+/// database).
+pub(crate) fn retry_sync<T>(
+    attempts: usize,
+    mut attempt: impl FnMut() -> Result<T, TaskError>,
+) -> Result<T, TaskError> {
+    for _ in 1..attempts {
+        match attempt() {
+            Err(TaskError::Conflict) => continue,
+            done => return done,
+        }
+    }
+    attempt()
 }

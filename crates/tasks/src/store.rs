@@ -22,7 +22,7 @@ use crate::limits::Limits;
 use crate::outbox::Recorded;
 use crate::query::ListQuery;
 use crate::repeat;
-use crate::service::{Env, Listing, Written};
+use crate::service::{Env, Listing, Written, retry_sync};
 use crate::stored::StoredTask;
 use crate::{Task, TaskId, TaskPatch, TaskSpec, UserId};
 use events::ReminderDue;
@@ -35,7 +35,7 @@ mod storage;
 pub use storage::Storage;
 
 /// How often a write is tried when the database was busy.
-const ATTEMPTS: usize = 3;
+pub(crate) const ATTEMPTS: usize = 3;
 
 /// One user's tasks in a database.
 #[derive(Debug)]
@@ -101,7 +101,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
             return self.insert_at_once(task, event, repeats);
         }
         let (task, event) = (&task, &event);
-        busy_retry(|| {
+        retry_sync(ATTEMPTS, || {
             transaction(self.db, |_| {
                 let (seq, tasks) = self.next_change(1)?;
                 if let Some(limits) = &self.limits {
@@ -169,7 +169,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         if self.db.dialect() == Dialect::Postgres {
             return self.update_at_once(id, env, change);
         }
-        busy_retry(|| {
+        retry_sync(ATTEMPTS, || {
             transaction(self.db, |_| {
                 let (seq, _) = self.next_change(0)?;
                 let before = self.get(id)?;
@@ -229,7 +229,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         if self.db.dialect() == Dialect::Postgres {
             return self.delete_at_once(id, env);
         }
-        busy_retry(|| {
+        retry_sync(ATTEMPTS, || {
             transaction(self.db, |_| {
                 let (seq, _) = self.next_change(-1)?;
                 let task = self.get(id)?;
@@ -249,42 +249,39 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         })
     }
 
-    /// Records a reminder of `due` that reached the user's inbox among their
-    /// changes (for the change feed), once however often it comes.
-    pub fn reminded(&self, due: &ReminderDue) -> Result<(), TaskError> {
+    /// Records that reminder `due` reached its user, as a change of its
+    /// task (the feed's `reminded`), unless it is recorded already. Runs
+    /// inside the caller's transaction, the one that puts it in the inbox.
+    pub(crate) fn reminded(&self, due: &ReminderDue) -> Result<(), TaskError> {
         let event = serde_json::to_string(due)
             .map_err(|e| TaskError::Unavailable(format!("cannot encode a reminder: {e}")))?;
-        busy_retry(|| {
-            transaction(self.db, |_| {
-                let (seq, _) = self.next_change(0)?;
-                let known = self.db.query(
-                    "SELECT 1 FROM changes WHERE user_id = $1 AND task_id = $2 AND event_id = $3",
-                    &[
-                        self.user(),
-                        due.task_id.to_string().into(),
-                        due.reminder_id.to_string().into(),
-                    ],
-                )?;
-                if !known.is_empty() {
-                    return Ok(Finish::Rollback(()));
-                }
-                let at = due.remind_at.timestamp_micros();
-                // Nothing to publish: the reminder went out already.
-                self.db.execute(
-                    "INSERT INTO changes (user_id, seq, task_id, event_id, event_type, at, \
-                     event, published_at) VALUES ($1, $2, $3, $4, 'reminded', $5, $6, $5)",
-                    &[
-                        self.user(),
-                        seq.into(),
-                        due.task_id.to_string().into(),
-                        due.reminder_id.to_string().into(),
-                        at.into(),
-                        event.as_str().into(),
-                    ],
-                )?;
-                Ok(Finish::Commit(()))
-            })
-        })
+        let known = self.db.query(
+            "SELECT 1 FROM changes WHERE user_id = $1 AND task_id = $2 AND event_id = $3",
+            &[
+                self.user(),
+                due.task_id.to_string().into(),
+                due.reminder_id.to_string().into(),
+            ],
+        )?;
+        if !known.is_empty() {
+            return Ok(());
+        }
+        let (seq, _) = self.next_change(0)?;
+        let at = due.remind_at.timestamp_micros();
+        // Nothing to publish: the reminder went out already.
+        self.db.execute(
+            "INSERT INTO changes (user_id, seq, task_id, event_id, event_type, at, \
+             event, published_at) VALUES ($1, $2, $3, $4, 'reminded', $5, $6, $5)",
+            &[
+                self.user(),
+                seq.into(),
+                due.task_id.to_string().into(),
+                due.reminder_id.to_string().into(),
+                at.into(),
+                event.as_str().into(),
+            ],
+        )?;
+        Ok(())
     }
 
     /// Numbers the user's next change and adds `tasks` to their count,
@@ -423,17 +420,6 @@ fn decode(row: Row<'_>, column: usize) -> Result<Task, TaskError> {
     let stored: StoredTask = serde_json::from_str(body)
         .map_err(|e| TaskError::Unavailable(format!("a stored task is unreadable: {e}")))?;
     Ok(Task::from(stored))
-}
-
-/// Runs `attempt` again while the database was busy, a few times.
-fn busy_retry<T>(mut attempt: impl FnMut() -> Result<T, TaskError>) -> Result<T, TaskError> {
-    for _ in 1..ATTEMPTS {
-        match attempt() {
-            Err(TaskError::Conflict) => continue,
-            done => return done,
-        }
-    }
-    attempt()
 }
 
 #[cfg(test)]

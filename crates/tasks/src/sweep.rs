@@ -1,113 +1,80 @@
-//! The reminders' safety net (ADR 10): a calendar of every reminder armed,
-//! and a sweep that a cron binding runs every minute over it.
-//!
-//! The calendar (`calendar:{slot}:{shard}`) files each armed reminder under
-//! the [`SLOT_SECONDS`]-long slot of its time, in one of [`SHARDS`] keys by
-//! task, so that a burst of reminders for one minute does not queue on one
-//! key. The reminder scheduler files a reminder before it schedules its job.
+//! The reminders' safety net (ADR 10): a calendar of every reminder armed
+//! (table `reminders`), and a sweep that a cron binding runs every minute
+//! over it. The reminder scheduler files a reminder before it schedules its
+//! job.
 //!
 //! The sweep ([`sweep`]):
-//! - delivers what is due and was never delivered: each slot that ended
-//!   [`GRACE_SECONDS`] ago or more, from where the last sweep stopped
-//!   (`sweep:cursor`), is read, and each reminder in it that still stands
-//!   and is not in its user's inbox is fired as its job would have fired it
-//!   (a lost job, a crash); the slot is then cleared;
+//! - delivers what is due and was never delivered: each reminder whose time
+//!   is [`GRACE_SECONDS`] ago or more, oldest first, that still stands and
+//!   is not in its user's inbox is fired as its job would have fired it (a
+//!   lost job, a crash); its row then goes;
 //! - re-creates jobs that should exist but do not: each reminder of the
 //!   coming [`AHEAD_SECONDS`] that stands and has no job gets it back.
 //!
 //! A reminder fired by both its job and the sweep has one id, and the inbox
 //! keeps it once: delivery stays exactly once however they race.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Utc};
-use dapr::{Dapr, StateStore, Transport, Write};
-use serde::{Deserialize, Serialize};
+use dapr::{Dapr, Transport};
+use serde::Serialize;
+use sql::{Database, Row, Value};
 
 use crate::error::TaskError;
+use crate::inbox;
 use crate::reminders::{self, Armed, Fired, Plan};
-use crate::service::retry;
 use crate::settings::Settings;
 use crate::store::Storage;
-use crate::{inbox, log};
-use events::ReminderId;
+use crate::{TaskId, UserId};
 
-/// The length of a calendar slot, in seconds.
-pub const SLOT_SECONDS: i64 = 10;
-/// How many keys a slot is spread over.
-pub const SHARDS: u128 = 8;
 /// How long after its time a reminder is left to its job before the sweep
 /// delivers it.
 pub const GRACE_SECONDS: i64 = 10;
 /// How far ahead the sweep checks that jobs exist: beyond the minute
 /// between sweeps.
 pub const AHEAD_SECONDS: i64 = 90;
-/// The most slots one sweep delivers (an hour): a sweep after a long pause
+/// The most reminders one sweep delivers: a sweep after a long pause
 /// catches up over several runs.
-const MOST_SLOTS: i64 = 360;
-
-/// The key of the sweep's cursor: the first slot not yet swept.
-const CURSOR: &str = "sweep:cursor";
-
-/// The slot of instant `at`.
-fn slot(at: DateTime<Utc>) -> i64 {
-    at.timestamp().div_euclid(SLOT_SECONDS)
-}
-
-/// The calendar key of `armed`.
-fn key_of(armed: &Armed) -> String {
-    calendar_key(slot(armed.remind_at), armed.task_id.random_bits() % SHARDS)
-}
-
-fn calendar_key(slot: i64, shard: u128) -> String {
-    format!("calendar:{slot}:{shard}")
-}
-
-/// One calendar key's reminders.
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
-struct Page {
-    armed: Vec<Armed>,
-}
-
-impl log::Entry for Armed {
-    type Id = ReminderId;
-
-    fn id(&self) -> ReminderId {
-        ReminderId::of(self.task_id, self.index, self.remind_at)
-    }
-}
+const MOST_DUE: i64 = 500;
 
 /// Files the reminders `plan` arms in the calendar.
-pub async fn file<S: StateStore>(store: &S, plan: &Plan) -> Result<(), TaskError> {
-    let mut by_key: BTreeMap<String, Vec<&Armed>> = BTreeMap::new();
+pub fn file(storage: &Storage, plan: &Plan) -> Result<(), TaskError> {
+    if plan.arm.is_empty() {
+        return Ok(());
+    }
+    let mut rows = Vec::with_capacity(plan.arm.len());
+    let mut params = Vec::with_capacity(plan.arm.len() * 5);
     for armed in &plan.arm {
-        by_key.entry(key_of(armed)).or_default().push(armed);
+        let n = params.len();
+        rows.push(format!(
+            "(${}, ${}, ${}, ${}, ${})",
+            n + 1,
+            n + 2,
+            n + 3,
+            n + 4,
+            n + 5
+        ));
+        params.extend([
+            Value::from(armed.user_id.as_str()),
+            armed.id().to_string().into(),
+            armed.task_id.to_string().into(),
+            i64::try_from(armed.index).unwrap_or(i64::MAX).into(),
+            armed.remind_at.timestamp_micros().into(),
+        ]);
     }
-    for (key, armed) in &by_key {
-        retry(|| async move {
-            let (mut page, etag) = match store.get::<Page>(key).await? {
-                Some(read) => (read.value, Some(read.etag)),
-                None => (Page::default(), None),
-            };
-            let mut added = false;
-            for a in armed {
-                added |= log::insert_once(&mut page.armed, (*a).clone());
-            }
-            if added {
-                store.commit(&[Write::put(key, &page, etag)?]).await?;
-            }
-            Ok(())
-        })
-        .await?;
-    }
+    let statement = format!(
+        "INSERT INTO reminders (user_id, id, task_id, reminder_index, remind_at) VALUES {} \
+         ON CONFLICT (user_id, id) DO NOTHING",
+        rows.join(", ")
+    );
+    storage.execute(&statement, &params)?;
     Ok(())
 }
 
 /// What one sweep did.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
 pub struct Swept {
-    /// Slots read for reminders due.
-    pub slots: i64,
+    /// Reminders seen due (and taken out of the calendar).
+    pub due: usize,
     /// Reminders due that were never delivered, delivered now.
     pub delivered: usize,
     /// Jobs of coming reminders that were missing, scheduled again.
@@ -115,82 +82,84 @@ pub struct Swept {
 }
 
 /// Sweeps at `now` (see the module's text).
-pub async fn sweep<T: Transport, S: StateStore>(
+pub async fn sweep<T: Transport>(
     dapr: &Dapr<T>,
-    store: &S,
     storage: &Storage,
     settings: &Settings,
     now: DateTime<Utc>,
 ) -> Result<Swept, TaskError> {
     let mut swept = Swept::default();
-    // Due: the slots that ended GRACE_SECONDS ago or more.
-    let end = slot(now - chrono::Duration::seconds(GRACE_SECONDS));
-    let cursor = store.get::<i64>(CURSOR).await?;
-    let (from, etag) = match cursor {
-        Some(read) => (read.value, Some(read.etag)),
-        None => (end - MOST_SLOTS, None),
-    };
-    let from = from.max(end - MOST_SLOTS);
-    let to = end.min(from + MOST_SLOTS);
-    if from < to {
-        let keys = keys(from..to);
-        for armed in read(store, &keys).await? {
-            if fire_if_lost(dapr, store, storage, settings, &armed).await? {
-                swept.delivered += 1;
-            }
+    let micros = |at: DateTime<Utc>| Value::from(at.timestamp_micros());
+    let grace_end = now - chrono::Duration::seconds(GRACE_SECONDS);
+    let due = read(
+        storage,
+        "remind_at <= $1 ORDER BY remind_at LIMIT $2",
+        &[micros(grace_end), MOST_DUE.into()],
+    )?;
+    for armed in &due {
+        if fire_if_lost(dapr, storage, settings, armed).await? {
+            swept.delivered += 1;
         }
-        let mut writes = vec![Write::put(CURSOR, &to, etag)?];
-        writes.extend(
-            keys.into_iter()
-                .map(|key| Write::Delete { key, etag: None }),
+    }
+    if !due.is_empty() {
+        let rows: Vec<String> = (0..due.len())
+            .map(|n| format!("(${}, ${})", 2 * n + 1, 2 * n + 2))
+            .collect();
+        let keys: Vec<Value> = due
+            .iter()
+            .flat_map(|a| [a.user_id.as_str().into(), a.id().to_string().into()])
+            .collect();
+        let statement = format!(
+            "DELETE FROM reminders WHERE (user_id, id) IN (VALUES {})",
+            rows.join(", ")
         );
-        match store.commit(&writes).await {
-            // Another sweep got there first: it did the same.
-            Ok(()) | Err(dapr::DaprError::Conflict) => {}
-            Err(err) => return Err(err.into()),
-        }
-        swept.slots = to - from;
+        storage.execute(&statement, &keys)?;
+        swept.due = due.len();
     }
     // Coming: every reminder that stands has its job.
-    let ahead = slot(now + chrono::Duration::seconds(AHEAD_SECONDS)) + 1;
-    for armed in read(store, &keys(end..ahead)).await? {
-        if armed.remind_at > now && rearm_if_lost(dapr, storage, &armed).await? {
+    let ahead = now + chrono::Duration::seconds(AHEAD_SECONDS);
+    let coming = read(
+        storage,
+        "remind_at > $1 AND remind_at <= $2",
+        &[micros(now), micros(ahead)],
+    )?;
+    for armed in &coming {
+        if rearm_if_lost(dapr, storage, armed).await? {
             swept.rearmed += 1;
         }
     }
     Ok(swept)
 }
 
-fn keys(slots: std::ops::Range<i64>) -> Vec<String> {
-    slots
-        .flat_map(|slot| (0..SHARDS).map(move |shard| calendar_key(slot, shard)))
-        .collect()
+/// The reminders of the calendar that `condition` picks.
+fn read(storage: &Storage, condition: &str, params: &[Value]) -> Result<Vec<Armed>, TaskError> {
+    let statement = format!(
+        "SELECT user_id, task_id, reminder_index, remind_at FROM reminders WHERE {condition}"
+    );
+    let rows = storage.query(&statement, params)?;
+    rows.iter().map(armed).collect()
 }
 
-/// The reminders filed under `keys`, each once.
-async fn read<S: StateStore>(store: &S, keys: &[String]) -> Result<Vec<Armed>, TaskError> {
-    let mut all = Vec::new();
-    // Bounded requests: a slot is SHARDS keys.
-    for chunk in keys.chunks(256) {
-        for page in store.get_many::<Page>(chunk).await?.into_iter().flatten() {
-            for armed in page.value.armed {
-                log::insert_once(&mut all, armed);
-            }
-        }
-    }
-    Ok(all)
+fn armed(row: Row<'_>) -> Result<Armed, TaskError> {
+    let unreadable = |what: &str| TaskError::Unavailable(format!("the calendar holds {what}"));
+    Ok(Armed {
+        user_id: UserId::parse(row.text(0)?).ok_or_else(|| unreadable("a bad user id"))?,
+        task_id: TaskId::parse(row.text(1)?).ok_or_else(|| unreadable("a bad task id"))?,
+        index: usize::try_from(row.int(2)?).map_err(|_| unreadable("a bad index"))?,
+        remind_at: DateTime::from_timestamp_micros(row.int(3)?)
+            .ok_or_else(|| unreadable("a bad time"))?,
+    })
 }
 
 /// Fires `armed` if it stands and its user's inbox does not have it.
-async fn fire_if_lost<T: Transport, S: StateStore>(
+async fn fire_if_lost<T: Transport>(
     dapr: &Dapr<T>,
-    store: &S,
     storage: &Storage,
     settings: &Settings,
     armed: &Armed,
 ) -> Result<bool, TaskError> {
-    let id = log::Entry::id(armed);
-    if inbox::find(store, &armed.user_id, id).await?.is_some() {
+    let id = armed.id();
+    if inbox::find(storage, &armed.user_id, id)?.is_some() {
         return Ok(false);
     }
     let fired = reminders::fire(dapr, storage, settings, armed).await?;
@@ -235,13 +204,12 @@ async fn rearm_if_lost<T: Transport>(
 
 #[cfg(test)]
 mod tests {
-    use dapr::fakes::{FakeStateStore, RecordingTransport};
+    use dapr::fakes::RecordingTransport;
     use futures::executor::block_on;
     use serde_json::json;
 
     use super::*;
     use crate::{Env, TaskSpec};
-    use events::TaskId;
 
     fn at(seconds: i64) -> DateTime<Utc> {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default()
@@ -266,8 +234,8 @@ mod tests {
     }
 
     /// A task in `storage` reminded a minute after `at(0)`, filed in the
-    /// calendar in `store`.
-    fn reminded(store: &FakeStateStore, storage: &Storage) -> Plan {
+    /// calendar.
+    fn reminded(storage: &Storage) -> Plan {
         let user = crate::UserId::parse("alice").expect("a user id");
         let spec =
             TaskSpec::parse(&json!({"title": "t", "reminders": [{"at": "2027-01-15T08:01:00Z"}]}))
@@ -276,7 +244,7 @@ mod tests {
         let written = storage.tasks(&user).create(spec, &env).expect("created");
         let event = written.event.expect("an event").event;
         let plan = reminders::plan(&event).expect("a plan");
-        block_on(file(store, &plan)).expect("filed");
+        file(storage, &plan).expect("filed");
         plan
     }
 
@@ -297,85 +265,59 @@ mod tests {
 
     #[test]
     fn a_reminder_due_and_never_delivered_is_delivered_once() {
-        let (store, storage) = (FakeStateStore::default(), storage());
-        let plan = reminded(&store, &storage);
+        let storage = storage();
+        let plan = reminded(&storage);
         let remind_at = plan.arm[0].remind_at;
         assert_eq!(remind_at, at(60));
         let transport = RecordingTransport::answering([(204, "")]);
         let dapr = Dapr::new("http://dapr", &transport);
-        let after_grace = remind_at + chrono::Duration::seconds(GRACE_SECONDS + SLOT_SECONDS);
-        let swept =
-            block_on(sweep(&dapr, &store, &storage, &settings(), after_grace)).expect("swept");
-        assert_eq!((swept.delivered, swept.rearmed), (1, 0));
+        let after_grace = remind_at + chrono::Duration::seconds(GRACE_SECONDS);
+        let swept = block_on(sweep(&dapr, &storage, &settings(), after_grace)).expect("swept");
+        assert_eq!((swept.due, swept.delivered, swept.rearmed), (1, 1, 0));
         assert_eq!(calls(&transport), ["POST /v1.0/publish/pubsub/reminders"]);
-        // The slot is cleared and the cursor moved on: the next sweep does
-        // not deliver it again.
+        // Out of the calendar once seen due: the next sweep does not
+        // deliver it again.
         let later = after_grace + chrono::Duration::seconds(60);
-        let swept = block_on(sweep(&dapr, &store, &storage, &settings(), later)).expect("swept");
+        let swept = block_on(sweep(&dapr, &storage, &settings(), later)).expect("swept");
         assert_eq!(swept.delivered, 0);
         assert_eq!(calls(&transport).len(), 1);
     }
 
     #[test]
     fn a_reminder_already_in_the_inbox_is_left_alone() {
-        let (store, storage) = (FakeStateStore::default(), storage());
-        let plan = reminded(&store, &storage);
+        let storage = storage();
+        let plan = reminded(&storage);
         let armed = &plan.arm[0];
         let due = events::ReminderDue {
-            reminder_id: log::Entry::id(armed),
+            reminder_id: armed.id(),
             task_id: armed.task_id,
             user_id: armed.user_id.clone(),
             title: "t".into(),
             due_at: None,
             remind_at: armed.remind_at,
         };
-        block_on(inbox::record(&store, &due, armed.remind_at, false)).expect("recorded");
+        inbox::record(&storage, &due, armed.remind_at, false).expect("recorded");
         let transport = RecordingTransport::answering([]);
         let dapr = Dapr::new("http://dapr", &transport);
-        let after_grace = armed.remind_at + chrono::Duration::seconds(GRACE_SECONDS + SLOT_SECONDS);
-        let swept =
-            block_on(sweep(&dapr, &store, &storage, &settings(), after_grace)).expect("swept");
+        let after_grace = armed.remind_at + chrono::Duration::seconds(GRACE_SECONDS);
+        let swept = block_on(sweep(&dapr, &storage, &settings(), after_grace)).expect("swept");
         assert_eq!(swept.delivered, 0);
         assert!(calls(&transport).is_empty(), "{:?}", calls(&transport));
     }
 
     #[test]
     fn a_coming_reminder_whose_job_is_missing_gets_it_back() {
-        let (store, storage) = (FakeStateStore::default(), storage());
-        let plan = reminded(&store, &storage);
+        let storage = storage();
+        let plan = reminded(&storage);
         let answers = [(500, "job not found"), (204, "")];
         let transport = RecordingTransport::answering(answers);
         let dapr = Dapr::new("http://dapr", &transport);
-        let swept = block_on(sweep(&dapr, &store, &storage, &settings(), at(30))).expect("swept");
+        let swept = block_on(sweep(&dapr, &storage, &settings(), at(30))).expect("swept");
         assert_eq!((swept.delivered, swept.rearmed), (0, 1));
         let job = format!("/v1.0/jobs/{}", plan.arm[0].job_name());
         assert_eq!(
             calls(&transport),
             [format!("GET {job}"), format!("POST {job}")]
         );
-    }
-
-    #[test]
-    fn a_burst_for_one_minute_spreads_over_keys_and_slots() {
-        let at = DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default();
-        let user = crate::UserId::parse("alice").expect("a user id");
-        let keys: std::collections::HashSet<String> = (0..1000u128)
-            .map(|n| Armed {
-                user_id: user.clone(),
-                task_id: TaskId::new(at, n * 7919),
-                index: 0,
-                remind_at: at + chrono::Duration::seconds((n % 60) as i64),
-            })
-            .map(|armed| key_of(&armed))
-            .collect();
-        assert_eq!(keys.len(), 6 * SHARDS as usize, "six slots, every shard");
-    }
-
-    #[test]
-    fn slots_are_whole_multiples_of_their_length() {
-        let at = |s| DateTime::from_timestamp(s, 0).unwrap_or_default();
-        assert_eq!(slot(at(1_800_000_009)), slot(at(1_800_000_000)));
-        assert_eq!(slot(at(1_800_000_010)), slot(at(1_800_000_000)) + 1);
-        assert_eq!(keys(3..5).len(), 2 * SHARDS as usize);
     }
 }

@@ -1,16 +1,17 @@
-//! A user's own settings (`settings:{user}`): where their reminders are
+//! A user's own settings (table `user_settings`): where their reminders are
 //! POSTed (a webhook URL, checked as [`WebhookUrl`]), the secret that signs
 //! them (made by the server, shown once: when the webhook is first set or
 //! the secret rotated), and their default time zone.
 
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use sql::Database;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::error::{FieldError, Problem, TaskError};
-use crate::service::retry;
-use crate::{TimeZone, UserId, keys};
-use dapr::{StateStore, Write};
+use crate::service::{ATTEMPTS, retry_sync};
+use crate::store::Storage;
+use crate::{TimeZone, UserId};
 
 /// A webhook URL that passed the checks: absolute, `https` (or plain HTTP to
 /// a loopback address where that is allowed), without credentials, and not
@@ -205,27 +206,24 @@ impl SettingsInput {
 }
 
 /// `user`'s settings (the defaults when they never set any).
-pub async fn get<S: StateStore>(store: &S, user: &UserId) -> Result<UserSettings, TaskError> {
-    let read = store.get::<UserSettings>(&keys::settings(user)).await?;
-    Ok(read.map(|r| r.value).unwrap_or_default())
+pub fn get(storage: &Storage, user: &UserId) -> Result<UserSettings, TaskError> {
+    Ok(read(storage, user)?
+        .map(|(settings, _)| settings)
+        .unwrap_or_default())
 }
 
 /// Replaces `user`'s settings with `input`; a webhook set where there was
 /// none, or a rotation, takes `fresh_secret` as its secret. Answers the
 /// settings and the secret when it was just made.
-pub async fn put<S: StateStore>(
-    store: &S,
+pub fn put(
+    storage: &Storage,
     user: &UserId,
     input: &SettingsInput,
     fresh_secret: &str,
 ) -> Result<(UserSettings, Option<String>), TaskError> {
-    let key = &keys::settings(user);
-    retry(|| async move {
-        let read = store.get::<UserSettings>(key).await?;
-        let (before, etag) = match read {
-            Some(read) => (read.value, Some(read.etag)),
-            None => (UserSettings::default(), None),
-        };
+    retry_sync(ATTEMPTS, || {
+        // Version 0: none yet (a stored row's is 1 or more).
+        let (before, version) = read(storage, user)?.unwrap_or_default();
         let kept = before.webhook_secret.filter(|_| !input.rotate_secret);
         let (secret, made) = match (&input.webhook_url, kept) {
             (None, _) => (None, None),
@@ -237,16 +235,38 @@ pub async fn put<S: StateStore>(
             webhook_secret: secret,
             time_zone: input.time_zone,
         };
-        store.commit(&[Write::put(key, &settings, etag)?]).await?;
-        Ok((settings, made))
+        let body = serde_json::to_string(&settings)
+            .map_err(|e| TaskError::Unavailable(format!("cannot encode settings: {e}")))?;
+        // Only over the version read: a write in between is a race lost.
+        let written = storage.execute(
+            "INSERT INTO user_settings (user_id, version, body) VALUES ($1, 1, $3) \
+             ON CONFLICT (user_id) DO UPDATE SET version = user_settings.version + 1, \
+             body = excluded.body WHERE user_settings.version = $2",
+            &[user.as_str().into(), version.into(), body.into()],
+        )?;
+        match written {
+            0 => Err(TaskError::Conflict),
+            _ => Ok((settings, made)),
+        }
     })
-    .await
+}
+
+/// `user`'s settings as stored and their version, if they set any.
+fn read(storage: &Storage, user: &UserId) -> Result<Option<(UserSettings, i64)>, TaskError> {
+    let rows = storage.query(
+        "SELECT body, version FROM user_settings WHERE user_id = $1",
+        &[user.as_str().into()],
+    )?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    let settings = serde_json::from_str(row.text(0)?)
+        .map_err(|e| TaskError::Unavailable(format!("stored settings are unreadable: {e}")))?;
+    Ok(Some((settings, row.int(1)?)))
 }
 
 #[cfg(test)]
 mod tests {
-    use dapr::fakes::FakeStateStore;
-    use futures::executor::block_on;
     use serde_json::json;
 
     use super::*;
@@ -300,12 +320,13 @@ mod tests {
 
     #[test]
     fn the_secret_is_made_once_and_kept_until_rotated_or_the_webhook_goes() {
-        let store = FakeStateStore::default();
+        let db = sql::native::Sqlite::in_memory().expect("a database");
+        let store = Storage::of(Box::new(db)).expect("migrated");
         let user = UserId::parse("alice").expect("a user id");
         let input = |body: Value| SettingsInput::parse(&body, true).expect("valid");
         let hook =
             json!({"webhook_url": "https://hooks.example.com/a", "time_zone": "Europe/Berlin"});
-        let put = |body: Value, fresh: &str| block_on(put(&store, &user, &input(body), fresh));
+        let put = |body: Value, fresh: &str| put(&store, &user, &input(body), fresh);
         let (first, made) = put(hook.clone(), "s1").expect("saved");
         assert_eq!(made.as_deref(), Some("s1"));
         assert_eq!(first.time_zone.to_string(), "Europe/Berlin");
@@ -319,7 +340,7 @@ mod tests {
         assert_eq!(made.as_deref(), Some("s3"));
         let (gone, made) = put(json!({"webhook_url": null}), "s4").expect("saved");
         assert_eq!((gone.webhook_secret, made), (None, None));
-        let read = block_on(get(&store, &user)).expect("read");
+        let read = get(&store, &user).expect("read");
         let view = serde_json::to_value(read.view(None)).expect("json");
         assert_eq!(
             view,

@@ -12,7 +12,7 @@
 
 use chrono::{DateTime, FixedOffset, SecondsFormat, Utc};
 use dapr::jobs::{FailurePolicy, Job};
-use dapr::{Dapr, DaprError, StateStore, Transport};
+use dapr::{Dapr, DaprError, Transport};
 use hmac::{Hmac, Mac};
 use http::{Method, header};
 use serde::{Deserialize, Serialize};
@@ -22,6 +22,7 @@ use crate::UserId;
 use crate::error::TaskError;
 use crate::inbox::{self, Notification, WebhookState, WebhookStatus};
 use crate::settings::Settings;
+use crate::store::Storage;
 use crate::user_settings;
 use events::{ReminderId, TaskId};
 
@@ -123,15 +124,15 @@ pub async fn schedule<T: Transport>(
 /// Makes try `call` at `now`: POSTs the notification to its user's webhook
 /// (sent through `web`) unless it was delivered or given up before, then
 /// records how it went and schedules the next try if one is left.
-pub async fn attempt<T: Transport, W: Transport, S: StateStore>(
+pub async fn attempt<T: Transport, W: Transport>(
     dapr: &Dapr<T>,
     web: &W,
-    store: &S,
+    storage: &Storage,
     call: &Try,
     now: DateTime<Utc>,
 ) -> Result<(), TaskError> {
     let user = &call.user_id;
-    let Some(notification) = inbox::find(store, user, call.reminder_id).await? else {
+    let Some(notification) = inbox::find(storage, user, call.reminder_id)? else {
         return Ok(()); // gone beyond what the inbox keeps
     };
     let pending = |n: &Notification| {
@@ -142,7 +143,7 @@ pub async fn attempt<T: Transport, W: Transport, S: StateStore>(
     if !pending(&notification) {
         return Ok(()); // done, or this try was made before
     }
-    let settings = user_settings::get(store, user).await?;
+    let settings = user_settings::get(storage, user)?;
     let outcome = match (&settings.webhook_url, &settings.webhook_secret) {
         (Some(url), Some(secret)) => post(web, url.as_str(), secret, &notification, user).await,
         _ => Err("the webhook was removed".to_owned()),
@@ -168,14 +169,13 @@ pub async fn attempt<T: Transport, W: Transport, S: StateStore>(
         attempts: call.attempt,
         last_error,
     };
-    inbox::update(store, user, call.reminder_id, |n| {
+    inbox::update(storage, user, call.reminder_id, |n| {
         let changed = pending(n);
         if changed {
             n.webhook = Some(state.clone());
         }
         changed
     })
-    .await
     .map(|_| ())
 }
 

@@ -405,23 +405,16 @@ fn poison(stack: &Stack, user: &str) -> anyhow::Result<()> {
     let event = json!({"specversion": "1.0", "id": id, "source": "e2e", "type": "task.completed",
                        "datacontenttype": "application/json", "data": {"not": "a task event"}});
     publish(stack, &event.to_string())?;
-    let key = format!("dead-letter:recurrence:{id}");
     let letter = eventually("the dead letter", || {
-        let url = format!(
-            "http://127.0.0.1:{}/v1.0/state/statestore/{key}",
-            stack.dapr_port
-        );
-        let mut response = ureq::get(&url)
-            .header("dapr-api-token", &stack.dapr_token)
-            .call()
+        let reason = stack
+            .sql(&format!(
+                "SELECT reason FROM dead_letters WHERE consumer = 'recurrence' AND id = '{id}'"
+            ))
             .ok()?;
-        let text = response.body_mut().read_to_string().ok()?;
-        serde_json::from_str::<Value>(&text).ok()
+        (!reason.trim().is_empty()).then_some(reason)
     })?;
     anyhow::ensure!(
-        letter["reason"]
-            .as_str()
-            .is_some_and(|r| r.contains("not what the recurrence consumer reads")),
+        letter.contains("not what the recurrence consumer reads"),
         "{letter}"
     );
     // The consumer goes on with the next event.

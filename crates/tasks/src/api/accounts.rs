@@ -57,19 +57,19 @@ impl<T: Transport> AccountsApi<T> {
             return Err(ApiError::MethodNotAllowed(request.method().clone(), "POST"));
         }
         self.base.within_limits(request)?;
-        let store = self.base.store();
+        let storage = &self.base.storage;
         let secret = self.base.secret();
         match action.as_str() {
             "signup" => {
                 let credentials = Credentials::parse(&json_body(request.body())?)?;
                 let salt = env.random.to_le_bytes();
-                let signed = accounts::sign_up(&store, &credentials, salt, secret, env.now).await?;
+                let signed = accounts::sign_up(storage, &credentials, salt, secret, env.now)?;
                 Ok(json(StatusCode::CREATED, &signed))
             }
             "signin" => {
                 let credentials = Credentials::parse(&json_body(request.body())?)?;
                 let signed =
-                    accounts::sign_in(&store, &credentials, &self.sign_in, secret, env.now).await?;
+                    accounts::sign_in(storage, &credentials, &self.sign_in, secret, env.now)?;
                 Ok(json(StatusCode::OK, &signed))
             }
             "refresh" => {

@@ -69,15 +69,12 @@ impl<T: Transport> NotificationsApi<T> {
             _ => return Err(ApiError::NotFound("route")),
         };
         let user = self.base.caller(request, user, env)?;
-        let store = self.base.store();
+        let storage = &self.base.storage;
         let method = request.method();
         match route {
             Route::Inbox if method == Method::GET => {
                 let query = InboxQuery::parse(request.uri().query().unwrap_or_default())?;
-                Ok(json(
-                    StatusCode::OK,
-                    &inbox::page(&store, &user, &query).await?,
-                ))
+                Ok(json(StatusCode::OK, &inbox::page(storage, &user, &query)?))
             }
             Route::Inbox => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
             Route::Notification(id) if method == Method::PATCH => {
@@ -85,12 +82,12 @@ impl<T: Transport> NotificationsApi<T> {
                 let body = json_body(request.body())?;
                 Ok(json(
                     StatusCode::OK,
-                    &inbox::mark(&store, &user, id, &body).await?,
+                    &inbox::mark(storage, &user, id, &body)?,
                 ))
             }
             Route::Notification(_) => Err(ApiError::MethodNotAllowed(method.clone(), "PATCH")),
             Route::Settings if method == Method::GET => {
-                let settings = user_settings::get(&store, &user).await?;
+                let settings = user_settings::get(storage, &user)?;
                 Ok(json(StatusCode::OK, &settings.view(None)))
             }
             Route::Settings if method == Method::PUT => {
@@ -98,7 +95,7 @@ impl<T: Transport> NotificationsApi<T> {
                 let input = SettingsInput::parse(&body, self.allow_loopback)?;
                 // 128 random bits, shown to the user once.
                 let fresh = format!("whsec_{:032x}", env.random);
-                let (settings, made) = user_settings::put(&store, &user, &input, &fresh).await?;
+                let (settings, made) = user_settings::put(storage, &user, &input, &fresh)?;
                 Ok(json(StatusCode::OK, &settings.view(made.as_deref())))
             }
             Route::Settings => Err(ApiError::MethodNotAllowed(method.clone(), "GET, PUT")),

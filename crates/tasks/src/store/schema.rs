@@ -3,7 +3,7 @@
 use sql::Migration;
 
 /// Every version of the schema, oldest first.
-pub const MIGRATIONS: &[Migration] = &[TASKS, OUTBOX];
+pub const MIGRATIONS: &[Migration] = &[TASKS, OUTBOX, ACCOUNTS_AND_REMINDERS];
 
 /// Tasks, their changes (the history, the change feed and the outbox in
 /// one), and one row per user that numbers the user's changes and counts
@@ -115,4 +115,68 @@ DROP INDEX changes_unpublished;
 ",
     sqlite: "",
     postgres: "",
+};
+
+/// What was left in the Dapr state store: accounts, settings, inboxes, the
+/// reminders' calendar and the dead letters. Conversations and the chat's
+/// rate stay there (they expire by a TTL).
+const ACCOUNTS_AND_REMINDERS: Migration = Migration {
+    version: 3,
+    name: "accounts, user_settings, notifications, reminders, dead_letters",
+    both: "
+-- An account, for signing in: the password only as its argon2id hash
+-- (a PHC string), and the failed sign-ins in a row that slow it down.
+CREATE TABLE accounts (
+    user_id TEXT PRIMARY KEY,
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    failures BIGINT NOT NULL,
+    last_failure BIGINT
+);
+
+-- A user's own settings (JSON); a user without a row has the defaults.
+CREATE TABLE user_settings (
+    user_id TEXT PRIMARY KEY,
+    version BIGINT NOT NULL,
+    body TEXT NOT NULL
+);
+
+-- The reminders that reached a user: one row each however often a
+-- reminder is delivered (its id orders them by when it was to fire).
+CREATE TABLE notifications (
+    user_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    read BOOLEAN NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (user_id, id)
+);
+CREATE INDEX notifications_unread ON notifications (user_id, read, id);
+
+-- Every reminder armed, by when it fires: the sweep's calendar. A row goes
+-- once the sweep has seen its reminder due.
+CREATE TABLE reminders (
+    user_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    reminder_index BIGINT NOT NULL,
+    remind_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, id)
+);
+CREATE INDEX reminders_by_time ON reminders (remind_at);
+
+-- Events and jobs a consumer gave up on, with why, once each.
+CREATE TABLE dead_letters (
+    consumer TEXT NOT NULL,
+    id TEXT NOT NULL,
+    reason TEXT NOT NULL,
+    received_at BIGINT NOT NULL,
+    body TEXT NOT NULL,
+    PRIMARY KEY (consumer, id)
+);
+",
+    sqlite: "",
+    postgres: "
+ALTER TABLE notifications ALTER COLUMN id TYPE TEXT COLLATE \"C\";
+",
 };
