@@ -26,8 +26,10 @@ start_postgres() {
       || die "initdb failed; see $dir/initdb.log"
   fi
   PG_PORT=$(free_port)
+  # Room for several apps at once (a test binary runs a few stacks side by
+  # side), each pooling up to 64 connections as Spin does.
   "${PG_AS[@]}" "$PG_BIN/pg_ctl" -D "$dir/pgdata" -l "$dir/postgres.log" -w -t 60 \
-    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $dir -c fsync=on" start >/dev/null \
+    -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $dir -c fsync=on -c max_connections=400" start >/dev/null \
     || die "PostgreSQL did not start; see $dir/postgres.log"
   # How to restart it at once, as a crash would (bench/run soak).
   TODO_PG_RESTART="${PG_AS[*]} $PG_BIN/pg_ctl -D $dir/pgdata -l $dir/postgres.log -w -t 60 -m immediate restart"

@@ -12,7 +12,7 @@ use tasks::{Env, McpApi};
 
 #[http_component]
 async fn handle(request: Request) -> anyhow::Result<Response> {
-    let api = McpApi::from_variables(Outbound, open_database, variable)?;
+    let api = McpApi::from_variables(Outbound::default(), open_database, variable)?;
     let env = Env::new(spin_glue::now(), spin_glue::random()?, spin_glue::random()?);
     let response = api.handle(spin_glue::incoming(request)?, env).await;
     Ok(spin_glue::outgoing(response))

@@ -12,7 +12,7 @@ use tasks::{Consumers, Env};
 
 #[http_component]
 async fn handle(request: Request) -> anyhow::Result<Response> {
-    let consumers = Consumers::from_variables(Outbound, open_database, variable)?;
+    let consumers = Consumers::from_variables(Outbound::default(), open_database, variable)?;
     let env = Env::new(spin_glue::now(), spin_glue::random()?, spin_glue::random()?);
     let response = consumers
         .recurrence(&spin_glue::incoming(request)?, &env)

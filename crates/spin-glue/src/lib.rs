@@ -3,7 +3,8 @@
 //! context crate, and answers with [`outgoing`]:
 //!
 //! - [`Outbound`]: the [`dapr::Transport`] of a component, through
-//!   `spin_sdk::http::send` (limited by `allowed_outbound_hosts`);
+//!   wasi:http's outgoing handler (limited by `allowed_outbound_hosts`),
+//!   each call bounded in time;
 //! - [`AppDatabase`]: the [`sql::Database`] of a component, Spin's SQLite
 //!   `default` database or PostgreSQL;
 //! - [`now`] and [`random`]: the clock and randomness;
@@ -23,15 +24,80 @@ use chrono::{DateTime, SubsecRound, Utc};
 use dapr::TransportError;
 use futures::SinkExt;
 use futures::TryStreamExt;
-use spin_sdk::http::conversions::TryFromIncomingRequest;
+use spin_executor::{CancelOnDropToken, push_waker_and_get_token};
+use spin_sdk::http::conversions::{TryFromIncomingRequest, TryIntoOutgoingRequest};
 use spin_sdk::http::{
     Fields, IncomingRequest, IncomingResponse, OutgoingResponse, Request, Response,
     ResponseOutparam,
 };
+use spin_sdk::wit::wasi::http0_2_0::outgoing_handler;
+use spin_sdk::wit::wasi::http0_2_0::types::RequestOptions;
+use std::task::Poll;
+use std::time::Duration;
 
-/// Outbound HTTP through the Spin host.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct Outbound;
+/// Outbound HTTP through the Spin host, each call bounded: it gives up when
+/// the server does not take the connection within `connect`, or does not
+/// start answering within `first_byte` (wasi:http's request options, which
+/// Spin and the project's host both honour). A call so never keeps its
+/// instance alive for longer than the bounds say, whatever the server does.
+#[derive(Debug, Clone, Copy)]
+pub struct Outbound {
+    connect: Duration,
+    first_byte: Duration,
+}
+
+impl Default for Outbound {
+    /// 5 s to connect and 30 s to the first byte: room for an LLM's answer,
+    /// and a user's webhook that hangs is given up on in time.
+    fn default() -> Self {
+        Self {
+            connect: Duration::from_secs(5),
+            first_byte: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Outbound {
+    /// Calls bounded by `connect` and `first_byte`.
+    pub const fn within(connect: Duration, first_byte: Duration) -> Self {
+        Self {
+            connect,
+            first_byte,
+        }
+    }
+
+    /// Sends `request`, bounded as this transport is.
+    async fn call(&self, request: Request) -> Result<IncomingResponse, String> {
+        let (request, body) = request
+            .try_into_outgoing_request()
+            .map_err(|e| format!("cannot make the request: {e}"))?;
+        let options = RequestOptions::new();
+        let nanos = |d: Duration| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX);
+        options
+            .set_connect_timeout(Some(nanos(self.connect)))
+            .and_then(|()| options.set_first_byte_timeout(Some(nanos(self.first_byte))))
+            .map_err(|()| "the host takes no timeouts".to_owned())?;
+        let sink = body.as_ref().map(|_| request.take_body());
+        let answer = outgoing_handler::handle(request, Some(options)).map_err(|e| e.to_string())?;
+        if let (Some(mut sink), Some(body)) = (sink, body) {
+            sink.send(body)
+                .await
+                .map_err(|e| format!("sending the body: {e}"))?;
+        }
+        let mut waiting = None;
+        futures::future::poll_fn(|context| match answer.get() {
+            Some(Ok(Ok(response))) => Poll::Ready(Ok(response)),
+            Some(Ok(Err(code))) => Poll::Ready(Err(code.to_string())),
+            Some(Err(())) => Poll::Ready(Err("the answer was taken already".to_owned())),
+            None => {
+                let token = push_waker_and_get_token(answer.subscribe(), context.waker().clone());
+                waiting = Some(CancelOnDropToken::from(token));
+                Poll::Pending
+            }
+        })
+        .await
+    }
+}
 
 impl dapr::Transport for Outbound {
     async fn send(
@@ -45,9 +111,7 @@ impl dapr::Transport for Outbound {
             .headers(&parts.headers)
             .body(body)
             .build();
-        let response: IncomingResponse = spin_sdk::http::send(request)
-            .await
-            .map_err(|e| TransportError(e.to_string()))?;
+        let response = self.call(request).await.map_err(TransportError)?;
         let mut answer = http::Response::builder().status(response.status());
         let mut length = 0;
         for (name, value) in response.headers().entries() {

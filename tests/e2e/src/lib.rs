@@ -219,6 +219,17 @@ impl Stack {
         self.wait_ready()
     }
 
+    /// Stops daprd where it is (SIGSTOP): it keeps its ports and takes
+    /// connections, and answers nothing until [`Stack::resume_daprd`].
+    pub fn pause_daprd(&self) -> anyhow::Result<()> {
+        signal(self.daprd.id(), "-STOP")
+    }
+
+    /// Lets a paused daprd go on (SIGCONT).
+    pub fn resume_daprd(&self) -> anyhow::Result<()> {
+        signal(self.daprd.id(), "-CONT")
+    }
+
     /// daprd's metrics, as its Prometheus endpoint has them now.
     pub fn daprd_metrics(&self) -> anyhow::Result<String> {
         metrics_of(self.daprd.id())
@@ -1059,6 +1070,16 @@ pub fn never_logged(secret: &str) -> anyhow::Result<()> {
         .append(true)
         .open(Path::new(&dir).join("never-logged"))?;
     writeln!(file, "{secret}")?;
+    Ok(())
+}
+
+/// Sends `signal` (`-STOP`, `-CONT`) to process `pid`.
+fn signal(pid: u32, signal: &str) -> anyhow::Result<()> {
+    let status = Command::new("kill")
+        .args([signal, &pid.to_string()])
+        .status()
+        .context("running kill")?;
+    anyhow::ensure!(status.success(), "kill {signal} {pid}: {status}");
     Ok(())
 }
 
