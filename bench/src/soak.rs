@@ -415,7 +415,7 @@ fn verify(
             &format!("/api/{user}/notifications?limit=200"),
             "notifications",
         )?;
-        // The inbox keeps a user's newest 500 (tasks::inbox::KEPT): when it is
+        // The inbox keeps a user's newest 500 (tasks::reminders::inbox::KEPT): when it is
         // full, reminders older than its oldest were dropped by design, and
         // so may some due in the same second as its oldest.
         let kept_from = (notes.len() >= 500)

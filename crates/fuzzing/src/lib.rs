@@ -44,7 +44,7 @@ fn now() -> DateTime<Utc> {
 /// JSON with no key twice, then a create or replace body, then a patch
 /// applied to what the create made.
 pub fn task_body(data: &[u8]) {
-    let Ok(body) = tasks::input::parse_json(data) else {
+    let Ok(body) = tasks::task::input::parse_json(data) else {
         return;
     };
     let now = now();
@@ -57,7 +57,7 @@ pub fn task_body(data: &[u8]) {
         if let Ok(patch) = tasks::TaskPatch::parse(&body) {
             let _ = patch.apply(&mut task, now);
         }
-        let _ = tasks::repeat::preview(&task, 5);
+        let _ = tasks::task::repeat::preview(&task, 5);
     } else if let Ok(patch) = tasks::TaskPatch::parse(&body) {
         let _ = patch;
     }
@@ -112,7 +112,7 @@ pub fn rrule(data: &[u8]) {
     let Ok(text) = std::str::from_utf8(text) else {
         return;
     };
-    let _ = tasks::model::Recurrence::parse(text);
+    let _ = tasks::task::model::Recurrence::parse(text);
     let Ok(rule) = recurrence::Rule::parse(text) else {
         return;
     };
@@ -127,11 +127,12 @@ pub fn rrule(data: &[u8]) {
 /// from a task event before they touch the store.
 pub fn cloud_event(data: &[u8]) {
     if let Ok(delivered) = Delivered::<Box<RawValue>>::parse(data) {
-        if let Ok(event) = serde_json::from_str::<tasks::change::Event>(delivered.data.get()) {
+        if let Ok(event) = serde_json::from_str::<tasks::task::change::Event>(delivered.data.get())
+        {
             let _ = tasks::reminders::plan(&event);
             if event.event_type == events::TaskEventType::Completed {
                 let now = now();
-                let _ = tasks::repeat::next(&event.task, tasks::TaskId::new(now, 2), now);
+                let _ = tasks::task::repeat::next(&event.task, tasks::TaskId::new(now, 2), now);
             }
         }
         let _ = serde_json::from_str::<events::ReminderDue>(delivered.data.get());

@@ -22,7 +22,7 @@ use sql::{Database, SqlError};
 use crate::UserId;
 use crate::error::{FieldError, Problem, TaskError};
 use crate::limits::{BadLimit, whole_number};
-use crate::store::Storage;
+use crate::task::store::Storage;
 
 /// How long a token from sign-in is valid, in seconds.
 pub const TOKEN_SECONDS: i64 = 3600;

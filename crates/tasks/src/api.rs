@@ -10,12 +10,12 @@ use http::{Method, StatusCode};
 use serde::Serialize;
 
 use crate::error::{FieldError, Problem, TaskError};
-use crate::history;
-use crate::outbox::{Outbox, Owed};
 use crate::service::Env;
 use crate::settings::Settings;
-use crate::store::Storage;
-use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, repeat};
+use crate::task::history;
+use crate::task::outbox::{Outbox, Owed};
+use crate::task::store::Storage;
+use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, task::repeat};
 
 mod accounts;
 mod chat;
@@ -216,7 +216,9 @@ fn occurrence_count(query: &str) -> Result<usize, FieldError> {
         let err = |problem| FieldError::new(name.as_ref(), problem);
         match name.as_ref() {
             "count" if count.is_some() => return Err(err(Problem::GivenTwice)),
-            "count" => count = Some(crate::query::limit(&value, repeat::MAX_PREVIEW).map_err(err)?),
+            "count" => {
+                count = Some(crate::task::query::limit(&value, repeat::MAX_PREVIEW).map_err(err)?)
+            }
             _ => return Err(err(Problem::UnknownField { known: "count" })),
         }
     }

@@ -3,8 +3,15 @@
 //! (so they publish the same events, through the outbox), and the answer is
 //! a short confirmation naming what changed. A conversation (its messages,
 //! the listing last shown, the last change for "undo" and "it") lives at
-//! `conversation:{user}:{id}` for [`KEPT_FOR`] after its last message,
-//! readable only by its user.
+//! `conversation:{user}:{id}` in the Dapr state store for [`KEPT_FOR`]
+//! after its last message (Dapr's TTL), readable only by its user. Beside
+//! it: the LLM that may read messages instead of the built-in engine
+//! ([`llm`]), the tools both call ([`tools`]), and the per-minute count of
+//! a user's messages ([`rate`]).
+
+pub mod llm;
+pub mod rate;
+pub mod tools;
 
 use chrono::{DateTime, Utc};
 use dapr::{Dapr, StateStore, Transport, Write};
@@ -13,14 +20,14 @@ use serde_json::{Value, json};
 
 use crate::error::{FieldError, Problem, TaskError};
 use crate::limits::Limits;
-use crate::llm::{self, Llm};
-use crate::outbox::Outbox;
+use crate::reminders::user_settings;
 use crate::service::{Env, Written};
 use crate::settings::Settings;
-use crate::store::{Storage, TaskStore};
-use crate::tools;
-use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, TimeZone, UserId, keys, user_settings};
+use crate::task::outbox::Outbox;
+use crate::task::store::{Storage, TaskStore};
+use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, TimeZone, UserId};
 use language::{Listed, Reading, ToolCall};
+use llm::Llm;
 
 /// How long a conversation is kept after its last message, in seconds.
 pub const KEPT_FOR: u32 = 7 * 24 * 3600;
@@ -28,6 +35,13 @@ pub const KEPT_FOR: u32 = 7 * 24 * 3600;
 pub const MAX_MESSAGES: usize = 100;
 /// How many tasks a listing in the chat shows.
 const LISTED: usize = 20;
+
+/// The key of `user`'s conversation `id`: it begins with the user's own
+/// segment, so no key of one user can be built from another user's path
+/// (user ids may not hold the `:`).
+fn conversation_key(user: &UserId, id: &str) -> String {
+    format!("conversation:{user}:{id}")
+}
 
 /// Who said a message.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -311,7 +325,7 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
         conversation_id(id)?;
         let read = self
             .store
-            .get::<Conversation>(&keys::conversation(self.user, id))
+            .get::<Conversation>(&conversation_key(self.user, id))
             .await?;
         read.map(|r| r.value).ok_or(TaskError::NotFound)
     }
@@ -321,7 +335,7 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
         let (mut conversation, etag) = match &said.conversation_id {
             Some(id) => {
                 conversation_id(id)?;
-                let key = keys::conversation(self.user, id);
+                let key = conversation_key(self.user, id);
                 let read = self
                     .store
                     .get::<Conversation>(&key)
@@ -422,7 +436,7 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
         let over = conversation.messages.len().saturating_sub(MAX_MESSAGES);
         conversation.messages.drain(..over);
         conversation.updated_at = env.now;
-        let key = keys::conversation(self.user, &conversation.id);
+        let key = conversation_key(self.user, &conversation.id);
         let write = Write::put(&key, &conversation, etag)?.expiring(KEPT_FOR);
         self.store.commit(&[write]).await?;
         Ok(Answer {

@@ -29,14 +29,14 @@ use serde::de::DeserializeOwned;
 use serde_json::value::RawValue;
 use sql::Database;
 
-use crate::change::Event;
 use crate::error::TaskError;
-use crate::outbox::Outbox;
 use crate::reminders::{self, Armed};
 use crate::service::Env;
 use crate::settings::Settings;
-use crate::store::Storage;
-use crate::{inbox, sweep, user_settings, webhooks};
+use crate::task::change::Event;
+use crate::task::outbox::Outbox;
+use crate::task::store::Storage;
+use crate::{reminders::inbox, reminders::sweep, reminders::user_settings, reminders::webhooks};
 use events::{ReminderDue, TaskEventType};
 
 /// The longest part of an unreadable body kept in a dead letter, in bytes.

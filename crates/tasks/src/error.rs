@@ -171,7 +171,7 @@ pub enum TaskError {
     Unavailable(String),
     /// The write would pass one of the user's limits.
     #[error("{0}")]
-    Exceeded(#[from] crate::limits::Exceeded),
+    Exceeded(#[from] Exceeded),
 }
 
 impl From<DaprError> for TaskError {
@@ -200,6 +200,40 @@ impl TaskError {
         match self {
             Self::NotFound | Self::Invalid(_) | Self::Exceeded(_) => Delivery::Drop,
             Self::Conflict | Self::Unavailable(_) => Delivery::Retry,
+        }
+    }
+}
+
+/// A limit that a request would pass.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+pub enum Exceeded {
+    /// The user has as many tasks as they may.
+    #[error("you have {0} tasks, as many as one may; delete some first")]
+    Tasks(u64),
+    /// The task would have more tags than it may.
+    #[error("a task may have at most {0} tags")]
+    Tags(usize),
+    /// The task would have more reminders than it may.
+    #[error("a task may have at most {0} reminders")]
+    Reminders(usize),
+    /// The user has sent as many chat messages this minute as they may;
+    /// the next minute begins in the given seconds.
+    #[error("at most {limit} chat messages a minute; try again in {retry_after} s")]
+    ChatMessages {
+        /// Messages a minute.
+        limit: u32,
+        /// Seconds until the next minute.
+        retry_after: u32,
+    },
+}
+
+impl Exceeded {
+    /// The field of the request that passed the limit, if one did.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            Self::Tags(_) => Some("tags"),
+            Self::Reminders(_) => Some("reminders"),
+            Self::Tasks(_) | Self::ChatMessages { .. } => None,
         }
     }
 }

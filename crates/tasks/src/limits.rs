@@ -13,17 +13,12 @@
 //! | `max_query_bytes` | 2,048 | 413 `query_too_long` |
 //!
 //! A user's tasks are counted inside each create's own transaction (their
-//! row in `users`, [`crate::store`]), so no burst passes the limit; tasks
+//! row in `users`, [`crate::task::store`]), so no burst passes the limit; tasks
 //! made by the recurrence handler count but are never refused (a repeating task does not stop because its user is at the
 //! limit).
 
-use chrono::{DateTime, Utc};
-use dapr::{StateStore, Write};
-
-use crate::error::TaskError;
-use crate::model::{Reminder, Tag, Task};
-use crate::service::retry;
-use crate::{UserId, keys};
+use crate::error::Exceeded;
+use crate::task::model::{Reminder, Tag, Task};
 
 /// The limits in force, as the component's variables set them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -65,40 +60,6 @@ pub struct BadLimit {
     pub value: String,
     /// The largest value it may hold.
     pub most: u64,
-}
-
-/// A limit that a request would pass.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
-pub enum Exceeded {
-    /// The user has as many tasks as they may.
-    #[error("you have {0} tasks, as many as one may; delete some first")]
-    Tasks(u64),
-    /// The task would have more tags than it may.
-    #[error("a task may have at most {0} tags")]
-    Tags(usize),
-    /// The task would have more reminders than it may.
-    #[error("a task may have at most {0} reminders")]
-    Reminders(usize),
-    /// The user has sent as many chat messages this minute as they may;
-    /// the next minute begins in the given seconds.
-    #[error("at most {limit} chat messages a minute; try again in {retry_after} s")]
-    ChatMessages {
-        /// Messages a minute.
-        limit: u32,
-        /// Seconds until the next minute.
-        retry_after: u32,
-    },
-}
-
-impl Exceeded {
-    /// The field of the request that passed the limit, if one did.
-    pub fn field(&self) -> Option<&'static str> {
-        match self {
-            Self::Tags(_) => Some("tags"),
-            Self::Reminders(_) => Some("reminders"),
-            Self::Tasks(_) | Self::ChatMessages { .. } => None,
-        }
-    }
 }
 
 impl Limits {
@@ -186,31 +147,6 @@ pub(crate) fn whole_number<E: From<BadLimit>>(
     }
 }
 
-/// Counts a chat message of `user` against the minute of `now`, or
-/// refuses it when that minute has had `limit` already (the count is kept
-/// two minutes: `chat-rate:{user}:{minute}`).
-pub async fn count_chat_message<S: StateStore>(
-    store: &S,
-    user: &UserId,
-    now: DateTime<Utc>,
-    limit: u32,
-) -> Result<(), TaskError> {
-    let key = &keys::chat_rate(user, now.timestamp().div_euclid(60));
-    retry(|| async move {
-        let (sent, etag) = match store.get::<u32>(key).await? {
-            Some(read) => (read.value, Some(read.etag)),
-            None => (0, None),
-        };
-        if sent >= limit {
-            let retry_after = u32::try_from(60 - now.timestamp().rem_euclid(60)).unwrap_or(60);
-            return Err(Exceeded::ChatMessages { limit, retry_after }.into());
-        }
-        let write = Write::put(key, &(sent + 1), etag)?.expiring(120);
-        Ok(store.commit(&[write]).await?)
-    })
-    .await
-}
-
 /// Variables as a component would read them: `pairs`, the others empty.
 #[cfg(test)]
 pub(crate) fn variables(
@@ -233,32 +169,6 @@ pub(crate) fn variables(
 mod tests {
     use super::variables as vars;
     use super::*;
-
-    #[test]
-    fn a_users_chat_messages_are_counted_by_the_minute() {
-        use dapr::fakes::FakeStateStore;
-        use futures::executor::block_on;
-        let (store, user) = (
-            FakeStateStore::new(),
-            UserId::parse("alice").expect("a user id"),
-        );
-        let at =
-            |seconds: i64| DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default();
-        // 1_800_000_000 begins a minute.
-        for second in [0, 10] {
-            block_on(count_chat_message(&store, &user, at(second), 2)).expect("within the limit");
-        }
-        assert_eq!(
-            block_on(count_chat_message(&store, &user, at(30), 2)),
-            Err(TaskError::Exceeded(Exceeded::ChatMessages {
-                limit: 2,
-                retry_after: 30
-            }))
-        );
-        block_on(count_chat_message(&store, &user, at(60), 2)).expect("a new minute");
-        let other = UserId::parse("bob").expect("a user id");
-        block_on(count_chat_message(&store, &other, at(30), 2)).expect("each user their own");
-    }
 
     #[test]
     fn empty_variables_keep_the_defaults() {

@@ -10,6 +10,15 @@
 //! the task without a wrong reminder going out. A reminder's id is made
 //! from the reminder and its time ([`ReminderId::of`]), so however often it
 //! is published (the callback retried, the sweep) the inbox keeps it once.
+//!
+//! Beside the jobs: the sweep's calendar ([`sweep`]), the inbox they land
+//! in ([`inbox`]), the webhook calls made for them ([`webhooks`]), and the
+//! user's own settings those calls follow ([`user_settings`]).
+
+pub mod inbox;
+pub mod sweep;
+pub mod user_settings;
+pub mod webhooks;
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use dapr::jobs::{FailurePolicy, Job};
@@ -18,10 +27,10 @@ use dapr::{Dapr, DaprError, Transport};
 use futures::future::{join, join_all};
 use serde::{Deserialize, Serialize};
 
-use crate::change::Event;
 use crate::error::TaskError;
 use crate::settings::Settings;
-use crate::store::Storage;
+use crate::task::change::Event;
+use crate::task::store::Storage;
 use crate::{Task, UserId};
 use events::{ReminderDue, ReminderId, TaskEventType, TaskId};
 
@@ -202,7 +211,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
-    use crate::change;
+    use crate::task::change;
     use crate::{TaskPatch, TaskSpec};
     use events::EventId;
 

@@ -1,4 +1,4 @@
-//! What the task use cases ([`crate::store::TaskStore`]) take and answer:
+//! What the task use cases ([`crate::task::store::TaskStore`]) take and answer:
 //! the [`Env`] a request brings from outside (time and randomness), what a
 //! write did ([`Written`]), and a page of a listing ([`Listing`]).
 
@@ -6,8 +6,8 @@ use chrono::{DateTime, Utc};
 
 use crate::Task;
 use crate::error::TaskError;
-use crate::outbox::Recorded;
-use crate::query::Cursor;
+use crate::task::change::Recorded;
+use crate::task::query::Cursor;
 use events::EventId;
 
 /// How often a write is tried in all before it answers

@@ -5,9 +5,9 @@ use dapr::Transport;
 use http::{Method, StatusCode};
 
 use super::edge::{self, ApiError, Base, json, json_body};
+use crate::chat::llm::Llm;
+use crate::chat::rate;
 use crate::chat::{Chat, Said};
-use crate::limits;
-use crate::llm::Llm;
 use crate::service::Env;
 
 /// The chat API behind a Dapr sidecar, for tokens signed with `jwt_secret`.
@@ -79,7 +79,7 @@ impl<T: Transport + Clone> ChatApi<T> {
             Route::Chat if method == Method::POST => {
                 let said = Said::parse(&json_body(request.body())?)?;
                 let limit = self.base.limits.chat_messages_per_minute;
-                limits::count_chat_message(&store, &user, env.now, limit).await?;
+                rate::count_chat_message(&store, &user, env.now, limit).await?;
                 let answer = chat.say(&said, env).await.map_err(|err| match err {
                     crate::TaskError::NotFound => ApiError::NotFound("conversation"),
                     err => err.into(),

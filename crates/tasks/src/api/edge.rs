@@ -10,12 +10,13 @@ use dapr::{Dapr, Transport};
 
 use crate::UserId;
 use crate::accounts::AccountError;
+use crate::error::Exceeded;
 use crate::error::{FieldError, TaskError};
-use crate::input::parse_json;
-use crate::limits::{BadLimit, Exceeded, Limits};
+use crate::limits::{BadLimit, Limits};
 use crate::service::Env;
 use crate::settings::Settings;
-use crate::store::Storage;
+use crate::task::input::parse_json;
+use crate::task::store::Storage;
 
 /// Every way a call can fail.
 #[derive(Debug, thiserror::Error)]

@@ -11,8 +11,8 @@ use serde_json::{Value, json};
 
 use super::edge::{ApiError, Base, json as json_response};
 use crate::chat::Chat;
+use crate::chat::tools;
 use crate::service::Env;
-use crate::tools;
 
 /// The protocol versions this endpoint speaks (the handshake's), newest last.
 const VERSIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-25"];

@@ -9,10 +9,10 @@ use dapr::Transport;
 use http::{Method, StatusCode};
 
 use super::edge::{self, ApiError, Base, json, json_body};
-use crate::feed;
-use crate::inbox::{self, InboxQuery};
+use crate::reminders::inbox::{self, InboxQuery};
+use crate::reminders::user_settings::{self, SettingsInput};
 use crate::service::Env;
-use crate::user_settings::{self, SettingsInput};
+use crate::task::feed;
 use events::ReminderId;
 
 /// The notifications API behind a Dapr sidecar, for tokens signed with

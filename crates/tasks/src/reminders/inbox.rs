@@ -11,9 +11,9 @@ use sql::{Database, Finish, Value, transaction};
 
 use crate::UserId;
 use crate::error::{FieldError, Problem, TaskError};
-use crate::page::PageQuery;
 use crate::service::{ATTEMPTS, retry_sync};
-use crate::store::{self, Storage};
+use crate::task::page::PageQuery;
+use crate::task::store::{self, Storage};
 use events::{ReminderDue, ReminderId, TaskId};
 
 /// How many notifications an inbox keeps: the oldest go beyond it.

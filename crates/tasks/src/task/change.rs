@@ -3,8 +3,10 @@
 //! spelling and JSON (so that history shows what the user saw).
 
 use chrono::{DateTime, Utc};
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 
+use crate::error::TaskError;
 use crate::{Task, UserId};
 use events::{Change, EventId, TaskEvent, TaskEventType};
 
@@ -77,6 +79,35 @@ fn fields(task: Option<&Task>) -> Map<String, Value> {
 /// `null` and `[]`: what a field holds when it holds nothing.
 fn is_empty(value: &Value) -> bool {
     value.is_null() || value.as_array().is_some_and(Vec::is_empty)
+}
+
+/// An event as its change's row holds it: encoded once, for the row and
+/// for every publish of it.
+#[derive(Debug, Clone)]
+pub struct Recorded {
+    /// The event.
+    pub event: Event,
+    json: Box<RawValue>,
+}
+
+impl Recorded {
+    /// `event`, encoded.
+    pub fn new(event: Event) -> Result<Self, TaskError> {
+        let json = serde_json::value::to_raw_value(&event).map_err(|e| {
+            TaskError::Unavailable(format!("cannot encode event {}: {e}", event.event_id))
+        })?;
+        Ok(Self { event, json })
+    }
+
+    /// The event as JSON, as it is published.
+    pub fn json(&self) -> &str {
+        self.json.get()
+    }
+
+    /// The event as JSON, to embed in a message as it is.
+    pub fn raw(&self) -> &RawValue {
+        &self.json
+    }
 }
 
 #[cfg(test)]

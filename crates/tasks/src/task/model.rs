@@ -488,7 +488,7 @@ mod tests {
 
     #[test]
     fn the_contract_lists_exactly_the_time_zones_accepted() {
-        let contract = include_str!("../../../contracts/openapi.yaml");
+        let contract = include_str!("../../../../contracts/openapi.yaml");
         let listed: Vec<&str> = contract
             .lines()
             .find(|line| line.trim_start().starts_with("TimeZone:"))

@@ -12,8 +12,8 @@ use sql::{Database, Value};
 
 use super::{decode, priority};
 use crate::error::{FieldError, Problem, TaskError};
-use crate::query::{Cursor, ListQuery, Order, SortField, SortValue, Status};
 use crate::service::Listing;
+use crate::task::query::{Cursor, ListQuery, Order, SortField, SortValue, Status};
 use crate::{Task, UserId};
 
 /// The page `query` asks for of `user`'s tasks at time `now`.

@@ -17,10 +17,10 @@
 use sql::Value;
 
 use super::{TaskStore, event_type, row};
+use crate::error::Exceeded;
 use crate::error::TaskError;
-use crate::limits::Exceeded;
-use crate::outbox::Recorded;
 use crate::service::{Env, Written};
+use crate::task::change::Recorded;
 use crate::{Task, TaskId, UserId};
 
 /// How often an edit is computed again when other writes changed its task

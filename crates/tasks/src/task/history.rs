@@ -1,6 +1,6 @@
 //! A task's history: what happened to it, when, and which fields changed
 //! from what to what. Each entry is the task's change as its transaction
-//! recorded it (the `changes` table, [`crate::store`]), kept after the task
+//! recorded it (the `changes` table, [`crate::task::store`]), kept after the task
 //! is deleted, newest first in cursor pages by event id (the order the
 //! changes were made in).
 
@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use sql::Database;
 
 use crate::error::{FieldError, TaskError};
-use crate::page::PageQuery;
+use crate::task::page::PageQuery;
 use crate::{TaskId, UserId};
 use events::{Change, EventId, TaskEventType};
 
@@ -93,7 +93,7 @@ mod tests {
     use sql::native::Sqlite;
 
     use super::*;
-    use crate::store::schema::MIGRATIONS;
+    use crate::task::store::schema::MIGRATIONS;
     use crate::{Env, TaskPatch, TaskSpec, TaskStore};
 
     fn at(seconds: i64) -> Env {

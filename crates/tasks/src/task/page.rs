@@ -40,7 +40,9 @@ impl<K> PageQuery<K> {
             }
             seen.push(name.to_string());
             match name.as_ref() {
-                "limit" => q.limit = crate::query::limit(&value, Self::MAX_LIMIT).map_err(err)?,
+                "limit" => {
+                    q.limit = crate::task::query::limit(&value, Self::MAX_LIMIT).map_err(err)?
+                }
                 "cursor" => q.cursor = Some(cursor(&value).ok_or(err(Problem::BadCursor))?),
                 _ if other(&name, &value).map_err(err)? => {}
                 _ => return Err(err(Problem::UnknownField { known })),

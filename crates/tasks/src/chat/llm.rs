@@ -1,7 +1,7 @@
 //! The chat's LLM mode: an OpenAI-compatible chat completions endpoint with
 //! tool calling, used when the Spin variables `llm_base_url`, `llm_model`
 //! and `llm_api_key` are all set. The model gets the same tools as the
-//! built-in engine ([`crate::tools::functions`]); the chat runs its calls
+//! built-in engine ([`crate::chat::tools::functions`]); the chat runs its calls
 //! and sends their results back, for at most [`MAX_ROUNDS`] rounds. The key
 //! goes only into the `Authorization` header: it is never logged nor
 //! answered.

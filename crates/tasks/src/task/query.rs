@@ -15,7 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, Problem};
-use crate::model::{Priority, Tag, Task};
+use crate::task::model::{Priority, Tag, Task};
 use events::TaskId;
 
 const KNOWN: &str =

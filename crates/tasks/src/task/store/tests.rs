@@ -6,8 +6,8 @@ use serde_json::{Value as Json, json};
 use sql::native::Sqlite;
 
 use super::*;
-use crate::limits::Exceeded;
-use crate::query::Status;
+use crate::error::Exceeded;
+use crate::task::query::Status;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-28T12:00:00.123Z")
@@ -281,7 +281,7 @@ mod listings {
     use proptest::prelude::*;
 
     use super::*;
-    use crate::query::{Order, SortField};
+    use crate::task::query::{Order, SortField};
 
     #[derive(Debug, Clone)]
     enum Op {

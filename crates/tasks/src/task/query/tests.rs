@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, FixedOffset, TimeZone as _, Utc};
 use proptest::prelude::*;
 
 use super::*;
-use crate::model::{Description, RecurrenceMode, TimeZone, Title};
+use crate::task::model::{Description, RecurrenceMode, TimeZone, Title};
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)

@@ -1,5 +1,5 @@
 //! The app's own outbox (ADR 16): a change's event is recorded in the same
-//! transaction as the change (its row in `changes`, [`crate::store`]), so a
+//! transaction as the change (its row in `changes`, [`crate::task::store`]), so a
 //! change and its event never part, and queued in `outbox`; right after the
 //! commit, once the answer is on its way, the event is published and taken
 //! out of the outbox.
@@ -22,12 +22,12 @@ use dapr::{Dapr, DaprError, Transport};
 use futures::future::join_all;
 use serde_json::value::RawValue;
 
-use crate::change::Event;
 use crate::error::TaskError;
 use crate::reminders;
 use crate::service::Written;
 use crate::settings::Settings;
-use crate::store::Storage;
+use crate::task::change::{Event, Recorded};
+use crate::task::store::Storage;
 use crate::{TaskStore, UserId};
 use events::TaskEventType;
 use sql::Database;
@@ -41,30 +41,6 @@ pub const RECOVER_BATCH: i64 = 200;
 
 /// The `source` of every task event.
 pub const SOURCE: &str = "todo-chatbot/tasks";
-
-/// An event as its change's row holds it: encoded once, for the row and
-/// for every publish of it.
-#[derive(Debug, Clone)]
-pub struct Recorded {
-    /// The event.
-    pub event: Event,
-    json: Box<RawValue>,
-}
-
-impl Recorded {
-    /// `event`, encoded.
-    pub fn new(event: Event) -> Result<Self, TaskError> {
-        let json = serde_json::value::to_raw_value(&event).map_err(|e| {
-            TaskError::Unavailable(format!("cannot encode event {}: {e}", event.event_id))
-        })?;
-        Ok(Self { event, json })
-    }
-
-    /// The event as JSON, as it is published.
-    pub fn json(&self) -> &str {
-        self.json.get()
-    }
-}
 
 /// What a write answers, which may hold an event to relay.
 pub trait Relayable {
@@ -144,7 +120,7 @@ impl<'a, T: Transport> Outbox<'a, T> {
     /// relay is finished by the safety net.
     pub async fn settle(&self, owed: Owed) {
         let event = &owed.event.event;
-        let relayed = match self.publish(event, &owed.event.json).await {
+        let relayed = match self.publish(event, owed.event.raw()).await {
             Ok(()) => self.mark(&event.user_id, owed.seq),
             Err(err) => Err(err.into()),
         };

@@ -20,10 +20,10 @@ use serde::Serialize;
 use sql::{Database, Row, Value};
 
 use crate::error::TaskError;
-use crate::inbox;
+use crate::reminders::inbox;
 use crate::reminders::{self, Armed, Fired, Plan};
 use crate::settings::Settings;
-use crate::store::Storage;
+use crate::task::store::Storage;
 use crate::{TaskId, UserId};
 
 /// How long after its time a reminder is left to its job before the sweep

@@ -10,7 +10,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use crate::error::{FieldError, Problem, TaskError};
 use crate::service::{ATTEMPTS, retry_sync};
-use crate::store::Storage;
+use crate::task::store::Storage;
 use crate::{TimeZone, UserId};
 
 /// A webhook URL that passed the checks: absolute, `https` (or plain HTTP to

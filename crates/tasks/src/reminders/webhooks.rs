@@ -20,10 +20,10 @@ use sha2::Sha256;
 
 use crate::UserId;
 use crate::error::TaskError;
-use crate::inbox::{self, Notification, WebhookState, WebhookStatus};
+use crate::reminders::inbox::{self, Notification, WebhookState, WebhookStatus};
+use crate::reminders::user_settings;
 use crate::settings::Settings;
-use crate::store::Storage;
-use crate::user_settings;
+use crate::task::store::Storage;
 use events::{ReminderId, TaskId};
 
 /// The header carrying `sha256=<hex of HMAC-SHA256(secret, body)>`.

@@ -24,7 +24,7 @@ use chrono::serde::{ts_microseconds, ts_microseconds_option};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use crate::model::{
+use crate::task::model::{
     Description, Priority, Recurrence, RecurrenceMode, Reminder, Tag, Task, TimeZone, Title,
 };
 use events::TaskId;

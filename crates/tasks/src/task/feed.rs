@@ -1,7 +1,7 @@
 //! A user's change feed (the web app's live updates): every change of
 //! their tasks, whoever made it (the API, the chat, the recurrence
 //! handler), and every reminder that reached their inbox, numbered per user
-//! in the order they committed (the `changes` table, [`crate::store`]), so
+//! in the order they committed (the `changes` table, [`crate::task::store`]), so
 //! that a page that polls from its last number misses nothing and sees
 //! nothing twice.
 
@@ -87,7 +87,7 @@ pub fn parse_query(query: &str) -> Result<(u64, usize), FieldError> {
                     })
                 })?
             }
-            "limit" => limit = crate::query::limit(&value, MAX_LIMIT).map_err(err)?,
+            "limit" => limit = crate::task::query::limit(&value, MAX_LIMIT).map_err(err)?,
             _ => {
                 return Err(err(Problem::UnknownField {
                     known: "after, limit",

@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::model::{RecurrenceMode, Reminder, ReminderTime};
+use crate::task::model::{RecurrenceMode, Reminder, ReminderTime};
 use crate::{Task, TaskId};
 
 /// The most occurrences a preview shows.

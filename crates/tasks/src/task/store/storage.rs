@@ -126,7 +126,7 @@ impl Database for Storage {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::query::ListQuery;
+    use crate::task::query::ListQuery;
 
     fn fresh() -> Storage {
         Storage::new(String::new(), |_| {

@@ -16,14 +16,14 @@
 use chrono::{DateTime, Utc};
 use sql::{Database, Dialect, Finish, Row, SqlError, Value, transaction};
 
-use crate::change;
 use crate::error::TaskError;
 use crate::limits::Limits;
-use crate::outbox::Recorded;
-use crate::query::ListQuery;
-use crate::repeat;
 use crate::service::{Env, Listing, Written, retry_sync};
-use crate::stored::StoredTask;
+use crate::task::change;
+use crate::task::change::Recorded;
+use crate::task::query::ListQuery;
+use crate::task::repeat;
+use crate::task::stored::StoredTask;
 use crate::{Task, TaskId, TaskPatch, TaskSpec, UserId};
 use events::ReminderDue;
 

@@ -10,7 +10,7 @@ use chrono::{DateTime, FixedOffset, NaiveDateTime, TimeZone as _, Utc};
 use serde_json::{Map, Value};
 
 use crate::error::{FieldError, Problem};
-use crate::model::{
+use crate::task::model::{
     Description, Priority, Recurrence, RecurrenceMode, Reminder, ReminderTime, Tag, Task, TimeZone,
     Title,
 };
