@@ -1,18 +1,17 @@
 //! The notifications API component: `/api/:user_id/notifications/...`,
-//! served by [`tasks::NotificationsApi`] behind the Dapr sidecar at
-//! `dapr_url`.
+//! served by [`tasks::NotificationsApi`].
 
 // `#[http_component]` exports the handler through an `unsafe extern "C"` shim.
 #![allow(unsafe_code)]
 
-use spin_glue::{Outbound, open_database, variable};
+use spin_glue::{open_database, variable};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
 use tasks::{Env, NotificationsApi};
 
 #[http_component]
 async fn handle(request: Request) -> anyhow::Result<Response> {
-    let api = NotificationsApi::from_variables(Outbound::default(), open_database, variable)?;
+    let api = NotificationsApi::from_variables(open_database, variable)?;
     let env = Env::new(spin_glue::now(), spin_glue::random()?, spin_glue::random()?);
     let response = api.handle(spin_glue::incoming(request)?, env).await;
     Ok(spin_glue::outgoing(response))

@@ -10,6 +10,7 @@ use http::{Method, StatusCode};
 use serde::Serialize;
 
 use crate::error::{FieldError, Problem, TaskError};
+use crate::limits::{Given, Limits};
 use crate::service::Env;
 use crate::settings::Settings;
 use crate::task::history;
@@ -28,12 +29,13 @@ pub use chat::ChatApi;
 pub use mcp::McpApi;
 pub use notifications::NotificationsApi;
 
-use edge::{ApiError, Base, json, json_body, no_content};
+use edge::{ApiError, Base, Sidecar, json, json_body, no_content};
 
 /// The tasks API behind a Dapr sidecar, for tokens signed with `jwt_secret`.
 #[derive(Debug)]
 pub struct TasksApi<T> {
-    base: Base<T>,
+    base: Base,
+    sidecar: Sidecar<T>,
 }
 
 enum Route {
@@ -61,12 +63,14 @@ impl<T: Transport> TasksApi<T> {
         jwt_secret: impl Into<Vec<u8>>,
     ) -> Self {
         Self {
-            base: Base::new(storage, dapr, settings, jwt_secret.into()),
+            base: Base::new(storage, Limits::default(), jwt_secret.into()),
+            sidecar: Sidecar { dapr, settings },
         }
     }
 
-    /// The API as a component's variables say (`database_url`, `dapr_url`,
-    /// `auth_jwt_secret` and the [`Settings`]), opening the database with
+    /// The API as a component's variables say (`database_url`,
+    /// `auth_jwt_secret`, the task [`Limits`], `dapr_url`,
+    /// `dapr_api_token` and the [`Settings`]), opening the database with
     /// `open` and reaching daprd through `transport`.
     pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
@@ -74,7 +78,8 @@ impl<T: Transport> TasksApi<T> {
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         Ok(Self {
-            base: Base::from_variables(transport, open, variable)?,
+            base: Base::from_variables(open, &variable, Given::Tasks)?,
+            sidecar: Sidecar::from_variables(transport, variable)?,
         })
     }
 
@@ -98,9 +103,13 @@ impl<T: Transport> TasksApi<T> {
     /// event published: a relay waiting on daprd holds no connection.
     pub async fn settle(mut self, owed: Owed) {
         self.base.storage.close();
-        Outbox::new(&self.base.dapr, &self.base.storage, &self.base.settings)
-            .settle(owed)
-            .await;
+        Outbox::new(
+            &self.sidecar.dapr,
+            &self.base.storage,
+            &self.sidecar.settings,
+        )
+        .settle(owed)
+        .await;
     }
 
     async fn route(
@@ -126,7 +135,11 @@ impl<T: Transport> TasksApi<T> {
         };
         let user = self.base.caller(request, user, &env)?;
         let body = request.body();
-        let outbox = Outbox::new(&self.base.dapr, &self.base.storage, &self.base.settings);
+        let outbox = Outbox::new(
+            &self.sidecar.dapr,
+            &self.base.storage,
+            &self.sidecar.settings,
+        );
         let tasks = outbox.tasks(&user).limited(self.base.limits);
         let method = request.method();
         let found = |id: Option<TaskId>| id.ok_or(ApiError::NotFound("task"));

@@ -271,7 +271,8 @@ pub struct Answer {
 #[derive(Debug)]
 pub struct Chat<'a, T, S> {
     dapr: &'a Dapr<T>,
-    store: &'a S,
+    /// Where conversations are kept; none for one-off tool calls (MCP).
+    store: Option<&'a S>,
     storage: &'a Storage,
     settings: &'a Settings,
     user: &'a UserId,
@@ -283,23 +284,31 @@ pub struct Chat<'a, T, S> {
 }
 
 impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
-    /// The chat of `user`: tasks in `storage`, conversations and settings
-    /// in the state store `store`.
+    /// The chat of `user`: tasks in `storage`, their events published
+    /// through `dapr` as `settings` say; it keeps no conversations until
+    /// given a state store ([`Chat::with_conversations`]).
     pub fn new(
         dapr: &'a Dapr<T>,
-        store: &'a S,
         storage: &'a Storage,
         settings: &'a Settings,
         user: &'a UserId,
     ) -> Self {
         Self {
             dapr,
-            store,
+            store: None,
             storage,
             settings,
             user,
             llm: None,
             limits: None,
+        }
+    }
+
+    /// The chat, its conversations kept in the state store `store`.
+    pub fn with_conversations(self, store: &'a S) -> Self {
+        Self {
+            store: Some(store),
+            ..self
         }
     }
 
@@ -320,11 +329,17 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
         }
     }
 
+    /// The state store conversations are kept in.
+    fn conversations(&self) -> Result<&'a S, TaskError> {
+        self.store
+            .ok_or_else(|| TaskError::Unavailable("this chat keeps no conversations".to_owned()))
+    }
+
     /// Conversation `id`, if `user` has it.
     pub async fn conversation(&self, id: &str) -> Result<Conversation, TaskError> {
         conversation_id(id)?;
         let read = self
-            .store
+            .conversations()?
             .get::<Conversation>(&conversation_key(self.user, id))
             .await?;
         read.map(|r| r.value).ok_or(TaskError::NotFound)
@@ -332,12 +347,14 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
 
     /// Answers `said`, acting on the user's tasks as it asks.
     pub async fn say(&self, said: &Said, env: &Env) -> Result<Answer, TaskError> {
+        // Before anything is done: a chat that cannot keep the
+        // conversation does nothing.
+        let store = self.conversations()?;
         let (mut conversation, etag) = match &said.conversation_id {
             Some(id) => {
                 conversation_id(id)?;
                 let key = conversation_key(self.user, id);
-                let read = self
-                    .store
+                let read = store
                     .get::<Conversation>(&key)
                     .await?
                     .ok_or(TaskError::NotFound)?;
@@ -438,7 +455,7 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
         conversation.updated_at = env.now;
         let key = conversation_key(self.user, &conversation.id);
         let write = Write::put(&key, &conversation, etag)?.expiring(KEPT_FOR);
-        self.store.commit(&[write]).await?;
+        self.conversations()?.commit(&[write]).await?;
         Ok(Answer {
             conversation_id: conversation.id,
             response,

@@ -30,7 +30,7 @@ use serde_json::value::RawValue;
 use sql::Database;
 
 use crate::error::TaskError;
-use crate::reminders::{self, Armed};
+use crate::reminders::{self, Armed, Destination};
 use crate::service::Env;
 use crate::settings::Settings;
 use crate::task::change::Event;
@@ -70,25 +70,24 @@ pub struct Consumers<T> {
     dapr: Dapr<T>,
     /// For the calls to users' webhooks.
     web: T,
+    /// Where task events go (the recurrence handler's next occurrences,
+    /// the outbox's safety net).
     settings: Settings,
+    /// Where reminders that fire go.
+    reminders: Destination,
+    /// The token daprd presents on every call it makes to the app
+    /// (`app_api_token`, daprd's `APP_API_TOKEN`): a call without it is
+    /// refused, so that nobody but the sidecar can deliver an event or
+    /// fire a job.
+    app_api_token: String,
 }
 
 impl<T: Transport + Clone> Consumers<T> {
-    /// The consumers of the tasks in `storage`, behind `dapr`, as
-    /// `settings` say, calling webhooks through `web`.
-    pub fn new(storage: Storage, dapr: Dapr<T>, web: T, settings: Settings) -> Self {
-        Self {
-            storage,
-            dapr,
-            web,
-            settings,
-        }
-    }
-
     /// The consumers as a component's variables say (`database_url`,
-    /// `dapr_url`, `dapr_api_token` and the [`Settings`]), opening the
-    /// database with `open` when first needed and reaching daprd and
-    /// webhooks through `transport`.
+    /// `dapr_url`, `dapr_api_token`, `app_api_token`, the [`Settings`] and
+    /// the reminders' [`Destination`]), opening the database with `open`
+    /// when first needed and reaching daprd and webhooks through
+    /// `transport`.
     pub fn from_variables<E>(
         transport: T,
         open: sql::Open,
@@ -100,12 +99,14 @@ impl<T: Transport + Clone> Consumers<T> {
             &variable("dapr_api_token")?,
             transport.clone(),
         );
-        Ok(Self::new(
+        Ok(Self {
             storage,
             dapr,
-            transport,
-            Settings::from_variables(variable)?,
-        ))
+            web: transport,
+            settings: Settings::from_variables(&variable)?,
+            reminders: Destination::from_variables(&variable)?,
+            app_api_token: variable("app_api_token")?,
+        })
     }
 
     /// Creates the next occurrence of a task whose `completed` event this is,
@@ -177,14 +178,14 @@ impl<T: Transport + Clone> Consumers<T> {
             return refused;
         }
         let (name, body) = (job_name(request), request.body());
-        let done = if name.starts_with(Settings::REMINDER_JOB_PREFIX) {
+        let done = if name.starts_with(reminders::JOB_PREFIX) {
             match triggered::<Armed>(body) {
-                Ok(armed) => reminders::fire(&self.dapr, &self.storage, &self.settings, &armed)
+                Ok(armed) => reminders::fire(&self.dapr, &self.storage, &self.reminders, &armed)
                     .await
                     .map(|_| ()),
                 Err(err) => return self.unreadable_job(name, body, &err, env).await,
             }
-        } else if name.starts_with(Settings::WEBHOOK_JOB_PREFIX) {
+        } else if name.starts_with(webhooks::JOB_PREFIX) {
             match triggered::<webhooks::Try>(body) {
                 Ok(call) => {
                     webhooks::attempt(&self.dapr, &self.web, &self.storage, &call, env.now).await
@@ -225,7 +226,7 @@ impl<T: Transport + Clone> Consumers<T> {
         if let Err(err) = outbox.recover(env.now).await {
             eprintln!("outbox: the safety net will try at the next tick: {err}");
         }
-        match sweep::sweep(&self.dapr, &self.storage, &self.settings, env.now).await {
+        match sweep::sweep(&self.dapr, &self.storage, &self.reminders, env.now).await {
             Ok(swept) => {
                 let mut response = status(StatusCode::OK);
                 *response.body_mut() = serde_json::to_vec(&swept).unwrap_or_default();
@@ -259,7 +260,7 @@ impl<T: Transport + Clone> Consumers<T> {
             .get("dapr-api-token")
             .map(|v| v.as_bytes())
             .unwrap_or_default();
-        let expected = self.settings.app_api_token.as_bytes();
+        let expected = self.app_api_token.as_bytes();
         if !expected.is_empty() && same(given, expected) {
             return None;
         }

@@ -50,6 +50,21 @@ impl Default for Limits {
     }
 }
 
+/// Which limits a component is given, each kind with those before it:
+/// every API checks the size of a request; those that write tasks check
+/// the per-user and per-task limits too; the chat its messages a minute as
+/// well.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Given {
+    /// `max_body_bytes`, `max_query_bytes`.
+    Sizes,
+    /// And `max_tasks_per_user`, `max_tags_per_task`,
+    /// `max_reminders_per_task`.
+    Tasks,
+    /// And `chat_messages_per_minute`.
+    Chat,
+}
+
 /// A limit's variable that is not a whole number within its bounds.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("the Spin variable {name} must be a whole number from 1 to {most}, not {value:?}")]
@@ -63,45 +78,50 @@ pub struct BadLimit {
 }
 
 impl Limits {
-    /// The limits the component's variables set (`max_tasks_per_user`,
-    /// `max_tags_per_task`, `max_reminders_per_task`,
-    /// `chat_messages_per_minute`, `max_body_bytes`, `max_query_bytes`);
-    /// an empty one keeps its default.
+    /// The limits the component's variables set, those it is `given`
+    /// (`max_body_bytes`, `max_query_bytes`; then `max_tasks_per_user`,
+    /// `max_tags_per_task`, `max_reminders_per_task`; then
+    /// `chat_messages_per_minute`); an empty one, or one not given, keeps
+    /// its default.
     pub fn from_variables<E: From<BadLimit>>(
         variable: impl Fn(&str) -> Result<String, E>,
+        given: Given,
     ) -> Result<Self, E> {
-        let defaults = Self::default();
+        let mut limits = Self::default();
         let read = |name, default, most| whole_number(&variable, name, default, most);
         let size = |n: u64| usize::try_from(n).unwrap_or(usize::MAX);
-        Ok(Self {
-            tasks_per_user: read("max_tasks_per_user", defaults.tasks_per_user, 1_000_000)?,
-            tags_per_task: size(read(
+        limits.body_bytes = size(read(
+            "max_body_bytes",
+            limits.body_bytes as u64,
+            16 * 1024 * 1024,
+        )?);
+        limits.query_bytes = size(read(
+            "max_query_bytes",
+            limits.query_bytes as u64,
+            64 * 1024,
+        )?);
+        if given >= Given::Tasks {
+            limits.tasks_per_user = read("max_tasks_per_user", limits.tasks_per_user, 1_000_000)?;
+            limits.tags_per_task = size(read(
                 "max_tags_per_task",
-                defaults.tags_per_task as u64,
+                limits.tags_per_task as u64,
                 Tag::MAX_PER_TASK as u64,
-            )?),
-            reminders_per_task: size(read(
+            )?);
+            limits.reminders_per_task = size(read(
                 "max_reminders_per_task",
-                defaults.reminders_per_task as u64,
+                limits.reminders_per_task as u64,
                 Reminder::MAX_PER_TASK as u64,
-            )?),
-            chat_messages_per_minute: u32::try_from(read(
+            )?);
+        }
+        if given >= Given::Chat {
+            let per_minute = read(
                 "chat_messages_per_minute",
-                u64::from(defaults.chat_messages_per_minute),
+                u64::from(limits.chat_messages_per_minute),
                 10_000,
-            )?)
-            .unwrap_or(u32::MAX),
-            body_bytes: size(read(
-                "max_body_bytes",
-                defaults.body_bytes as u64,
-                16 * 1024 * 1024,
-            )?),
-            query_bytes: size(read(
-                "max_query_bytes",
-                defaults.query_bytes as u64,
-                64 * 1024,
-            )?),
-        })
+            )?;
+            limits.chat_messages_per_minute = u32::try_from(per_minute).unwrap_or(u32::MAX);
+        }
+        Ok(limits)
     }
 
     /// Whether a write that turns `before` (`None`: a new task) into
@@ -172,17 +192,23 @@ mod tests {
 
     #[test]
     fn empty_variables_keep_the_defaults() {
-        assert_eq!(Limits::from_variables(vars(&[])), Ok(Limits::default()));
+        assert_eq!(
+            Limits::from_variables(vars(&[]), Given::Chat),
+            Ok(Limits::default())
+        );
     }
 
     #[test]
     fn variables_set_the_limits_within_their_bounds() {
-        let limits = Limits::from_variables(vars(&[
-            ("max_tasks_per_user", "3"),
-            ("max_tags_per_task", " 2 "),
-            ("chat_messages_per_minute", "5"),
-            ("max_query_bytes", "100"),
-        ]))
+        let limits = Limits::from_variables(
+            vars(&[
+                ("max_tasks_per_user", "3"),
+                ("max_tags_per_task", " 2 "),
+                ("chat_messages_per_minute", "5"),
+                ("max_query_bytes", "100"),
+            ]),
+            Given::Chat,
+        )
         .expect("valid");
         assert_eq!(limits.tasks_per_user, 3);
         assert_eq!(limits.tags_per_task, 2);
@@ -200,7 +226,7 @@ mod tests {
             ("max_reminders_per_task", "-1"),
             ("max_body_bytes", "1e6"),
         ] {
-            let err = Limits::from_variables(vars(&[(name, value)])).expect_err(value);
+            let err = Limits::from_variables(vars(&[(name, value)]), Given::Chat).expect_err(value);
             assert_eq!((err.name, err.value.as_str()), (name, value));
         }
     }

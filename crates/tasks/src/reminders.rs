@@ -28,15 +28,17 @@ use futures::future::{join, join_all};
 use serde::{Deserialize, Serialize};
 
 use crate::error::TaskError;
-use crate::settings::Settings;
 use crate::task::change::Event;
 use crate::task::store::Storage;
 use crate::{Task, UserId};
-use events::{ReminderDue, ReminderId, TaskEventType, TaskId};
+use events::{ReminderDue, ReminderId, TaskEventType, TaskId, topics};
 
 /// Between tries of a reminder whose publish failed: it tries until the
 /// reminder is out or no longer stands.
 const RETRY_EVERY: &str = "2s";
+
+/// The names of the jobs of reminders begin with this.
+pub const JOB_PREFIX: &str = "reminder-";
 
 /// The `source` of every reminder.
 pub const SOURCE: &str = "todo-chatbot/reminders";
@@ -69,7 +71,7 @@ impl Armed {
 
 /// The name of the job of reminder `index` of task `task`.
 pub fn job_name(task: TaskId, index: usize) -> String {
-    format!("{}{task}-{index}", Settings::REMINDER_JOB_PREFIX)
+    format!("{JOB_PREFIX}{task}-{index}")
 }
 
 /// What an event asks of its task's reminder jobs.
@@ -172,11 +174,32 @@ pub enum Fired {
     Stale,
 }
 
-/// Publishes reminder `armed` on `reminders` if it still stands.
+/// Where reminders that fire are published: the pub/sub component
+/// (`reminder_pubsub`) the notifier hears, on `{topic_prefix}reminders`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Destination {
+    /// The pub/sub component.
+    pub pubsub: String,
+    /// The topic.
+    pub topic: String,
+}
+
+impl Destination {
+    /// As the component's variables `reminder_pubsub` and `topic_prefix`
+    /// say.
+    pub fn from_variables<E>(variable: impl Fn(&str) -> Result<String, E>) -> Result<Self, E> {
+        Ok(Self {
+            pubsub: variable("reminder_pubsub")?,
+            topic: format!("{}{}", variable("topic_prefix")?, topics::REMINDERS),
+        })
+    }
+}
+
+/// Publishes reminder `armed` to `destination` if it still stands.
 pub async fn fire<T: Transport>(
     dapr: &Dapr<T>,
     storage: &Storage,
-    settings: &Settings,
+    destination: &Destination,
     armed: &Armed,
 ) -> Result<Fired, TaskError> {
     let task = match storage.tasks(&armed.user_id).get(armed.task_id) {
@@ -199,9 +222,8 @@ pub async fn fire<T: Transport>(
     let cloud_event = CloudEvent::new(&id, SOURCE, "reminder.due", &due);
     // One user's reminders on one partition: their inbox is one key.
     let metadata = [("partitionKey", armed.user_id.as_str())];
-    let topic = settings.reminders_topic();
-    dapr.publish(&settings.reminder_pubsub, &topic, &cloud_event, &metadata)
-        .await?;
+    let (pubsub, topic) = (&destination.pubsub, &destination.topic);
+    dapr.publish(pubsub, topic, &cloud_event, &metadata).await?;
     Ok(Fired::Published(due.reminder_id))
 }
 

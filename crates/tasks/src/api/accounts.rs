@@ -4,33 +4,31 @@
 //! is 409, a wrong name or password 401, too many failures 429 with
 //! `Retry-After`.
 
-use dapr::Transport;
 use http::{Method, StatusCode, header};
 
 use super::edge::{self, ApiError, Base, json, json_body};
 use crate::accounts::{self, Credentials, SignInLimits};
+use crate::limits::Given;
 use crate::service::Env;
 
-/// The accounts API behind a Dapr sidecar, signing tokens with the app's
-/// `auth_jwt_secret`.
+/// The accounts API, signing tokens with the app's `auth_jwt_secret`.
 #[derive(Debug)]
-pub struct AccountsApi<T> {
-    base: Base<T>,
+pub struct AccountsApi {
+    base: Base,
     sign_in: SignInLimits,
 }
 
-impl<T: Transport> AccountsApi<T> {
-    /// The API as a component's variables say (`database_url`, `dapr_url`,
-    /// `auth_jwt_secret`, the tasks context's settings and the
-    /// [`SignInLimits`]), reaching daprd through `transport`.
+impl AccountsApi {
+    /// The API as a component's variables say (`database_url`,
+    /// `auth_jwt_secret`, the request size [`Limits`](crate::Limits) and
+    /// the [`SignInLimits`]), opening the database with `open`.
     pub fn from_variables<E: From<crate::limits::BadLimit>>(
-        transport: T,
         open: sql::Open,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         Ok(Self {
             sign_in: SignInLimits::from_variables(&variable)?,
-            base: Base::from_variables(transport, open, variable)?,
+            base: Base::from_variables(open, variable, Given::Sizes)?,
         })
     }
 

@@ -4,16 +4,20 @@
 use dapr::Transport;
 use http::{Method, StatusCode};
 
-use super::edge::{self, ApiError, Base, json, json_body};
+use super::edge::{self, ApiError, Base, Sidecar, json, json_body};
 use crate::chat::llm::Llm;
 use crate::chat::rate;
 use crate::chat::{Chat, Said};
+use crate::limits::Given;
 use crate::service::Env;
 
 /// The chat API behind a Dapr sidecar, for tokens signed with `jwt_secret`.
 #[derive(Debug)]
 pub struct ChatApi<T> {
-    base: Base<T>,
+    base: Base,
+    sidecar: Sidecar<T>,
+    /// The Dapr state store conversations are kept in (`state_store`).
+    state_store: String,
     /// The LLM, when the variables name one, and the transport to it.
     llm: Option<(Llm, T)>,
 }
@@ -24,10 +28,11 @@ enum Route<'p> {
 }
 
 impl<T: Transport + Clone> ChatApi<T> {
-    /// The API as a component's variables say (`database_url`, `dapr_url`,
-    /// `auth_jwt_secret`, the tasks context's settings, and `llm_base_url`,
-    /// `llm_model`, `llm_api_key` for the LLM mode), reaching daprd and the
-    /// model through `transport`.
+    /// The API as a component's variables say (`database_url`,
+    /// `auth_jwt_secret`, the chat's [`Limits`](crate::Limits), `dapr_url`,
+    /// `dapr_api_token`, the [`Settings`](crate::Settings), `state_store`,
+    /// and `llm_base_url`, `llm_model`, `llm_api_key` for the LLM mode),
+    /// reaching daprd and the model through `transport`.
     pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
         open: sql::Open,
@@ -35,7 +40,9 @@ impl<T: Transport + Clone> ChatApi<T> {
     ) -> Result<Self, E> {
         let llm = Llm::from_variables(&variable).map(|llm| (llm, transport.clone()));
         Ok(Self {
-            base: Base::from_variables(transport, open, variable)?,
+            base: Base::from_variables(open, &variable, Given::Chat)?,
+            state_store: variable("state_store")?,
+            sidecar: Sidecar::from_variables(transport, variable)?,
             llm,
         })
     }
@@ -62,14 +69,14 @@ impl<T: Transport + Clone> ChatApi<T> {
             _ => return Err(ApiError::NotFound("route")),
         };
         let user = self.base.caller(request, user, env)?;
-        let store = self.base.store();
+        let store = self.sidecar.dapr.state(&self.state_store);
         let mut chat = Chat::new(
-            &self.base.dapr,
-            &store,
+            &self.sidecar.dapr,
             &self.base.storage,
-            &self.base.settings,
+            &self.sidecar.settings,
             &user,
         )
+        .with_conversations(&store)
         .with_limits(self.base.limits);
         if let Some((llm, web)) = &self.llm {
             chat = chat.with_llm(llm, web);

@@ -5,14 +5,13 @@
 use http::{Method, StatusCode, header};
 use serde::Serialize;
 
-use dapr::state::State;
 use dapr::{Dapr, Transport};
 
 use crate::UserId;
 use crate::accounts::AccountError;
 use crate::error::Exceeded;
 use crate::error::{FieldError, TaskError};
-use crate::limits::{BadLimit, Limits};
+use crate::limits::{BadLimit, Given, Limits};
 use crate::service::Env;
 use crate::settings::Settings;
 use crate::task::input::parse_json;
@@ -148,55 +147,37 @@ impl ApiError {
     }
 }
 
-/// What every API of the app stands on: its database, its sidecar, the
-/// tasks context's settings, the users' limits, and the key of the bearer
-/// tokens.
+/// What every API of the app stands on: its database, the users' limits,
+/// and the key of the bearer tokens.
 #[derive(Debug)]
-pub(crate) struct Base<T> {
+pub(crate) struct Base {
     pub(crate) storage: Storage,
-    pub(crate) dapr: Dapr<T>,
-    pub(crate) settings: Settings,
     pub(crate) limits: Limits,
     jwt_secret: Vec<u8>,
 }
 
-impl<T: Transport> Base<T> {
-    pub(crate) fn new(
-        storage: Storage,
-        dapr: Dapr<T>,
-        settings: Settings,
-        jwt_secret: Vec<u8>,
-    ) -> Self {
+impl Base {
+    pub(crate) fn new(storage: Storage, limits: Limits, jwt_secret: Vec<u8>) -> Self {
         Self {
             storage,
-            dapr,
-            settings,
-            limits: Limits::default(),
+            limits,
             jwt_secret,
         }
     }
 
-    /// As a component's variables say (`database_url`, `dapr_url`,
-    /// `dapr_api_token`, `auth_jwt_secret`, the [`Settings`] and the
-    /// [`Limits`]), opening the database with `open` when first needed and
-    /// reaching daprd through `transport`.
+    /// As a component's variables say (`database_url`, `auth_jwt_secret`
+    /// and the [`Limits`] it is `given`), opening the database with `open`
+    /// when first needed.
     pub(crate) fn from_variables<E: From<BadLimit>>(
-        transport: T,
         open: sql::Open,
         variable: impl Fn(&str) -> Result<String, E>,
+        given: Given,
     ) -> Result<Self, E> {
-        let storage = Storage::new(variable("database_url")?, open);
-        let dapr = Dapr::with_token(
-            &variable("dapr_url")?,
-            &variable("dapr_api_token")?,
-            transport,
-        );
-        let secret = variable("auth_jwt_secret")?.into();
-        let limits = Limits::from_variables(&variable)?;
-        Ok(Self {
-            limits,
-            ..Self::new(storage, dapr, Settings::from_variables(variable)?, secret)
-        })
+        Ok(Self::new(
+            Storage::new(variable("database_url")?, open),
+            Limits::from_variables(&variable, given)?,
+            variable("auth_jwt_secret")?.into(),
+        ))
     }
 
     /// Whether `request`'s body and query string are within the limits.
@@ -215,11 +196,6 @@ impl<T: Transport> Base<T> {
         &self.jwt_secret
     }
 
-    /// The state store of the tasks context.
-    pub(crate) fn store(&self) -> State<'_, T> {
-        self.dapr.state(&self.settings.state_store)
-    }
-
     /// The user of `/api/{user}/...` if the request's bearer token is
     /// theirs and its body and query are within the limits.
     pub(crate) fn caller(
@@ -235,6 +211,33 @@ impl<T: Transport> Base<T> {
         let user = auth::authorize(authorization, &self.jwt_secret, user, env.now)?;
         self.within_limits(request)?;
         Ok(user)
+    }
+}
+
+/// What the APIs that write tasks stand on beside their [`Base`]: the
+/// sidecar they publish task events through, and where those go.
+#[derive(Debug)]
+pub(crate) struct Sidecar<T> {
+    pub(crate) dapr: Dapr<T>,
+    pub(crate) settings: Settings,
+}
+
+impl<T: Transport> Sidecar<T> {
+    /// As a component's variables say (`dapr_url`, `dapr_api_token` and
+    /// the [`Settings`]), reaching daprd through `transport`.
+    pub(crate) fn from_variables<E>(
+        transport: T,
+        variable: impl Fn(&str) -> Result<String, E>,
+    ) -> Result<Self, E> {
+        let dapr = Dapr::with_token(
+            &variable("dapr_url")?,
+            &variable("dapr_api_token")?,
+            transport,
+        );
+        Ok(Self {
+            dapr,
+            settings: Settings::from_variables(variable)?,
+        })
     }
 }
 

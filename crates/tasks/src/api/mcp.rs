@@ -9,9 +9,10 @@ use dapr::Transport;
 use http::{Method, StatusCode, header};
 use serde_json::{Value, json};
 
-use super::edge::{ApiError, Base, json as json_response};
+use super::edge::{ApiError, Base, Sidecar, json as json_response};
 use crate::chat::Chat;
 use crate::chat::tools;
+use crate::limits::Given;
 use crate::service::Env;
 
 /// The protocol versions this endpoint speaks (the handshake's), newest last.
@@ -21,20 +22,23 @@ const VERSIONS: [&str; 4] = ["2024-11-05", "2025-03-26", "2025-06-18", "2025-11-
 /// `jwt_secret`.
 #[derive(Debug)]
 pub struct McpApi<T> {
-    base: Base<T>,
+    base: Base,
+    sidecar: Sidecar<T>,
 }
 
 impl<T: Transport> McpApi<T> {
-    /// The endpoint as a component's variables say (`database_url`, `dapr_url`,
-    /// `auth_jwt_secret` and the tasks context's settings), reaching daprd
-    /// through `transport`.
+    /// The endpoint as a component's variables say (`database_url`,
+    /// `auth_jwt_secret`, the task [`Limits`](crate::Limits), `dapr_url`,
+    /// `dapr_api_token` and the [`Settings`](crate::Settings)), reaching
+    /// daprd through `transport`.
     pub fn from_variables<E: From<crate::limits::BadLimit>>(
         transport: T,
         open: sql::Open,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         Ok(Self {
-            base: Base::from_variables(transport, open, variable)?,
+            base: Base::from_variables(open, &variable, Given::Tasks)?,
+            sidecar: Sidecar::from_variables(transport, variable)?,
         })
     }
 
@@ -125,12 +129,10 @@ impl<T: Transport> McpApi<T> {
         if !arguments.is_object() {
             return Err((-32602, "arguments must be an object".into()));
         }
-        let store = self.base.store();
-        let chat = Chat::new(
-            &self.base.dapr,
-            &store,
+        let chat = Chat::<_, dapr::state::State<'_, T>>::new(
+            &self.sidecar.dapr,
             &self.base.storage,
-            &self.base.settings,
+            &self.sidecar.settings,
             user,
         )
         .with_limits(self.base.limits);

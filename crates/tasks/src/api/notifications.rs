@@ -5,39 +5,36 @@
 //! POSTed, and their default time zone; and `/api/{user_id}/changes?after=N`,
 //! the change feed live pages poll.
 
-use dapr::Transport;
 use http::{Method, StatusCode};
 
 use super::edge::{self, ApiError, Base, json, json_body};
+use crate::limits::Given;
 use crate::reminders::inbox::{self, InboxQuery};
 use crate::reminders::user_settings::{self, SettingsInput};
 use crate::service::Env;
 use crate::task::feed;
 use events::ReminderId;
 
-/// The notifications API behind a Dapr sidecar, for tokens signed with
-/// `jwt_secret`.
+/// The notifications API, for tokens signed with `jwt_secret`.
 #[derive(Debug)]
-pub struct NotificationsApi<T> {
-    base: Base<T>,
+pub struct NotificationsApi {
+    base: Base,
     /// Whether webhooks may point to loopback addresses (the local
     /// profiles' `webhooks_allow_loopback`).
     allow_loopback: bool,
 }
 
-impl<T: Transport> NotificationsApi<T> {
-    /// The API as a component's variables say (`database_url`, `dapr_url`,
-    /// `auth_jwt_secret`, `webhooks_allow_loopback` and the tasks context's
-    /// settings),
-    /// reaching daprd through `transport`.
+impl NotificationsApi {
+    /// The API as a component's variables say (`database_url`,
+    /// `auth_jwt_secret`, the request size [`Limits`](crate::Limits) and
+    /// `webhooks_allow_loopback`), opening the database with `open`.
     pub fn from_variables<E: From<crate::limits::BadLimit>>(
-        transport: T,
         open: sql::Open,
         variable: impl Fn(&str) -> Result<String, E>,
     ) -> Result<Self, E> {
         Ok(Self {
             allow_loopback: variable("webhooks_allow_loopback")? == "true",
-            base: Base::from_variables(transport, open, variable)?,
+            base: Base::from_variables(open, variable, Given::Sizes)?,
         })
     }
 

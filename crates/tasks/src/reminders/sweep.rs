@@ -21,8 +21,7 @@ use sql::{Database, Row, Value};
 
 use crate::error::TaskError;
 use crate::reminders::inbox;
-use crate::reminders::{self, Armed, Fired, Plan};
-use crate::settings::Settings;
+use crate::reminders::{self, Armed, Destination, Fired, Plan};
 use crate::task::store::Storage;
 use crate::{TaskId, UserId};
 
@@ -85,7 +84,7 @@ pub struct Swept {
 pub async fn sweep<T: Transport>(
     dapr: &Dapr<T>,
     storage: &Storage,
-    settings: &Settings,
+    destination: &Destination,
     now: DateTime<Utc>,
 ) -> Result<Swept, TaskError> {
     let mut swept = Swept::default();
@@ -97,7 +96,7 @@ pub async fn sweep<T: Transport>(
         &[micros(grace_end), MOST_DUE.into()],
     )?;
     for armed in &due {
-        if fire_if_lost(dapr, storage, settings, armed).await? {
+        if fire_if_lost(dapr, storage, destination, armed).await? {
             swept.delivered += 1;
         }
     }
@@ -155,14 +154,14 @@ fn armed(row: Row<'_>) -> Result<Armed, TaskError> {
 async fn fire_if_lost<T: Transport>(
     dapr: &Dapr<T>,
     storage: &Storage,
-    settings: &Settings,
+    destination: &Destination,
     armed: &Armed,
 ) -> Result<bool, TaskError> {
     let id = armed.id();
     if inbox::find(storage, &armed.user_id, id)?.is_some() {
         return Ok(false);
     }
-    let fired = reminders::fire(dapr, storage, settings, armed).await?;
+    let fired = reminders::fire(dapr, storage, destination, armed).await?;
     if fired != Fired::Stale {
         eprintln!(
             "sweep: reminder {id} of task {} was never delivered; delivered now",
@@ -215,15 +214,10 @@ mod tests {
         DateTime::from_timestamp(1_800_000_000 + seconds, 0).unwrap_or_default()
     }
 
-    fn settings() -> Settings {
-        Settings {
-            state_store: "statestore".into(),
-            event_pubsub: "pubsub".into(),
-            repeat_pubsub: "pubsub".into(),
-            reminder_change_pubsub: "pubsub".into(),
-            topic_prefix: String::new(),
-            reminder_pubsub: "pubsub".into(),
-            app_api_token: "t".into(),
+    fn destination() -> Destination {
+        Destination {
+            pubsub: "pubsub".into(),
+            topic: "reminders".into(),
         }
     }
 
@@ -272,13 +266,13 @@ mod tests {
         let transport = RecordingTransport::answering([(204, "")]);
         let dapr = Dapr::new("http://dapr", &transport);
         let after_grace = remind_at + chrono::Duration::seconds(GRACE_SECONDS);
-        let swept = block_on(sweep(&dapr, &storage, &settings(), after_grace)).expect("swept");
+        let swept = block_on(sweep(&dapr, &storage, &destination(), after_grace)).expect("swept");
         assert_eq!((swept.due, swept.delivered, swept.rearmed), (1, 1, 0));
         assert_eq!(calls(&transport), ["POST /v1.0/publish/pubsub/reminders"]);
         // Out of the calendar once seen due: the next sweep does not
         // deliver it again.
         let later = after_grace + chrono::Duration::seconds(60);
-        let swept = block_on(sweep(&dapr, &storage, &settings(), later)).expect("swept");
+        let swept = block_on(sweep(&dapr, &storage, &destination(), later)).expect("swept");
         assert_eq!(swept.delivered, 0);
         assert_eq!(calls(&transport).len(), 1);
     }
@@ -300,7 +294,7 @@ mod tests {
         let transport = RecordingTransport::answering([]);
         let dapr = Dapr::new("http://dapr", &transport);
         let after_grace = armed.remind_at + chrono::Duration::seconds(GRACE_SECONDS);
-        let swept = block_on(sweep(&dapr, &storage, &settings(), after_grace)).expect("swept");
+        let swept = block_on(sweep(&dapr, &storage, &destination(), after_grace)).expect("swept");
         assert_eq!(swept.delivered, 0);
         assert!(calls(&transport).is_empty(), "{:?}", calls(&transport));
     }
@@ -312,7 +306,7 @@ mod tests {
         let answers = [(500, "job not found"), (204, "")];
         let transport = RecordingTransport::answering(answers);
         let dapr = Dapr::new("http://dapr", &transport);
-        let swept = block_on(sweep(&dapr, &storage, &settings(), at(30))).expect("swept");
+        let swept = block_on(sweep(&dapr, &storage, &destination(), at(30))).expect("swept");
         assert_eq!((swept.delivered, swept.rearmed), (0, 1));
         let job = format!("/v1.0/jobs/{}", plan.arm[0].job_name());
         assert_eq!(

@@ -22,12 +22,13 @@ use crate::UserId;
 use crate::error::TaskError;
 use crate::reminders::inbox::{self, Notification, WebhookState, WebhookStatus};
 use crate::reminders::user_settings;
-use crate::settings::Settings;
 use crate::task::store::Storage;
 use events::{ReminderId, TaskId};
 
 /// The header carrying `sha256=<hex of HMAC-SHA256(secret, body)>`.
 pub const SIGNATURE: &str = "x-todo-signature";
+/// The names of the jobs of webhook calls begin with this.
+pub const JOB_PREFIX: &str = "webhook-";
 /// The header naming the reminder, the same on every try.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 /// How many tries a call gets before it is given up.
@@ -59,12 +60,7 @@ impl Try {
 
     /// The name of this try's job.
     pub fn job_name(&self) -> String {
-        format!(
-            "{}{}-{}",
-            Settings::WEBHOOK_JOB_PREFIX,
-            self.reminder_id,
-            self.attempt
-        )
+        format!("{}{}-{}", JOB_PREFIX, self.reminder_id, self.attempt)
     }
 }
 
