@@ -98,11 +98,8 @@ impl<T: Transport> TasksApi<T> {
     }
 
     /// Relays the event of a write that [`TasksApi::handle`] answered (the
-    /// outbox's second step, ADR 16). The database connection goes back to
-    /// its pool while daprd is called, and a new one is taken to mark the
-    /// event published: a relay waiting on daprd holds no connection.
-    pub async fn settle(mut self, owed: Owed) {
-        self.base.storage.close();
+    /// outbox's second step, ADR 16).
+    pub async fn settle(&self, owed: Owed) {
         Outbox::new(
             &self.sidecar.dapr,
             &self.base.storage,

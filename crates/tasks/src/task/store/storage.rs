@@ -60,12 +60,6 @@ impl Storage {
         TaskStore::new(self, user)
     }
 
-    /// Closes the database, if it is open (a pooled PostgreSQL connection
-    /// goes back to its pool); the next statement opens it again.
-    pub fn close(&mut self) {
-        self.db.take();
-    }
-
     /// The open database.
     fn open(&self) -> Result<&dyn Database, SqlError> {
         if let Some(db) = self.db.get() {
