@@ -442,7 +442,8 @@ fn burst_while_daprd_hangs(env: &Env, profile: Profile) -> anyhow::Result<()> {
         "SELECT count(*) FROM changes WHERE user_id = '{user}'"
     ))?;
     anyhow::ensure!(created.trim() == TOTAL.to_string(), "{created} changes");
-    // The safety net publishes 200 a tick, 10 s after a change was made.
+    // The safety net publishes them at its next tick, 10 s after a change
+    // was made.
     let start = std::time::Instant::now();
     loop {
         let left = stack.sql(&format!(

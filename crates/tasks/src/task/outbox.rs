@@ -36,8 +36,13 @@ use sql::Database;
 /// seconds: a normal relay (milliseconds) has published it by then.
 pub const GRACE_SECONDS: i64 = 10;
 
-/// The most events one tick of the safety net publishes.
+/// How many events the safety net reads at a time.
 pub const RECOVER_BATCH: i64 = 200;
+
+/// The most events one tick of the safety net publishes: what a minute of
+/// writes leaves behind while the broker is away (relays give up after a
+/// quarter of a second), so that a backlog drains in a tick or two.
+pub const RECOVER_MOST: usize = 5_000;
 
 /// The `source` of every task event.
 pub const SOURCE: &str = "todo-chatbot/tasks";
@@ -133,28 +138,33 @@ impl<'a, T: Transport> Outbox<'a, T> {
     }
 
     /// The safety net: publishes the events still unpublished
-    /// [`GRACE_SECONDS`] before `now`, oldest first, at most
-    /// [`RECOVER_BATCH`] of them; answers how many. A failed publish stops
-    /// it (the next tick goes on).
+    /// [`GRACE_SECONDS`] before `now`, oldest first, [`RECOVER_BATCH`] at a
+    /// time and at most [`RECOVER_MOST`]; answers how many. A failed
+    /// publish stops it (the next tick goes on).
     pub async fn recover(&self, now: DateTime<Utc>) -> Result<usize, TaskError> {
         let before = now - Duration::seconds(GRACE_SECONDS);
-        let rows = self.storage.query(
-            "SELECT c.user_id, c.seq, c.event FROM outbox o \
-             JOIN changes c ON c.user_id = o.user_id AND c.seq = o.seq \
-             WHERE o.at < $1 ORDER BY o.at LIMIT $2",
-            &[before.timestamp_micros().into(), RECOVER_BATCH.into()],
-        )?;
         let mut published = 0;
-        for row in rows.iter() {
-            let (seq, json) = (row.int(1)?, row.text(2)?);
-            let unreadable = |e: serde_json::Error| {
-                TaskError::Unavailable(format!("a recorded event is not one: {e}"))
-            };
-            let raw: Box<RawValue> = serde_json::from_str(json).map_err(unreadable)?;
-            let event: Event = serde_json::from_str(json).map_err(unreadable)?;
-            self.publish(&event, &raw).await?;
-            self.mark(&event.user_id, seq)?;
-            published += 1;
+        while published < RECOVER_MOST {
+            let rows = self.storage.query(
+                "SELECT c.user_id, c.seq, c.event FROM outbox o \
+                 JOIN changes c ON c.user_id = o.user_id AND c.seq = o.seq \
+                 WHERE o.at < $1 ORDER BY o.at LIMIT $2",
+                &[before.timestamp_micros().into(), RECOVER_BATCH.into()],
+            )?;
+            for row in rows.iter() {
+                let (seq, json) = (row.int(1)?, row.text(2)?);
+                let unreadable = |e: serde_json::Error| {
+                    TaskError::Unavailable(format!("a recorded event is not one: {e}"))
+                };
+                let raw: Box<RawValue> = serde_json::from_str(json).map_err(unreadable)?;
+                let event: Event = serde_json::from_str(json).map_err(unreadable)?;
+                self.publish(&event, &raw).await?;
+                self.mark(&event.user_id, seq)?;
+                published += 1;
+            }
+            if rows.len() < usize::try_from(RECOVER_BATCH).unwrap_or(usize::MAX) {
+                break;
+            }
         }
         Ok(published)
     }
