@@ -7,11 +7,17 @@
 use spin_glue::{Outbound, open_database, variable};
 use spin_sdk::http::{Request, Response};
 use spin_sdk::http_component;
+use tasks::consumers::Role;
 use tasks::{Consumers, Env};
 
 #[http_component]
 async fn handle(request: Request) -> anyhow::Result<Response> {
-    let consumers = Consumers::from_variables(Outbound::default(), open_database, variable)?;
+    let consumers = Consumers::from_variables(
+        Outbound::default(),
+        open_database,
+        variable,
+        Role::ReminderScheduler,
+    )?;
     let env = Env::new(spin_glue::now(), spin_glue::random()?, spin_glue::random()?);
     let response = consumers
         .reminders(&spin_glue::incoming(request)?, &env)

@@ -63,6 +63,32 @@ fn status(code: StatusCode) -> Response {
     response
 }
 
+/// Which consumer a component is: what it reads from its variables
+/// follows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// [`Consumers::recurrence`]: publishes the next occurrences' events.
+    Recurrence,
+    /// [`Consumers::reminders`].
+    ReminderScheduler,
+    /// [`Consumers::notify`].
+    Notifier,
+    /// [`Consumers::job`]: publishes the reminders that fire.
+    JobCallback,
+    /// [`Consumers::sweep`]: publishes both.
+    Sweep,
+}
+
+impl Role {
+    fn publishes_task_events(self) -> bool {
+        matches!(self, Self::Recurrence | Self::Sweep)
+    }
+
+    fn publishes_reminders(self) -> bool {
+        matches!(self, Self::JobCallback | Self::Sweep)
+    }
+}
+
 /// The consumers behind one sidecar.
 #[derive(Debug)]
 pub struct Consumers<T> {
@@ -71,10 +97,10 @@ pub struct Consumers<T> {
     /// For the calls to users' webhooks.
     web: T,
     /// Where task events go (the recurrence handler's next occurrences,
-    /// the outbox's safety net).
-    settings: Settings,
-    /// Where reminders that fire go.
-    reminders: Destination,
+    /// the outbox's safety net), for the roles that publish them.
+    settings: Option<Settings>,
+    /// Where reminders that fire go, for the roles that publish them.
+    reminders: Option<Destination>,
     /// The token daprd presents on every call it makes to the app
     /// (`app_api_token`, daprd's `APP_API_TOKEN`): a call without it is
     /// refused, so that nobody but the sidecar can deliver an event or
@@ -83,15 +109,16 @@ pub struct Consumers<T> {
 }
 
 impl<T: Transport + Clone> Consumers<T> {
-    /// The consumers as a component's variables say (`database_url`,
-    /// `dapr_url`, `dapr_api_token`, `app_api_token`, the [`Settings`] and
-    /// the reminders' [`Destination`]), opening the database with `open`
-    /// when first needed and reaching daprd and webhooks through
-    /// `transport`.
+    /// The consumer `role` as a component's variables say (`database_url`,
+    /// `dapr_url`, `dapr_api_token`, `app_api_token`, and for the roles
+    /// that publish them the [`Settings`] of task events and the
+    /// reminders' [`Destination`]), opening the database with `open` when
+    /// first needed and reaching daprd and webhooks through `transport`.
     pub fn from_variables<E>(
         transport: T,
         open: sql::Open,
         variable: impl Fn(&str) -> Result<String, E>,
+        role: Role,
     ) -> Result<Self, E> {
         let storage = Storage::new(variable("database_url")?, open);
         let dapr = Dapr::with_token(
@@ -103,8 +130,14 @@ impl<T: Transport + Clone> Consumers<T> {
             storage,
             dapr,
             web: transport,
-            settings: Settings::from_variables(&variable)?,
-            reminders: Destination::from_variables(&variable)?,
+            settings: role
+                .publishes_task_events()
+                .then(|| Settings::from_variables(&variable))
+                .transpose()?,
+            reminders: role
+                .publishes_reminders()
+                .then(|| Destination::from_variables(&variable))
+                .transpose()?,
             app_api_token: variable("app_api_token")?,
         })
     }
@@ -119,7 +152,7 @@ impl<T: Transport + Clone> Consumers<T> {
             if event.event_type != TaskEventType::Completed || event.task.recurrence.is_none() {
                 return Ok(());
             }
-            let outbox = Outbox::new(&self.dapr, &self.storage, &self.settings);
+            let outbox = Outbox::new(&self.dapr, &self.storage, self.task_events()?);
             let next = outbox.tasks(&event.user_id).repeat(&event.task, env);
             outbox.write(next).await.map(|_| ())
         };
@@ -180,9 +213,7 @@ impl<T: Transport + Clone> Consumers<T> {
         let (name, body) = (job_name(request), request.body());
         let done = if name.starts_with(reminders::JOB_PREFIX) {
             match triggered::<Armed>(body) {
-                Ok(armed) => reminders::fire(&self.dapr, &self.storage, &self.reminders, &armed)
-                    .await
-                    .map(|_| ()),
+                Ok(armed) => self.fire(&armed).await,
                 Err(err) => return self.unreadable_job(name, body, &err, env).await,
             }
         } else if name.starts_with(webhooks::JOB_PREFIX) {
@@ -222,11 +253,21 @@ impl<T: Transport + Clone> Consumers<T> {
         if let Some(refused) = self.refused(request) {
             return refused;
         }
-        let outbox = Outbox::new(&self.dapr, &self.storage, &self.settings);
-        if let Err(err) = outbox.recover(env.now).await {
+        let recovered = match self.task_events() {
+            Ok(settings) => {
+                let outbox = Outbox::new(&self.dapr, &self.storage, settings);
+                outbox.recover(env.now).await.map(|_| ())
+            }
+            Err(err) => Err(err),
+        };
+        if let Err(err) = recovered {
             eprintln!("outbox: the safety net will try at the next tick: {err}");
         }
-        match sweep::sweep(&self.dapr, &self.storage, &self.reminders, env.now).await {
+        let swept = match self.destination() {
+            Ok(destination) => sweep::sweep(&self.dapr, &self.storage, destination, env.now).await,
+            Err(err) => Err(err),
+        };
+        match swept {
             Ok(swept) => {
                 let mut response = status(StatusCode::OK);
                 *response.body_mut() = serde_json::to_vec(&swept).unwrap_or_default();
@@ -237,6 +278,27 @@ impl<T: Transport + Clone> Consumers<T> {
                 status(StatusCode::INTERNAL_SERVER_ERROR)
             }
         }
+    }
+
+    /// Publishes reminder `armed` if it still stands.
+    async fn fire(&self, armed: &Armed) -> Result<(), TaskError> {
+        let destination = self.destination()?;
+        reminders::fire(&self.dapr, &self.storage, destination, armed).await?;
+        Ok(())
+    }
+
+    /// Where task events go, if this role publishes them.
+    fn task_events(&self) -> Result<&Settings, TaskError> {
+        self.settings.as_ref().ok_or_else(|| {
+            TaskError::Unavailable("this consumer is not given where task events go".into())
+        })
+    }
+
+    /// Where reminders go, if this role publishes them.
+    fn destination(&self) -> Result<&Destination, TaskError> {
+        self.reminders.as_ref().ok_or_else(|| {
+            TaskError::Unavailable("this consumer is not given where reminders go".into())
+        })
     }
 
     /// Records a job whose data cannot be read, and answers it done: no try
