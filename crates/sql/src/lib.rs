@@ -70,6 +70,25 @@ impl<T: Into<Value>> From<Option<T>> for Value {
     }
 }
 
+/// A statement's parameters, numbered as they are added: each
+/// [`Params::add`] answers the placeholder (`$n`) to write where the value
+/// goes, so that a statement built piece by piece never miscounts.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Params(Vec<Value>);
+
+impl Params {
+    /// Adds `value`, answering its placeholder (`$n`).
+    pub fn add(&mut self, value: impl Into<Value>) -> String {
+        self.0.push(value.into());
+        format!("${}", self.0.len())
+    }
+
+    /// The values, in their placeholders' order.
+    pub fn values(&self) -> &[Value] {
+        &self.0
+    }
+}
+
 /// The rows a query answered, each a value per column of its `SELECT`, in
 /// order.
 #[derive(Debug, Clone, Default, PartialEq)]

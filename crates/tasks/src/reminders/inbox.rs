@@ -7,7 +7,7 @@
 use chrono::{DateTime, FixedOffset, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value as Json;
-use sql::{Database, Finish, Value, transaction};
+use sql::{Database, Finish, Params, Value, transaction};
 
 use crate::UserId;
 use crate::error::{FieldError, Problem, TaskError};
@@ -210,24 +210,21 @@ pub fn update(
 
 /// The page of `user`'s inbox that `query` asks for.
 pub fn page(storage: &Storage, user: &UserId, query: &InboxQuery) -> Result<Page, TaskError> {
-    let mut statement = "SELECT body FROM notifications WHERE user_id = $1".to_owned();
-    let mut params = vec![Value::from(user.as_str())];
+    let mut params = Params::default();
+    let mut statement = format!(
+        "SELECT body FROM notifications WHERE user_id = {}",
+        params.add(user.as_str())
+    );
     if query.unread_only {
         statement.push_str(" AND read = FALSE");
     }
     if let Some(cursor) = query.page.cursor {
-        params.push(cursor.to_string().into());
-        statement.push_str(&format!(" AND id < ${}", params.len()));
+        statement.push_str(&format!(" AND id < {}", params.add(cursor.to_string())));
     }
     let limit = query.page.limit;
-    params.push(
-        i64::try_from(limit)
-            .unwrap_or(i64::MAX)
-            .saturating_add(1)
-            .into(),
-    );
-    statement.push_str(&format!(" ORDER BY id DESC LIMIT ${}", params.len()));
-    let rows = storage.query(&statement, &params)?;
+    let most = i64::try_from(limit).unwrap_or(i64::MAX).saturating_add(1);
+    statement.push_str(&format!(" ORDER BY id DESC LIMIT {}", params.add(most)));
+    let rows = storage.query(&statement, params.values())?;
     let mut notifications = rows
         .iter()
         .map(|row| decode(row.text(0)?))

@@ -17,7 +17,7 @@
 use chrono::{DateTime, Utc};
 use dapr::{Dapr, Transport};
 use serde::Serialize;
-use sql::{Database, Row, Value};
+use sql::{Database, Params, Row, Value};
 
 use crate::error::TaskError;
 use crate::reminders::inbox;
@@ -40,32 +40,28 @@ pub fn file(storage: &Storage, plan: &Plan) -> Result<(), TaskError> {
     if plan.arm.is_empty() {
         return Ok(());
     }
-    let mut rows = Vec::with_capacity(plan.arm.len());
-    let mut params = Vec::with_capacity(plan.arm.len() * 5);
-    for armed in &plan.arm {
-        let n = params.len();
-        rows.push(format!(
-            "(${}, ${}, ${}, ${}, ${})",
-            n + 1,
-            n + 2,
-            n + 3,
-            n + 4,
-            n + 5
-        ));
-        params.extend([
-            Value::from(armed.user_id.as_str()),
-            armed.id().to_string().into(),
-            armed.task_id.to_string().into(),
-            i64::try_from(armed.index).unwrap_or(i64::MAX).into(),
-            armed.remind_at.timestamp_micros().into(),
-        ]);
-    }
+    let mut params = Params::default();
+    let rows: Vec<String> = plan
+        .arm
+        .iter()
+        .map(|armed| {
+            let index = i64::try_from(armed.index).unwrap_or(i64::MAX);
+            format!(
+                "({}, {}, {}, {}, {})",
+                params.add(armed.user_id.as_str()),
+                params.add(armed.id().to_string()),
+                params.add(armed.task_id.to_string()),
+                params.add(index),
+                params.add(armed.remind_at.timestamp_micros()),
+            )
+        })
+        .collect();
     let statement = format!(
         "INSERT INTO reminders (user_id, id, task_id, reminder_index, remind_at) VALUES {} \
          ON CONFLICT (user_id, id) DO NOTHING",
         rows.join(", ")
     );
-    storage.execute(&statement, &params)?;
+    storage.execute(&statement, params.values())?;
     Ok(())
 }
 
@@ -101,18 +97,19 @@ pub async fn sweep<T: Transport>(
         }
     }
     if !due.is_empty() {
-        let rows: Vec<String> = (0..due.len())
-            .map(|n| format!("(${}, ${})", 2 * n + 1, 2 * n + 2))
-            .collect();
-        let keys: Vec<Value> = due
+        let mut keys = Params::default();
+        let rows: Vec<String> = due
             .iter()
-            .flat_map(|a| [a.user_id.as_str().into(), a.id().to_string().into()])
+            .map(|a| {
+                let user = keys.add(a.user_id.as_str());
+                format!("({user}, {})", keys.add(a.id().to_string()))
+            })
             .collect();
         let statement = format!(
             "DELETE FROM reminders WHERE (user_id, id) IN (VALUES {})",
             rows.join(", ")
         );
-        storage.execute(&statement, &keys)?;
+        storage.execute(&statement, keys.values())?;
         swept.due = due.len();
     }
     // Coming: every reminder that stands has its job.

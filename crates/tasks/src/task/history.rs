@@ -6,7 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
-use sql::Database;
+use sql::{Database, Params};
 
 use crate::error::{FieldError, TaskError};
 use crate::task::page::PageQuery;
@@ -51,19 +51,25 @@ pub fn page<D: Database + ?Sized>(
     id: TaskId,
     query: HistoryQuery,
 ) -> Result<Option<Page>, TaskError> {
-    let mut params = vec![user.as_str().into(), id.to_string().into()];
-    let mut statement = String::from(
-        "SELECT event, event_id FROM changes WHERE user_id = $1 AND task_id = $2 \
+    let mut params = Params::default();
+    let mut statement = format!(
+        "SELECT event, event_id FROM changes WHERE user_id = {} AND task_id = {} \
          AND event_type <> 'reminded'",
+        params.add(user.as_str()),
+        params.add(id.to_string()),
     );
     if let Some(cursor) = query.cursor {
-        params.push(cursor.to_string().into());
-        statement.push_str(" AND event_id < $3");
+        statement.push_str(&format!(
+            " AND event_id < {}",
+            params.add(cursor.to_string())
+        ));
     }
     let limit = i64::try_from(query.limit.saturating_add(1)).unwrap_or(i64::MAX);
-    params.push(limit.into());
-    statement.push_str(&format!(" ORDER BY event_id DESC LIMIT ${}", params.len()));
-    let rows = db.query(&statement, &params)?;
+    statement.push_str(&format!(
+        " ORDER BY event_id DESC LIMIT {}",
+        params.add(limit)
+    ));
+    let rows = db.query(&statement, params.values())?;
     if rows.is_empty() && query.cursor.is_none() {
         return Ok(None);
     }

@@ -8,7 +8,7 @@
 //! ones in id order.
 
 use chrono::{DateTime, Utc};
-use sql::{Database, Value};
+use sql::{Database, Params, Value};
 
 use super::{decode, priority};
 use crate::error::{FieldError, Problem, TaskError};
@@ -78,15 +78,17 @@ pub(super) fn page<D: Database + ?Sized>(
 /// A `SELECT` of tasks being written, with its parameters.
 struct Select {
     sql: String,
-    params: Vec<Value>,
+    params: Params,
 }
 
 impl Select {
     /// The user's tasks that pass every filter of `query` at `now`.
     fn new(user: &UserId, query: &ListQuery, now: DateTime<Utc>) -> Self {
+        let mut params = Params::default();
+        let user = params.add(user.as_str());
         let mut select = Self {
-            sql: String::from("SELECT body FROM tasks WHERE user_id = $1"),
-            params: vec![user.as_str().into()],
+            sql: format!("SELECT body FROM tasks WHERE user_id = {user}"),
+            params,
         };
         match query.status {
             Status::All => {}
@@ -136,8 +138,7 @@ impl Select {
 
     /// `$n` for a new parameter `value`.
     fn param(&mut self, value: impl Into<Value>) -> String {
-        self.params.push(value.into());
-        format!("${}", self.params.len())
+        self.params.add(value)
     }
 
     /// ` AND {left}$n`.
@@ -188,7 +189,7 @@ impl Select {
             )),
             None => self.push(&format!(" ORDER BY id {direction} LIMIT {limit}")),
         }
-        let rows = db.query(&self.sql, &self.params)?;
+        let rows = db.query(&self.sql, self.params.values())?;
         rows.iter().map(|row| decode(row, 0)).collect()
     }
 }

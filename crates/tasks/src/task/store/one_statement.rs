@@ -14,7 +14,7 @@
 //! no data-modifying `WITH` and locks the whole database for a write with
 //! no server to go back and forth to: there the writes stay transactions.
 
-use sql::Value;
+use sql::Params;
 
 use super::{TaskStore, event_type, row};
 use crate::error::Exceeded;
@@ -26,18 +26,6 @@ use crate::{Task, TaskId, UserId};
 /// How often an edit is computed again when other writes changed its task
 /// in between.
 const RACES: usize = 8;
-
-/// A statement's parameters, numbered as they are added.
-#[derive(Default)]
-struct Params(Vec<Value>);
-
-impl Params {
-    /// Adds `value`, answering its placeholder (`$n`).
-    fn add(&mut self, value: impl Into<Value>) -> String {
-        self.0.push(value.into());
-        format!("${}", self.0.len())
-    }
-}
 
 impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
     /// [`Self::insert`]: the user's row numbers the change and counts the
@@ -206,7 +194,7 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
     /// Runs a write's `statement`, answering the number of its change, or
     /// `None` when it wrote nothing.
     fn number(&self, statement: &str, params: Params) -> Result<Option<i64>, TaskError> {
-        let rows = self.db.query(statement, &params.0)?;
+        let rows = self.db.query(statement, params.values())?;
         Ok(rows.first().map(|row| row.int(0)).transpose()?)
     }
 }
