@@ -155,9 +155,32 @@ impl Stack {
         profile: Profile,
         variables: &[(&str, String)],
     ) -> anyhow::Result<Self> {
+        Self::launch(env, profile, variables, None)
+    }
+
+    /// [`Stack::start`] on the full profile, on a database that the
+    /// statements of `fixture` (a file of `tests/e2e/fixtures`) have filled
+    /// first, as an older version of the app left it.
+    pub fn start_from(env: &Env, fixture: &str) -> anyhow::Result<Self> {
+        let path = repo_root().join("tests/e2e/fixtures").join(fixture);
+        let statements = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
+        Self::launch(env, Profile::Postgres, &[], Some(&statements))
+    }
+
+    fn launch(
+        env: &Env,
+        profile: Profile,
+        variables: &[(&str, String)],
+        fixture: Option<&str>,
+    ) -> anyhow::Result<Self> {
         let manifest = &env.root.join("spin.toml");
         let (app_port, dapr_port) = (free_port()?, free_port()?);
         let mut sidecar = Sidecar::prepare(env, profile, app_port, dapr_port, true)?;
+        if let Some(statements) = fixture {
+            anyhow::ensure!(profile == Profile::Postgres, "fixtures are PostgreSQL's");
+            psql(env, &sidecar.database, statements)?;
+        }
         sidecar.variables = variables
             .iter()
             .map(|(n, v)| ((*n).to_owned(), v.clone()))

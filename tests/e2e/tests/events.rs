@@ -53,6 +53,13 @@ fn main() {
                 &[Profile::Postgres],
                 kafka_restarted,
             ),
+            // Its fixture is PostgreSQL's; the SQLite upgrade is a unit
+            // test of the task store.
+            (
+                "a_database_of_version_1_is_upgraded_with_what_it_holds",
+                &[Profile::Postgres],
+                upgraded_from_version_1,
+            ),
         ],
     )
 }
@@ -828,4 +835,55 @@ fn change_feed(stack: &Stack, user: &str) -> anyhow::Result<()> {
         .get(&format!("/api/{user}/changes"));
     anyhow::ensure!(other.status == 403, "{other:?}");
     Ok(())
+}
+
+/// A database as version 1 of the schema left it
+/// (`fixtures/schema-v1-postgres.sql`): the app brings it to the newest
+/// version itself, answers its tasks and their history as they were,
+/// publishes the completion that version 1 left unpublished (the daily
+/// task's next occurrence appears), and numbers new changes after the old.
+fn upgraded_from_version_1(env: &Env, _: Profile) -> anyhow::Result<()> {
+    let stack = Stack::start_from(env, "schema-v1-postgres.sql")?;
+    let user = "upgrader";
+    let client = stack.client(user);
+    let renamed = "01M91MDKRMP8PWEMK7NPSS6R7T";
+    let reply = client.get(&format!("/api/{user}/tasks/{renamed}"));
+    anyhow::ensure!(
+        reply.status == 200
+            && reply.body["title"] == "Water the plants and the herbs"
+            && reply.body["tags"] == json!(["garden"])
+            && reply.body["priority"] == "medium",
+        "{reply:?}"
+    );
+    let history = history_of(&client, user, renamed, 2)?;
+    anyhow::ensure!(types(&history) == ["updated", "created"], "{history:#?}");
+    let next = eventually("the unpublished completion's next occurrence", || {
+        let reply = client.get(&format!("/api/{user}/tasks?status=pending&q=vitamins"));
+        let tasks = reply.body["tasks"].as_array()?.clone();
+        tasks
+            .into_iter()
+            .find(|t| t["due_at"] == "2027-01-05T09:00:00+01:00")
+    })?;
+    anyhow::ensure!(next["series_id"] == "01M91MDKWQMACFXGPKB149VXDG", "{next}");
+    let made = create(&client, user, json!({"title": "After the upgrade"}))?;
+    let feed = changes(&client, user, 4, 2)?;
+    let after: Vec<(u64, &str)> = feed["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|c| Some((c["seq"].as_u64()?, c["task_id"].as_str()?)))
+        .collect();
+    anyhow::ensure!(
+        after == [(5, next["id"].as_str().unwrap_or("?")), (6, id(&made))],
+        "{feed}"
+    );
+    let versions = stack.sql("SELECT version FROM schema_migrations ORDER BY version")?;
+    anyhow::ensure!(
+        versions.split_whitespace().eq(["1", "2", "3"]),
+        "{versions}"
+    );
+    eventually("the outbox empty", || {
+        let queued = stack.sql("SELECT count(*) FROM outbox").ok()?;
+        (queued.trim() == "0").then_some(())
+    })
 }
