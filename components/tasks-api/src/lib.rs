@@ -33,9 +33,7 @@ async fn handle(request: IncomingRequest, outparam: ResponseOutparam) {
     match answered.await {
         Ok((api, response, owed)) => {
             spin_glue::respond(outparam, response).await;
-            if let Some(owed) = owed {
-                api.settle(owed).await;
-            }
+            api.settle(owed).await;
         }
         Err(err) => {
             eprintln!("tasks-api: {err:#}");

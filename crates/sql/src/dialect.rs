@@ -62,6 +62,8 @@ impl Dialect {
     pub fn sqlite_error(message: String) -> SqlError {
         if message.contains("UNIQUE constraint failed") {
             SqlError::Unique(message)
+        } else if message.contains("FOREIGN KEY constraint failed") {
+            SqlError::Reference(message)
         } else if message.contains("database is locked") || message.contains("database is busy") {
             SqlError::Busy(message)
         } else if message.contains("no such table")
@@ -80,6 +82,7 @@ impl Dialect {
     pub fn postgres_error(code: &str, message: String) -> SqlError {
         match code {
             "23505" => SqlError::Unique(message),
+            "23503" => SqlError::Reference(message),
             // serialization_failure, deadlock_detected, lock_not_available
             "40001" | "40P01" | "55P03" => SqlError::Busy(message),
             // undefined_table, undefined_column, and an ON CONFLICT that no

@@ -180,6 +180,10 @@ pub enum SqlError {
     /// The text names the constraint as the database did.
     #[error("a row with that key exists already ({0})")]
     Unique(String),
+    /// A foreign key held: the row refers to a row that is not there, or
+    /// rows still refer to the one deleted. The text names the constraint.
+    #[error("a row it refers to is missing, or rows refer to it ({0})")]
+    Reference(String),
     /// Another transaction held what this one needed (SQLite's lock past
     /// its busy timeout, a PostgreSQL serialization failure or deadlock):
     /// the whole transaction may be tried again.

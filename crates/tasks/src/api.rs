@@ -11,9 +11,11 @@ use serde::Serialize;
 
 use crate::error::{FieldError, Problem, TaskError};
 use crate::limits::{Given, Limits};
+use crate::project::Projects;
 use crate::service::Env;
 use crate::settings::Settings;
 use crate::task::history;
+use crate::task::model::ProjectId;
 use crate::task::outbox::{Outbox, Owed};
 use crate::task::store::Storage;
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, task::repeat};
@@ -23,6 +25,7 @@ mod chat;
 mod edge;
 mod mcp;
 mod notifications;
+mod projects;
 
 pub use accounts::AccountsApi;
 pub use chat::ChatApi;
@@ -39,6 +42,8 @@ pub struct TasksApi<T> {
 }
 
 enum Route {
+    Projects,
+    Project(Option<ProjectId>),
     Collection,
     Task(Option<TaskId>),
     Complete(Option<TaskId>),
@@ -84,41 +89,44 @@ impl<T: Transport> TasksApi<T> {
     }
 
     /// Answers one request; failures become the contract's error JSON.
-    /// A write's event is relayed after: settle what is owed
+    /// A write's events are relayed after: settle what is owed
     /// ([`TasksApi::settle`]) once the answer is on its way.
     pub async fn handle(
         &self,
         request: http::Request<Vec<u8>>,
         env: Env,
-    ) -> (http::Response<Vec<u8>>, Option<Owed>) {
-        let mut owed = None;
+    ) -> (http::Response<Vec<u8>>, Vec<Owed>) {
+        let mut owed = Vec::new();
         let routed = self.route(&request, env, &mut owed).await;
         let response = edge::answer("tasks-api", &request, routed);
         (response, owed)
     }
 
-    /// Relays the event of a write that [`TasksApi::handle`] answered (the
-    /// outbox's second step, ADR 16).
-    pub async fn settle(&self, owed: Owed) {
-        Outbox::new(
+    /// Relays the events of a write that [`TasksApi::handle`] answered (the
+    /// outbox's second step, ADR 16), one after the other.
+    pub async fn settle(&self, owed: Vec<Owed>) {
+        let outbox = Outbox::new(
             &self.sidecar.dapr,
             &self.base.storage,
             &self.sidecar.settings,
-        )
-        .settle(owed)
-        .await;
+        );
+        for owed in owed {
+            outbox.settle(owed).await;
+        }
     }
 
     async fn route(
         &self,
         request: &http::Request<Vec<u8>>,
         env: Env,
-        owed: &mut Option<Owed>,
+        owed: &mut Vec<Owed>,
     ) -> Result<http::Response<Vec<u8>>, ApiError> {
         let segments = edge::segments(request);
         // An id that is not a ULID names no task: it is parsed here and
         // answered 404 once the caller is known.
         let (user, route) = match segments.as_slice() {
+            ["", "api", user, "projects"] => (*user, Route::Projects),
+            ["", "api", user, "projects", id] => (*user, Route::Project(ProjectId::parse(id).ok())),
             ["", "api", user, "tasks"] => (*user, Route::Collection),
             ["", "api", user, "tasks", id] => (*user, Route::Task(TaskId::parse(id))),
             ["", "api", user, "tasks", id, "complete"] => {
@@ -140,14 +148,19 @@ impl<T: Transport> TasksApi<T> {
         let tasks = outbox.tasks(&user).limited(self.base.limits);
         let method = request.method();
         let found = |id: Option<TaskId>| id.ok_or(ApiError::NotFound("task"));
+        let query = request.uri().query().unwrap_or_default();
         match route {
+            Route::Projects | Route::Project(_) => {
+                let projects = Projects::new(&self.base.storage, &user);
+                projects::route(&projects, route, request, &env, owed, &outbox)
+            }
             Route::Collection if method == Method::POST => {
                 let spec = TaskSpec::parse(&json_body(body)?)?;
                 let task = commit(&outbox, owed, tasks.create(spec, &env))?;
                 Ok(json(StatusCode::CREATED, &task))
             }
             Route::Collection if method == Method::GET => {
-                let query = ListQuery::parse(request.uri().query().unwrap_or_default())?;
+                let query = ListQuery::parse(query)?;
                 let listing = tasks.list(&query, env.now)?;
                 let page = Page {
                     tasks: &listing.tasks,
@@ -185,14 +198,14 @@ impl<T: Transport> TasksApi<T> {
             Route::Complete(_) => Err(ApiError::MethodNotAllowed(method.clone(), "PATCH")),
             Route::History(id) if method == Method::GET => {
                 let id = found(id)?;
-                let query = history::parse_query(request.uri().query().unwrap_or_default())?;
+                let query = history::parse_query(query)?;
                 let page = history::page(&self.base.storage, &user, id, query)?
                     .ok_or(TaskError::NotFound)?;
                 Ok(json(StatusCode::OK, &page))
             }
             Route::History(_) => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
             Route::Occurrences(id) if method == Method::GET => {
-                let count = occurrence_count(request.uri().query().unwrap_or_default())?;
+                let count = occurrence_count(query)?;
                 let task = tasks.get(found(id)?)?;
                 #[derive(Serialize)]
                 struct Occurrences {
@@ -210,11 +223,11 @@ impl<T: Transport> TasksApi<T> {
 /// `owed` the event to relay once the answer is on its way.
 fn commit<T: Transport>(
     outbox: &Outbox<'_, T>,
-    owed: &mut Option<Owed>,
+    owed: &mut Vec<Owed>,
     written: Result<crate::Written, TaskError>,
 ) -> Result<Task, TaskError> {
     let (written, debt) = outbox.commit(written);
-    *owed = debt;
+    owed.extend(debt);
     Ok(written?.task)
 }
 

@@ -119,6 +119,15 @@ pub enum Problem {
     /// A webhook URL that is not `https`.
     #[error("must be an https URL (got {0}:)")]
     NotHttps(String),
+    /// Not a project's id.
+    #[error("must be \"inbox\" or a project's id (got \"{0}\")")]
+    NotAProjectId(String),
+    /// A project id the user has no project of.
+    #[error("names no project of yours (got \"{0}\"); list them at /api/{{user_id}}/projects")]
+    UnknownProject(String),
+    /// A project that takes no new tasks while archived.
+    #[error("names an archived project (\"{0}\"); unarchive it first")]
+    ArchivedProject(String),
     /// A webhook URL naming an address inside a private network.
     #[error(
         "must not point to a loopback, private, link-local or otherwise internal address (got {0})"
@@ -172,6 +181,40 @@ pub enum TaskError {
     /// The write would pass one of the user's limits.
     #[error("{0}")]
     Exceeded(#[from] Exceeded),
+}
+
+/// Why a project's use case did not happen. Nothing was written.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ProjectError {
+    /// The user has no project with that id.
+    #[error("no such project")]
+    NotFound,
+    /// Another of the user's projects has that name (whatever its case).
+    #[error("you have a project named \"{0}\" already; pick another name")]
+    NameTaken(String),
+    /// The project holds tasks, and the delete did not say they go too.
+    #[error(
+        "the project holds {0} tasks: delete it with ?with_tasks=true to delete them too, or move them to another project first"
+    )]
+    NotEmpty(u64),
+    /// The Inbox cannot be renamed, recoloured, archived or deleted.
+    #[error("the Inbox cannot be renamed, recoloured, archived or deleted")]
+    Inbox,
+    /// The user has as many projects as they may.
+    #[error("you have {0} projects, as many as one may; delete or archive some first")]
+    TooMany(u64),
+    /// The input is not valid; the field says why.
+    #[error("{0}")]
+    Invalid(#[from] FieldError),
+    /// What a task's use case may answer (the store, a race).
+    #[error("{0}")]
+    Task(#[from] TaskError),
+}
+
+impl From<sql::SqlError> for ProjectError {
+    fn from(err: sql::SqlError) -> Self {
+        Self::Task(err.into())
+    }
 }
 
 impl From<DaprError> for TaskError {

@@ -24,6 +24,7 @@ pub mod chat;
 pub mod consumers;
 pub mod error;
 pub mod limits;
+pub mod project;
 pub mod reminders;
 pub mod service;
 pub mod settings;
@@ -39,7 +40,7 @@ pub use service::{Env, Listing, Written};
 pub use settings::Settings;
 pub use task::input::{TaskPatch, TaskSpec};
 pub use task::model::{
-    Priority, RecurrenceMode, Reminder, ReminderTime, Tag, Task, TimeZone, Title,
+    Priority, ProjectId, RecurrenceMode, Reminder, ReminderTime, Tag, Task, TimeZone, Title,
 };
 pub use task::query::ListQuery;
 pub use task::store::{Storage, TaskStore};

@@ -10,7 +10,7 @@ use dapr::{Dapr, Transport};
 use crate::UserId;
 use crate::accounts::AccountError;
 use crate::error::Exceeded;
-use crate::error::{FieldError, TaskError};
+use crate::error::{FieldError, ProjectError, TaskError};
 use crate::limits::{BadLimit, Given, Limits};
 use crate::service::Env;
 use crate::settings::Settings;
@@ -38,6 +38,8 @@ pub(crate) enum ApiError {
     Task(#[from] TaskError),
     #[error("{0}")]
     Account(#[from] crate::accounts::AccountError),
+    #[error("{0}")]
+    Project(#[from] ProjectError),
 }
 
 impl ApiError {
@@ -65,6 +67,15 @@ impl ApiError {
                 AccountError::WrongCredentials => StatusCode::UNAUTHORIZED,
                 AccountError::Wait(_) => StatusCode::TOO_MANY_REQUESTS,
                 AccountError::Store(err) => Self::Task(err.clone()).status(),
+            },
+            Self::Project(err) => match err {
+                ProjectError::NotFound => StatusCode::NOT_FOUND,
+                ProjectError::NameTaken(_) | ProjectError::NotEmpty(_) | ProjectError::Inbox => {
+                    StatusCode::CONFLICT
+                }
+                ProjectError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+                ProjectError::Invalid(_) => StatusCode::BAD_REQUEST,
+                ProjectError::Task(err) => Self::Task(err.clone()).status(),
             },
         }
     }
@@ -94,12 +105,26 @@ impl ApiError {
                 AccountError::Wait(_) => "too_many_attempts",
                 AccountError::Store(err) => Self::Task(err.clone()).code(),
             },
+            Self::Project(err) => match err {
+                ProjectError::NotFound => "not_found",
+                ProjectError::NameTaken(_) => "name_taken",
+                ProjectError::NotEmpty(_) => "not_empty",
+                ProjectError::Inbox => "inbox",
+                ProjectError::TooMany(_) => "too_many_projects",
+                ProjectError::Invalid(_) => "invalid_field",
+                ProjectError::Task(err) => Self::Task(err.clone()).code(),
+            },
         }
     }
 
     fn field(&self) -> Option<&str> {
         match self {
-            Self::Invalid(e) | Self::Task(TaskError::Invalid(e)) => Some(&e.field),
+            Self::Invalid(e)
+            | Self::Task(TaskError::Invalid(e))
+            | Self::Project(ProjectError::Invalid(e) | ProjectError::Task(TaskError::Invalid(e))) => {
+                Some(&e.field)
+            }
+            Self::Project(ProjectError::NameTaken(_)) => Some("name"),
             Self::Task(TaskError::Exceeded(exceeded)) => exceeded.field(),
             _ => None,
         }

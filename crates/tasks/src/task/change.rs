@@ -152,6 +152,7 @@ mod tests {
                 "title",
                 "completed",
                 "priority",
+                "project_id",
                 "time_zone",
                 "recurrence_mode"
             ]

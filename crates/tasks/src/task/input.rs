@@ -11,13 +11,13 @@ use serde_json::{Map, Value};
 
 use crate::error::{FieldError, Problem};
 use crate::task::model::{
-    Description, Priority, Recurrence, RecurrenceMode, Reminder, ReminderTime, Tag, Task, TimeZone,
-    Title,
+    Description, Priority, ProjectId, Recurrence, RecurrenceMode, Reminder, ReminderTime, Tag,
+    Task, TimeZone, Title,
 };
 use events::TaskId;
 
 /// The fields a client may write.
-const WRITABLE: &str = "title, description, completed, priority, tags, due_at, time_zone, recurrence, recurrence_mode, reminders";
+const WRITABLE: &str = "title, description, completed, priority, tags, project_id, due_at, time_zone, recurrence, recurrence_mode, reminders";
 /// Fields of an answered task that the server sets. A whole task sent back to
 /// `POST` or `PUT` may carry them, and they are ignored; a `PATCH` that names
 /// one is refused, since it asks for a change that cannot happen.
@@ -97,6 +97,8 @@ pub struct TaskPatch {
     pub priority: Option<Priority>,
     /// New tags, replacing all the old ones.
     pub tags: Option<Vec<Tag>>,
+    /// The project to move the task to.
+    pub project_id: Option<ProjectId>,
     /// A new due date, or `Some(None)` to clear it.
     pub due_at: Option<Option<When>>,
     /// A new time zone; local times are read in it, and a kept due date keeps its instant.
@@ -126,6 +128,7 @@ impl TaskSpec {
             completed: Some(patch.completed.unwrap_or_default()),
             priority: Some(patch.priority.unwrap_or_default()),
             tags: Some(patch.tags.unwrap_or_default()),
+            project_id: Some(patch.project_id.unwrap_or_default()),
             due_at: Some(patch.due_at.unwrap_or_default()),
             time_zone: Some(patch.time_zone.unwrap_or_default()),
             recurrence: Some(patch.recurrence.unwrap_or_default()),
@@ -150,6 +153,7 @@ impl TaskSpec {
             completed_at: None,
             priority: Priority::None,
             tags: Vec::new(),
+            project_id: ProjectId::Inbox,
             due_at: None,
             time_zone: TimeZone::UTC,
             recurrence: None,
@@ -216,6 +220,7 @@ impl TaskPatch {
                 .required("tags", |_| Ok(()))?
                 .map(|()| read.tags())
                 .transpose()?,
+            project_id: read.required("project_id", |v| ProjectId::parse(string(v)?))?,
             due_at: read.nullable("due_at", |v| When::parse(string(v)?))?,
             time_zone: read.required("time_zone", |v| TimeZone::parse(string(v)?))?,
             recurrence: read.nullable("recurrence", |v| Recurrence::parse(string(v)?))?,
@@ -283,6 +288,9 @@ impl TaskPatch {
         }
         if let Some(tags) = self.tags {
             task.tags = tags;
+        }
+        if let Some(project) = self.project_id {
+            task.project_id = project;
         }
         if let Some(recurrence) = self.recurrence {
             task.recurrence = recurrence;

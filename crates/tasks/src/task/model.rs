@@ -350,6 +350,72 @@ impl Reminder {
     }
 }
 
+/// The project a task belongs to: the user's Inbox, which every user has
+/// and which cannot be deleted, or one the user made (its id, a ULID).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum ProjectId {
+    /// The Inbox, where a task without a project lands; `"inbox"`.
+    #[default]
+    Inbox,
+    /// A project the user made.
+    Made(ulid::Ulid),
+}
+
+impl ProjectId {
+    /// The Inbox's id.
+    pub const INBOX: &'static str = "inbox";
+
+    /// Reads `inbox` or a project's id (a ULID, in either case).
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        match raw {
+            Self::INBOX => Ok(Self::Inbox),
+            _ => ulid::Ulid::from_string(raw)
+                .map(Self::Made)
+                .map_err(|_| Problem::NotAProjectId(raw.to_owned())),
+        }
+    }
+
+    /// The id of the project the user makes at `now` from `random`.
+    pub fn new(now: DateTime<Utc>, random: u128) -> Self {
+        let millis = u64::try_from(now.timestamp_millis()).unwrap_or_default();
+        Self::Made(ulid::Ulid::from_parts(millis, random))
+    }
+
+    /// The id as the API writes it and a `project_id` column holds it.
+    pub fn as_string(self) -> String {
+        match self {
+            Self::Inbox => Self::INBOX.to_owned(),
+            Self::Made(id) => id.to_string(),
+        }
+    }
+
+    /// The id of a project the user made; `None` for the Inbox.
+    pub fn made(self) -> Option<ulid::Ulid> {
+        match self {
+            Self::Inbox => None,
+            Self::Made(id) => Some(id),
+        }
+    }
+}
+
+impl fmt::Display for ProjectId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.as_string())
+    }
+}
+
+impl Serialize for ProjectId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for ProjectId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(ParsedStr(Self::parse))
+    }
+}
+
 /// A task as stored and as answered (contract v1).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Task {
@@ -367,6 +433,8 @@ pub struct Task {
     pub priority: Priority,
     /// The task's tags, at most [`Tag::MAX_PER_TASK`], without duplicates.
     pub tags: Vec<Tag>,
+    /// The project the task belongs to.
+    pub project_id: ProjectId,
     /// Stored and answered with the offset of `time_zone` at that instant.
     pub due_at: Option<DateTime<FixedOffset>>,
     /// The zone the task's wall-clock times are read and shown in.
@@ -543,6 +611,7 @@ mod tests {
             completed_at: None,
             priority: Priority::None,
             tags: vec![],
+            project_id: ProjectId::Inbox,
             due_at: None,
             time_zone: TimeZone::UTC,
             recurrence: None,

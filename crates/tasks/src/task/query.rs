@@ -15,11 +15,11 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::error::{FieldError, Problem};
-use crate::task::model::{Priority, Tag, Task};
+use crate::task::model::{Priority, ProjectId, Tag, Task};
 use events::TaskId;
 
 const KNOWN: &str =
-    "status, priority, tag, q, due_before, due_after, overdue, sort, order, limit, cursor";
+    "status, priority, tag, project, q, due_before, due_after, overdue, sort, order, limit, cursor";
 
 /// Which tasks a listing selects by completion.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -68,6 +68,8 @@ pub struct ListQuery {
     pub priorities: Vec<Priority>,
     /// All of these.
     pub tags: Vec<Tag>,
+    /// Only the tasks of this project.
+    pub project: Option<ProjectId>,
     /// Lower-cased words, each of which must appear in the title, the
     /// description or a tag.
     pub words: Vec<String>,
@@ -94,6 +96,7 @@ impl Default for ListQuery {
             status: Status::All,
             priorities: Vec::new(),
             tags: Vec::new(),
+            project: None,
             words: Vec::new(),
             due_before: None,
             due_after: None,
@@ -154,6 +157,8 @@ pub trait Listed {
     fn priority(&self) -> Priority;
     /// Whether it carries `tag`.
     fn has_tag(&self, tag: &Tag) -> bool;
+    /// The project it is in.
+    fn project(&self) -> ProjectId;
     /// Its due date, as an instant.
     fn due(&self) -> Option<DateTime<Utc>>;
     /// When it was created.
@@ -179,6 +184,10 @@ impl Listed for Task {
 
     fn has_tag(&self, tag: &Tag) -> bool {
         self.tags.contains(tag)
+    }
+
+    fn project(&self) -> ProjectId {
+        self.project_id
     }
 
     fn due(&self) -> Option<DateTime<Utc>> {
@@ -283,6 +292,7 @@ impl ListQuery {
                         q.tags.push(tag);
                     }
                 }
+                "project" => q.project = Some(ProjectId::parse(value).map_err(err)?),
                 "q" if value.contains('\0') => return Err(err(Problem::Nul)),
                 "q" => q.words = value.split_whitespace().map(str::to_lowercase).collect(),
                 "due_before" => q.due_before = Some(instant(value).map_err(err)?),
@@ -346,6 +356,7 @@ impl ListQuery {
         status
             && (self.priorities.is_empty() || self.priorities.contains(&task.priority()))
             && self.tags.iter().all(|tag| task.has_tag(tag))
+            && self.project.is_none_or(|project| project == task.project())
             && self
                 .due_before
                 .is_none_or(|before| due.is_some_and(|d| d < before))

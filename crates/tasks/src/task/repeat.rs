@@ -69,6 +69,7 @@ pub fn next(task: &Task, id: TaskId, now: DateTime<Utc>) -> Option<Task> {
         completed_at: None,
         priority: task.priority,
         tags: task.tags.clone(),
+        project_id: task.project_id,
         due_at: Some(due_at),
         time_zone: task.time_zone,
         recurrence: Some(recurrence),

@@ -16,11 +16,12 @@
 use chrono::{DateTime, Utc};
 use sql::{Database, Dialect, Finish, Row, SqlError, Value, transaction};
 
-use crate::error::TaskError;
+use crate::error::{FieldError, Problem, TaskError};
 use crate::limits::Limits;
 use crate::service::{Env, Listing, Written, retry_sync};
 use crate::task::change;
 use crate::task::change::Recorded;
+use crate::task::model::ProjectId;
 use crate::task::query::ListQuery;
 use crate::task::repeat;
 use crate::task::stored::StoredTask;
@@ -121,9 +122,11 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                         return Ok(Finish::Rollback(None));
                     }
                 }
+                self.check_project(task.project_id)?;
                 self.db.execute(
                     "INSERT INTO tasks (user_id, id, version, completed, priority, due_at, \
-                     title_key, search, body) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)",
+                     title_key, search, body, project_id) \
+                     VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9)",
                     &row(self.user, task)?,
                 )?;
                 self.put_tags(task)?;
@@ -185,10 +188,13 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                         seq: None,
                     }));
                 }
+                if after.project_id != before.project_id {
+                    self.check_project(after.project_id)?;
+                }
                 let event = self.event(Some(&before), Some(&after), env)?;
                 self.db.execute(
                     "UPDATE tasks SET version = version + 1, completed = $3, priority = $4, \
-                     due_at = $5, title_key = $6, search = $7, body = $8 \
+                     due_at = $5, title_key = $6, search = $7, body = $8, project_id = $9 \
                      WHERE user_id = $1 AND id = $2",
                     &row(self.user, &after)?,
                 )?;
@@ -231,22 +237,36 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         }
         retry_sync(ATTEMPTS, || {
             transaction(self.db, |_| {
-                let (seq, _) = self.next_change(-1)?;
                 let task = self.get(id)?;
-                let event = self.event(Some(&task), None, env)?;
-                self.db.execute(
-                    "DELETE FROM tasks WHERE user_id = $1 AND id = $2",
-                    &[self.user(), id.to_string().into()],
-                )?;
-                self.delete_tags(id)?;
-                self.record(seq, event.as_ref())?;
-                Ok(Finish::Commit(Written {
-                    task,
-                    event,
-                    seq: Some(seq),
-                }))
+                self.delete_within(&task, env).map(Finish::Commit)
             })
         })
+    }
+
+    /// Deletes `task`, as read, inside the caller's transaction.
+    pub(crate) fn delete_within(&self, task: &Task, env: &Env) -> Result<Written, TaskError> {
+        let (seq, _) = self.next_change(-1)?;
+        let event = self.event(Some(task), None, env)?;
+        self.db.execute(
+            "DELETE FROM tasks WHERE user_id = $1 AND id = $2",
+            &[self.user(), task.id.to_string().into()],
+        )?;
+        self.delete_tags(task.id)?;
+        self.record(seq, event.as_ref())?;
+        Ok(Written {
+            task: task.clone(),
+            event,
+            seq: Some(seq),
+        })
+    }
+
+    /// Every task in project `project`, oldest first.
+    pub(crate) fn in_project(&self, project: ulid::Ulid) -> Result<Vec<Task>, TaskError> {
+        let rows = self.db.query(
+            "SELECT body FROM tasks WHERE user_id = $1 AND project_id = $2 ORDER BY id",
+            &[self.user(), project.to_string().into()],
+        )?;
+        rows.iter().map(|row| decode(row, 0)).collect()
     }
 
     /// Records that reminder `due` reached its user, as a change of its
@@ -282,6 +302,25 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
             ],
         )?;
         Ok(())
+    }
+
+    /// Refuses a task in `project` unless it is the Inbox or a project of
+    /// the user that is not archived. On PostgreSQL a project deleted after
+    /// this check is caught by the `tasks` foreign key.
+    fn check_project(&self, project: ProjectId) -> Result<(), TaskError> {
+        let Some(id) = project.made() else {
+            return Ok(());
+        };
+        let rows = self.db.query(
+            "SELECT archived FROM projects WHERE user_id = $1 AND id = $2",
+            &[self.user(), id.to_string().into()],
+        )?;
+        let problem = match rows.first() {
+            None => Problem::UnknownProject(id.to_string()),
+            Some(row) if row.bool(0)? => Problem::ArchivedProject(id.to_string()),
+            Some(_) => return Ok(()),
+        };
+        Err(FieldError::new("project_id", problem).into())
     }
 
     /// Numbers the user's next change and adds `tasks` to their count,
@@ -371,9 +410,9 @@ fn event_type(event_type: events::TaskEventType) -> &'static str {
 
 /// A task's row as the statements that write it number its values: the
 /// key (`$1` user, `$2` id), then `completed`, `priority`, `due_at`,
-/// `title_key`, `search` (what listings filter and sort by) and `body`, the
-/// task in its stored form.
-fn row(user: &UserId, task: &Task) -> Result<[Value; 8], TaskError> {
+/// `title_key`, `search` (what listings filter and sort by), `body`, the
+/// task in its stored form, and `project_id` (`NULL` for the Inbox).
+fn row(user: &UserId, task: &Task) -> Result<[Value; 9], TaskError> {
     let body = serde_json::to_string(&StoredTask::from(task))
         .map_err(|e| TaskError::Unavailable(format!("cannot encode task {}: {e}", task.id)))?;
     Ok([
@@ -385,6 +424,7 @@ fn row(user: &UserId, task: &Task) -> Result<[Value; 8], TaskError> {
         task.title.as_str().to_lowercase().into(),
         search_text(task).into(),
         body.into(),
+        task.project_id.made().map(|id| id.to_string()).into(),
     ])
 }
 

@@ -12,6 +12,7 @@
 //! | `c` | completed_at (completed when present) | not completed |
 //! | `p` | priority | none |
 //! | `g` | tags | no tags |
+//! | `j` | project_id | the Inbox |
 //! | `u` | due_at, UTC | no due date |
 //! | `z` | time_zone | UTC |
 //! | `r` | recurrence | none |
@@ -25,7 +26,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::task::model::{
-    Description, Priority, Recurrence, RecurrenceMode, Reminder, Tag, Task, TimeZone, Title,
+    Description, Priority, ProjectId, Recurrence, RecurrenceMode, Reminder, Tag, Task, TimeZone,
+    Title,
 };
 use events::TaskId;
 
@@ -46,6 +48,8 @@ pub struct StoredTask {
     p: Priority,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     g: Vec<Tag>,
+    #[serde(default, skip_serializing_if = "is_default")]
+    j: ProjectId,
     #[serde(
         default,
         skip_serializing_if = "Option::is_none",
@@ -81,6 +85,7 @@ impl From<&Task> for StoredTask {
             c: task.completed_at.filter(|_| task.completed),
             p: task.priority,
             g: task.tags.clone(),
+            j: task.project_id,
             u: task.due_at.map(|at| at.with_timezone(&Utc)),
             z: task.time_zone,
             r: task.recurrence.clone(),
@@ -103,6 +108,7 @@ impl From<StoredTask> for Task {
             completed_at: stored.c,
             priority: stored.p,
             tags: stored.g,
+            project_id: stored.j,
             due_at: stored.u.map(|at| stored.z.local(at)),
             time_zone: stored.z,
             recurrence: stored.r,
@@ -134,7 +140,7 @@ mod tests {
     fn every_field_survives_the_round_trip() {
         let mut full = task(json!({
             "title": "Standup", "description": "daily", "priority": "high", "tags": ["work", "team"],
-            "due_at": "2026-07-01T09:30", "time_zone": "Europe/Berlin", "recurrence": "FREQ=DAILY",
+            "project_id": "01KBN0000000000000000000AA", "due_at": "2026-07-01T09:30", "time_zone": "Europe/Berlin", "recurrence": "FREQ=DAILY",
             "recurrence_mode": "completion", "reminders": [{"minutes_before": 5}, {"at": "2026-07-01T08:00:00+02:00"}]
         }));
         full.series_id = Some("series".into());

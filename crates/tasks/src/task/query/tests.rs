@@ -39,6 +39,7 @@ fn task(n: u64, spec: Spec) -> Task {
             .iter()
             .filter_map(|t| Tag::parse(t).ok())
             .collect(),
+        project_id: ProjectId::Inbox,
         due_at: spec.due.map(|d| zone.local(at(d))),
         time_zone: zone,
         recurrence: None,
@@ -303,6 +304,13 @@ fn bad_queries_name_the_parameter() {
 
 // --- Properties against a plain reference implementation ---------------------
 
+/// The Inbox and two projects, which tasks are spread over.
+const PROJECTS: [&str; 3] = [
+    "inbox",
+    "01KBN0000000000000000000P1",
+    "01KBN0000000000000000000P2",
+];
+
 fn arb_task() -> impl Strategy<Value = Task> {
     let titles = prop::sample::select(vec![
         "alpha",
@@ -314,8 +322,16 @@ fn arb_task() -> impl Strategy<Value = Task> {
     ]);
     let tags = prop::collection::vec(prop::sample::select(vec!["home", "work", "fun"]), 0..3);
     let due = prop::option::of(0i64..40);
-    (0u64..200, titles, 0usize..4, tags, due, any::<bool>()).prop_map(
-        |(n, title, p, tags, due, completed)| {
+    (
+        0u64..200,
+        titles,
+        0usize..4,
+        tags,
+        due,
+        any::<bool>(),
+        0usize..3,
+    )
+        .prop_map(|(n, title, p, tags, due, completed, project)| {
             let created = at("2026-01-01T00:00:00Z") + Duration::minutes(n as i64);
             let priority = [
                 Priority::None,
@@ -333,6 +349,7 @@ fn arb_task() -> impl Strategy<Value = Task> {
                 completed_at: None,
                 priority,
                 tags: tags.iter().filter_map(|t| Tag::parse(t).ok()).collect(),
+                project_id: ProjectId::parse(PROJECTS[project]).unwrap_or_default(),
                 // Coarse due dates, so that ties are common.
                 due_at: due.map(|h| {
                     offset.from_utc_datetime(&(now() + Duration::hours(h * 6 - 120)).naive_utc())
@@ -345,14 +362,19 @@ fn arb_task() -> impl Strategy<Value = Task> {
                 created_at: created,
                 updated_at: created,
             }
-        },
-    )
+        })
 }
 
 fn arb_query() -> impl Strategy<Value = String> {
     let status = prop::sample::select(vec!["", "status=pending&", "status=completed&"]);
     let priority = prop::sample::select(vec!["", "priority=high,low&", "priority=medium&"]);
-    let tag = prop::sample::select(vec!["", "tag=home&", "tag=home&tag=work&"]);
+    let tag = prop::sample::select(vec![
+        "",
+        "tag=home&",
+        "tag=home&tag=work&",
+        "project=inbox&",
+        "tag=work&project=01KBN0000000000000000000P1&",
+    ]);
     let q = prop::sample::select(vec!["", "q=beta&", "q=al+ph&"]);
     let due = prop::sample::select(vec![
         "",
@@ -383,6 +405,7 @@ fn reference(query: &ListQuery, tasks: &[Task]) -> Vec<TaskId> {
         })
         .filter(|t| query.priorities.is_empty() || query.priorities.contains(&t.priority))
         .filter(|t| query.tags.iter().all(|tag| t.tags.contains(tag)))
+        .filter(|t| query.project.is_none_or(|p| p == t.project_id))
         .filter(|t| {
             // Each word must stand within one field: the title, the description or a tag.
             query.words.iter().all(|w| {

@@ -13,6 +13,7 @@ use sql::{Database, Params, Value};
 use super::{decode, priority};
 use crate::error::{FieldError, Problem, TaskError};
 use crate::service::Listing;
+use crate::task::model::ProjectId;
 use crate::task::query::{Cursor, ListQuery, Order, SortField, SortValue, Status};
 use crate::{Task, UserId};
 
@@ -109,6 +110,11 @@ impl Select {
                 " AND EXISTS (SELECT 1 FROM task_tags g WHERE g.user_id = tasks.user_id \
                  AND g.task_id = tasks.id AND g.tag = {tag})"
             ));
+        }
+        match query.project.map(ProjectId::made) {
+            None => {}
+            Some(None) => select.push(" AND project_id IS NULL"),
+            Some(Some(id)) => select.condition("project_id = ", id.to_string()),
         }
         for word in &query.words {
             let pattern = select.param(format!("%{}%", escape_like(word)));

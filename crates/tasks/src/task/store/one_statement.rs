@@ -14,13 +14,13 @@
 //! no data-modifying `WITH` and locks the whole database for a write with
 //! no server to go back and forth to: there the writes stay transactions.
 
-use sql::Params;
+use sql::{Params, SqlError};
 
 use super::{TaskStore, event_type, row};
-use crate::error::Exceeded;
-use crate::error::TaskError;
+use crate::error::{Exceeded, FieldError, Problem, TaskError};
 use crate::service::{Env, Written};
 use crate::task::change::Recorded;
+use crate::task::model::ProjectId;
 use crate::{Task, TaskId, UserId};
 
 /// How often an edit is computed again when other writes changed its task
@@ -38,6 +38,7 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
         event: Option<Recorded>,
         repeats: Option<TaskId>,
     ) -> Result<Option<Written>, TaskError> {
+        self.check_project(task.project_id)?;
         let mut p = Params::default();
         let placed = Placed::new(&mut p, self.user, &task)?;
         let (user, task_id) = (&placed.user, &placed.id);
@@ -74,7 +75,7 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
             tagged = tagged(&mut p, user, task_id, &task.tags),
             recorded = recorded(&mut p, user, task_id, event.as_ref())?,
         );
-        let Some(seq) = self.number(&statement, p)? else {
+        let Some(seq) = self.number(&statement, p, task.project_id)? else {
             // The successor was made already, or the user has their most.
             return match (repeats, &self.limits) {
                 (None, Some(limits)) => Err(Exceeded::Tasks(limits.tasks_per_user).into()),
@@ -110,6 +111,9 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
                     event: None,
                     seq: None,
                 });
+            }
+            if after.project_id != before.project_id {
+                self.check_project(after.project_id)?;
             }
             let event = self.event(Some(&before), Some(&after), env)?;
             let mut p = Params::default();
@@ -148,7 +152,7 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
                 assignments = placed.assignments(),
                 recorded = recorded(&mut p, user, task_id, event.as_ref())?,
             );
-            if let Some(seq) = self.number(&statement, p)? {
+            if let Some(seq) = self.number(&statement, p, after.project_id)? {
                 return Ok(Written {
                     task: after,
                     event,
@@ -180,7 +184,7 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
                 version = p.add(version),
                 recorded = recorded(&mut p, &user, &task_id, event.as_ref())?,
             );
-            if let Some(seq) = self.number(&statement, p)? {
+            if let Some(seq) = self.number(&statement, p, ProjectId::Inbox)? {
                 return Ok(Written {
                     task,
                     event,
@@ -191,10 +195,25 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
         Err(TaskError::Conflict)
     }
 
-    /// Runs a write's `statement`, answering the number of its change, or
-    /// `None` when it wrote nothing.
-    fn number(&self, statement: &str, params: Params) -> Result<Option<i64>, TaskError> {
-        let rows = self.db.query(statement, params.values())?;
+    /// Runs a write's `statement` of a task in `project`, answering the
+    /// number of its change, or `None` when it wrote nothing. The task's
+    /// foreign key refuses a project deleted since it was checked.
+    fn number(
+        &self,
+        statement: &str,
+        params: Params,
+        project: ProjectId,
+    ) -> Result<Option<i64>, TaskError> {
+        let rows = self
+            .db
+            .query(statement, params.values())
+            .map_err(|e| match e {
+                SqlError::Reference(_) => {
+                    FieldError::new("project_id", Problem::UnknownProject(project.to_string()))
+                        .into()
+                }
+                other => TaskError::from(other),
+            })?;
         Ok(rows.first().map(|row| row.int(0)).transpose()?)
     }
 }
@@ -210,13 +229,14 @@ struct Placed {
 impl Placed {
     /// The columns after the key, each with the cast its placeholder needs
     /// where nothing else gives it a type (a `SELECT` list).
-    const COLUMNS: [(&'static str, &'static str); 6] = [
+    const COLUMNS: [(&'static str, &'static str); 7] = [
         ("completed", "::boolean"),
         ("priority", "::bigint"),
         ("due_at", "::bigint"),
         ("title_key", ""),
         ("search", ""),
         ("body", ""),
+        ("project_id", "::text"),
     ];
 
     /// `task`'s row of `user`, its values added to `p`.

@@ -3,7 +3,7 @@
 use sql::Migration;
 
 /// Every version of the schema, oldest first.
-pub const MIGRATIONS: &[Migration] = &[TASKS, OUTBOX, ACCOUNTS_AND_REMINDERS];
+pub const MIGRATIONS: &[Migration] = &[TASKS, OUTBOX, ACCOUNTS_AND_REMINDERS, PROJECTS];
 
 /// Tasks, their changes (the history, the change feed and the outbox in
 /// one), and one row per user that numbers the user's changes and counts
@@ -178,5 +178,46 @@ CREATE TABLE dead_letters (
     sqlite: "",
     postgres: "
 ALTER TABLE notifications ALTER COLUMN id TYPE TEXT COLLATE \"C\";
+",
+};
+
+/// Projects: a user's own lists of tasks. The Inbox, which every user has,
+/// has no row: a task in it has no `project_id`.
+const PROJECTS: Migration = Migration {
+    version: 4,
+    name: "projects, tasks.project_id",
+    both: "
+-- A project the user made. Its name is unique among the user's projects
+-- whatever its case (`name_key`, lower-cased).
+CREATE TABLE projects (
+    user_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    version BIGINT NOT NULL,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    color TEXT NOT NULL,
+    archived BOOLEAN NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, id)
+);
+CREATE UNIQUE INDEX projects_by_name ON projects (user_id, name_key);
+
+-- The project a task is in; NULL for the Inbox. A project's listing and
+-- its counts read this index.
+ALTER TABLE tasks ADD COLUMN project_id TEXT;
+CREATE INDEX tasks_by_project ON tasks (user_id, project_id, completed, id);
+",
+    // SQLite cannot add a foreign key to a table; there a write checks the
+    // project inside its transaction, which no other write can enter.
+    sqlite: "",
+    // The task's project must exist: a write that checked it before the
+    // project was deleted fails instead of leaving the task in no project,
+    // and a project cannot be deleted while tasks are in it.
+    postgres: "
+ALTER TABLE projects ALTER COLUMN id TYPE TEXT COLLATE \"C\";
+ALTER TABLE tasks ALTER COLUMN project_id TYPE TEXT COLLATE \"C\";
+ALTER TABLE tasks ADD CONSTRAINT tasks_project
+    FOREIGN KEY (user_id, project_id) REFERENCES projects (user_id, id);
 ",
 };

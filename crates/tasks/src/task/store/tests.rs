@@ -60,7 +60,7 @@ fn changes(db: &Sqlite, user: &str) -> Vec<(i64, String, String)> {
 fn migrations_apply_once_and_say_what_they_applied() {
     let db = Sqlite::in_memory().unwrap_or_else(|e| panic!("{e}"));
     let applied = sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(applied, [1, 2, 3]);
+    assert_eq!(applied, [1, 2, 3, 4]);
     let again = sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
     assert!(again.is_empty(), "applied again: {again:?}");
 }
@@ -291,6 +291,7 @@ mod listings {
             due: Option<i64>,
             tags: Vec<usize>,
             described: usize,
+            project: usize,
         },
         Patch {
             task: usize,
@@ -304,6 +305,10 @@ mod listings {
         },
         Delete {
             task: usize,
+        },
+        Move {
+            task: usize,
+            project: usize,
         },
     }
 
@@ -319,14 +324,16 @@ mod listings {
                 0..4usize,
                 prop::option::of(-6i64..6),
                 prop::collection::vec(0..3usize, 0..3),
+                0..3usize,
                 0..3usize
             )
-                .prop_map(|(title, priority, due, tags, described)| Op::Create {
+                .prop_map(|(title, priority, due, tags, described, project)| Op::Create {
                     title,
                     priority,
                     due,
                     tags,
-                    described
+                    described,
+                    project
                 }),
             1 => (0..30usize, 0..5usize, 0..4usize, prop::option::of(prop::option::of(-6i64..6)))
                 .prop_map(|(task, title, priority, due)| Op::Patch {
@@ -338,6 +345,7 @@ mod listings {
             1 => (0..30usize, any::<bool>())
                 .prop_map(|(task, completed)| Op::Complete { task, completed }),
             1 => (0..30usize).prop_map(|task| Op::Delete { task }),
+            1 => (0..30usize, 0..3usize).prop_map(|(task, project)| Op::Move { task, project }),
         ]
     }
 
@@ -349,7 +357,15 @@ mod listings {
         (
             prop::sample::select(vec!["", "status=pending", "status=completed", "status=all"]),
             prop::sample::select(vec!["", "priority=high", "priority=low,none"]),
-            prop::sample::select(vec!["", "tag=home", "tag=50%25_off", "tag=home&tag=work"]),
+            prop::sample::select(vec![
+                "",
+                "tag=home",
+                "tag=50%25_off",
+                "tag=home&tag=work",
+                "project=inbox",
+                "project=@1",
+                "tag=home&project=@2",
+            ]),
             prop::sample::select(vec!["", "q=report", "q=REP+alpha", "q=_", "q=%C3%A4rg"]),
             prop::sample::select(vec![
                 "",
@@ -372,7 +388,30 @@ mod listings {
             })
     }
 
-    fn apply(tasks: &TaskStore<'_, Sqlite>, ids: &mut Vec<TaskId>, op: &Op, n: u128) {
+    /// The Inbox and two projects of alice's in `db`, as the API names
+    /// them.
+    fn projects(db: &Sqlite) -> [String; 3] {
+        let user = alice();
+        let projects = crate::project::Projects::new(db, &user);
+        let make = |name: &str, n| {
+            let name = crate::project::ProjectName::parse(name).unwrap_or_else(|e| panic!("{e}"));
+            let made = projects.create(name, Default::default(), &at(now(), n));
+            made.unwrap_or_else(|e| panic!("{e}")).id.to_string()
+        };
+        [
+            "inbox".to_owned(),
+            make("One", 1 << 70),
+            make("Two", 2 << 70),
+        ]
+    }
+
+    fn apply(
+        tasks: &TaskStore<'_, Sqlite>,
+        projects: &[String; 3],
+        ids: &mut Vec<TaskId>,
+        op: &Op,
+        n: u128,
+    ) {
         let env = at(now(), n);
         let pick = |i: usize| (!ids.is_empty()).then(|| ids[i % ids.len()]);
         let written = match op {
@@ -382,11 +421,12 @@ mod listings {
                 due: hours,
                 tags,
                 described,
+                project,
             } => {
                 let tags: Vec<&str> = tags.iter().map(|t| TAGS[*t]).collect();
                 let mut body = json!({
                     "title": TITLES[*title], "priority": PRIORITIES[*priority], "tags": tags,
-                    "description": DESCRIPTIONS[*described],
+                    "description": DESCRIPTIONS[*described], "project_id": projects[*project],
                 });
                 if let Some(hours) = hours {
                     body["due_at"] = json!(due(*hours));
@@ -416,6 +456,12 @@ mod listings {
                 let deleted = tasks.delete(id, &env).map(|_| ());
                 ids.retain(|i| *i != id);
                 deleted
+            }
+            Op::Move { task, project } => {
+                let Some(id) = pick(*task) else { return };
+                let patch = TaskPatch::parse(&json!({"project_id": projects[*project]}))
+                    .unwrap_or_else(|e| panic!("{e}"));
+                tasks.patch(id, patch, &env).map(|_| ())
             }
         };
         written.unwrap_or_else(|e| panic!("{op:?}: {e:?}"));
@@ -470,9 +516,10 @@ mod listings {
             let db = database();
             let user = alice();
             let tasks = TaskStore::new(&db, &user);
+            let projects = projects(&db);
             let mut ids = Vec::new();
             for (n, op) in ops.iter().enumerate() {
-                apply(&tasks, &mut ids, op, n as u128 + 1);
+                apply(&tasks, &projects, &mut ids, op, n as u128 + 1);
             }
             let everything = ListQuery {
                 status: Status::All,
@@ -482,7 +529,8 @@ mod listings {
             let all = ok(tasks.list(&everything, now())).tasks;
             prop_assert_eq!(all.len(), ids.len());
             for raw in &queries {
-                let (through_sql, in_memory) = both_ways(&tasks, &all, raw);
+                let raw = raw.replace("@1", &projects[1]).replace("@2", &projects[2]);
+                let (through_sql, in_memory) = both_ways(&tasks, &all, &raw);
                 prop_assert_eq!(through_sql, in_memory, "query {}", raw);
             }
         }
@@ -493,6 +541,7 @@ mod listings {
         let db = database();
         let user = alice();
         let tasks = TaskStore::new(&db, &user);
+        let projects = projects(&db);
         let mut ids = Vec::new();
         for n in 0..25u128 {
             let op = Op::Create {
@@ -501,8 +550,9 @@ mod listings {
                 due: (n % 3 != 0).then_some((n % 7) as i64 - 3),
                 tags: vec![(n % 3) as usize],
                 described: (n % 3) as usize,
+                project: (n % 3) as usize,
             };
-            apply(&tasks, &mut ids, &op, n + 1);
+            apply(&tasks, &projects, &mut ids, &op, n + 1);
         }
         for sort in [
             SortField::CreatedAt,

@@ -1,0 +1,330 @@
+//! Organising tasks end to end: projects and the Inbox, on SQLite (the
+//! embedded default) and on PostgreSQL (the full profile).
+//!
+//! Each scenario runs once per profile against a stack shared by that
+//! profile's scenarios; scenarios keep apart by using users of their own.
+
+use e2e::{Client, Reply, Scenario, Stack, create, eventually, id};
+use serde_json::{Value, json};
+
+const SCENARIOS: &[(&str, Scenario)] = &[
+    (
+        "projects_hold_tasks_with_counts_and_the_inbox_stays",
+        life_cycle,
+    ),
+    ("a_moved_task_keeps_its_history_and_reminders", moved_task),
+    (
+        "a_project_with_tasks_goes_only_when_asked_with_them",
+        deleting,
+    ),
+    ("another_users_projects_are_out_of_reach", isolation),
+    ("bad_project_input_is_refused_by_field", bad_input),
+];
+
+fn main() {
+    e2e::run_trials(SCENARIOS, &[])
+}
+
+/// Makes project `name` of `user`, answering it.
+fn project(client: &Client, user: &str, body: Value) -> anyhow::Result<Value> {
+    let reply = client.post(&format!("/api/{user}/projects"), &body);
+    anyhow::ensure!(reply.status == 201, "making {body}: {reply:?}");
+    Ok(reply.body)
+}
+
+/// The user's projects, as listed (`archived=true`: the archived ones).
+fn projects(client: &Client, user: &str, query: &str) -> anyhow::Result<Vec<Value>> {
+    let reply = client.get(&format!("/api/{user}/projects{query}"));
+    anyhow::ensure!(reply.status == 200, "{reply:?}");
+    Ok(reply.body["projects"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default())
+}
+
+/// The titles of the user's tasks that `query` lists.
+fn titles(client: &Client, user: &str, query: &str) -> anyhow::Result<Vec<String>> {
+    let reply = client.get(&format!("/api/{user}/tasks?{query}"));
+    anyhow::ensure!(reply.status == 200, "{reply:?}");
+    Ok(reply.body["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["title"].as_str().map(str::to_owned))
+        .collect())
+}
+
+fn refused(reply: &Reply, status: u16, code: &str) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        reply.status == status && reply.body["error"]["code"] == code,
+        "expected {status} {code}: {reply:?}"
+    );
+    Ok(())
+}
+
+/// A project is made, listed after the Inbox with its counts, named in a
+/// create and a listing filter, renamed, archived (leaving the listing and
+/// taking no new tasks) and unarchived; the Inbox cannot be changed.
+fn life_cycle(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let work = project(&client, user, json!({"name": "Work", "color": "blue"}))?;
+    let work_id = id(&work).to_owned();
+    anyhow::ensure!(
+        work["inbox"] == false && work["pending"] == 0 && work["color"] == "blue",
+        "{work}"
+    );
+    create(
+        &client,
+        user,
+        json!({"title": "Report", "project_id": work_id, "due_at": "2020-01-01T09:00:00Z"}),
+    )?;
+    create(
+        &client,
+        user,
+        json!({"title": "Slides", "project_id": work_id}),
+    )?;
+    let milk = create(&client, user, json!({"title": "Milk"}))?;
+    anyhow::ensure!(milk["project_id"] == "inbox", "{milk}");
+    let listed = projects(&client, user, "")?;
+    let seen: Vec<(&str, u64, u64)> = listed
+        .iter()
+        .map(|p| {
+            let count = |f: &str| p[f].as_u64().unwrap_or(99);
+            (
+                p["name"].as_str().unwrap_or("?"),
+                count("pending"),
+                count("overdue"),
+            )
+        })
+        .collect();
+    anyhow::ensure!(seen == [("Inbox", 1, 0), ("Work", 2, 1)], "{listed:?}");
+    anyhow::ensure!(
+        titles(&client, user, &format!("project={work_id}&sort=title"))? == ["Report", "Slides"]
+    );
+    anyhow::ensure!(titles(&client, user, "project=inbox")? == ["Milk"]);
+
+    let path = format!("/api/{user}/projects/{work_id}");
+    let renamed = client.patch(&path, &json!({"name": "Office"}));
+    anyhow::ensure!(
+        renamed.status == 200 && renamed.body["name"] == "Office" && renamed.body["pending"] == 2,
+        "{renamed:?}"
+    );
+    let archived = client.patch(&path, &json!({"archived": true}));
+    anyhow::ensure!(archived.status == 200, "{archived:?}");
+    let active: Vec<String> = projects(&client, user, "")?
+        .iter()
+        .map(|p| p["id"].as_str().unwrap_or("?").to_owned())
+        .collect();
+    anyhow::ensure!(active == ["inbox"], "{active:?}");
+    anyhow::ensure!(projects(&client, user, "?archived=true")?.len() == 1);
+    let into_archived = client.post(
+        &format!("/api/{user}/tasks"),
+        &json!({"title": "Late", "project_id": work_id}),
+    );
+    refused(&into_archived, 400, "invalid_field")?;
+    anyhow::ensure!(into_archived.field() == Some("project_id"));
+    let unarchived = client.patch(&path, &json!({"archived": false}));
+    anyhow::ensure!(unarchived.status == 200 && unarchived.body["archived"] == false);
+
+    let inbox = format!("/api/{user}/projects/inbox");
+    let got = client.get(&inbox);
+    anyhow::ensure!(
+        got.status == 200 && got.body["inbox"] == true && got.body["pending"] == 1,
+        "{got:?}"
+    );
+    refused(
+        &client.patch(&inbox, &json!({"name": "Mine"})),
+        409,
+        "inbox",
+    )?;
+    refused(&client.delete(&inbox), 409, "inbox")?;
+    for taken in ["office", "INBOX"] {
+        let again = client.post(&format!("/api/{user}/projects"), &json!({"name": taken}));
+        refused(&again, 409, "name_taken")?;
+        anyhow::ensure!(again.field() == Some("name"));
+    }
+    Ok(())
+}
+
+/// Moving a task to another project is a change like any other: in its
+/// history (the field, from and to), and its reminders stay.
+fn moved_task(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let home = project(&client, user, json!({"name": "Home"}))?;
+    let task = create(
+        &client,
+        user,
+        json!({"title": "Water the plants", "due_at": "2031-05-01T09:00:00Z",
+               "reminders": [{"minutes_before": 30}]}),
+    )?;
+    let path = format!("/api/{user}/tasks/{}", id(&task));
+    let moved = client.patch(&path, &json!({"project_id": id(&home)}));
+    anyhow::ensure!(
+        moved.status == 200
+            && moved.body["project_id"] == home["id"]
+            && moved.body["reminders"] == task["reminders"],
+        "{moved:?}"
+    );
+    let history = eventually("the move in the history", || {
+        let reply = client.get(&format!("{path}/history"));
+        let entries = reply.body["history"].as_array()?.clone();
+        (entries.len() == 2).then_some(entries)
+    })?;
+    anyhow::ensure!(
+        history[0]["changes"]
+            == json!([{"field": "project_id", "from": "inbox", "to": home["id"]}]),
+        "{history:?}"
+    );
+    Ok(())
+}
+
+/// A project that holds tasks is refused a delete naming how many; with
+/// `with_tasks=true` it goes with them, each deletion in the change feed.
+fn deleting(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let trip = project(&client, user, json!({"name": "Trip"}))?;
+    let trip_id = id(&trip).to_owned();
+    let mut held = Vec::new();
+    for title in ["Passport", "Tickets", "Adapter"] {
+        held.push(create(
+            &client,
+            user,
+            json!({"title": title, "project_id": trip_id}),
+        )?);
+    }
+    let kept = create(&client, user, json!({"title": "Stays in the Inbox"}))?;
+    let path = format!("/api/{user}/projects/{trip_id}");
+    let refusal = client.delete(&path);
+    refused(&refusal, 409, "not_empty")?;
+    anyhow::ensure!(refusal.message().contains("3 tasks"), "{refusal:?}");
+    anyhow::ensure!(titles(&client, user, &format!("project={trip_id}"))?.len() == 3);
+    let after = client.get(&format!("/api/{user}/changes?after=0")).body["cursor"]
+        .as_u64()
+        .unwrap_or_default();
+    anyhow::ensure!(client.delete(&format!("{path}?with_tasks=true")).status == 204);
+    refused(&client.get(&path), 404, "not_found")?;
+    for task in &held {
+        let gone = client.get(&format!("/api/{user}/tasks/{}", id(task)));
+        anyhow::ensure!(gone.status == 404, "{gone:?}");
+    }
+    anyhow::ensure!(
+        client
+            .get(&format!("/api/{user}/tasks/{}", id(&kept)))
+            .status
+            == 200
+    );
+    let feed = client.get(&format!("/api/{user}/changes?after={after}"));
+    let deleted: Vec<&str> = feed.body["changes"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|c| c["event_type"] == "deleted")
+        .filter_map(|c| c["task_id"].as_str())
+        .collect();
+    let expected: Vec<&str> = held.iter().map(id).collect();
+    anyhow::ensure!(deleted == expected, "{feed:?}");
+    Ok(())
+}
+
+/// Another user's projects cannot be read, named in a task or deleted.
+fn isolation(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let other = format!("{user}-other");
+    let theirs = project(&stack.client(&other), &other, json!({"name": "Secret"}))?;
+    let client = stack.client(user);
+    let mine = format!("/api/{user}/projects/{}", id(&theirs));
+    refused(&client.get(&mine), 404, "not_found")?;
+    refused(
+        &client.delete(&format!("{mine}?with_tasks=true")),
+        404,
+        "not_found",
+    )?;
+    let task = client.post(
+        &format!("/api/{user}/tasks"),
+        &json!({"title": "Sneak in", "project_id": id(&theirs)}),
+    );
+    refused(&task, 400, "invalid_field")?;
+    anyhow::ensure!(task.field() == Some("project_id"));
+    refused(
+        &client.get(&format!("/api/{other}/projects")),
+        403,
+        "forbidden",
+    )?;
+    anyhow::ensure!(projects(&stack.client(&other), &other, "")?.len() == 2);
+    Ok(())
+}
+
+/// Each bad input names its field and changes nothing.
+fn bad_input(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let collection = format!("/api/{user}/projects");
+    let long = "x".repeat(121);
+    for (body, field) in [
+        (json!({}), "name"),
+        (json!({"name": " "}), "name"),
+        (json!({"name": long}), "name"),
+        (json!({"name": "Ok", "color": "plaid"}), "color"),
+        (json!({"name": "Ok", "archived": "no"}), "archived"),
+        (json!({"name": "Ok", "pending": 1}), "pending"),
+        (json!({"name": "Ok", "owner": "me"}), "owner"),
+    ] {
+        let reply = client.post(&collection, &body);
+        refused(&reply, 400, "invalid_field")?;
+        anyhow::ensure!(reply.field() == Some(field), "{body}: {reply:?}");
+    }
+    let twice = client.send("POST", &collection, Some(r#"{"name": "A", "name": "B"}"#));
+    anyhow::ensure!(twice.status == 400, "{twice:?}");
+    anyhow::ensure!(projects(&client, user, "")?.len() == 1, "only the Inbox");
+    for (body, problem) in [
+        (
+            json!({"title": "T", "project_id": "01KBN0000000000000000000ZZ"}),
+            "names no project",
+        ),
+        (json!({"title": "T", "project_id": "groceries"}), "must be"),
+    ] {
+        let reply = client.post(&format!("/api/{user}/tasks"), &body);
+        refused(&reply, 400, "invalid_field")?;
+        anyhow::ensure!(
+            reply.field() == Some("project_id") && reply.message().contains(problem),
+            "{reply:?}"
+        );
+    }
+    anyhow::ensure!(titles(&client, user, "")?.is_empty(), "nothing was made");
+    refused(
+        &client.get(&format!("{collection}/not-an-id")),
+        404,
+        "not_found",
+    )?;
+    refused(
+        &client.get(&format!("{collection}?archived=maybe")),
+        400,
+        "invalid_field",
+    )?;
+    refused(
+        &client.get(&format!("/api/{user}/tasks?project=nope")),
+        400,
+        "invalid_field",
+    )?;
+    let made = project(&client, user, json!({"name": "Keep"}))?;
+    let path = format!("{collection}/{}", id(&made));
+    refused(
+        &client.delete(&format!("{path}?with_tasks=maybe")),
+        400,
+        "invalid_field",
+    )?;
+    refused(
+        &client.patch(&path, &json!({"color": "plaid"})),
+        400,
+        "invalid_field",
+    )?;
+    refused(
+        &client.put(&path, &json!({"name": "Other"})),
+        405,
+        "method_not_allowed",
+    )?;
+    let kept = client.get(&path);
+    anyhow::ensure!(
+        kept.body["name"] == "Keep" && kept.body["color"] == "charcoal",
+        "{kept:?}"
+    );
+    Ok(())
+}
