@@ -433,7 +433,9 @@ pub struct Task {
     pub priority: Priority,
     /// The task's tags, at most [`Tag::MAX_PER_TASK`], without duplicates.
     pub tags: Vec<Tag>,
-    /// The project the task belongs to.
+    /// The project the task belongs to. Events recorded before projects
+    /// existed have none: their tasks are in the Inbox.
+    #[serde(default)]
     pub project_id: ProjectId,
     /// Stored and answered with the offset of `time_zone` at that instant.
     pub due_at: Option<DateTime<FixedOffset>>,
