@@ -7,7 +7,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sql::{Database, Finish, Row, SqlError, transaction};
+use sql::{Database, Finish, Params, Row, SqlError, transaction};
 
 use super::{Color, INBOX_NAME, MAX_PER_USER, Project, ProjectName, ProjectPatch};
 use crate::error::{ProjectError, TaskError};
@@ -39,7 +39,7 @@ impl<'a, D: Database + ?Sized> Projects<'a, D> {
     /// were made, or (`archived`) the archived ones; each with its counts
     /// at `now`.
     pub fn list(&self, archived: bool, now: DateTime<Utc>) -> Result<Vec<Project>, ProjectError> {
-        let counts = self.counts(now)?;
+        let counts = self.counts(now, None)?;
         let rows = self.db.query(
             &format!(
                 "SELECT {COLUMNS} FROM projects WHERE user_id = $1 AND archived = $2 ORDER BY id"
@@ -53,7 +53,7 @@ impl<'a, D: Database + ?Sized> Projects<'a, D> {
 
     /// Project `id` with its counts at `now`.
     pub fn get(&self, id: ProjectId, now: DateTime<Utc>) -> Result<Project, ProjectError> {
-        let counts = self.counts(now)?;
+        let counts = self.counts(now, Some(id))?;
         let Some(made) = id.made() else {
             return Ok(inbox(&counts));
         };
@@ -194,16 +194,27 @@ impl<'a, D: Database + ?Sized> Projects<'a, D> {
         })
     }
 
-    /// The counts of every project's tasks at `now`.
-    fn counts(&self, now: DateTime<Utc>) -> Result<Counts, SqlError> {
+    /// The counts at `now` of project `only`'s tasks, or of every
+    /// project's.
+    fn counts(&self, now: DateTime<Utc>, only: Option<ProjectId>) -> Result<Counts, SqlError> {
+        let mut p = Params::default();
+        let (user, open, now) = (
+            p.add(self.user.as_str()),
+            p.add(false),
+            p.add(now.timestamp_micros()),
+        );
+        let project = match only.map(ProjectId::made) {
+            None => String::new(),
+            Some(None) => " AND project_id IS NULL".to_owned(),
+            Some(Some(id)) => format!(" AND project_id = {}", p.add(id.to_string())),
+        };
         let rows = self.db.query(
-            "SELECT project_id, count(*), count(CASE WHEN due_at < $3 THEN 1 END) \
-             FROM tasks WHERE user_id = $1 AND completed = $2 GROUP BY project_id",
-            &[
-                self.user.as_str().into(),
-                false.into(),
-                now.timestamp_micros().into(),
-            ],
+            &format!(
+                "SELECT project_id, count(*), count(CASE WHEN due_at < {now} THEN 1 END) \
+                 FROM tasks WHERE user_id = {user} AND completed = {open}{project} \
+                 GROUP BY project_id"
+            ),
+            p.values(),
         )?;
         let number = |row: &Row<'_>, column| -> Result<u64, SqlError> {
             Ok(u64::try_from(row.int(column)?).unwrap_or_default())

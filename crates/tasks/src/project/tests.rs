@@ -116,7 +116,9 @@ fn names_are_unique_whatever_their_case_and_the_inbox_keeps_its_own() {
 fn an_archived_project_leaves_the_listing_and_takes_no_new_tasks() {
     let db = database();
     let alice = user("alice");
-    let (projects, tasks) = (Projects::new(&db, &alice), TaskStore::new(&db, &alice));
+    // A user's own writes, as the APIs make them: with limits.
+    let tasks = TaskStore::new(&db, &alice).limited(crate::Limits::default());
+    let projects = Projects::new(&db, &alice);
     let old = make(&projects, "Old", 1);
     let archive = ProjectPatch {
         archived: Some(true),
@@ -207,4 +209,34 @@ fn bad_input_names_the_field() {
     assert_eq!(flag("with_tasks=true", "with_tasks"), Ok(true));
     assert!(flag("with_tasks=yes", "with_tasks").is_err());
     assert!(flag("with_task=true", "with_tasks").is_err());
+}
+
+#[test]
+fn a_repeating_task_goes_on_in_its_project_even_once_archived() {
+    let db = database();
+    let alice = user("alice");
+    let projects = Projects::new(&db, &alice);
+    let mine = TaskStore::new(&db, &alice).limited(crate::Limits::default());
+    let gym = make(&projects, "Gym", 1);
+    let spec = TaskSpec::parse(&json!({"title": "Pack the bag", "project_id": gym.id.to_string(),
+                                      "due_at": "2026-12-02T07:00:00Z", "recurrence": "FREQ=DAILY"}))
+    .unwrap_or_else(|e| panic!("{e}"));
+    let first = mine.create(spec, &env(2)).unwrap_or_else(|e| panic!("{e}"));
+    let done = mine
+        .complete(first.task.id, true, &env(3))
+        .unwrap_or_else(|e| panic!("{e}"));
+    let archive = ProjectPatch {
+        archived: Some(true),
+        ..ProjectPatch::default()
+    };
+    projects
+        .update(gym.id, archive, now())
+        .unwrap_or_else(|e| panic!("{e}"));
+    // The recurrence handler's store has no limits: its write is never refused.
+    let next = TaskStore::new(&db, &alice).repeat(&done.task, &env(4));
+    let next = next
+        .unwrap_or_else(|e| panic!("{e}"))
+        .expect("a next occurrence");
+    assert_eq!(next.task.project_id, gym.id);
+    assert_eq!(projects.get(gym.id, now()).map(|p| p.pending), Ok(1));
 }

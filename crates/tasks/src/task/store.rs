@@ -176,21 +176,9 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
             transaction(self.db, |_| {
                 let (seq, _) = self.next_change(0)?;
                 let before = self.get(id)?;
-                let mut after = before.clone();
-                change(&mut after)?;
-                if let Some(limits) = &self.limits {
-                    limits.check(Some(&before), &after)?;
-                }
-                if after == before {
-                    return Ok(Finish::Rollback(Written {
-                        task: after,
-                        event: None,
-                        seq: None,
-                    }));
-                }
-                if after.project_id != before.project_id {
-                    self.check_project(after.project_id)?;
-                }
+                let Some(after) = self.edited(&before, &change)? else {
+                    return Ok(Finish::Rollback(unchanged(before)));
+                };
                 let event = self.event(Some(&before), Some(&after), env)?;
                 self.db.execute(
                     "UPDATE tasks SET version = version + 1, completed = $3, priority = $4, \
@@ -304,9 +292,32 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         Ok(())
     }
 
+    /// What `change` makes of `before`, checked against the limits and
+    /// the project it moves the task to; `None` when it changes nothing.
+    fn edited(
+        &self,
+        before: &Task,
+        change: impl Fn(&mut Task) -> Result<(), TaskError>,
+    ) -> Result<Option<Task>, TaskError> {
+        let mut after = before.clone();
+        change(&mut after)?;
+        if let Some(limits) = &self.limits {
+            limits.check(Some(before), &after)?;
+        }
+        if after == *before {
+            return Ok(None);
+        }
+        if after.project_id != before.project_id {
+            self.check_project(after.project_id)?;
+        }
+        Ok(Some(after))
+    }
+
     /// Refuses a task in `project` unless it is the Inbox or a project of
-    /// the user that is not archived. On PostgreSQL a project deleted after
-    /// this check is caught by the `tasks` foreign key.
+    /// the user; a user's own write (a store with limits) is refused an
+    /// archived project too, while the next occurrence of a repeating task
+    /// follows its series there. On PostgreSQL a project deleted after this
+    /// check is caught by the `tasks` foreign key.
     fn check_project(&self, project: ProjectId) -> Result<(), TaskError> {
         let Some(id) = project.made() else {
             return Ok(());
@@ -317,7 +328,9 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         )?;
         let problem = match rows.first() {
             None => Problem::UnknownProject(id.to_string()),
-            Some(row) if row.bool(0)? => Problem::ArchivedProject(id.to_string()),
+            Some(row) if row.bool(0)? && self.limits.is_some() => {
+                Problem::ArchivedProject(id.to_string())
+            }
             Some(_) => return Ok(()),
         };
         Err(FieldError::new("project_id", problem).into())
@@ -400,6 +413,15 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
 
     fn user(&self) -> Value {
         self.user.as_str().into()
+    }
+}
+
+/// What a write that changed nothing answers: the task as it is.
+fn unchanged(task: Task) -> Written {
+    Written {
+        task,
+        event: None,
+        seq: None,
     }
 }
 

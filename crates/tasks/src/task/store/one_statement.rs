@@ -16,7 +16,7 @@
 
 use sql::{Params, SqlError};
 
-use super::{TaskStore, event_type, row};
+use super::{TaskStore, event_type, row, unchanged};
 use crate::error::{Exceeded, FieldError, Problem, TaskError};
 use crate::service::{Env, Written};
 use crate::task::change::Recorded;
@@ -100,21 +100,9 @@ impl<D: sql::Database + ?Sized> TaskStore<'_, D> {
     ) -> Result<Written, TaskError> {
         for _ in 0..RACES {
             let (before, version) = self.get_versioned(id)?;
-            let mut after = before.clone();
-            change(&mut after)?;
-            if let Some(limits) = &self.limits {
-                limits.check(Some(&before), &after)?;
-            }
-            if after == before {
-                return Ok(Written {
-                    task: after,
-                    event: None,
-                    seq: None,
-                });
-            }
-            if after.project_id != before.project_id {
-                self.check_project(after.project_id)?;
-            }
+            let Some(after) = self.edited(&before, &change)? else {
+                return Ok(unchanged(before));
+            };
             let event = self.event(Some(&before), Some(&after), env)?;
             let mut p = Params::default();
             let placed = Placed::new(&mut p, self.user, &after)?;
