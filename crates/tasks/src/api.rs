@@ -17,6 +17,7 @@ use crate::settings::Settings;
 use crate::task::history;
 use crate::task::model::ProjectId;
 use crate::task::outbox::{Outbox, Owed};
+use crate::task::steps::{self, StepEdit, StepRef};
 use crate::task::store::Storage;
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, task::repeat};
 
@@ -49,6 +50,8 @@ enum Route {
     Complete(Option<TaskId>),
     History(Option<TaskId>),
     Occurrences(Option<TaskId>),
+    Steps(Option<TaskId>),
+    Step(Option<TaskId>, Option<StepRef>),
 }
 
 /// A listing as answered: `{"tasks": [...], "next_cursor": ...}`.
@@ -136,6 +139,10 @@ impl<T: Transport> TasksApi<T> {
             ["", "api", user, "tasks", id, "occurrences"] => {
                 (*user, Route::Occurrences(TaskId::parse(id)))
             }
+            ["", "api", user, "tasks", id, "steps"] => (*user, Route::Steps(TaskId::parse(id))),
+            ["", "api", user, "tasks", id, "steps", step] => {
+                (*user, Route::Step(TaskId::parse(id), StepRef::parse(step)))
+            }
             _ => return Err(ApiError::NotFound("route")),
         };
         let user = self.base.caller(request, user, &env)?;
@@ -215,6 +222,29 @@ impl<T: Transport> TasksApi<T> {
                 Ok(json(StatusCode::OK, &Occurrences { occurrences }))
             }
             Route::Occurrences(_) => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
+            Route::Steps(id) if method == Method::POST => {
+                let edit = StepEdit::parse(&json_body(body)?)?;
+                let task = commit(
+                    &outbox,
+                    owed,
+                    tasks.update(found(id)?, &env, |t| edit.add(t)),
+                )?;
+                Ok(json(StatusCode::CREATED, &task))
+            }
+            Route::Steps(_) => Err(ApiError::MethodNotAllowed(method.clone(), "POST")),
+            Route::Step(id, step) => {
+                let id = found(id)?;
+                let step = step.ok_or(ApiError::NotFound("step"))?;
+                let written = if method == Method::PATCH {
+                    let edit = StepEdit::parse(&json_body(body)?)?;
+                    tasks.update(id, &env, |t| edit.apply(t, step))
+                } else if method == Method::DELETE {
+                    tasks.update(id, &env, |t| steps::remove(t, step))
+                } else {
+                    return Err(ApiError::MethodNotAllowed(method.clone(), "PATCH, DELETE"));
+                };
+                Ok(json(StatusCode::OK, &commit(&outbox, owed, written)?))
+            }
         }
     }
 }

@@ -999,6 +999,7 @@ struct Refusal(String);
 fn refusal(err: TaskError) -> Refusal {
     Refusal(match err {
         TaskError::NotFound => "There's no such task; nothing changed.".into(),
+        TaskError::StepNotFound => "That task has no such step; nothing changed.".into(),
         TaskError::Invalid(e) => format!("I couldn't do that: {e}."),
         TaskError::Conflict => "That task kept changing; try again.".into(),
         TaskError::Unavailable(_) => {

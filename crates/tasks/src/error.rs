@@ -119,6 +119,15 @@ pub enum Problem {
     /// A webhook URL that is not `https`.
     #[error("must be an https URL (got {0}:)")]
     NotHttps(String),
+    /// Not a step's id.
+    #[error("must be a step's id such as s3, or its place from 1 (got \"{0}\")")]
+    NotAStepId(String),
+    /// A step id or place the task has no step at.
+    #[error("names no step of this task (got \"{0}\")")]
+    UnknownStep(String),
+    /// A step id given twice in one checklist.
+    #[error("gives step {0} twice")]
+    StepTwice(String),
     /// Not a project's id.
     #[error("must be \"inbox\" or a project's id (got \"{0}\")")]
     NotAProjectId(String),
@@ -169,6 +178,9 @@ pub enum TaskError {
     /// The user has no task with that id.
     #[error("no such task")]
     NotFound,
+    /// The task has no step with that id or at that place.
+    #[error("no such step of this task")]
+    StepNotFound,
     /// The input is not valid; the field says why.
     #[error("{0}")]
     Invalid(#[from] FieldError),
@@ -241,7 +253,9 @@ impl TaskError {
     /// can never succeed is dropped, what may succeed later is retried.
     pub fn delivery(&self) -> Delivery {
         match self {
-            Self::NotFound | Self::Invalid(_) | Self::Exceeded(_) => Delivery::Drop,
+            Self::NotFound | Self::StepNotFound | Self::Invalid(_) | Self::Exceeded(_) => {
+                Delivery::Drop
+            }
             Self::Conflict | Self::Unavailable(_) => Delivery::Retry,
         }
     }
@@ -259,6 +273,9 @@ pub enum Exceeded {
     /// The task would have more reminders than it may.
     #[error("a task may have at most {0} reminders")]
     Reminders(usize),
+    /// The task would have more steps than it may.
+    #[error("a task may have at most {0} steps")]
+    Steps(usize),
     /// The user has sent as many chat messages this minute as they may;
     /// the next minute begins in the given seconds.
     #[error("at most {limit} chat messages a minute; try again in {retry_after} s")]
@@ -276,6 +293,7 @@ impl Exceeded {
         match self {
             Self::Tags(_) => Some("tags"),
             Self::Reminders(_) => Some("reminders"),
+            Self::Steps(_) => Some("steps"),
             Self::Tasks(_) | Self::ChatMessages { .. } => None,
         }
     }

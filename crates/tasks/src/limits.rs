@@ -8,6 +8,7 @@
 //! | `max_tasks_per_user` | 10,000 | 429 `too_many_tasks` on a create |
 //! | `max_tags_per_task` | 20 (at most 20) | 413 `too_many_tags`, field `tags` |
 //! | `max_reminders_per_task` | 10 (at most 10) | 413 `too_many_reminders`, field `reminders` |
+//! | `max_steps_per_task` | 100 (at most 1,000) | 413 `too_many_steps`, field `steps` |
 //! | `chat_messages_per_minute` | 20 | 429 `too_many_messages`, `Retry-After` |
 //! | `max_body_bytes` | 65,536 | 413 `payload_too_large` |
 //! | `max_query_bytes` | 2,048 | 413 `query_too_long` |
@@ -18,7 +19,7 @@
 //! limit).
 
 use crate::error::Exceeded;
-use crate::task::model::{Reminder, Tag, Task};
+use crate::task::model::{Reminder, Step, Tag, Task};
 
 /// The limits in force, as the component's variables set them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -29,6 +30,8 @@ pub struct Limits {
     pub tags_per_task: usize,
     /// Reminders on one task.
     pub reminders_per_task: usize,
+    /// Steps of one task's checklist.
+    pub steps_per_task: usize,
     /// Chat messages a user may send in a minute.
     pub chat_messages_per_minute: u32,
     /// Bytes of a request's body.
@@ -43,6 +46,7 @@ impl Default for Limits {
             tasks_per_user: 10_000,
             tags_per_task: Tag::MAX_PER_TASK,
             reminders_per_task: Reminder::MAX_PER_TASK,
+            steps_per_task: 100,
             chat_messages_per_minute: 20,
             body_bytes: 64 * 1024,
             query_bytes: 2048,
@@ -59,7 +63,7 @@ pub enum Given {
     /// `max_body_bytes`, `max_query_bytes`.
     Sizes,
     /// And `max_tasks_per_user`, `max_tags_per_task`,
-    /// `max_reminders_per_task`.
+    /// `max_reminders_per_task`, `max_steps_per_task`.
     Tasks,
     /// And `chat_messages_per_minute`.
     Chat,
@@ -80,7 +84,7 @@ pub struct BadLimit {
 impl Limits {
     /// The limits the component's variables set, those it is `given`
     /// (`max_body_bytes`, `max_query_bytes`; then `max_tasks_per_user`,
-    /// `max_tags_per_task`, `max_reminders_per_task`; then
+    /// `max_tags_per_task`, `max_reminders_per_task`, `max_steps_per_task`; then
     /// `chat_messages_per_minute`); an empty one, or one not given, keeps
     /// its default.
     pub fn from_variables<E: From<BadLimit>>(
@@ -112,6 +116,11 @@ impl Limits {
                 limits.reminders_per_task as u64,
                 Reminder::MAX_PER_TASK as u64,
             )?);
+            limits.steps_per_task = size(read(
+                "max_steps_per_task",
+                limits.steps_per_task as u64,
+                Step::MAX_PER_TASK as u64,
+            )?);
         }
         if given >= Given::Chat {
             let per_minute = read(
@@ -135,6 +144,9 @@ impl Limits {
         }
         if after.reminders.len() > self.reminders_per_task.max(had(|t| t.reminders.len())) {
             return Err(Exceeded::Reminders(self.reminders_per_task));
+        }
+        if after.steps.0.len() > self.steps_per_task.max(had(|t| t.steps.0.len())) {
+            return Err(Exceeded::Steps(self.steps_per_task));
         }
         Ok(())
     }

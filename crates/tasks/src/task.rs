@@ -15,5 +15,6 @@ pub mod outbox;
 pub mod page;
 pub mod query;
 pub mod repeat;
+pub mod steps;
 pub mod store;
 pub mod stored;

@@ -51,12 +51,14 @@ impl ApiError {
             }
             Self::Auth(AuthError::Missing | AuthError::Invalid(_)) => StatusCode::UNAUTHORIZED,
             Self::Auth(AuthError::Forbidden(_)) => StatusCode::FORBIDDEN,
-            Self::NotFound(_) | Self::Task(TaskError::NotFound) => StatusCode::NOT_FOUND,
+            Self::NotFound(_) | Self::Task(TaskError::NotFound | TaskError::StepNotFound) => {
+                StatusCode::NOT_FOUND
+            }
             Self::MethodNotAllowed(..) => StatusCode::METHOD_NOT_ALLOWED,
             Self::TooLarge(_) | Self::QueryTooLong(_) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Task(TaskError::Exceeded(Exceeded::Tags(_) | Exceeded::Reminders(_))) => {
-                StatusCode::PAYLOAD_TOO_LARGE
-            }
+            Self::Task(TaskError::Exceeded(
+                Exceeded::Tags(_) | Exceeded::Reminders(_) | Exceeded::Steps(_),
+            )) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Task(TaskError::Exceeded(Exceeded::Tasks(_) | Exceeded::ChatMessages { .. })) => {
                 StatusCode::TOO_MANY_REQUESTS
             }
@@ -87,7 +89,9 @@ impl ApiError {
             Self::Invalid(_) | Self::Task(TaskError::Invalid(_)) => "invalid_field",
             Self::Auth(AuthError::Missing | AuthError::Invalid(_)) => "unauthorized",
             Self::Auth(AuthError::Forbidden(_)) => "forbidden",
-            Self::NotFound(_) | Self::Task(TaskError::NotFound) => "not_found",
+            Self::NotFound(_) | Self::Task(TaskError::NotFound | TaskError::StepNotFound) => {
+                "not_found"
+            }
             Self::MethodNotAllowed(..) => "method_not_allowed",
             Self::TooLarge(_) => "payload_too_large",
             Self::QueryTooLong(_) => "query_too_long",
@@ -95,6 +99,7 @@ impl ApiError {
                 Exceeded::Tasks(_) => "too_many_tasks",
                 Exceeded::Tags(_) => "too_many_tags",
                 Exceeded::Reminders(_) => "too_many_reminders",
+                Exceeded::Steps(_) => "too_many_steps",
                 Exceeded::ChatMessages { .. } => "too_many_messages",
             },
             Self::Task(TaskError::Conflict) => "conflict",

@@ -218,8 +218,11 @@ fn a_repeating_task_goes_on_in_its_project_even_once_archived() {
     let projects = Projects::new(&db, &alice);
     let mine = TaskStore::new(&db, &alice).limited(crate::Limits::default());
     let gym = make(&projects, "Gym", 1);
-    let spec = TaskSpec::parse(&json!({"title": "Pack the bag", "project_id": gym.id.to_string(),
-                                      "due_at": "2026-12-02T07:00:00Z", "recurrence": "FREQ=DAILY"}))
+    let spec = TaskSpec::parse(
+        &json!({"title": "Pack the bag", "project_id": gym.id.to_string(),
+                                      "due_at": "2026-12-02T07:00:00Z", "recurrence": "FREQ=DAILY",
+                                      "steps": [{"text": "shoes", "done": true}, "towel"]}),
+    )
     .unwrap_or_else(|e| panic!("{e}"));
     let first = mine.create(spec, &env(2)).unwrap_or_else(|e| panic!("{e}"));
     let done = mine
@@ -238,5 +241,10 @@ fn a_repeating_task_goes_on_in_its_project_even_once_archived() {
         .unwrap_or_else(|e| panic!("{e}"))
         .expect("a next occurrence");
     assert_eq!(next.task.project_id, gym.id);
+    // Its checklist again, nothing done.
+    let steps: Vec<(&str, bool)> = (next.task.steps.0.iter())
+        .map(|s| (s.text.as_str(), s.done))
+        .collect();
+    assert_eq!(steps, [("shoes", false), ("towel", false)]);
     assert_eq!(projects.get(gym.id, now()).map(|p| p.pending), Ok(1));
 }

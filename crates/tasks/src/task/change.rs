@@ -13,8 +13,9 @@ use events::{Change, EventId, TaskEvent, TaskEventType};
 /// The event of one change of one task.
 pub type Event = TaskEvent<Task>;
 
-/// Fields that every write sets or that never change: left out of `changes`.
-const UNREPORTED: [&str; 3] = ["id", "created_at", "updated_at"];
+/// Fields that every write sets, that never change, or that are counted
+/// from another (`steps_done` from `steps`): left out of `changes`.
+const UNREPORTED: [&str; 4] = ["id", "created_at", "updated_at", "steps_done"];
 
 /// The event of a change from `before` (`None`: the task is new) to
 /// `after` (`None`: the task is gone), made at `now` as event `id`; `None`

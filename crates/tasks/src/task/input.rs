@@ -11,22 +11,23 @@ use serde_json::{Map, Value};
 
 use crate::error::{FieldError, Problem};
 use crate::task::model::{
-    Description, Priority, ProjectId, Recurrence, RecurrenceMode, Reminder, ReminderTime, Tag,
-    Task, TimeZone, Title,
+    Description, Priority, ProjectId, Recurrence, RecurrenceMode, Reminder, ReminderTime, Step,
+    StepId, StepText, Steps, Tag, Task, TimeZone, Title,
 };
 use events::TaskId;
 
 /// The fields a client may write.
-const WRITABLE: &str = "title, description, completed, priority, tags, project_id, due_at, time_zone, recurrence, recurrence_mode, reminders";
+const WRITABLE: &str = "title, description, completed, priority, tags, project_id, due_at, time_zone, recurrence, recurrence_mode, reminders, steps";
 /// Fields of an answered task that the server sets. A whole task sent back to
 /// `POST` or `PUT` may carry them, and they are ignored; a `PATCH` that names
 /// one is refused, since it asks for a change that cannot happen.
-const READ_ONLY: [&str; 5] = [
+const READ_ONLY: [&str; 6] = [
     "id",
     "created_at",
     "updated_at",
     "completed_at",
     "series_id",
+    "steps_done",
 ];
 
 /// A point in time as a client wrote it: with an offset, or wall-clock time
@@ -84,6 +85,18 @@ pub enum ReminderInput {
     At(When),
 }
 
+/// A step as a client wrote it: its text alone (a new step, not done), or
+/// `{"id"?, "text", "done"?}` (with `id`, one of the task's steps).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepInput {
+    /// The step it is, if it is one the task has.
+    pub id: Option<StepId>,
+    /// What to do.
+    pub text: StepText,
+    /// Whether it is done.
+    pub done: bool,
+}
+
 /// The fields a `PATCH` body gives; `Some(None)` clears a nullable field.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct TaskPatch {
@@ -109,6 +122,9 @@ pub struct TaskPatch {
     pub recurrence_mode: Option<RecurrenceMode>,
     /// New reminders, replacing all the old ones.
     pub reminders: Option<Vec<ReminderInput>>,
+    /// A new checklist, in its order, replacing the old one: the steps
+    /// named by id are kept (changed as given), the others are new.
+    pub steps: Option<Vec<StepInput>>,
 }
 
 /// A whole task as `POST` and `PUT` give it: every field set, defaults filled in.
@@ -134,6 +150,7 @@ impl TaskSpec {
             recurrence: Some(patch.recurrence.unwrap_or_default()),
             recurrence_mode: Some(patch.recurrence_mode.unwrap_or_default()),
             reminders: Some(patch.reminders.unwrap_or_default()),
+            steps: Some(patch.steps.clone().unwrap_or_default()),
             ..patch
         }))
     }
@@ -159,11 +176,18 @@ impl TaskSpec {
             recurrence: None,
             recurrence_mode: RecurrenceMode::Schedule,
             reminders: Vec::new(),
+            steps: Steps::default(),
             series_id: None,
             created_at: now,
             updated_at: now,
         };
-        self.0.apply(&mut task, now)?;
+        let mut patch = self.0;
+        // A new task's steps are all new, whatever ids a task sent back
+        // carries.
+        for step in patch.steps.iter_mut().flatten() {
+            step.id = None;
+        }
+        patch.apply(&mut task, now)?;
         Ok(task)
     }
 
@@ -230,6 +254,10 @@ impl TaskPatch {
                 .required("reminders", |_| Ok(()))?
                 .map(|()| read.reminders())
                 .transpose()?,
+            steps: read
+                .required("steps", |_| Ok(()))?
+                .map(|()| read.steps())
+                .transpose()?,
         })
     }
 
@@ -291,6 +319,9 @@ impl TaskPatch {
         }
         if let Some(project) = self.project_id {
             task.project_id = project;
+        }
+        if let Some(steps) = self.steps {
+            task.steps = checklist(&task.steps, steps)?;
         }
         if let Some(recurrence) = self.recurrence {
             task.recurrence = recurrence;
@@ -472,6 +503,14 @@ impl Reader<'_> {
         Ok(tags)
     }
 
+    fn steps(&self) -> Result<Vec<StepInput>, FieldError> {
+        (self.array("steps", Step::MAX_PER_TASK)?.iter().enumerate())
+            .map(|(i, item)| {
+                step(item).map_err(|(field, p)| FieldError::new(format!("steps[{i}]{field}"), p))
+            })
+            .collect()
+    }
+
     fn reminders(&self) -> Result<Vec<ReminderInput>, FieldError> {
         self.array("reminders", Reminder::MAX_PER_TASK)?
             .iter()
@@ -482,6 +521,82 @@ impl Reader<'_> {
             })
             .collect()
     }
+}
+
+fn step(item: &Value) -> Result<StepInput, (&'static str, Problem)> {
+    let text = |value: &Value| string(value).and_then(StepText::parse);
+    let fields = match item {
+        Value::String(_) => {
+            let text = text(item).map_err(|p| ("", p))?;
+            return Ok(StepInput {
+                id: None,
+                text,
+                done: false,
+            });
+        }
+        Value::Object(fields) => fields,
+        _ => {
+            let expected = "a string, or an object such as {\"text\": \"towel\", \"done\": true}";
+            return Err(("", Problem::WrongType { expected }));
+        }
+    };
+    if fields
+        .keys()
+        .any(|k| !matches!(k.as_str(), "id" | "text" | "done"))
+    {
+        return Err((
+            "",
+            Problem::UnknownField {
+                known: "id, text, done",
+            },
+        ));
+    }
+    let id = match fields.get("id") {
+        None => None,
+        Some(id) => Some(string(id).and_then(StepId::parse).map_err(|p| (".id", p))?),
+    };
+    let text =
+        text(fields.get("text").ok_or((".text", Problem::Missing))?).map_err(|p| (".text", p))?;
+    let done = match fields.get("done") {
+        None => false,
+        Some(done) => done.as_bool().ok_or((
+            ".done",
+            Problem::WrongType {
+                expected: "true or false",
+            },
+        ))?,
+    };
+    Ok(StepInput { id, text, done })
+}
+
+/// The checklist `steps` make of the task's `old` one: a step named by id
+/// must be one of the old (once), the others get new ids.
+fn checklist(old: &Steps, steps: Vec<StepInput>) -> Result<Steps, FieldError> {
+    let mut next = old.next_id();
+    let mut new: Vec<Step> = Vec::with_capacity(steps.len());
+    for (i, input) in steps.into_iter().enumerate() {
+        let problem = match input.id {
+            Some(id) if new.iter().any(|s| s.id == id) => Some(Problem::StepTwice(id.to_string())),
+            Some(id) if !old.0.iter().any(|s| s.id == id) => {
+                Some(Problem::UnknownStep(id.to_string()))
+            }
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            return Err(FieldError::new(format!("steps[{i}].id"), problem));
+        }
+        let id = input.id.unwrap_or_else(|| {
+            let id = next;
+            next = StepId(next.0 + 1);
+            id
+        });
+        new.push(Step {
+            id,
+            text: input.text,
+            done: input.done,
+        });
+    }
+    Ok(Steps(new))
 }
 
 fn reminder(item: &Value) -> Result<ReminderInput, (&'static str, Problem)> {

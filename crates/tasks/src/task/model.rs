@@ -45,7 +45,7 @@ impl<T> serde::de::Visitor<'_> for ParsedStr<T> {
     }
 }
 
-string_newtypes!(Title, Description, Tag, TimeZone, Recurrence);
+string_newtypes!(Title, Description, Tag, TimeZone, Recurrence, StepText);
 
 /// `raw` without its surrounding spaces, which must leave something; the
 /// limit counts the spaces too, so that the contract's `maxLength` is the rule.
@@ -350,6 +350,115 @@ impl Reminder {
     }
 }
 
+/// A step's text: trimmed, 1 to [`StepText::MAX_CHARS`] characters.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StepText(String);
+
+impl StepText {
+    /// The longest a step may be, in characters (surrounding spaces count).
+    pub const MAX_CHARS: usize = 500;
+
+    /// Trims `raw` and checks that it is neither empty nor too long.
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        trimmed_within(raw, Self::MAX_CHARS).map(|text| Self(text.to_owned()))
+    }
+
+    /// The step's text.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+/// A step's id within its task, `s1`, `s2`, ...: given in the order the
+/// steps were added, never reused while the task has the step.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct StepId(pub u32);
+
+impl StepId {
+    /// Reads `s` and a number from 1.
+    pub fn parse(raw: &str) -> Result<Self, Problem> {
+        raw.strip_prefix('s')
+            .and_then(|n| n.parse::<u32>().ok())
+            .filter(|n| *n > 0 && !raw.starts_with("s0"))
+            .map(Self)
+            .ok_or_else(|| Problem::NotAStepId(raw.to_owned()))
+    }
+}
+
+impl fmt::Display for StepId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "s{}", self.0)
+    }
+}
+
+impl Serialize for StepId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
+    }
+}
+
+impl<'de> Deserialize<'de> for StepId {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_str(ParsedStr(Self::parse))
+    }
+}
+
+/// One step of a task's checklist.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Step {
+    /// Its id within the task.
+    pub id: StepId,
+    /// What to do.
+    pub text: StepText,
+    /// Whether it is done.
+    pub done: bool,
+}
+
+impl Step {
+    /// The most steps any limit lets one task hold (`max_steps_per_task`
+    /// is 100 unless set lower or up to this).
+    pub const MAX_PER_TASK: usize = 1_000;
+}
+
+/// A task's checklist, in its order. A task answers it as `steps`, and
+/// beside it `steps_done`, how many are done (counted, never stored).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Steps(pub Vec<Step>);
+
+impl Steps {
+    /// How many steps are done.
+    pub fn done(&self) -> usize {
+        self.0.iter().filter(|step| step.done).count()
+    }
+
+    /// The id the next step added gets: one past the highest.
+    pub fn next_id(&self) -> StepId {
+        StepId(self.0.iter().map(|step| step.id.0).max().unwrap_or(0) + 1)
+    }
+}
+
+impl Serialize for Steps {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeStruct;
+        let mut fields = serializer.serialize_struct("Steps", 2)?;
+        fields.serialize_field("steps", &self.0)?;
+        fields.serialize_field("steps_done", &self.done())?;
+        fields.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for Steps {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        /// `steps` of a task; `steps_done` is counted again.
+        #[derive(Deserialize)]
+        struct Listed {
+            #[serde(default)]
+            steps: Vec<Step>,
+        }
+        Listed::deserialize(deserializer).map(|listed| Self(listed.steps))
+    }
+}
+
 /// The project a task belongs to: the user's Inbox, which every user has
 /// and which cannot be deleted, or one the user made (its id, a ULID).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -447,6 +556,9 @@ pub struct Task {
     pub recurrence_mode: RecurrenceMode,
     /// The task's reminders, at most [`Reminder::MAX_PER_TASK`].
     pub reminders: Vec<Reminder>,
+    /// The task's checklist (`steps` and `steps_done` in its JSON).
+    #[serde(flatten)]
+    pub steps: Steps,
     /// The series the task belongs to, if any; only the server sets it.
     pub series_id: Option<String>,
     /// When the task was created.
@@ -619,6 +731,7 @@ mod tests {
             recurrence: None,
             recurrence_mode: RecurrenceMode::Schedule,
             reminders: vec![],
+            steps: Steps::default(),
             series_id: None,
             created_at: now,
             updated_at: now,

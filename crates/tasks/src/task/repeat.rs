@@ -8,7 +8,7 @@
 
 use chrono::{DateTime, FixedOffset, Utc};
 
-use crate::task::model::{RecurrenceMode, Reminder, ReminderTime};
+use crate::task::model::{RecurrenceMode, Reminder, ReminderTime, Step, Steps};
 use crate::{Task, TaskId};
 
 /// The most occurrences a preview shows.
@@ -85,6 +85,15 @@ pub fn next(task: &Task, id: TaskId, now: DateTime<Utc>) -> Option<Task> {
                 relative => Reminder::new(relative),
             })
             .collect(),
+        // The checklist again, nothing done yet.
+        steps: Steps(
+            (task.steps.0.iter())
+                .map(|step| Step {
+                    done: false,
+                    ..step.clone()
+                })
+                .collect(),
+        ),
         series_id: Some(
             task.series_id
                 .clone()

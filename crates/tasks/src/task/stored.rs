@@ -18,6 +18,7 @@
 //! | `r` | recurrence | none |
 //! | `m` | recurrence_mode | schedule |
 //! | `n` | reminders | none |
+//! | `k` | steps, each `{"i": id number, "t": text, "d": true when done}` | none |
 //! | `s` | series_id | none |
 //! | `a`, `e` | created_at, updated_at | never |
 
@@ -26,8 +27,8 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::task::model::{
-    Description, Priority, ProjectId, Recurrence, RecurrenceMode, Reminder, Tag, Task, TimeZone,
-    Title,
+    Description, Priority, ProjectId, Recurrence, RecurrenceMode, Reminder, Step, StepId, StepText,
+    Steps, Tag, Task, TimeZone, Title,
 };
 use events::TaskId;
 
@@ -64,12 +65,43 @@ pub struct StoredTask {
     m: RecurrenceMode,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     n: Vec<Reminder>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    k: Vec<StoredStep>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     s: Option<String>,
     #[serde(with = "ts_microseconds")]
     a: DateTime<Utc>,
     #[serde(with = "ts_microseconds")]
     e: DateTime<Utc>,
+}
+
+/// A step in its stored form.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+struct StoredStep {
+    i: u32,
+    t: StepText,
+    #[serde(default, skip_serializing_if = "is_default")]
+    d: bool,
+}
+
+impl From<&Step> for StoredStep {
+    fn from(step: &Step) -> Self {
+        Self {
+            i: step.id.0,
+            t: step.text.clone(),
+            d: step.done,
+        }
+    }
+}
+
+impl From<StoredStep> for Step {
+    fn from(stored: StoredStep) -> Self {
+        Self {
+            id: StepId(stored.i),
+            text: stored.t,
+            done: stored.d,
+        }
+    }
 }
 
 fn is_default<T: Default + PartialEq>(value: &T) -> bool {
@@ -91,6 +123,7 @@ impl From<&Task> for StoredTask {
             r: task.recurrence.clone(),
             m: task.recurrence_mode,
             n: task.reminders.clone(),
+            k: task.steps.0.iter().map(StoredStep::from).collect(),
             s: task.series_id.clone(),
             a: task.created_at,
             e: task.updated_at,
@@ -114,6 +147,7 @@ impl From<StoredTask> for Task {
             recurrence: stored.r,
             recurrence_mode: stored.m,
             reminders: stored.n,
+            steps: Steps(stored.k.into_iter().map(Step::from).collect()),
             series_id: stored.s,
             created_at: stored.a,
             updated_at: stored.e,
@@ -141,7 +175,7 @@ mod tests {
         let mut full = task(json!({
             "title": "Standup", "description": "daily", "priority": "high", "tags": ["work", "team"],
             "project_id": "01KBN0000000000000000000AA", "due_at": "2026-07-01T09:30", "time_zone": "Europe/Berlin", "recurrence": "FREQ=DAILY",
-            "recurrence_mode": "completion", "reminders": [{"minutes_before": 5}, {"at": "2026-07-01T08:00:00+02:00"}]
+            "recurrence_mode": "completion", "steps": ["shoes", "towel"], "reminders": [{"minutes_before": 5}, {"at": "2026-07-01T08:00:00+02:00"}]
         }));
         full.series_id = Some("series".into());
         full.set_completed(true, full.created_at + chrono::Duration::hours(1));

@@ -4,7 +4,7 @@ use chrono::{DateTime, Duration, FixedOffset, TimeZone as _, Utc};
 use proptest::prelude::*;
 
 use super::*;
-use crate::task::model::{Description, RecurrenceMode, TimeZone, Title};
+use crate::task::model::{Description, RecurrenceMode, Steps, TimeZone, Title};
 
 fn at(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s)
@@ -45,6 +45,7 @@ fn task(n: u64, spec: Spec) -> Task {
         recurrence: None,
         recurrence_mode: RecurrenceMode::Schedule,
         reminders: vec![],
+        steps: Steps::default(),
         series_id: None,
         created_at: created,
         updated_at: created,
@@ -358,6 +359,7 @@ fn arb_task() -> impl Strategy<Value = Task> {
                 recurrence: None,
                 recurrence_mode: RecurrenceMode::Schedule,
                 reminders: vec![],
+                steps: Steps::default(),
                 series_id: None,
                 created_at: created,
                 updated_at: created,

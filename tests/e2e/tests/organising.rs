@@ -1,5 +1,5 @@
-//! Organising tasks end to end: projects and the Inbox, on SQLite (the
-//! embedded default) and on PostgreSQL (the full profile).
+//! Organising tasks end to end: projects and the Inbox, and checklists, on
+//! SQLite (the embedded default) and on PostgreSQL (the full profile).
 //!
 //! Each scenario runs once per profile against a stack shared by that
 //! profile's scenarios; scenarios keep apart by using users of their own.
@@ -19,6 +19,12 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ),
     ("another_users_projects_are_out_of_reach", isolation),
     ("bad_project_input_is_refused_by_field", bad_input),
+    ("checklist_steps_by_id_or_place_each_a_change", checklist),
+    (
+        "a_repeating_task_comes_back_with_its_steps_unchecked",
+        repeated_checklist,
+    ),
+    ("bad_steps_are_refused_and_change_nothing", bad_steps),
 ];
 
 fn main() {
@@ -326,5 +332,139 @@ fn bad_input(stack: &Stack, user: &str) -> anyhow::Result<()> {
         kept.body["name"] == "Keep" && kept.body["color"] == "charcoal",
         "{kept:?}"
     );
+    Ok(())
+}
+
+/// The checklist of `task` as `id text [done]` lines, and its `steps_done`.
+fn checklist_of(task: &Value) -> (Vec<String>, u64) {
+    let steps = task["steps"].as_array().cloned().unwrap_or_default();
+    let lines = steps
+        .iter()
+        .map(|s| {
+            let done = if s["done"] == true { " done" } else { "" };
+            let (id, text) = (s["id"].as_str(), s["text"].as_str());
+            format!("{} {}{done}", id.unwrap_or("?"), text.unwrap_or("?"))
+        })
+        .collect();
+    (lines, task["steps_done"].as_u64().unwrap_or(99))
+}
+
+/// `lines` as owned strings.
+fn lines(lines: &[&str]) -> Vec<String> {
+    lines.iter().map(|l| (*l).to_owned()).collect()
+}
+
+/// Steps given with a task, then added, checked, moved, renamed and
+/// removed one at a time by id or place; each a change in the history.
+fn checklist(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let bag = create(
+        &client,
+        user,
+        json!({"title": "Pack the gym bag", "steps": ["shoes", "towel"]}),
+    )?;
+    anyhow::ensure!(
+        checklist_of(&bag) == (lines(&["s1 shoes", "s2 towel"]), 0),
+        "{bag}"
+    );
+    let steps = format!("/api/{user}/tasks/{}/steps", id(&bag));
+    let added = client.post(&steps, &json!({"text": "lock", "position": 1}));
+    anyhow::ensure!(added.status == 201, "{added:?}");
+    let checked = client.patch(&format!("{steps}/s2"), &json!({"done": true}));
+    anyhow::ensure!(checked.status == 200, "{checked:?}");
+    let moved = client.patch(
+        &format!("{steps}/3"),
+        &json!({"position": 1, "text": "big towel"}),
+    );
+    let expected = lines(&["s2 big towel done", "s3 lock", "s1 shoes"]);
+    anyhow::ensure!(checklist_of(&moved.body) == (expected, 1), "{moved:?}");
+    let removed = client.delete(&format!("{steps}/s3"));
+    let expected = lines(&["s2 big towel done", "s1 shoes"]);
+    anyhow::ensure!(checklist_of(&removed.body) == (expected, 1), "{removed:?}");
+    let read = client.get(&format!("/api/{user}/tasks/{}", id(&bag)));
+    anyhow::ensure!(read.body["steps"] == removed.body["steps"], "{read:?}");
+    let history = eventually("five entries", || {
+        let reply = client.get(&format!("/api/{user}/tasks/{}/history", id(&bag)));
+        let entries = reply.body["history"].as_array()?.clone();
+        (entries.len() == 5).then_some(entries)
+    })?;
+    let only_steps = |entry: &Value| {
+        let changes = entry["changes"].as_array().cloned().unwrap_or_default();
+        changes.len() == 1 && changes[0]["field"] == "steps"
+    };
+    anyhow::ensure!(history[..4].iter().all(only_steps), "{history:?}");
+    Ok(())
+}
+
+/// A completed repeating task's next occurrence has the same steps, none
+/// done, in the same project.
+fn repeated_checklist(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let gym = project(&client, user, json!({"name": "Gym"}))?;
+    let bag = create(
+        &client,
+        user,
+        json!({"title": "Pack the gym bag", "project_id": id(&gym), "due_at": "2031-01-06T07:00:00Z",
+               "recurrence": "FREQ=WEEKLY", "steps": [{"text": "shoes", "done": true}, "towel"]}),
+    )?;
+    e2e::complete(&client, user, &bag, true)?;
+    let next = eventually("the next occurrence", || {
+        let path = format!("/api/{user}/tasks?status=pending&project={}", id(&gym));
+        client.get(&path).body["tasks"].as_array()?.first().cloned()
+    })?;
+    anyhow::ensure!(
+        next["due_at"] == "2031-01-13T07:00:00Z"
+            && checklist_of(&next) == (lines(&["s1 shoes", "s2 towel"]), 0),
+        "{next}"
+    );
+    Ok(())
+}
+
+/// A step that is not there answers 404, bad step input 400 by field, too
+/// many steps 413; none changes the task.
+fn bad_steps(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let bag = create(&client, user, json!({"title": "Bag", "steps": ["shoes"]}))?;
+    let path = format!("/api/{user}/tasks/{}", id(&bag));
+    let steps = format!("{path}/steps");
+    for step in ["s9", "2", "0", "towel"] {
+        let step = format!("{steps}/{step}");
+        refused(
+            &client.patch(&step, &json!({"done": true})),
+            404,
+            "not_found",
+        )?;
+        refused(&client.delete(&step), 404, "not_found")?;
+    }
+    for (body, field) in [
+        (json!({}), "text"),
+        (json!({"text": " "}), "text"),
+        (json!({"text": "x".repeat(501)}), "text"),
+        (json!({"text": "x", "position": 3}), "position"),
+        (json!({"text": "x", "done": "yes"}), "done"),
+        (json!({"text": "x", "after": "s1"}), "after"),
+    ] {
+        let reply = client.post(&steps, &body);
+        refused(&reply, 400, "invalid_field")?;
+        anyhow::ensure!(reply.field() == Some(field), "{body}: {reply:?}");
+    }
+    for (list, field) in [
+        (json!([{"id": "s7", "text": "x"}]), "steps[0].id"),
+        (
+            json!([{"id": "s1", "text": "a"}, {"id": "s1", "text": "b"}]),
+            "steps[1].id",
+        ),
+        (json!(["ok", 3]), "steps[1]"),
+    ] {
+        let reply = client.patch(&path, &json!({"steps": list}));
+        refused(&reply, 400, "invalid_field")?;
+        anyhow::ensure!(reply.field() == Some(field), "{list}: {reply:?}");
+    }
+    let many: Vec<String> = (0..101).map(|n| format!("step {n}")).collect();
+    let reply = client.patch(&path, &json!({"steps": many}));
+    refused(&reply, 413, "too_many_steps")?;
+    anyhow::ensure!(reply.field() == Some("steps"));
+    let read = client.get(&path);
+    anyhow::ensure!(read.body["steps"] == bag["steps"], "{read:?}");
     Ok(())
 }
