@@ -109,8 +109,9 @@ pub fn find(words: &[Word], used: &mut [bool], clock: &Clock) -> Option<Repeat> 
         if word == "until" && found.is_some() {
             let mut inner = vec![false; words.len()];
             inner[..=i].iter_mut().for_each(|u| *u = true);
+            let is_day = |w: &str| when::ordinal(w).is_some() || w.parse::<u32>().is_ok();
             if let Some(month) = lower(words, i + 1).and_then(when::month)
-                && lower(words, i + 2).is_none_or(|w| w.parse::<u32>().is_err())
+                && lower(words, i + 2).is_none_or(|w| !is_day(w))
             {
                 // Up to the month's first day.
                 let today = clock.today();

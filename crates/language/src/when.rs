@@ -544,7 +544,9 @@ fn calendar_date(words: &[Word], i: usize, clock: &Clock) -> Option<(usize, Naiv
     let date = interim::parse_date_string(&text, base, dialect)
         .ok()?
         .date_naive();
-    let has_year = parts.iter().any(|p| p.len() == 4)
+    let has_year = parts
+        .iter()
+        .any(|p| p.len() == 4 && p.parse::<i32>().is_ok())
         || numeric && text.matches('/').count() == 2
         || text.contains('-');
     let date = if date < clock.today() && !has_year {

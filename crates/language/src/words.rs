@@ -22,6 +22,21 @@ impl Word {
     }
 }
 
+/// Words whose period marks an abbreviation, not the end of a phrase:
+/// "Dr. Khan" keeps its period (and so does an initial, "J. Smith").
+const ABBREVIATIONS: [&str; 14] = [
+    "dr", "mr", "mrs", "ms", "prof", "st", "jr", "sr", "mt", "vs", "approx", "dept", "inc", "ltd",
+];
+
+/// Whether `raw`, as typed, is an abbreviation with its period.
+fn abbreviation(raw: &str) -> bool {
+    let Some(stem) = raw.strip_suffix('.') else {
+        return false;
+    };
+    let initial = stem.chars().count() == 1 && stem.chars().all(char::is_alphabetic);
+    initial || ABBREVIATIONS.contains(&stem.to_lowercase().as_str())
+}
+
 /// The words of `message`. Text in matching single or double quotes (also
 /// typographic ones) becomes one quoted word.
 pub fn split(message: &str) -> Vec<Word> {
@@ -48,6 +63,8 @@ pub fn split(message: &str) -> Vec<Word> {
         let trimmed = raw.trim_end_matches([',', '.', '?', ';', ':', '!']);
         let trimmed = if raw.to_lowercase().starts_with("every!") {
             &raw[..6]
+        } else if abbreviation(raw) {
+            raw
         } else {
             trimmed
         };
@@ -61,7 +78,7 @@ pub fn split(message: &str) -> Vec<Word> {
             text: trimmed.to_owned(),
             lower: trimmed.to_lowercase(),
             quoted: false,
-            stop: raw.ends_with([',', '.', '?', ';', ':']),
+            stop: trimmed != raw && raw.ends_with([',', '.', '?', ';', ':']),
         });
     }
     words

@@ -10,6 +10,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("a_conversation_manages_tasks", conversation),
     ("ambiguity_and_refusals_change_nothing", refusals),
     ("bad_chat_input_is_refused", bad_input),
+    ("overdue_tasks_are_shown_when_asked", overdue),
 ];
 
 fn main() {
@@ -395,5 +396,40 @@ fn llm_mode(env: &Env, profile: Profile) -> anyhow::Result<()> {
         !stack.host_log().contains(key),
         "the key is in the host's log"
     );
+    Ok(())
+}
+
+/// "show overdue tasks" lists a task due in the past and not done, and
+/// neither a done one nor one due later.
+fn overdue(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    for (title, due) in [
+        ("Renew the insurance", "2026-01-10T09:00:00Z"),
+        ("Book the flights", "2031-01-10T09:00:00Z"),
+        ("Return the library books", "2026-01-12T09:00:00Z"),
+    ] {
+        e2e::create(&client, user, json!({"title": title, "due_at": due}))?;
+    }
+    let done = e2e::create(
+        &client,
+        user,
+        json!({"title": "Old and done", "due_at": "2026-01-01T09:00:00Z"}),
+    )?;
+    e2e::complete(&client, user, &done, true)?;
+    for message in [
+        "show overdue tasks",
+        "what's overdue?",
+        "show my overdue tasks",
+    ] {
+        let answer = say(&client, user, None, message)?;
+        let text = answer["response"].as_str().unwrap_or_default();
+        anyhow::ensure!(
+            text.contains("1. Renew the insurance")
+                && text.contains("2. Return the library books")
+                && !text.contains("Book the flights")
+                && !text.contains("Old and done"),
+            "{message:?}: {text}"
+        );
+    }
     Ok(())
 }
