@@ -10,6 +10,9 @@
 //! - `history`: whether a user's history slows their listings: the pending
 //!   list of 1,000 pending tasks alone and beside 4,000 completed ones, and
 //!   listings over 20,000 tasks.
+//! - `projects`: on both profiles, one user with 50 projects and 10,000
+//!   tasks: the project listing with its counts, a project's first page
+//!   beside the plain first page, moving a task between projects.
 //! - `million`: on both profiles, a user's listings and creates with
 //!   only their 100 tasks in the database, then beside 10,000 users of
 //!   100 tasks each (a million tasks, written straight into the tables);
@@ -65,6 +68,7 @@ fn main() -> anyhow::Result<()> {
     match args.first().map(String::as_str) {
         Some("scale") => scale(&env),
         Some("history") => history(&env),
+        Some("projects") => projects(&env),
         Some("reminders") => reminders(&env),
         Some("accounts") => accounts(&env),
         Some("feed") => feed(&env),
@@ -90,7 +94,7 @@ fn main() -> anyhow::Result<()> {
         ),
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: basic, scale, history, million, events, reminders, accounts, feed, writes, web or chat"
+                "unknown benchmark {other:?}: basic, scale, history, projects, million, events, reminders, accounts, feed, writes, web or chat"
             )
         }
     }
@@ -403,6 +407,90 @@ fn history(env: &Env) -> anyhow::Result<()> {
             client.get(&format!("/api/{user}/tasks?{query}")).status == 200
         })?;
         row("postgres", name, &times);
+    }
+    Ok(())
+}
+
+/// One user with 50 projects and 10,000 tasks spread over them and the
+/// Inbox, on both profiles: the project listing with its counts, a
+/// project's own first page beside the plain first page, and moving a task
+/// from one project to another.
+fn projects(env: &Env) -> anyhow::Result<()> {
+    const PROJECTS: usize = 50;
+    const TASKS: usize = 10_000;
+    const REQUESTS: usize = 200;
+    println!(
+        "## One user, {PROJECTS} projects and {TASKS} tasks over them and the Inbox ({REQUESTS} sequential requests each; ms)\n"
+    );
+    header();
+    for profile in [Profile::Postgres, Profile::Sqlite] {
+        let stack = start(env, profile)?;
+        let name = match profile {
+            Profile::Postgres => "postgres",
+            Profile::Sqlite => "sqlite",
+        };
+        let client = stack.client("organiser");
+        let mut ids = Vec::with_capacity(PROJECTS);
+        for p in 0..PROJECTS {
+            let reply = client.post(
+                "/api/organiser/projects",
+                &json!({"name": format!("Project {p}")}),
+            );
+            anyhow::ensure!(reply.status == 201, "{reply:?}");
+            ids.push(reply.body["id"].as_str().unwrap_or_default().to_owned());
+        }
+        // Every 51st task in the Inbox, the rest spread over the projects.
+        let project_of = |i: usize| match i % (PROJECTS + 1) {
+            0 => "inbox".to_owned(),
+            p => ids[p - 1].clone(),
+        };
+        let done = on_workers(8, TASKS, |i| {
+            let mut body = task(i);
+            body["project_id"] = json!(project_of(i));
+            client.post("/api/organiser/tasks", &body).status == 201
+        });
+        anyhow::ensure!(done.iter().all(|ok| *ok), "some seeding requests failed");
+        let first = &ids[0];
+        for (what, path) in [
+            (
+                "project listing with counts",
+                "/api/organiser/projects".to_owned(),
+            ),
+            (
+                "one project with its counts",
+                format!("/api/organiser/projects/{first}"),
+            ),
+            (
+                "first page, all tasks",
+                "/api/organiser/tasks?limit=50".to_owned(),
+            ),
+            (
+                "first page, one project",
+                format!("/api/organiser/tasks?project={first}&limit=50"),
+            ),
+            (
+                "first page, one project, pending by due date",
+                format!("/api/organiser/tasks?project={first}&status=pending&sort=due_at&limit=50"),
+            ),
+        ] {
+            let times = sequential(REQUESTS, |_| client.get(&path).status == 200)?;
+            row(name, what, &times);
+        }
+        let listed = client.get(&format!("/api/organiser/tasks?project={first}&limit=200"));
+        let moving: Vec<String> = (listed.body["tasks"].as_array().into_iter().flatten())
+            .filter_map(|t| t["id"].as_str().map(str::to_owned))
+            .collect();
+        anyhow::ensure!(
+            moving.len() >= REQUESTS / 2,
+            "{} tasks to move",
+            moving.len()
+        );
+        let times = sequential(REQUESTS, |i| {
+            let to = &ids[1 + i % (PROJECTS - 1)];
+            let path = format!("/api/organiser/tasks/{}", moving[i % moving.len()]);
+            client.patch(&path, &json!({"project_id": to})).status == 200
+        })?;
+        row(name, "move a task to another project", &times);
     }
     Ok(())
 }
