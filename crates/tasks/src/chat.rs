@@ -18,12 +18,15 @@ use dapr::{Dapr, StateStore, Transport, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::error::{FieldError, Problem, TaskError};
+use crate::error::{FieldError, Problem, ProjectError, TaskError};
 use crate::limits::Limits;
+use crate::project::{Project, ProjectPatch, Projects};
 use crate::reminders::user_settings;
 use crate::service::{Env, Written};
 use crate::settings::Settings;
+use crate::task::model::{ProjectId, Step};
 use crate::task::outbox::Outbox;
+use crate::task::steps::{StepEdit, StepRef};
 use crate::task::store::{Storage, TaskStore};
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, TimeZone, UserId};
 use language::{Listed, Reading, ToolCall};
@@ -676,6 +679,12 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             ("complete_task", None) => self.complete(&call.arguments).await,
             ("delete_task", _) => self.delete(&call.arguments).await,
             ("update_task", _) => self.update(&call.arguments).await,
+            ("list_projects", _) => self.list_projects(&call.arguments),
+            ("add_project", _) => self.add_project(&call.arguments),
+            ("update_project", _) => self.update_project(&call.arguments),
+            ("move_task", _) => self.move_task(&call.arguments).await,
+            ("add_steps", _) => self.add_steps(&call.arguments).await,
+            ("complete_step", _) => self.complete_step(&call.arguments).await,
             (other, _) => Err(Refusal(format!("There's no tool {other}."))),
         };
         match outcome {
@@ -729,6 +738,10 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         let object = arguments.as_object().cloned().unwrap_or_default();
         for (name, value) in &object {
             match (name.as_str(), value) {
+                ("project", project) => {
+                    let project = self.project(project)?;
+                    query.append_pair("project", &project.id.to_string());
+                }
                 ("query", Value::String(q)) => {
                     query.append_pair("q", q);
                 }
@@ -880,6 +893,175 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         Ok(result)
     }
 
+    fn projects(&self) -> Projects<'_, Storage> {
+        Projects::new(self.chat.storage, self.chat.user)
+    }
+
+    /// The project `named` names: `"inbox"`, an id, or a name (whatever
+    /// its case; else the one project whose name holds it; several are
+    /// listed back to choose from).
+    fn project(&self, named: &Value) -> Result<Project, Refusal> {
+        let named = named.as_str().map(str::trim).unwrap_or_default();
+        if named.is_empty() {
+            return Err(Refusal("Which project?".into()));
+        }
+        let now = self.env.now;
+        if let Ok(id) = ProjectId::parse(named) {
+            return self.projects().get(id, now).map_err(project_refusal);
+        }
+        let all = self.projects().list(false, now).map_err(project_refusal)?;
+        let wanted = named.to_lowercase();
+        let exact: Vec<&Project> = all.iter().filter(|p| p.name.key() == wanted).collect();
+        let partial: Vec<&Project> = all
+            .iter()
+            .filter(|p| p.name.key().contains(&wanted))
+            .collect();
+        match (exact.as_slice(), partial.as_slice()) {
+            ([one], _) | ([], [one]) => Ok((*one).clone()),
+            ([], []) => Err(Refusal(format!(
+                "You have no project “{named}”; nothing changed."
+            ))),
+            (_, many) => {
+                let names: Vec<&str> = many.iter().map(|p| p.name.as_str()).collect();
+                Err(Refusal(format!(
+                    "Several projects match “{named}”: {}. Which one?",
+                    names.join(", ")
+                )))
+            }
+        }
+    }
+
+    fn list_projects(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let archived = arguments
+            .get("archived")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
+        let projects = (self.projects().list(archived, self.env.now)).map_err(project_refusal)?;
+        let lines: Vec<String> = projects
+            .iter()
+            .map(|p| {
+                format!(
+                    "• {} ({} to do, {} overdue)",
+                    p.name.as_str(),
+                    p.pending,
+                    p.overdue
+                )
+            })
+            .collect();
+        self.lines.push(lines.join("\n"));
+        Ok(json!({"projects": projects}))
+    }
+
+    fn add_project(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let (name, patch) = ProjectPatch::parse_new(arguments)
+            .map_err(|e| Refusal(format!("I couldn't make that project: {e}.")))?;
+        let env = self.next_env();
+        let project = (self.projects().create(name, patch, &env)).map_err(project_refusal)?;
+        self.lines
+            .push(format!("Made the project “{}”.", project.name.as_str()));
+        Ok(json!(project))
+    }
+
+    fn update_project(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let project = self.project(&arguments["project"])?;
+        let patch = ProjectPatch::parse(&arguments["changes"])
+            .map_err(|e| Refusal(format!("I couldn't change that project: {e}.")))?;
+        let changed =
+            (self.projects().update(project.id, patch, self.env.now)).map_err(project_refusal)?;
+        self.lines
+            .push(format!("Updated the project “{}”.", changed.name.as_str()));
+        Ok(json!(changed))
+    }
+
+    async fn move_task(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let task = self.resolve(&arguments["task"]).await?;
+        let project = self.project(&arguments["project"])?;
+        let (id, to) = (task.id, project.id);
+        let patch = TaskPatch {
+            project_id: Some(to),
+            ..TaskPatch::default()
+        };
+        let moved = self
+            .write(move |tasks, env| tasks.patch(id, patch, &env))
+            .await
+            .map_err(refusal)?;
+        self.lines.push(format!(
+            "Moved “{}” to {}.",
+            moved.title.as_str(),
+            project.name.as_str()
+        ));
+        Ok(json!(moved))
+    }
+
+    async fn add_steps(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let task = self.resolve(&arguments["task"]).await?;
+        // The steps it has (by id), then the new ones: one checklist.
+        let mut steps: Vec<Value> = (task.steps.0.iter())
+            .map(|s| json!({"id": s.id, "text": s.text, "done": s.done}))
+            .collect();
+        steps.extend(arguments["steps"].as_array().cloned().unwrap_or_default());
+        let patch = TaskPatch::parse(&json!({"steps": steps}))
+            .map_err(|e| Refusal(format!("I couldn't add those steps: {e}.")))?;
+        let id = task.id;
+        let changed = self
+            .write(move |tasks, env| tasks.patch(id, patch, &env))
+            .await
+            .map_err(refusal)?;
+        self.lines.push(format!(
+            "“{}” has {} steps now.",
+            changed.title.as_str(),
+            changed.steps.0.len()
+        ));
+        Ok(json!(changed))
+    }
+
+    async fn complete_step(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let task = self.resolve(&arguments["task"]).await?;
+        let named = arguments["step"].as_str().unwrap_or_default().trim();
+        let wanted = named.to_lowercase();
+        let by_text: Vec<&Step> = (task.steps.0.iter())
+            .filter(|s| s.text.as_str().to_lowercase().contains(&wanted))
+            .collect();
+        let step = match (StepRef::parse(named), by_text.as_slice()) {
+            (Some(step), _) => step,
+            (None, [one]) if !wanted.is_empty() => StepRef::Id(one.id),
+            (None, []) | (None, [_]) => {
+                return Err(Refusal(format!(
+                    "“{}” has no step “{named}”; nothing changed.",
+                    task.title.as_str()
+                )));
+            }
+            (None, many) => {
+                let texts: Vec<&str> = many.iter().map(|s| s.text.as_str()).collect();
+                return Err(Refusal(format!(
+                    "Several steps match “{named}”: {}. Which one?",
+                    texts.join(", ")
+                )));
+            }
+        };
+        let edit = StepEdit {
+            done: Some(
+                arguments
+                    .get("completed")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(true),
+            ),
+            ..StepEdit::default()
+        };
+        let id = task.id;
+        let changed = self
+            .write(move |tasks, env| tasks.update(id, &env, |t| edit.apply(t, step)))
+            .await
+            .map_err(refusal)?;
+        self.lines.push(format!(
+            "{} of {} steps of “{}” done.",
+            changed.steps.done(),
+            changed.steps.0.len(),
+            changed.title.as_str()
+        ));
+        Ok(json!(changed))
+    }
+
     async fn update(&mut self, arguments: &Value) -> Result<Value, Refusal> {
         let task = self.resolve(&arguments["task"]).await?;
         let mut changes = arguments["changes"]
@@ -995,6 +1177,13 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
 
 /// Why a tool call was not done, in words for the user.
 struct Refusal(String);
+
+fn project_refusal(err: ProjectError) -> Refusal {
+    match err {
+        ProjectError::Task(err) => refusal(err),
+        other => Refusal(format!("I couldn't do that: {other}.")),
+    }
+}
 
 fn refusal(err: TaskError) -> Refusal {
     Refusal(match err {

@@ -1,6 +1,7 @@
 """An MCP client session through the official MCP Python SDK (`mcp` on PyPI),
 as tests/e2e/tests/mcp.rs runs it: lists the tools, adds, lists and
-completes a task as the token's user, and tries to touch that task with
+completes a task as the token's user, makes a project, moves a task into
+it by name, adds and checks steps, and tries to touch that task with
 another user's token. Prints one JSON line per step for the test to check.
 
     python client.py URL TOKEN OTHER_TOKEN
@@ -59,6 +60,20 @@ async def main(url, token, other):
         ids = [r["id"] for r in batch.structured_content["results"]]
         both = await session.call_tool("complete_task", {"tasks": [{"task_id": i} for i in ids]})
         say("batch_completed", dump(both))
+        gym = await session.call_tool("add_project", {"name": "Gym", "color": "green"})
+        say("project_added", dump(gym))
+        bag = await session.call_tool("add_task", {"title": "Pack the gym bag"})
+        moved = await session.call_tool("move_task", {"task": {"title": "gym bag"}, "project": "gym"})
+        say("moved", dump(moved))
+        say("listed_in_project", dump(await session.call_tool("list_tasks", {"project": "GYM"})))
+        bag_id = {"task_id": bag.structured_content["id"]}
+        stepped = await session.call_tool("add_steps", {"task": bag_id, "steps": ["shoes", "towel", "lock"]})
+        say("steps_added", dump(stepped))
+        say("step_checked", dump(await session.call_tool("complete_step", {"task": bag_id, "step": "towel"})))
+        say("projects_listed", dump(await session.call_tool("list_projects", {})))
+        archived = await session.call_tool("update_project", {"project": "Gym", "changes": {"archived": True}})
+        say("project_archived", dump(archived))
+        say("unknown_project", dump(await session.call_tool("move_task", {"task": bag_id, "project": "Garden"})))
         return task_id
 
     task_id = await session(url, token, mine)

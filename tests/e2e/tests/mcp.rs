@@ -62,7 +62,13 @@ fn sdk(stack: &Stack, user: &str) -> anyhow::Result<()> {
                 "search_tasks",
                 "complete_task",
                 "update_task",
-                "delete_task"
+                "delete_task",
+                "list_projects",
+                "add_project",
+                "update_project",
+                "move_task",
+                "add_steps",
+                "complete_step"
             ],
         "{tools}"
     );
@@ -103,6 +109,41 @@ fn sdk(stack: &Stack, user: &str) -> anyhow::Result<()> {
         done.len() == 2 && done.iter().all(|t| t["completed"] == true),
         "{both}"
     );
+    // Projects and steps, by name and by words as a person gives them.
+    let project = step("project_added");
+    anyhow::ensure!(project["structured"]["name"] == "Gym", "{project}");
+    let moved = step("moved");
+    anyhow::ensure!(
+        moved["structured"]["project_id"] == project["structured"]["id"],
+        "{moved}"
+    );
+    let in_gym = step("listed_in_project");
+    anyhow::ensure!(
+        in_gym["structured"]["tasks"].as_array().map(Vec::len) == Some(1)
+            && in_gym["structured"]["tasks"][0]["title"] == "Pack the gym bag",
+        "{in_gym}"
+    );
+    let stepped = step("steps_added");
+    anyhow::ensure!(
+        stepped["structured"]["steps"].as_array().map(Vec::len) == Some(3),
+        "{stepped}"
+    );
+    let checked = step("step_checked");
+    anyhow::ensure!(
+        checked["structured"]["steps"][1]["done"] == true
+            && checked["structured"]["steps_done"] == 1,
+        "{checked}"
+    );
+    let counted = step("projects_listed");
+    anyhow::ensure!(
+        counted["structured"]["projects"][1]["name"] == "Gym"
+            && counted["structured"]["projects"][1]["pending"] == 1,
+        "{counted}"
+    );
+    let archived = step("project_archived");
+    anyhow::ensure!(archived["structured"]["archived"] == true, "{archived}");
+    let unknown = step("unknown_project");
+    anyhow::ensure!(unknown["is_error"] == true, "{unknown}");
     // The other user's token reaches none of it.
     for name in ["other_complete", "other_delete"] {
         let refused = step(name);

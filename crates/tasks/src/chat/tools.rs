@@ -14,6 +14,10 @@ pub fn definitions() -> Vec<Value> {
             "title": {"type": "string"}
         }
     });
+    let project = json!({
+        "description": "Which project: \"inbox\", its id, or its name (whatever its case).",
+        "type": "string"
+    });
     let priority = json!({"type": "string", "enum": ["none", "low", "medium", "high"]});
     let when = json!({"type": "string", "description": "RFC 3339 with an offset, or a local date-time read in time_zone"});
     let tool = |name: &str,
@@ -50,7 +54,7 @@ pub fn definitions() -> Vec<Value> {
             json!({"type": "object", "properties": {
                 "status": {"type": "string", "enum": ["pending", "completed", "all"]}, "priority": priority,
                 "tags": {"type": "array", "items": {"type": "string"}}, "due_after": when, "due_before": when,
-                "overdue": {"type": "boolean"}}}),
+                "overdue": {"type": "boolean"}, "project": project}}),
             true,
             false,
             true,
@@ -87,6 +91,58 @@ pub fn definitions() -> Vec<Value> {
             json!({"type": "object", "required": ["task"], "properties": {"task": task}}),
             false,
             true,
+            true,
+        ),
+        tool(
+            "list_projects",
+            "List the Inbox and the projects (archived ones with archived: true), each with its pending and overdue counts.",
+            json!({"type": "object", "properties": {"archived": {"type": "boolean"}}}),
+            true,
+            false,
+            true,
+        ),
+        tool(
+            "add_project",
+            "Make a project: name (unique whatever its case) and an optional color from Todoist's palette (blue, red, green, ...).",
+            json!({"type": "object", "required": ["name"], "properties": {
+                "name": {"type": "string"}, "color": {"type": "string"}}}),
+            false,
+            false,
+            false,
+        ),
+        tool(
+            "update_project",
+            "Rename, recolour, archive (archived: true) or unarchive a project; the Inbox cannot be changed.",
+            json!({"type": "object", "required": ["project", "changes"], "properties": {"project": project,
+                "changes": {"type": "object", "properties": {"name": {"type": "string"}, "color": {"type": "string"}, "archived": {"type": "boolean"}}}}}),
+            false,
+            false,
+            true,
+        ),
+        tool(
+            "move_task",
+            "Move a task to another project (\"inbox\" for the Inbox); its history, reminders and series stay.",
+            json!({"type": "object", "required": ["task", "project"], "properties": {"task": task, "project": project}}),
+            false,
+            false,
+            true,
+        ),
+        tool(
+            "add_steps",
+            "Add steps to a task's checklist, in order, after those it has.",
+            json!({"type": "object", "required": ["task", "steps"], "properties": {"task": task,
+                "steps": {"type": "array", "items": {"type": "string"}}}}),
+            false,
+            false,
+            false,
+        ),
+        tool(
+            "complete_step",
+            "Check off one step of a task's checklist (completed: false unchecks it); the step by its id (s2), its place from 1, or words of its text.",
+            json!({"type": "object", "required": ["task", "step"], "properties": {"task": task,
+                "step": {"type": "string"}, "completed": {"type": "boolean"}}}),
+            false,
+            false,
             true,
         ),
     ]
