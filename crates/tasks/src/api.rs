@@ -15,6 +15,7 @@ use crate::project::Projects;
 use crate::service::Env;
 use crate::settings::Settings;
 use crate::task::history;
+use crate::task::input::parse_move;
 use crate::task::model::ProjectId;
 use crate::task::outbox::{Outbox, Owed};
 use crate::task::steps::{self, StepEdit, StepRef};
@@ -52,6 +53,7 @@ enum Route {
     Occurrences(Option<TaskId>),
     Steps(Option<TaskId>),
     Step(Option<TaskId>, Option<StepRef>),
+    Move(Option<TaskId>),
 }
 
 /// A listing as answered: `{"tasks": [...], "next_cursor": ...}`.
@@ -140,6 +142,7 @@ impl<T: Transport> TasksApi<T> {
                 (*user, Route::Occurrences(TaskId::parse(id)))
             }
             ["", "api", user, "tasks", id, "steps"] => (*user, Route::Steps(TaskId::parse(id))),
+            ["", "api", user, "tasks", id, "move"] => (*user, Route::Move(TaskId::parse(id))),
             ["", "api", user, "tasks", id, "steps", step] => {
                 (*user, Route::Step(TaskId::parse(id), StepRef::parse(step)))
             }
@@ -232,6 +235,12 @@ impl<T: Transport> TasksApi<T> {
                 Ok(json(StatusCode::CREATED, &task))
             }
             Route::Steps(_) => Err(ApiError::MethodNotAllowed(method.clone(), "POST")),
+            Route::Move(id) if method == Method::POST => {
+                let (project, place) = parse_move(&json_body(body)?)?;
+                let moved = tasks.place(found(id)?, project, place, &env);
+                Ok(json(StatusCode::OK, &commit(&outbox, owed, moved)?))
+            }
+            Route::Move(_) => Err(ApiError::MethodNotAllowed(method.clone(), "POST")),
             Route::Step(id, step) => {
                 let id = found(id)?;
                 let step = step.ok_or(ApiError::NotFound("step"))?;

@@ -128,6 +128,9 @@ pub enum Problem {
     /// A step id given twice in one checklist.
     #[error("gives step {0} twice")]
     StepTwice(String),
+    /// A task that is not in the project a move puts another beside.
+    #[error("names no task of that project (got \"{0}\")")]
+    NotInProject(String),
     /// Not a project's id.
     #[error("must be \"inbox\" or a project's id (got \"{0}\")")]
     NotAProjectId(String),

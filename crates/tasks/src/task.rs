@@ -14,6 +14,7 @@ pub mod model;
 pub mod outbox;
 pub mod page;
 pub mod query;
+pub mod rank;
 pub mod repeat;
 pub mod steps;
 pub mod store;

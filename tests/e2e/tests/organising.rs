@@ -1,4 +1,5 @@
-//! Organising tasks end to end: projects and the Inbox, and checklists, on
+//! Organising tasks end to end: projects and the Inbox, checklists and the
+//! order given by hand, on
 //! SQLite (the embedded default) and on PostgreSQL (the full profile).
 //!
 //! Each scenario runs once per profile against a stack shared by that
@@ -25,6 +26,11 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         repeated_checklist,
     ),
     ("bad_steps_are_refused_and_change_nothing", bad_steps),
+    ("tasks_keep_the_order_given_by_hand", manual_order),
+    (
+        "concurrent_moves_leave_every_task_once_in_its_own_place",
+        concurrent_moves,
+    ),
 ];
 
 fn main() {
@@ -466,5 +472,170 @@ fn bad_steps(stack: &Stack, user: &str) -> anyhow::Result<()> {
     anyhow::ensure!(reply.field() == Some("steps"));
     let read = client.get(&path);
     anyhow::ensure!(read.body["steps"] == bag["steps"], "{read:?}");
+    Ok(())
+}
+
+/// The ids of `project`'s tasks in the order a person gave them.
+fn ordered(client: &Client, user: &str, project: &str) -> anyhow::Result<Vec<String>> {
+    let reply = client.get(&format!(
+        "/api/{user}/tasks?project={project}&sort=order&limit=200"
+    ));
+    anyhow::ensure!(reply.status == 200, "{reply:?}");
+    Ok(reply.body["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["id"].as_str().map(str::to_owned))
+        .collect())
+}
+
+/// Tasks put first, last, before and after others keep that order, move
+/// to another project at a place, and each move is in the history.
+fn manual_order(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let chores = project(&client, user, json!({"name": "Chores"}))?;
+    let chores_id = id(&chores).to_owned();
+    let mut ids = Vec::new();
+    for title in ["a", "b", "c", "d", "e"] {
+        let task = create(
+            &client,
+            user,
+            json!({"title": title, "project_id": chores_id}),
+        )?;
+        ids.push(id(&task).to_owned());
+    }
+    anyhow::ensure!(
+        ordered(&client, user, &chores_id)? == ids,
+        "creation order first"
+    );
+    let moving =
+        |task: &str, body: Value| client.post(&format!("/api/{user}/tasks/{task}/move"), &body);
+    for (task, body) in [
+        (&ids[4], json!({"to": "top"})),
+        (&ids[0], json!({"after": ids[2]})),
+        (&ids[3], json!({"before": ids[1]})),
+    ] {
+        let moved = moving(task, body);
+        anyhow::ensure!(
+            moved.status == 200 && moved.body["order"].is_string(),
+            "{moved:?}"
+        );
+    }
+    let expected = [&ids[4], &ids[3], &ids[1], &ids[2], &ids[0]].map(|id| id.as_str());
+    anyhow::ensure!(ordered(&client, user, &chores_id)? == expected, "by hand");
+    let history = eventually("the move in the history", || {
+        let reply = client.get(&format!("/api/{user}/tasks/{}/history", ids[4]));
+        let entries = reply.body["history"].as_array()?.clone();
+        (entries.len() == 2).then_some(entries)
+    })?;
+    anyhow::ensure!(history[0]["changes"][0]["field"] == "order", "{history:?}");
+    // Into another project, right before one of its tasks.
+    let other = project(&client, user, json!({"name": "Errands"}))?;
+    let stamps = create(
+        &client,
+        user,
+        json!({"title": "stamps", "project_id": id(&other)}),
+    )?;
+    let moved = moving(
+        &ids[2],
+        json!({"project_id": id(&other), "before": id(&stamps)}),
+    );
+    anyhow::ensure!(
+        moved.status == 200 && moved.body["project_id"] == other["id"],
+        "{moved:?}"
+    );
+    anyhow::ensure!(ordered(&client, user, id(&other))? == [ids[2].as_str(), id(&stamps)]);
+    // Bad moves change nothing.
+    for (body, field) in [
+        (json!({"before": id(&stamps)}), "before"),
+        (json!({"after": ids[0]}), "after"),
+        (json!({"to": "sideways"}), "to"),
+        (json!({"to": "top", "after": ids[1]}), "after"),
+        (json!({}), "to"),
+        (
+            json!({"to": "top", "project_id": "01KBN0000000000000000000ZZ"}),
+            "project_id",
+        ),
+    ] {
+        let reply = moving(&ids[0], body.clone());
+        refused(&reply, 400, "invalid_field")?;
+        anyhow::ensure!(
+            reply.field() == Some(field) || body.as_object().map_or(0, |o| o.len()) == 2,
+            "{body}: {reply:?}"
+        );
+    }
+    refused(
+        &moving("01KBN0000000000000000000ZZ", json!({"to": "top"})),
+        404,
+        "not_found",
+    )?;
+    let expected = [&ids[4], &ids[3], &ids[1], &ids[0]].map(|id| id.as_str());
+    anyhow::ensure!(ordered(&client, user, &chores_id)? == expected, "unchanged");
+    Ok(())
+}
+
+/// Many clients moving tasks of one project at once: every task stays in
+/// the order once, and no two share a place.
+fn concurrent_moves(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let busy = project(&client, user, json!({"name": "Busy"}))?;
+    let busy_id = id(&busy).to_owned();
+    let mut ids = Vec::new();
+    for n in 0..30 {
+        let task = create(
+            &client,
+            user,
+            json!({"title": format!("task {n}"), "project_id": busy_id}),
+        )?;
+        ids.push(id(&task).to_owned());
+    }
+    let failures = std::sync::atomic::AtomicUsize::new(0);
+    std::thread::scope(|s| {
+        for worker in 0..8usize {
+            let (client, ids, failures) = (stack.client(user), &ids, &failures);
+            s.spawn(move || {
+                for n in 0..15usize {
+                    let i = (worker * 7 + n * 13) % ids.len();
+                    let anchor = &ids[(i + 1 + n) % ids.len()];
+                    let body = match n % 4 {
+                        0 => json!({"to": "top"}),
+                        1 => json!({"to": "bottom"}),
+                        2 => json!({"before": anchor}),
+                        _ => json!({"after": anchor}),
+                    };
+                    let reply = client.post(&format!("/api/{user}/tasks/{}/move", ids[i]), &body);
+                    // A move beside itself is refused; anything else must pass.
+                    if reply.status != 200 && !(reply.status == 400 && anchor == &ids[i]) {
+                        eprintln!("{body}: {reply:?}");
+                        failures.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                    }
+                }
+            });
+        }
+    });
+    anyhow::ensure!(failures.into_inner() == 0, "some moves failed");
+    let listed = client.get(&format!(
+        "/api/{user}/tasks?project={busy_id}&sort=order&limit=200"
+    ));
+    let tasks = listed.body["tasks"].as_array().cloned().unwrap_or_default();
+    let keys: Vec<String> = tasks
+        .iter()
+        .map(|t| {
+            t["order"]
+                .as_str()
+                .or(t["id"].as_str())
+                .unwrap_or_default()
+                .to_owned()
+        })
+        .collect();
+    let mut seen: Vec<&str> = tasks.iter().filter_map(|t| t["id"].as_str()).collect();
+    seen.sort_unstable();
+    let mut all: Vec<&str> = ids.iter().map(String::as_str).collect();
+    all.sort_unstable();
+    anyhow::ensure!(seen == all, "every task once: {seen:?}");
+    anyhow::ensure!(
+        keys.windows(2).all(|w| w[0] < w[1]),
+        "no two in one place: {keys:?}"
+    );
     Ok(())
 }

@@ -14,6 +14,7 @@ use crate::task::model::{
     Description, Priority, ProjectId, Recurrence, RecurrenceMode, Reminder, ReminderTime, Step,
     StepId, StepText, Steps, Tag, Task, TimeZone, Title,
 };
+use crate::task::store::Place;
 use events::TaskId;
 
 /// The fields a client may write.
@@ -21,13 +22,14 @@ const WRITABLE: &str = "title, description, completed, priority, tags, project_i
 /// Fields of an answered task that the server sets. A whole task sent back to
 /// `POST` or `PUT` may carry them, and they are ignored; a `PATCH` that names
 /// one is refused, since it asks for a change that cannot happen.
-const READ_ONLY: [&str; 6] = [
+const READ_ONLY: [&str; 7] = [
     "id",
     "created_at",
     "updated_at",
     "completed_at",
     "series_id",
     "steps_done",
+    "order",
 ];
 
 /// A point in time as a client wrote it: with an offset, or wall-clock time
@@ -177,6 +179,7 @@ impl TaskSpec {
             recurrence_mode: RecurrenceMode::Schedule,
             reminders: Vec::new(),
             steps: Steps::default(),
+            order: None,
             series_id: None,
             created_at: now,
             updated_at: now,
@@ -346,6 +349,54 @@ impl TaskPatch {
         task.updated_at = now;
         Ok(())
     }
+}
+
+/// A move's body: where in the order (`{"before": id}`, `{"after": id}`,
+/// `{"to": "top" | "bottom"}`, exactly one) and, optionally, into which
+/// project (`project_id`; the task's own when left out).
+pub fn parse_move(body: &Value) -> Result<(Option<ProjectId>, Place), FieldError> {
+    let Value::Object(fields) = body else {
+        let expected = "a JSON object";
+        return Err(FieldError::new("body", Problem::WrongType { expected }));
+    };
+    let known = "before, after, to, project_id";
+    let mut place = None;
+    let mut project = None;
+    for (name, value) in fields {
+        let err = |problem| FieldError::new(name.as_str(), problem);
+        let task = || {
+            string(value).and_then(|raw| {
+                TaskId::parse(raw).ok_or(Problem::WrongType {
+                    expected: "a task's id",
+                })
+            })
+        };
+        let given = match name.as_str() {
+            "project_id" => {
+                project = Some(string(value).and_then(ProjectId::parse).map_err(err)?);
+                continue;
+            }
+            "before" => Place::Before(task().map_err(err)?),
+            "after" => Place::After(task().map_err(err)?),
+            "to" => match string(value).map_err(err)? {
+                "top" => Place::Top,
+                "bottom" => Place::Bottom,
+                other => {
+                    return Err(err(Problem::NotOneOf {
+                        allowed: "top, bottom",
+                        got: other.to_owned(),
+                    }));
+                }
+            },
+            _ => return Err(err(Problem::UnknownField { known })),
+        };
+        if place.replace(given).is_some() {
+            let expected = "exactly one of before, after and to";
+            return Err(err(Problem::WrongType { expected }));
+        }
+    }
+    let place = place.ok_or(FieldError::new("to", Problem::Missing))?;
+    Ok((project, place))
 }
 
 /// Parses a request body as JSON, refusing an object that gives the same

@@ -559,6 +559,10 @@ pub struct Task {
     /// The task's checklist (`steps` and `steps_done` in its JSON).
     #[serde(flatten)]
     pub steps: Steps,
+    /// Its place in its project's order once a person moved it there
+    /// ([`crate::task::rank`]); until then its id places it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub order: Option<String>,
     /// The series the task belongs to, if any; only the server sets it.
     pub series_id: Option<String>,
     /// When the task was created.
@@ -732,6 +736,7 @@ mod tests {
             recurrence_mode: RecurrenceMode::Schedule,
             reminders: vec![],
             steps: Steps::default(),
+            order: None,
             series_id: None,
             created_at: now,
             updated_at: now,

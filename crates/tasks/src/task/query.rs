@@ -46,6 +46,9 @@ pub enum SortField {
     Priority,
     /// Title, case-insensitively.
     Title,
+    /// The order a person gave the tasks of a project (by hand; creation
+    /// order until then).
+    Order,
 }
 
 /// The direction of a listing's order.
@@ -159,6 +162,8 @@ pub trait Listed {
     fn has_tag(&self, tag: &Tag) -> bool;
     /// The project it is in.
     fn project(&self) -> ProjectId;
+    /// Its key in its project's order.
+    fn order_key(&self) -> String;
     /// Its due date, as an instant.
     fn due(&self) -> Option<DateTime<Utc>>;
     /// When it was created.
@@ -188,6 +193,10 @@ impl Listed for Task {
 
     fn project(&self) -> ProjectId {
         self.project_id
+    }
+
+    fn order_key(&self) -> String {
+        self.order.clone().unwrap_or_else(|| self.id.to_string())
     }
 
     fn due(&self) -> Option<DateTime<Utc>> {
@@ -310,9 +319,10 @@ impl ListQuery {
                         "due_at" => SortField::DueAt,
                         "priority" => SortField::Priority,
                         "title" => SortField::Title,
+                        "order" => SortField::Order,
                         _ => {
                             return Err(err(not_one_of(
-                                "created_at, due_at, priority, title",
+                                "created_at, due_at, priority, title, order",
                                 value,
                             )));
                         }
@@ -373,6 +383,7 @@ impl ListQuery {
             SortField::DueAt => SortValue::Time(task.due()),
             SortField::Priority => SortValue::Priority(task.priority()),
             SortField::Title => SortValue::Text(task.title().to_lowercase()),
+            SortField::Order => SortValue::Text(task.order_key()),
         }
     }
 

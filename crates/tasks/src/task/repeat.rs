@@ -85,6 +85,8 @@ pub fn next(task: &Task, id: TaskId, now: DateTime<Utc>) -> Option<Task> {
                 relative => Reminder::new(relative),
             })
             .collect(),
+        // Last in its project, as a new task is.
+        order: None,
         // The checklist again, nothing done yet.
         steps: Steps(
             (task.steps.0.iter())

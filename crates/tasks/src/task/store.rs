@@ -23,6 +23,7 @@ use crate::task::change;
 use crate::task::change::Recorded;
 use crate::task::model::ProjectId;
 use crate::task::query::ListQuery;
+use crate::task::rank;
 use crate::task::repeat;
 use crate::task::stored::StoredTask;
 use crate::{Task, TaskId, TaskPatch, TaskSpec, UserId};
@@ -34,6 +35,19 @@ pub mod schema;
 mod storage;
 
 pub use storage::Storage;
+
+/// Where a move puts a task in its project's order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Place {
+    /// First.
+    Top,
+    /// Last.
+    Bottom,
+    /// Right before this task.
+    Before(TaskId),
+    /// Right after this task.
+    After(TaskId),
+}
 
 /// How often a write is tried when the database was busy.
 pub(crate) const ATTEMPTS: usize = 3;
@@ -125,8 +139,8 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                 self.check_project(task.project_id)?;
                 self.db.execute(
                     "INSERT INTO tasks (user_id, id, version, completed, priority, due_at, \
-                     title_key, search, body, project_id) \
-                     VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9)",
+                     title_key, search, body, project_id, rank) \
+                     VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10)",
                     &row(self.user, task)?,
                 )?;
                 self.put_tags(task)?;
@@ -179,25 +193,200 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                 let Some(after) = self.edited(&before, &change)? else {
                     return Ok(Finish::Rollback(unchanged(before)));
                 };
-                let event = self.event(Some(&before), Some(&after), env)?;
-                self.db.execute(
-                    "UPDATE tasks SET version = version + 1, completed = $3, priority = $4, \
-                     due_at = $5, title_key = $6, search = $7, body = $8, project_id = $9 \
-                     WHERE user_id = $1 AND id = $2",
-                    &row(self.user, &after)?,
-                )?;
-                if after.tags != before.tags {
-                    self.delete_tags(id)?;
-                    self.put_tags(&after)?;
-                }
-                self.record(seq, event.as_ref())?;
-                Ok(Finish::Commit(Written {
-                    task: after,
-                    event,
-                    seq: Some(seq),
-                }))
+                self.rewrite(seq, &before, after, env).map(Finish::Commit)
             })
         })
+    }
+
+    /// Writes `after` over `before` as change `seq`, inside the caller's
+    /// transaction.
+    fn rewrite(
+        &self,
+        seq: i64,
+        before: &Task,
+        after: Task,
+        env: &Env,
+    ) -> Result<Written, TaskError> {
+        let event = self.event(Some(before), Some(&after), env)?;
+        self.db.execute(
+            "UPDATE tasks SET version = version + 1, completed = $3, priority = $4, \
+             due_at = $5, title_key = $6, search = $7, body = $8, project_id = $9, \
+             rank = $10 WHERE user_id = $1 AND id = $2",
+            &row(self.user, &after)?,
+        )?;
+        if after.tags != before.tags {
+            self.delete_tags(after.id)?;
+            self.put_tags(&after)?;
+        }
+        self.record(seq, event.as_ref())?;
+        Ok(Written {
+            task: after,
+            event,
+            seq: Some(seq),
+        })
+    }
+
+    /// Moves task `id` to `place` in the order of `project` (its own when
+    /// `None`), as one transaction on either database: the user's row
+    /// lock puts concurrent moves in one line, so each reads its
+    /// neighbours as they are and no two tasks share a place. When no key
+    /// fits between the neighbours, the project's keys are spread evenly
+    /// first (without a change of their own: their order stays).
+    pub fn place(
+        &self,
+        id: TaskId,
+        project: Option<ProjectId>,
+        place: Place,
+        env: &Env,
+    ) -> Result<Written, TaskError> {
+        retry_sync(ATTEMPTS, || {
+            transaction(self.db, |_| {
+                let (seq, _) = self.next_change(0)?;
+                let before = self.get(id)?;
+                let project = project.unwrap_or(before.project_id);
+                let current = (project == before.project_id).then(|| rank(&before));
+                let key = match self.key_at(project, id, current.as_deref(), place)? {
+                    Some(key) => key,
+                    None => {
+                        self.spread(project)?;
+                        let current = (project == before.project_id)
+                            .then(|| self.get(id).map(|task| rank(&task)))
+                            .transpose()?;
+                        (self.key_at(project, id, current.as_deref(), place)?).ok_or_else(|| {
+                            TaskError::Unavailable("no key fits after spreading".into())
+                        })?
+                    }
+                };
+                let moved = |task: &mut Task| {
+                    task.project_id = project;
+                    if key != rank(task) {
+                        task.order = Some(key.clone());
+                    }
+                    Ok(())
+                };
+                match self.edited(&before, moved)? {
+                    Some(after) => self.rewrite(seq, &before, after, env).map(Finish::Commit),
+                    None => Ok(Finish::Rollback(unchanged(before))),
+                }
+            })
+        })
+    }
+
+    /// A key for task `moving` (whose key in `project` is `current`, if it
+    /// is in it) at `place` in `project`'s order: `current` when it is
+    /// there already, else one between its new neighbours, or `None` when
+    /// none fits as short as [`rank::LONGEST`].
+    fn key_at(
+        &self,
+        project: ProjectId,
+        moving: TaskId,
+        current: Option<&str>,
+        place: Place,
+    ) -> Result<Option<String>, TaskError> {
+        let mut p = sql::Params::default();
+        let user = p.add(self.user.as_str());
+        let in_project = match project.made() {
+            None => " AND project_id IS NULL".to_owned(),
+            Some(id) => format!(" AND project_id = {}", p.add(id.to_string())),
+        };
+        let others = format!(
+            "FROM tasks WHERE user_id = {user}{in_project} AND id <> {}",
+            p.add(moving.to_string())
+        );
+        // The key of the anchor task, which must be in the project.
+        let anchor = |anchor: TaskId, field: &str| -> Result<String, TaskError> {
+            if anchor == moving {
+                return Err(
+                    FieldError::new(field, Problem::NotInProject(anchor.to_string())).into(),
+                );
+            }
+            let mut q = p.clone();
+            let rows = self.db.query(
+                &format!(
+                    "SELECT rank {others} AND id = {}",
+                    q.add(anchor.to_string())
+                ),
+                q.values(),
+            )?;
+            let row = rows
+                .first()
+                .ok_or_else(|| FieldError::new(field, Problem::NotInProject(anchor.to_string())))?;
+            Ok(row.text(0)?.to_owned())
+        };
+        // The neighbour's key past `key` (and id) in `direction`.
+        let next =
+            |key: Option<(&str, TaskId)>, after: bool| -> Result<Option<String>, TaskError> {
+                let mut q = p.clone();
+                let (compare, direction) = if after { (">", "ASC") } else { ("<", "DESC") };
+                let past = match key {
+                    Some((key, id)) => format!(
+                        " AND (rank, id) {compare} ({}, {})",
+                        q.add(key),
+                        q.add(id.to_string())
+                    ),
+                    None => String::new(),
+                };
+                let rows = self.db.query(
+                &format!(
+                    "SELECT rank {others}{past} ORDER BY rank {direction}, id {direction} LIMIT 1"
+                ),
+                q.values(),
+            )?;
+                Ok(rows
+                    .first()
+                    .map(|row| row.text(0).map(str::to_owned))
+                    .transpose()?)
+            };
+        let (low, high) = match place {
+            Place::Top => (None, next(None, true)?),
+            Place::Bottom => (next(None, false)?, None),
+            Place::Before(x) => {
+                let key = anchor(x, "before")?;
+                (next(Some((&key, x)), false)?, Some(key))
+            }
+            Place::After(x) => {
+                let key = anchor(x, "after")?;
+                let high = next(Some((&key, x)), true)?;
+                (Some(key), high)
+            }
+        };
+        let (low, high) = (low.as_deref(), high.as_deref());
+        if let Some(current) = current
+            && low.is_none_or(|low| low < current)
+            && high.is_none_or(|high| current < high)
+        {
+            return Ok(Some(current.to_owned()));
+        }
+        Ok(rank::between(low, high))
+    }
+
+    /// Gives every task of `project` a key of [`rank::spread`], in their
+    /// order: the keys grew too long for another to fit.
+    fn spread(&self, project: ProjectId) -> Result<(), TaskError> {
+        let mut p = sql::Params::default();
+        let user = p.add(self.user.as_str());
+        let in_project = match project.made() {
+            None => " AND project_id IS NULL".to_owned(),
+            Some(id) => format!(" AND project_id = {}", p.add(id.to_string())),
+        };
+        let rows = self.db.query(
+            &format!("SELECT body FROM tasks WHERE user_id = {user}{in_project} ORDER BY rank, id"),
+            p.values(),
+        )?;
+        let tasks: Vec<Task> = rows
+            .iter()
+            .map(|row| decode(row, 0))
+            .collect::<Result<_, _>>()?;
+        for (mut task, key) in tasks.into_iter().zip(rank::spread(rows.len())) {
+            task.order = Some(key);
+            self.db.execute(
+                "UPDATE tasks SET version = version + 1, completed = $3, priority = $4, \
+                 due_at = $5, title_key = $6, search = $7, body = $8, project_id = $9, \
+                 rank = $10 WHERE user_id = $1 AND id = $2",
+                &row(self.user, &task)?,
+            )?;
+        }
+        Ok(())
     }
 
     /// Replaces every writable field of task `id` with `spec`.
@@ -433,8 +622,9 @@ fn event_type(event_type: events::TaskEventType) -> &'static str {
 /// A task's row as the statements that write it number its values: the
 /// key (`$1` user, `$2` id), then `completed`, `priority`, `due_at`,
 /// `title_key`, `search` (what listings filter and sort by), `body`, the
-/// task in its stored form, and `project_id` (`NULL` for the Inbox).
-fn row(user: &UserId, task: &Task) -> Result<[Value; 9], TaskError> {
+/// task in its stored form, `project_id` (`NULL` for the Inbox) and `rank`
+/// (its place in the project's order).
+fn row(user: &UserId, task: &Task) -> Result<[Value; 10], TaskError> {
     let body = serde_json::to_string(&StoredTask::from(task))
         .map_err(|e| TaskError::Unavailable(format!("cannot encode task {}: {e}", task.id)))?;
     Ok([
@@ -447,7 +637,14 @@ fn row(user: &UserId, task: &Task) -> Result<[Value; 9], TaskError> {
         search_text(task).into(),
         body.into(),
         task.project_id.made().map(|id| id.to_string()).into(),
+        rank(task).into(),
     ])
+}
+
+/// A task's key in its project's order: its own once moved by hand, its
+/// id until then.
+pub(crate) fn rank(task: &Task) -> String {
+    task.order.clone().unwrap_or_else(|| task.id.to_string())
 }
 
 /// A priority as the `priority` column orders it.

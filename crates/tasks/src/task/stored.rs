@@ -19,6 +19,7 @@
 //! | `m` | recurrence_mode | schedule |
 //! | `n` | reminders | none |
 //! | `k` | steps, each `{"i": id number, "t": text, "d": true when done}` | none |
+//! | `o` | order, the task's key in its project's order | never moved by hand |
 //! | `s` | series_id | none |
 //! | `a`, `e` | created_at, updated_at | never |
 
@@ -67,6 +68,8 @@ pub struct StoredTask {
     n: Vec<Reminder>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     k: Vec<StoredStep>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    o: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     s: Option<String>,
     #[serde(with = "ts_microseconds")]
@@ -124,6 +127,7 @@ impl From<&Task> for StoredTask {
             m: task.recurrence_mode,
             n: task.reminders.clone(),
             k: task.steps.0.iter().map(StoredStep::from).collect(),
+            o: task.order.clone(),
             s: task.series_id.clone(),
             a: task.created_at,
             e: task.updated_at,
@@ -148,6 +152,7 @@ impl From<StoredTask> for Task {
             recurrence_mode: stored.m,
             reminders: stored.n,
             steps: Steps(stored.k.into_iter().map(Step::from).collect()),
+            order: stored.o,
             series_id: stored.s,
             created_at: stored.a,
             updated_at: stored.e,

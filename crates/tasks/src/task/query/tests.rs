@@ -46,6 +46,7 @@ fn task(n: u64, spec: Spec) -> Task {
         recurrence_mode: RecurrenceMode::Schedule,
         reminders: vec![],
         steps: Steps::default(),
+        order: None,
         series_id: None,
         created_at: created,
         updated_at: created,
@@ -360,6 +361,7 @@ fn arb_task() -> impl Strategy<Value = Task> {
                 recurrence_mode: RecurrenceMode::Schedule,
                 reminders: vec![],
                 steps: Steps::default(),
+                order: None,
                 series_id: None,
                 created_at: created,
                 updated_at: created,
@@ -439,6 +441,7 @@ fn reference(query: &ListQuery, tasks: &[Task]) -> Vec<TaskId> {
         SortField::CreatedAt => selected.sort_by_key(|t| (t.created_at, t.id)),
         SortField::Priority => selected.sort_by_key(|t| (t.priority, t.id)),
         SortField::Title => selected.sort_by_key(|t| (t.title.as_str().to_lowercase(), t.id)),
+        SortField::Order => selected.sort_by_key(|t| (t.order_key(), t.id)),
         SortField::DueAt => {
             if desc {
                 selected.sort_by_key(|t| (t.due_at.is_none(), Reverse(t.due_at), Reverse(t.id)));

@@ -51,6 +51,7 @@ pub(super) fn page<D: Database + ?Sized>(
             let column = match sort {
                 SortField::Priority => Some("priority"),
                 SortField::Title => Some("title_key"),
+                SortField::Order => Some("rank"),
                 // A task's id is made from its creation time: the id's order
                 // is the creation order.
                 _ => None,

@@ -217,7 +217,7 @@ struct Placed {
 impl Placed {
     /// The columns after the key, each with the cast its placeholder needs
     /// where nothing else gives it a type (a `SELECT` list).
-    const COLUMNS: [(&'static str, &'static str); 7] = [
+    const COLUMNS: [(&'static str, &'static str); 8] = [
         ("completed", "::boolean"),
         ("priority", "::bigint"),
         ("due_at", "::bigint"),
@@ -225,6 +225,7 @@ impl Placed {
         ("search", ""),
         ("body", ""),
         ("project_id", "::text"),
+        ("rank", "::text"),
     ];
 
     /// `task`'s row of `user`, its values added to `p`.

@@ -9,6 +9,7 @@ pub const MIGRATIONS: &[Migration] = &[
     ACCOUNTS_AND_REMINDERS,
     PROJECTS,
     PROJECT_LISTINGS,
+    ORDER,
 ];
 
 /// Tasks, their changes (the history, the change feed and the outbox in
@@ -243,4 +244,21 @@ CREATE INDEX tasks_of_project_by_due ON tasks (user_id, project_id, completed, d
 ",
     sqlite: "",
     postgres: "",
+};
+
+/// The order a person gives a project's tasks: each task's key in it
+/// (`crate::task::rank`), its id until it is moved by hand.
+const ORDER: Migration = Migration {
+    version: 6,
+    name: "tasks.rank",
+    both: "
+ALTER TABLE tasks ADD COLUMN rank TEXT;
+UPDATE tasks SET rank = id;
+CREATE INDEX tasks_by_rank ON tasks (user_id, project_id, rank, id);
+",
+    sqlite: "",
+    // Keys compare byte by byte, as Rust compares them.
+    postgres: "
+ALTER TABLE tasks ALTER COLUMN rank TYPE TEXT COLLATE \"C\";
+",
 };

@@ -60,7 +60,7 @@ fn changes(db: &Sqlite, user: &str) -> Vec<(i64, String, String)> {
 fn migrations_apply_once_and_say_what_they_applied() {
     let db = Sqlite::in_memory().unwrap_or_else(|e| panic!("{e}"));
     let applied = sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(applied, [1, 2, 3, 4, 5]);
+    assert_eq!(applied, [1, 2, 3, 4, 5, 6]);
     let again = sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
     assert!(again.is_empty(), "applied again: {again:?}");
 }
@@ -310,6 +310,11 @@ mod listings {
             task: usize,
             project: usize,
         },
+        Place {
+            task: usize,
+            anchor: usize,
+            how: usize,
+        },
     }
 
     const TITLES: [&str; 5] = ["alpha", "Beta report", "gamma", "report delta", "Ärger"];
@@ -346,6 +351,8 @@ mod listings {
                 .prop_map(|(task, completed)| Op::Complete { task, completed }),
             1 => (0..30usize).prop_map(|task| Op::Delete { task }),
             1 => (0..30usize, 0..3usize).prop_map(|(task, project)| Op::Move { task, project }),
+            2 => (0..30usize, 0..30usize, 0..4usize)
+                .prop_map(|(task, anchor, how)| Op::Place { task, anchor, how }),
         ]
     }
 
@@ -373,7 +380,7 @@ mod listings {
                 "overdue=false",
                 "due_after=2026-11-28T10:00:00Z",
             ]),
-            prop::sample::select(vec!["created_at", "due_at", "priority", "title"]),
+            prop::sample::select(vec!["created_at", "due_at", "priority", "title", "order"]),
             prop::sample::select(vec!["asc", "desc"]),
             1..5usize,
         )
@@ -456,6 +463,25 @@ mod listings {
                 let deleted = tasks.delete(id, &env).map(|_| ());
                 ids.retain(|i| *i != id);
                 deleted
+            }
+            Op::Place { task, anchor, how } => {
+                let (Some(id), Some(anchor)) = (pick(*task), pick(*anchor)) else {
+                    return;
+                };
+                let place = [
+                    Place::Top,
+                    Place::Bottom,
+                    Place::Before(anchor),
+                    Place::After(anchor),
+                ][*how];
+                match tasks.place(id, None, place, &env) {
+                    // An anchor in another project, or the task itself.
+                    Err(TaskError::Invalid(e)) if matches!(*how, 2 | 3) => {
+                        assert!(e.field == "before" || e.field == "after", "{e}");
+                        Ok(())
+                    }
+                    placed => placed.map(|_| ()),
+                }
             }
             Op::Move { task, project } => {
                 let Some(id) = pick(*task) else { return };
@@ -559,6 +585,7 @@ mod listings {
             SortField::DueAt,
             SortField::Priority,
             SortField::Title,
+            SortField::Order,
         ] {
             for order in [Order::Asc, Order::Desc] {
                 let raw = format!(
@@ -590,4 +617,54 @@ mod listings {
             }
         }
     }
+}
+
+#[test]
+fn moves_by_hand_keep_one_order_with_every_task_once() {
+    let db = database();
+    let user = alice();
+    let tasks = TaskStore::new(&db, &user);
+    let ids: Vec<TaskId> = (1..=5u128)
+        .map(|n| {
+            ok(tasks.create(spec(json!({"title": format!("t{n}")})), &at(now(), n)))
+                .task
+                .id
+        })
+        .collect();
+    let order = |tasks: &TaskStore<'_, Sqlite>| -> Vec<TaskId> {
+        let query = ListQuery::parse("sort=order&limit=200").unwrap_or_else(|e| panic!("{e}"));
+        ok(tasks.list(&query, now()))
+            .tasks
+            .iter()
+            .map(|t| t.id)
+            .collect()
+    };
+    assert_eq!(order(&tasks), ids, "creation order until moved");
+    ok(tasks.place(ids[4], None, Place::Top, &at(now(), 10)));
+    ok(tasks.place(ids[0], None, Place::After(ids[2]), &at(now(), 11)));
+    ok(tasks.place(ids[3], None, Place::Before(ids[1]), &at(now(), 12)));
+    assert_eq!(order(&tasks), [ids[4], ids[3], ids[1], ids[2], ids[0]]);
+    // Again and again at one place: the keys grow until they are spread.
+    for n in 0..200u128 {
+        let (moving, anchor) = if n % 2 == 0 {
+            (ids[0], ids[1])
+        } else {
+            (ids[1], ids[0])
+        };
+        ok(tasks.place(moving, None, Place::After(anchor), &at(now(), 100 + n)));
+    }
+    let last = order(&tasks);
+    assert_eq!(last.len(), 5);
+    assert_eq!(&last[..2], [ids[4], ids[3]]);
+    let moved = ok(tasks.get(ids[1]));
+    assert!(
+        moved
+            .order
+            .is_some_and(|k| k.len() <= crate::task::rank::LONGEST)
+    );
+    // The move is a change of the task's `order`; the same place again is none.
+    let again = ok(tasks.place(ids[4], None, Place::Top, &at(now(), 400)));
+    assert!(again.event.is_none());
+    let refused = tasks.place(ids[4], None, Place::Before(ids[4]), &at(now(), 401));
+    assert!(matches!(refused, Err(TaskError::Invalid(e)) if e.field == "before"));
 }
