@@ -12,7 +12,8 @@
 //!   listings over 20,000 tasks.
 //! - `projects`: on both profiles, one user with 50 projects and 10,000
 //!   tasks: the project listing with its counts, a project's first page
-//!   beside the plain first page, moving a task between projects.
+//!   beside the plain first page, moving a task between projects and
+//!   reordering within one.
 //! - `million`: on both profiles, a user's listings and creates with
 //!   only their 100 tasks in the database, then beside 10,000 users of
 //!   100 tasks each (a million tasks, written straight into the tables);
@@ -491,6 +492,32 @@ fn projects(env: &Env) -> anyhow::Result<()> {
             client.patch(&path, &json!({"project_id": to})).status == 200
         })?;
         row(name, "move a task to another project", &times);
+        let second = &ids[1];
+        let listed = client.get(&format!("/api/organiser/tasks?project={second}&limit=200"));
+        let placed: Vec<String> = (listed.body["tasks"].as_array().into_iter().flatten())
+            .filter_map(|t| t["id"].as_str().map(str::to_owned))
+            .collect();
+        anyhow::ensure!(placed.len() > 10, "{} tasks to reorder", placed.len());
+        let times = sequential(REQUESTS, |i| {
+            let (task, anchor) = (
+                &placed[(i * 7) % placed.len()],
+                &placed[(i * 7 + 3) % placed.len()],
+            );
+            let body = match i % 3 {
+                0 => json!({"to": "top"}),
+                1 => json!({"before": anchor}),
+                _ => json!({"after": anchor}),
+            };
+            client
+                .post(&format!("/api/organiser/tasks/{task}/move"), &body)
+                .status
+                == 200
+        })?;
+        row(
+            name,
+            "reorder within a project (top, before, after)",
+            &times,
+        );
     }
     Ok(())
 }
