@@ -13,6 +13,7 @@ use super::{Color, INBOX_NAME, MAX_PER_USER, Project, ProjectName, ProjectPatch}
 use crate::error::{ProjectError, TaskError};
 use crate::service::{Env, Written};
 use crate::task::model::ProjectId;
+use crate::task::store::in_project;
 use crate::{TaskStore, UserId};
 
 /// The columns a project is read from, in [`Projects::read`]'s order.
@@ -203,11 +204,9 @@ impl<'a, D: Database + ?Sized> Projects<'a, D> {
             p.add(false),
             p.add(now.timestamp_micros()),
         );
-        let project = match only.map(ProjectId::made) {
-            None => String::new(),
-            Some(None) => " AND project_id IS NULL".to_owned(),
-            Some(Some(id)) => format!(" AND project_id = {}", p.add(id.to_string())),
-        };
+        let project = only
+            .map(|project| in_project(&mut p, project))
+            .unwrap_or_default();
         let rows = self.db.query(
             &format!(
                 "SELECT project_id, count(*), count(CASE WHEN due_at < {now} THEN 1 END) \

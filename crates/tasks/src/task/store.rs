@@ -285,10 +285,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
     ) -> Result<Option<String>, TaskError> {
         let mut p = sql::Params::default();
         let user = p.add(self.user.as_str());
-        let in_project = match project.made() {
-            None => " AND project_id IS NULL".to_owned(),
-            Some(id) => format!(" AND project_id = {}", p.add(id.to_string())),
-        };
+        let in_project = in_project(&mut p, project);
         let others = format!(
             "FROM tasks WHERE user_id = {user}{in_project} AND id <> {}",
             p.add(moving.to_string())
@@ -365,10 +362,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
     fn spread(&self, project: ProjectId) -> Result<(), TaskError> {
         let mut p = sql::Params::default();
         let user = p.add(self.user.as_str());
-        let in_project = match project.made() {
-            None => " AND project_id IS NULL".to_owned(),
-            Some(id) => format!(" AND project_id = {}", p.add(id.to_string())),
-        };
+        let in_project = in_project(&mut p, project);
         let rows = self.db.query(
             &format!("SELECT body FROM tasks WHERE user_id = {user}{in_project} ORDER BY rank, id"),
             p.values(),
@@ -639,6 +633,15 @@ fn row(user: &UserId, task: &Task) -> Result<[Value; 10], TaskError> {
         task.project_id.made().map(|id| id.to_string()).into(),
         rank(task).into(),
     ])
+}
+
+/// ` AND` the condition that a task is in `project` (the Inbox: no
+/// `project_id`), its id added to `p`.
+pub(crate) fn in_project(p: &mut sql::Params, project: ProjectId) -> String {
+    match project.made() {
+        None => " AND project_id IS NULL".to_owned(),
+        Some(id) => format!(" AND project_id = {}", p.add(id.to_string())),
+    }
 }
 
 /// A task's key in its project's order: its own once moved by hand, its

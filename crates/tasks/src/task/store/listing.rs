@@ -10,10 +10,9 @@
 use chrono::{DateTime, Utc};
 use sql::{Database, Params, Value};
 
-use super::{decode, priority};
+use super::{decode, in_project, priority};
 use crate::error::{FieldError, Problem, TaskError};
 use crate::service::Listing;
-use crate::task::model::ProjectId;
 use crate::task::query::{Cursor, ListQuery, Order, SortField, SortValue, Status};
 use crate::{Task, UserId};
 
@@ -112,10 +111,9 @@ impl Select {
                  AND g.task_id = tasks.id AND g.tag = {tag})"
             ));
         }
-        match query.project.map(ProjectId::made) {
-            None => {}
-            Some(None) => select.push(" AND project_id IS NULL"),
-            Some(Some(id)) => select.condition("project_id = ", id.to_string()),
+        if let Some(project) = query.project {
+            let in_project = in_project(&mut select.params, project);
+            select.push(&in_project);
         }
         for word in &query.words {
             let pattern = select.param(format!("%{}%", escape_like(word)));
