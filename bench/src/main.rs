@@ -426,10 +426,7 @@ fn projects(env: &Env) -> anyhow::Result<()> {
     header();
     for profile in [Profile::Postgres, Profile::Sqlite] {
         let stack = start(env, profile)?;
-        let name = match profile {
-            Profile::Postgres => "postgres",
-            Profile::Sqlite => "sqlite",
-        };
+        let name = profile.name();
         let client = stack.client("organiser");
         let mut ids = Vec::with_capacity(PROJECTS);
         for p in 0..PROJECTS {
@@ -536,10 +533,7 @@ fn million(env: &Env) -> anyhow::Result<()> {
     header();
     for profile in [Profile::Postgres, Profile::Sqlite] {
         let stack = start(env, profile)?;
-        let name = match profile {
-            Profile::Postgres => "postgres",
-            Profile::Sqlite => "sqlite",
-        };
+        let name = profile.name();
         let reader = stack.client("reader");
         let ids = seed(&reader, "/api/reader/tasks", EACH)?;
         let writer = stack.client("writer");

@@ -36,6 +36,11 @@ mod storage;
 
 pub use storage::Storage;
 
+/// Writes a task's [`row`] over the one it had.
+const REWRITE: &str = "UPDATE tasks SET version = version + 1, completed = $3, priority = $4, \
+                       due_at = $5, title_key = $6, search = $7, body = $8, project_id = $9, \
+                       rank = $10 WHERE user_id = $1 AND id = $2";
+
 /// Where a move puts a task in its project's order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Place {
@@ -208,12 +213,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         env: &Env,
     ) -> Result<Written, TaskError> {
         let event = self.event(Some(before), Some(&after), env)?;
-        self.db.execute(
-            "UPDATE tasks SET version = version + 1, completed = $3, priority = $4, \
-             due_at = $5, title_key = $6, search = $7, body = $8, project_id = $9, \
-             rank = $10 WHERE user_id = $1 AND id = $2",
-            &row(self.user, &after)?,
-        )?;
+        self.db.execute(REWRITE, &row(self.user, &after)?)?;
         if after.tags != before.tags {
             self.delete_tags(after.id)?;
             self.put_tags(&after)?;
@@ -373,12 +373,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
             .collect::<Result<_, _>>()?;
         for (mut task, key) in tasks.into_iter().zip(rank::spread(rows.len())) {
             task.order = Some(key);
-            self.db.execute(
-                "UPDATE tasks SET version = version + 1, completed = $3, priority = $4, \
-                 due_at = $5, title_key = $6, search = $7, body = $8, project_id = $9, \
-                 rank = $10 WHERE user_id = $1 AND id = $2",
-                &row(self.user, &task)?,
-            )?;
+            self.db.execute(REWRITE, &row(self.user, &task)?)?;
         }
         Ok(())
     }
