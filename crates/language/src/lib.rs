@@ -150,6 +150,16 @@ pub fn read(message: &str, context: &Context<'_>) -> Reading {
     {
         return update(rest, context, &clock);
     }
+    if let Some(n) = project_verb(&head) {
+        return make_project(&rest[n..]);
+    }
+    if lower[skip..]
+        .iter()
+        .any(|w| matches!(*w, "projects" | "lists"))
+        && matches!(first, "show" | "list" | "what" | "what's" | "which" | "my")
+    {
+        return calls(vec![ToolCall::new("list_projects", json!({}))]);
+    }
     if let Some(n) = add_verb(&head) {
         return add(&rest[n..], &head[..n], context, &clock);
     }
@@ -228,6 +238,13 @@ fn add_verb(head: &[&str]) -> Option<usize> {
             "task" | "todo" | "reminder",
             ..,
         ] => Some(3),
+        [
+            "add" | "create" | "make",
+            "a",
+            "new",
+            "task" | "todo" | "reminder",
+            ..,
+        ] => Some(4),
         ["add" | "create", "task" | "todo", "to", ..] => Some(3),
         ["new", "task", ..] => Some(2),
         ["add" | "create", "task" | "todo", ..] => Some(2),
@@ -837,6 +854,45 @@ fn list(words: &[Word], clock: &Clock) -> Reading {
 }
 
 /// "find dentist", "search for milk".
+/// How many words make "create a project" at the start ("new list",
+/// "make a project"), if they do.
+fn project_verb(head: &[&str]) -> Option<usize> {
+    match head {
+        [
+            "create" | "add" | "make",
+            "a",
+            "new",
+            "project" | "list",
+            ..,
+        ] => Some(4),
+        [
+            "create" | "add" | "make" | "new",
+            "a" | "new",
+            "project" | "list",
+            ..,
+        ] => Some(3),
+        ["create" | "add" | "make" | "start", "project" | "list", ..] => Some(2),
+        ["new", "project" | "list", ..] => Some(2),
+        _ => None,
+    }
+}
+
+/// A project named by `words` ("called Garden", "named Work", "Garden"),
+/// as typed.
+fn make_project(words: &[Word]) -> Reading {
+    let named: Vec<&Word> = words
+        .iter()
+        .skip_while(|w| w.is(&["called", "named", "for"]))
+        .collect();
+    let name = words::join(&named);
+    if name.is_empty() {
+        return unclear(
+            "What should the project be called? For example \"create a project called Garden\".",
+        );
+    }
+    calls(vec![ToolCall::new("add_project", json!({"name": name}))])
+}
+
 fn search(words: &[Word]) -> Reading {
     let query: Vec<&Word> = words
         .iter()

@@ -11,6 +11,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("ambiguity_and_refusals_change_nothing", refusals),
     ("bad_chat_input_is_refused", bad_input),
     ("overdue_tasks_are_shown_when_asked", overdue),
+    ("projects_are_made_and_listed_by_chat", projects),
 ];
 
 fn main() {
@@ -431,5 +432,29 @@ fn overdue(stack: &Stack, user: &str) -> anyhow::Result<()> {
             "{message:?}: {text}"
         );
     }
+    Ok(())
+}
+
+/// "create a project called Garden" makes it; "show my projects" lists it
+/// beside the Inbox with its counts.
+fn projects(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let made = say(&client, user, None, "create a project called Garden")?;
+    let text = made["response"].as_str().unwrap_or_default();
+    anyhow::ensure!(text.contains("Garden"), "{made}");
+    let listed = client.get(&format!("/api/{user}/projects"));
+    let names: Vec<&str> = (listed.body["projects"].as_array().into_iter().flatten())
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    anyhow::ensure!(names == ["Inbox", "Garden"], "{listed:?}");
+    let again = say(&client, user, None, "create a project called garden")?;
+    let text = again["response"].as_str().unwrap_or_default();
+    anyhow::ensure!(text.contains("already"), "{again}");
+    let shown = say(&client, user, None, "show my projects")?;
+    let text = shown["response"].as_str().unwrap_or_default();
+    anyhow::ensure!(
+        text.contains("Inbox") && text.contains("Garden (0 to do, 0 overdue)"),
+        "{shown}"
+    );
     Ok(())
 }
