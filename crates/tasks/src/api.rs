@@ -12,6 +12,7 @@ use serde::Serialize;
 use crate::error::{FieldError, Problem, TaskError};
 use crate::limits::{Given, Limits};
 use crate::project::Projects;
+use crate::reminders::user_settings;
 use crate::service::Env;
 use crate::settings::Settings;
 use crate::task::history;
@@ -20,6 +21,7 @@ use crate::task::model::ProjectId;
 use crate::task::outbox::{Outbox, Owed};
 use crate::task::steps::{self, StepEdit, StepRef};
 use crate::task::store::Storage;
+use crate::view::{ViewId, Views};
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, task::repeat};
 
 mod accounts;
@@ -28,6 +30,7 @@ mod edge;
 mod mcp;
 mod notifications;
 mod projects;
+mod views;
 
 pub use accounts::AccountsApi;
 pub use chat::ChatApi;
@@ -46,6 +49,9 @@ pub struct TasksApi<T> {
 enum Route {
     Projects,
     Project(Option<ProjectId>),
+    Views,
+    View(Option<ViewId>),
+    ViewTasks(Option<ViewId>),
     Collection,
     Task(Option<TaskId>),
     Complete(Option<TaskId>),
@@ -61,6 +67,15 @@ enum Route {
 struct Page<'a> {
     tasks: &'a [Task],
     next_cursor: Option<String>,
+}
+
+impl<'a> Page<'a> {
+    fn of(listing: &'a crate::Listing) -> Self {
+        Self {
+            tasks: &listing.tasks,
+            next_cursor: listing.next_cursor.as_ref().map(|cursor| cursor.encode()),
+        }
+    }
 }
 
 impl<T: Transport> TasksApi<T> {
@@ -132,6 +147,9 @@ impl<T: Transport> TasksApi<T> {
         let (user, route) = match segments.as_slice() {
             ["", "api", user, "projects"] => (*user, Route::Projects),
             ["", "api", user, "projects", id] => (*user, Route::Project(ProjectId::parse(id).ok())),
+            ["", "api", user, "views"] => (*user, Route::Views),
+            ["", "api", user, "views", id] => (*user, Route::View(ViewId::parse(id))),
+            ["", "api", user, "views", id, "tasks"] => (*user, Route::ViewTasks(ViewId::parse(id))),
             ["", "api", user, "tasks"] => (*user, Route::Collection),
             ["", "api", user, "tasks", id] => (*user, Route::Task(TaskId::parse(id))),
             ["", "api", user, "tasks", id, "complete"] => {
@@ -169,14 +187,19 @@ impl<T: Transport> TasksApi<T> {
                 let task = commit(&outbox, owed, tasks.create(spec, &env))?;
                 Ok(json(StatusCode::CREATED, &task))
             }
+            Route::Views | Route::View(_) | Route::ViewTasks(_) => {
+                let zone = user_settings::get(&self.base.storage, &user)?.time_zone;
+                let views = Views::new(&self.base.storage, &user, zone);
+                views::route(&views, route, request, &env)
+            }
             Route::Collection if method == Method::GET => {
-                let query = ListQuery::parse(query)?;
+                let mut query = ListQuery::parse(query)?;
+                if query.due.is_some() {
+                    let zone = user_settings::get(&self.base.storage, &user)?.time_zone;
+                    query.resolve(env.now, zone);
+                }
                 let listing = tasks.list(&query, env.now)?;
-                let page = Page {
-                    tasks: &listing.tasks,
-                    next_cursor: listing.next_cursor.map(|cursor| cursor.encode()),
-                };
-                Ok(json(StatusCode::OK, &page))
+                Ok(json(StatusCode::OK, &Page::of(&listing)))
             }
             Route::Collection => Err(ApiError::MethodNotAllowed(method.clone(), "GET, POST")),
             Route::Task(id) if method == Method::GET => {

@@ -226,6 +226,32 @@ pub enum ProjectError {
     Task(#[from] TaskError),
 }
 
+/// Why a saved view's use case failed.
+#[derive(Debug, thiserror::Error)]
+pub enum ViewError {
+    /// The user has no view with that id.
+    #[error("no such view")]
+    NotFound,
+    /// Another of the user's views has that name (whatever its case).
+    #[error("you have a view named \"{0}\" already; pick another name")]
+    NameTaken(String),
+    /// The user has as many views as they may.
+    #[error("you have {0} views, as many as one may; delete some first")]
+    TooMany(u64),
+    /// The input is not valid; the field says why.
+    #[error("{0}")]
+    Invalid(#[from] FieldError),
+    /// What a task's use case may answer (the store, a race).
+    #[error("{0}")]
+    Task(#[from] TaskError),
+}
+
+impl From<sql::SqlError> for ViewError {
+    fn from(err: sql::SqlError) -> Self {
+        Self::Task(err.into())
+    }
+}
+
 impl From<sql::SqlError> for ProjectError {
     fn from(err: sql::SqlError) -> Self {
         Self::Task(err.into())

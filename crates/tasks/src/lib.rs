@@ -29,6 +29,7 @@ pub mod reminders;
 pub mod service;
 pub mod settings;
 pub mod task;
+pub mod view;
 
 pub use api::{AccountsApi, ChatApi, McpApi, NotificationsApi, TasksApi};
 pub use auth::UserId;

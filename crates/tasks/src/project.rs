@@ -21,12 +21,13 @@ pub const INBOX_NAME: &str = "Inbox";
 /// The most projects a user may make (the Inbox aside).
 pub const MAX_PER_USER: u64 = 300;
 
-/// A project's name: trimmed, 1 to [`ProjectName::MAX_CHARS`] characters.
+/// A project's or a saved view's name: trimmed, 1 to [`Name::MAX_CHARS`]
+/// characters.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(transparent)]
-pub struct ProjectName(String);
+pub struct Name(String);
 
-impl ProjectName {
+impl Name {
     /// The longest a name may be, in characters.
     pub const MAX_CHARS: usize = 120;
 
@@ -93,7 +94,7 @@ pub struct Project {
     /// `inbox`, or the id of a project the user made.
     pub id: ProjectId,
     /// Its name.
-    pub name: ProjectName,
+    pub name: Name,
     /// Its colour.
     pub color: Color,
     /// Whether it is archived.
@@ -115,7 +116,7 @@ pub struct Project {
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ProjectPatch {
     /// A new name.
-    pub name: Option<ProjectName>,
+    pub name: Option<Name>,
     /// A new colour.
     pub color: Option<Color>,
     /// Archives (`true`) or unarchives (`false`) it.
@@ -140,7 +141,7 @@ impl ProjectPatch {
                 })
             };
             match name.as_str() {
-                "name" => patch.name = Some(text().and_then(ProjectName::parse).map_err(err)?),
+                "name" => patch.name = Some(text().and_then(Name::parse).map_err(err)?),
                 "color" => patch.color = Some(text().and_then(Color::parse).map_err(err)?),
                 "archived" => {
                     let flag = value.as_bool().ok_or(Problem::WrongType {
@@ -163,7 +164,7 @@ impl ProjectPatch {
     }
 
     /// Parses a `POST` body: `name` is required.
-    pub fn parse_new(body: &Value) -> Result<(ProjectName, Self), FieldError> {
+    pub fn parse_new(body: &Value) -> Result<(Name, Self), FieldError> {
         let patch = Self::parse(body)?;
         let name = (patch.name.clone()).ok_or(FieldError::new("name", Problem::Missing))?;
         Ok((name, patch))

@@ -1,5 +1,5 @@
-//! Organising tasks end to end: projects and the Inbox, checklists and the
-//! order given by hand, on
+//! Organising tasks end to end: projects and the Inbox, checklists, the
+//! order given by hand and saved views, on
 //! SQLite (the embedded default) and on PostgreSQL (the full profile).
 //!
 //! Each scenario runs once per profile against a stack shared by that
@@ -31,6 +31,9 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         "concurrent_moves_leave_every_task_once_in_its_own_place",
         concurrent_moves,
     ),
+    ("a_saved_view_lists_what_its_filter_does", saved_view),
+    ("another_users_views_are_out_of_reach", view_isolation),
+    ("bad_views_are_refused_by_field", bad_views),
 ];
 
 fn main() {
@@ -637,5 +640,183 @@ fn concurrent_moves(stack: &Stack, user: &str) -> anyhow::Result<()> {
         keys.windows(2).all(|w| w[0] < w[1]),
         "no two in one place: {keys:?}"
     );
+    Ok(())
+}
+
+/// The titles of a page of tasks.
+fn page_titles(reply: &Reply) -> anyhow::Result<Vec<String>> {
+    anyhow::ensure!(reply.status == 200, "{reply:?}");
+    Ok(reply.body["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|t| t["title"].as_str().map(str::to_owned))
+        .collect())
+}
+
+/// A view saved with a filter lists, page by page, what the listing given
+/// the same filter by hand lists, due windows in the user's zone included,
+/// and counts what it selects.
+fn saved_view(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let zone = client.put(
+        &format!("/api/{user}/settings"),
+        &json!({"time_zone": "Pacific/Kiritimati"}),
+    );
+    anyhow::ensure!(zone.status == 200, "{zone:?}");
+    let day = chrono::Duration::days(1);
+    let now = chrono::Utc::now();
+    for (title, priority, tag, due) in [
+        ("late report", "high", "work", Some(now - day)),
+        ("slides", "high", "work", Some(now + day)),
+        ("budget", "high", "work", Some(now + day * 20)),
+        ("invoice", "low", "work", Some(now + day)),
+        ("gym", "high", "home", Some(now + day)),
+        ("someday", "high", "work", None),
+    ] {
+        let due = due.map(|at| at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true));
+        let body = json!({"title": title, "priority": priority, "tags": [tag], "due_at": due});
+        create(&client, user, body)?;
+    }
+    let filter =
+        json!({"priority": ["high"], "tag": ["work"], "due": "next_7_days", "sort": "due_at"});
+    let made = client.post(
+        &format!("/api/{user}/views"),
+        &json!({"name": "Focus", "filter": filter}),
+    );
+    anyhow::ensure!(made.status == 201, "{made:?}");
+    anyhow::ensure!(made.body["filter"] == filter, "{made:?}");
+    anyhow::ensure!((&made.body["pending"], &made.body["overdue"]) == (&json!(1), &json!(0)));
+    let view = format!("/api/{user}/views/{}", id(&made.body));
+    let by_hand = "priority=high&tag=work&due=next_7_days&sort=due_at";
+    let shown = page_titles(&client.get(&format!("{view}/tasks")))?;
+    anyhow::ensure!(shown == ["slides"], "{shown:?}");
+    anyhow::ensure!(shown == titles(&client, user, by_hand)?);
+
+    let patched = client.patch(
+        &view,
+        &json!({"filter": {"status": "pending", "tag": "work", "sort": "due_at"}}),
+    );
+    anyhow::ensure!(patched.status == 200, "{patched:?}");
+    anyhow::ensure!((&patched.body["pending"], &patched.body["overdue"]) == (&json!(5), &json!(1)));
+    let first = client.get(&format!("{view}/tasks?limit=3"));
+    let cursor = first.body["next_cursor"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let mut paged = page_titles(&first)?;
+    paged.extend(page_titles(
+        &client.get(&format!("{view}/tasks?limit=3&cursor={cursor}")),
+    )?);
+    let by_hand = titles(&client, user, "status=pending&tag=work&sort=due_at")?;
+    anyhow::ensure!(
+        paged == ["late report", "slides", "invoice", "budget", "someday"] && paged == by_hand,
+        "{paged:?} against {by_hand:?}"
+    );
+    let listed = client.get(&format!("/api/{user}/views"));
+    anyhow::ensure!(listed.body["views"][0]["name"] == "Focus", "{listed:?}");
+    anyhow::ensure!(client.delete(&view).status == 204);
+    refused(&client.get(&view), 404, "not_found")?;
+    anyhow::ensure!(titles(&client, user, "")?.len() == 6, "the tasks stay");
+    Ok(())
+}
+
+/// Another user's view is not found whatever is asked of it, and their
+/// views cannot be listed.
+fn view_isolation(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let other = format!("{user}-other");
+    let theirs = stack.client(&other).post(
+        &format!("/api/{other}/views"),
+        &json!({"name": "Secret", "filter": {"tag": "secret"}}),
+    );
+    anyhow::ensure!(theirs.status == 201, "{theirs:?}");
+    let client = stack.client(user);
+    let view = format!("/api/{user}/views/{}", id(&theirs.body));
+    refused(&client.get(&view), 404, "not_found")?;
+    refused(&client.get(&format!("{view}/tasks")), 404, "not_found")?;
+    refused(
+        &client.patch(&view, &json!({"name": "Mine"})),
+        404,
+        "not_found",
+    )?;
+    refused(&client.delete(&view), 404, "not_found")?;
+    refused(
+        &client.get(&format!("/api/{other}/views")),
+        403,
+        "forbidden",
+    )?;
+    let still = stack.client(&other).get(&format!("/api/{other}/views"));
+    anyhow::ensure!(still.body["views"][0]["name"] == "Secret", "{still:?}");
+    Ok(())
+}
+
+/// Each bad view names its field and saves nothing; a taken name is a
+/// conflict.
+fn bad_views(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let collection = format!("/api/{user}/views");
+    let long = "x".repeat(121);
+    for (body, field) in [
+        (json!({"filter": {}}), "name"),
+        (json!({"name": "V"}), "filter"),
+        (json!({"name": " ", "filter": {}}), "name"),
+        (json!({"name": long, "filter": {}}), "name"),
+        (
+            json!({"name": "V", "filter": {"due": "soon"}}),
+            "filter.due",
+        ),
+        (
+            json!({"name": "V", "filter": {"limit": "5"}}),
+            "filter.limit",
+        ),
+        (
+            json!({"name": "V", "filter": {"project": "01KBN0000000000000000000ZZ"}}),
+            "filter.project",
+        ),
+        (
+            json!({"name": "V", "filter": {"priority": ["urgent"]}}),
+            "filter.priority",
+        ),
+        (json!({"name": "V", "filter": "tag=work"}), "filter"),
+    ] {
+        let reply = client.post(&collection, &body);
+        refused(&reply, 400, "invalid_field")?;
+        anyhow::ensure!(reply.field() == Some(field), "{body}: {reply:?}");
+    }
+    let twice = client.send(
+        "POST",
+        &collection,
+        Some(r#"{"name": "A", "name": "B", "filter": {}}"#),
+    );
+    anyhow::ensure!(twice.status == 400, "{twice:?}");
+    let saved = client.post(
+        &collection,
+        &json!({"name": "Work", "filter": {"tag": "work"}}),
+    );
+    anyhow::ensure!(saved.status == 201, "{saved:?}");
+    let again = client.post(&collection, &json!({"name": "WORK", "filter": {}}));
+    refused(&again, 409, "name_taken")?;
+    let view = format!("{collection}/{}", id(&saved.body));
+    refused(
+        &client.get(&format!("{view}/tasks?tag=home")),
+        400,
+        "invalid_field",
+    )?;
+    refused(
+        &client.patch(&view, &json!({"filter": {"sort": "colour"}})),
+        400,
+        "invalid_field",
+    )?;
+    let listed = client.get(&collection);
+    anyhow::ensure!(
+        listed.body["views"].as_array().map(Vec::len) == Some(1)
+            && listed.body["views"][0]["filter"] == json!({"tag": ["work"]}),
+        "{listed:?}"
+    );
+    refused(
+        &client.get(&format!("/api/{user}/tasks?due=someday")),
+        400,
+        "invalid_field",
+    )?;
     Ok(())
 }

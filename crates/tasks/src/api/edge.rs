@@ -10,7 +10,7 @@ use dapr::{Dapr, Transport};
 use crate::UserId;
 use crate::accounts::AccountError;
 use crate::error::Exceeded;
-use crate::error::{FieldError, ProjectError, TaskError};
+use crate::error::{FieldError, ProjectError, TaskError, ViewError};
 use crate::limits::{BadLimit, Given, Limits};
 use crate::service::Env;
 use crate::settings::Settings;
@@ -40,6 +40,8 @@ pub(crate) enum ApiError {
     Account(#[from] crate::accounts::AccountError),
     #[error("{0}")]
     Project(#[from] ProjectError),
+    #[error("{0}")]
+    View(#[from] ViewError),
 }
 
 impl ApiError {
@@ -78,6 +80,13 @@ impl ApiError {
                 ProjectError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
                 ProjectError::Invalid(_) => StatusCode::BAD_REQUEST,
                 ProjectError::Task(err) => Self::Task(err.clone()).status(),
+            },
+            Self::View(err) => match err {
+                ViewError::NotFound => StatusCode::NOT_FOUND,
+                ViewError::NameTaken(_) => StatusCode::CONFLICT,
+                ViewError::TooMany(_) => StatusCode::TOO_MANY_REQUESTS,
+                ViewError::Invalid(_) => StatusCode::BAD_REQUEST,
+                ViewError::Task(err) => Self::Task(err.clone()).status(),
             },
         }
     }
@@ -119,6 +128,13 @@ impl ApiError {
                 ProjectError::Invalid(_) => "invalid_field",
                 ProjectError::Task(err) => Self::Task(err.clone()).code(),
             },
+            Self::View(err) => match err {
+                ViewError::NotFound => "not_found",
+                ViewError::NameTaken(_) => "name_taken",
+                ViewError::TooMany(_) => "too_many_views",
+                ViewError::Invalid(_) => "invalid_field",
+                ViewError::Task(err) => Self::Task(err.clone()).code(),
+            },
         }
     }
 
@@ -126,10 +142,13 @@ impl ApiError {
         match self {
             Self::Invalid(e)
             | Self::Task(TaskError::Invalid(e))
-            | Self::Project(ProjectError::Invalid(e) | ProjectError::Task(TaskError::Invalid(e))) => {
+            | Self::Project(ProjectError::Invalid(e) | ProjectError::Task(TaskError::Invalid(e)))
+            | Self::View(ViewError::Invalid(e) | ViewError::Task(TaskError::Invalid(e))) => {
                 Some(&e.field)
             }
-            Self::Project(ProjectError::NameTaken(_)) => Some("name"),
+            Self::Project(ProjectError::NameTaken(_)) | Self::View(ViewError::NameTaken(_)) => {
+                Some("name")
+            }
             Self::Task(TaskError::Exceeded(exceeded)) => exceeded.field(),
             _ => None,
         }

@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use sql::{Database, Finish, Params, Row, SqlError, transaction};
 
-use super::{Color, INBOX_NAME, MAX_PER_USER, Project, ProjectName, ProjectPatch};
+use super::{Color, INBOX_NAME, MAX_PER_USER, Name, Project, ProjectPatch};
 use crate::error::{ProjectError, TaskError};
 use crate::service::{Env, Written};
 use crate::task::model::ProjectId;
@@ -69,7 +69,7 @@ impl<'a, D: Database + ?Sized> Projects<'a, D> {
     /// says, with an id made of `env`.
     pub fn create(
         &self,
-        name: ProjectName,
+        name: Name,
         patch: ProjectPatch,
         env: &Env,
     ) -> Result<Project, ProjectError> {
@@ -232,7 +232,7 @@ fn inbox(counts: &Counts) -> Project {
     let (pending, overdue) = counts.get(&None).copied().unwrap_or_default();
     Project {
         id: ProjectId::Inbox,
-        name: ProjectName(INBOX_NAME.to_owned()),
+        name: Name(INBOX_NAME.to_owned()),
         color: Color::DEFAULT,
         archived: false,
         inbox: true,
@@ -260,7 +260,7 @@ fn read(row: Row<'_>, counts: &Counts) -> Result<Project, ProjectError> {
     };
     Ok(Project {
         id: ProjectId::parse(id).map_err(|_| unreadable("id"))?,
-        name: ProjectName::parse(row.text(1)?).map_err(|_| unreadable("name"))?,
+        name: Name::parse(row.text(1)?).map_err(|_| unreadable("name"))?,
         color: Color::parse(row.text(2)?).map_err(|_| unreadable("colour"))?,
         archived: row.bool(3)?,
         inbox: false,
@@ -272,7 +272,7 @@ fn read(row: Row<'_>, counts: &Counts) -> Result<Project, ProjectError> {
 }
 
 /// Refuses the Inbox's name for a project the user makes or renames.
-fn not_the_inbox(name: &ProjectName) -> Result<(), ProjectError> {
+fn not_the_inbox(name: &Name) -> Result<(), ProjectError> {
     if name.key() == INBOX_NAME.to_lowercase() {
         return Err(ProjectError::NameTaken(INBOX_NAME.to_owned()));
     }
@@ -280,7 +280,7 @@ fn not_the_inbox(name: &ProjectName) -> Result<(), ProjectError> {
 }
 
 /// A write's error, the name's unique index holding as the name taken.
-fn name_taken(err: SqlError, name: &ProjectName) -> ProjectError {
+fn name_taken(err: SqlError, name: &Name) -> ProjectError {
     match err {
         SqlError::Unique(_) => ProjectError::NameTaken(name.as_str().to_owned()),
         other => other.into(),

@@ -31,8 +31,8 @@ fn user(name: &str) -> UserId {
     UserId::parse(name).unwrap_or_else(|| panic!("a user id"))
 }
 
-fn name(text: &str) -> ProjectName {
-    ProjectName::parse(text).unwrap_or_else(|e| panic!("{e}"))
+fn name(text: &str) -> Name {
+    Name::parse(text).unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn make(projects: &Projects<'_, Sqlite>, text: &str, n: u128) -> Project {

@@ -11,15 +11,97 @@ use std::cmp::Ordering;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, Datelike, Days, NaiveDate, TimeZone as _, Utc};
 use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 
+use crate::TimeZone;
 use crate::error::{FieldError, Problem};
 use crate::task::model::{Priority, ProjectId, Tag, Task};
 use events::TaskId;
 
-const KNOWN: &str =
-    "status, priority, tag, project, q, due_before, due_after, overdue, sort, order, limit, cursor";
+const KNOWN: &str = "status, priority, tag, project, q, due, due_before, due_after, overdue, \
+sort, order, limit, cursor";
+
+/// What a saved view's filter may give: the listing's parameters but the
+/// page's.
+const FILTER: &str =
+    "status, priority, tag, project, q, due, due_before, due_after, overdue, sort, order";
+
+/// The due windows, as `due` names them.
+const WINDOWS: &str = "today, tomorrow, this_week, next_7_days, overdue, no_date";
+
+/// A due window that moves with the clock: its bounds are days of the
+/// user's time zone, worked out when the listing runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DueWindow {
+    /// Due today.
+    Today,
+    /// Due tomorrow.
+    Tomorrow,
+    /// Due from this Monday to Sunday.
+    ThisWeek,
+    /// Due today or in the six days after.
+    Next7Days,
+    /// Due before now and not completed (as `overdue=true`).
+    Overdue,
+    /// Without a due date.
+    NoDate,
+}
+
+impl DueWindow {
+    fn parse(raw: &str) -> Result<Self, Problem> {
+        Ok(match raw {
+            "today" => Self::Today,
+            "tomorrow" => Self::Tomorrow,
+            "this_week" => Self::ThisWeek,
+            "next_7_days" => Self::Next7Days,
+            "overdue" => Self::Overdue,
+            "no_date" => Self::NoDate,
+            _ => return Err(not_one_of(WINDOWS, raw)),
+        })
+    }
+
+    /// The window's name, as `due` takes it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Today => "today",
+            Self::Tomorrow => "tomorrow",
+            Self::ThisWeek => "this_week",
+            Self::Next7Days => "next_7_days",
+            Self::Overdue => "overdue",
+            Self::NoDate => "no_date",
+        }
+    }
+
+    /// The days the window spans in `zone` at `now`: its first day and the
+    /// day after its last; `None` for the windows that are not days.
+    fn days(self, now: DateTime<Utc>, zone: TimeZone) -> Option<(NaiveDate, NaiveDate)> {
+        let today = now.with_timezone(&zone.tz()).date_naive();
+        let (first, days) = match self {
+            Self::Today => (today, 1),
+            Self::Tomorrow => (today.checked_add_days(Days::new(1))?, 1),
+            Self::ThisWeek => {
+                let since_monday = today.weekday().num_days_from_monday();
+                (today.checked_sub_days(Days::new(since_monday.into()))?, 7)
+            }
+            Self::Next7Days => (today, 7),
+            Self::Overdue | Self::NoDate => return None,
+        };
+        Some((first, first.checked_add_days(Days::new(days))?))
+    }
+}
+
+/// The first instant of `day` in `zone` (where midnight is skipped, the
+/// first wall-clock time after the gap).
+fn start_of(day: NaiveDate, zone: TimeZone) -> Option<DateTime<Utc>> {
+    let zone = zone.tz();
+    (0..=24 * 60).step_by(15).find_map(|minutes| {
+        let local = day.and_hms_opt(0, 0, 0)? + chrono::Duration::minutes(minutes);
+        let at = zone.from_local_datetime(&local).earliest()?;
+        Some(at.with_timezone(&Utc))
+    })
+}
 
 /// Which tasks a listing selects by completion.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -83,6 +165,12 @@ pub struct ListQuery {
     /// `Some(true)`: only overdue tasks (due in the past, not completed);
     /// `Some(false)`: none of them.
     pub overdue: Option<bool>,
+    /// A due window of the user's days; [`ListQuery::resolve`] turns it
+    /// into the bounds above before the listing runs.
+    pub due: Option<DueWindow>,
+    /// `Some(false)`: only tasks without a due date; `Some(true)`: only
+    /// tasks with one. Set by resolving `due=no_date`.
+    pub dated: Option<bool>,
     /// The field to sort by.
     pub sort: SortField,
     /// The direction to sort in.
@@ -104,6 +192,8 @@ impl Default for ListQuery {
             due_before: None,
             due_after: None,
             overdue: None,
+            due: None,
+            dated: None,
             sort: SortField::CreatedAt,
             order: Order::Asc,
             limit: Self::DEFAULT_LIMIT,
@@ -268,84 +358,222 @@ impl ListQuery {
         let mut q = Self::default();
         let mut seen: Vec<String> = Vec::new();
         for (name, value) in form_urlencoded::parse(query.as_bytes()) {
-            let name = name.as_ref();
-            let err = |problem| FieldError::new(name, problem);
+            let err = |problem| FieldError::new(name.as_ref(), problem);
             if !KNOWN.split(", ").any(|k| k == name) {
                 return Err(err(Problem::UnknownField { known: KNOWN }));
             }
-            if !matches!(name, "priority" | "tag") && seen.iter().any(|s| s == name) {
-                return Err(err(Problem::GivenTwice));
-            }
-            seen.push(name.to_owned());
-            let value = value.as_ref();
-            match name {
-                "status" => {
-                    q.status = match value {
-                        "all" => Status::All,
-                        "pending" => Status::Pending,
-                        "completed" => Status::Completed,
-                        _ => return Err(err(not_one_of("all, pending, completed", value))),
-                    }
-                }
-                "priority" => {
-                    for part in value.split(',') {
-                        let priority = Priority::parse(part).map_err(err)?;
-                        if !q.priorities.contains(&priority) {
-                            q.priorities.push(priority);
-                        }
-                    }
-                }
-                "tag" => {
-                    let tag = Tag::parse(value).map_err(err)?;
-                    if !q.tags.contains(&tag) {
-                        q.tags.push(tag);
-                    }
-                }
-                "project" => q.project = Some(ProjectId::parse(value).map_err(err)?),
-                "q" if value.contains('\0') => return Err(err(Problem::Nul)),
-                "q" => q.words = value.split_whitespace().map(str::to_lowercase).collect(),
-                "due_before" => q.due_before = Some(instant(value).map_err(err)?),
-                "due_after" => q.due_after = Some(instant(value).map_err(err)?),
-                "overdue" => {
-                    q.overdue = Some(match value {
-                        "true" => true,
-                        "false" => false,
-                        _ => return Err(err(not_one_of("true, false", value))),
-                    })
-                }
-                "sort" => {
-                    q.sort = match value {
-                        "created_at" => SortField::CreatedAt,
-                        "due_at" => SortField::DueAt,
-                        "priority" => SortField::Priority,
-                        "title" => SortField::Title,
-                        "order" => SortField::Order,
-                        _ => {
-                            return Err(err(not_one_of(
-                                "created_at, due_at, priority, title, order",
-                                value,
-                            )));
-                        }
-                    }
-                }
-                "order" => {
-                    q.order = match value {
-                        "asc" => Order::Asc,
-                        "desc" => Order::Desc,
-                        _ => return Err(err(not_one_of("asc, desc", value))),
-                    }
-                }
-                "limit" => q.limit = limit(value, Self::MAX_LIMIT).map_err(err)?,
-                _ => q.cursor = Some(Cursor::decode(value).ok_or_else(|| err(Problem::BadCursor))?),
-            }
+            q.set(&name, &value, &mut seen).map_err(err)?;
         }
-        if q.cursor
-            .as_ref()
-            .is_some_and(|c| (c.sort, c.order) != (q.sort, q.order))
-        {
+        q.check_cursor()?;
+        Ok(q)
+    }
+
+    /// Refuses a cursor made for another order than the query's.
+    fn check_cursor(&self) -> Result<(), FieldError> {
+        if (self.cursor.as_ref()).is_some_and(|c| (c.sort, c.order) != (self.sort, self.order)) {
             return Err(FieldError::new("cursor", Problem::BadCursor));
         }
+        Ok(())
+    }
+
+    /// Reads the page a saved view's listing asks for: a query string of
+    /// `limit` and `cursor` alone.
+    pub fn parse_page(&mut self, query: &str) -> Result<(), FieldError> {
+        let mut seen: Vec<String> = Vec::new();
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let err = |problem| FieldError::new(name.as_ref(), problem);
+            if !matches!(name.as_ref(), "limit" | "cursor") {
+                return Err(err(Problem::UnknownField {
+                    known: "limit, cursor",
+                }));
+            }
+            self.set(&name, &value, &mut seen).map_err(err)?;
+        }
+        self.check_cursor()
+    }
+
+    /// Parses a saved view's filter: a JSON object of the listing's
+    /// parameters but `limit` and `cursor`, each a string (`priority` and
+    /// `tag` a list of them too; `overdue` true or false). Errors name the
+    /// field as `{field}.{parameter}`.
+    pub fn parse_filter(filter: &Value, field: &str) -> Result<Self, FieldError> {
+        let Value::Object(given) = filter else {
+            let expected = "a JSON object";
+            return Err(FieldError::new(field, Problem::WrongType { expected }));
+        };
+        let mut q = Self::default();
+        let mut seen: Vec<String> = Vec::new();
+        for (name, value) in given {
+            let err = |problem| FieldError::new(format!("{field}.{name}"), problem);
+            if !FILTER.split(", ").any(|k| k == name) {
+                return Err(err(Problem::UnknownField { known: FILTER }));
+            }
+            let listed = matches!(name.as_str(), "priority" | "tag");
+            let values = match value {
+                Value::String(text) => vec![text.clone()],
+                Value::Bool(flag) if name == "overdue" => vec![flag.to_string()],
+                Value::Array(items) if listed => (items.iter())
+                    .map(|item| item.as_str().map(str::to_owned))
+                    .collect::<Option<Vec<_>>>()
+                    .ok_or_else(|| {
+                        err(Problem::WrongType {
+                            expected: "a list of strings",
+                        })
+                    })?,
+                _ => {
+                    let expected = match name.as_str() {
+                        "overdue" => "true or false",
+                        _ if listed => "a string or a list of strings",
+                        _ => "a string",
+                    };
+                    return Err(err(Problem::WrongType { expected }));
+                }
+            };
+            for value in values {
+                q.set(name, &value, &mut seen).map_err(err)?;
+            }
+        }
         Ok(q)
+    }
+
+    /// The filter and order of the query as a saved view gives it, every
+    /// parameter that is not the default's ([`ListQuery::parse_filter`]
+    /// reads it back).
+    pub fn filter(&self) -> Value {
+        let mut filter = Map::new();
+        let mut put = |name: &str, value: Value| {
+            filter.insert(name.to_owned(), value);
+        };
+        match self.status {
+            Status::All => {}
+            Status::Pending => put("status", "pending".into()),
+            Status::Completed => put("status", "completed".into()),
+        }
+        if !self.priorities.is_empty() {
+            put("priority", json_of(&self.priorities));
+        }
+        if !self.tags.is_empty() {
+            put("tag", json_of(&self.tags));
+        }
+        if let Some(project) = self.project {
+            put("project", project.to_string().into());
+        }
+        if !self.words.is_empty() {
+            put("q", self.words.join(" ").into());
+        }
+        if let Some(window) = self.due {
+            put("due", window.as_str().into());
+        }
+        for (name, at) in [
+            ("due_before", self.due_before),
+            ("due_after", self.due_after),
+        ] {
+            if let Some(at) = at {
+                put(name, json_of(&at));
+            }
+        }
+        if let Some(overdue) = self.overdue {
+            put("overdue", overdue.into());
+        }
+        if self.sort != SortField::default() {
+            put("sort", json_of(&self.sort));
+        }
+        if self.order != Order::default() {
+            put("order", json_of(&self.order));
+        }
+        Value::Object(filter)
+    }
+
+    /// Sets parameter `name` (a known one) to `value`; `seen` holds the
+    /// parameters set before, of which only `priority` and `tag` may come
+    /// again.
+    fn set(&mut self, name: &str, value: &str, seen: &mut Vec<String>) -> Result<(), Problem> {
+        if !matches!(name, "priority" | "tag") && seen.iter().any(|s| s == name) {
+            return Err(Problem::GivenTwice);
+        }
+        seen.push(name.to_owned());
+        match name {
+            "status" => {
+                self.status = match value {
+                    "all" => Status::All,
+                    "pending" => Status::Pending,
+                    "completed" => Status::Completed,
+                    _ => return Err(not_one_of("all, pending, completed", value)),
+                }
+            }
+            "priority" => {
+                for part in value.split(',') {
+                    let priority = Priority::parse(part)?;
+                    if !self.priorities.contains(&priority) {
+                        self.priorities.push(priority);
+                    }
+                }
+            }
+            "tag" => {
+                let tag = Tag::parse(value)?;
+                if !self.tags.contains(&tag) {
+                    self.tags.push(tag);
+                }
+            }
+            "project" => self.project = Some(ProjectId::parse(value)?),
+            "q" if value.contains('\0') => return Err(Problem::Nul),
+            "q" => self.words = value.split_whitespace().map(str::to_lowercase).collect(),
+            "due" => self.due = Some(DueWindow::parse(value)?),
+            "due_before" => self.due_before = Some(instant(value)?),
+            "due_after" => self.due_after = Some(instant(value)?),
+            "overdue" => {
+                self.overdue = Some(match value {
+                    "true" => true,
+                    "false" => false,
+                    _ => return Err(not_one_of("true, false", value)),
+                })
+            }
+            "sort" => {
+                self.sort = match value {
+                    "created_at" => SortField::CreatedAt,
+                    "due_at" => SortField::DueAt,
+                    "priority" => SortField::Priority,
+                    "title" => SortField::Title,
+                    "order" => SortField::Order,
+                    _ => {
+                        return Err(not_one_of(
+                            "created_at, due_at, priority, title, order",
+                            value,
+                        ));
+                    }
+                }
+            }
+            "order" => {
+                self.order = match value {
+                    "asc" => Order::Asc,
+                    "desc" => Order::Desc,
+                    _ => return Err(not_one_of("asc, desc", value)),
+                }
+            }
+            "limit" => self.limit = limit(value, Self::MAX_LIMIT)?,
+            _ => self.cursor = Some(Cursor::decode(value).ok_or(Problem::BadCursor)?),
+        }
+        Ok(())
+    }
+
+    /// Turns the due window, if any, into bounds of `zone`'s days at
+    /// `now`, narrowing `due_before` and `due_after` where they were given
+    /// too.
+    pub fn resolve(&mut self, now: DateTime<Utc>, zone: TimeZone) {
+        match self.due {
+            None => {}
+            Some(DueWindow::Overdue) => self.overdue = Some(true),
+            Some(DueWindow::NoDate) => self.dated = Some(false),
+            Some(window) => {
+                let bounds = window.days(now, zone).and_then(|(first, after_last)| {
+                    Some((start_of(first, zone)?, start_of(after_last, zone)?))
+                });
+                // Days beyond chrono's calendar: nothing is due then.
+                let (after, before) = bounds.unwrap_or((DateTime::<Utc>::MAX_UTC, now));
+                self.due_after = Some(self.due_after.map_or(after, |given| given.max(after)));
+                self.due_before = Some(self.due_before.map_or(before, |given| given.min(before)));
+            }
+        }
     }
 
     /// Whether `task` passes every filter of the query at time `now`.
@@ -374,6 +602,7 @@ impl ListQuery {
                 .due_after
                 .is_none_or(|after| due.is_some_and(|d| d >= after))
             && self.overdue.is_none_or(|wanted| wanted == overdue)
+            && self.dated.is_none_or(|wanted| wanted == due.is_some())
     }
 
     /// The value `task` is sorted by under this query.
@@ -452,6 +681,11 @@ fn instant(raw: &str) -> Result<DateTime<Utc>, Problem> {
     DateTime::parse_from_rfc3339(raw)
         .map(|at| at.with_timezone(&Utc))
         .map_err(|_| Problem::BadInstant(raw.to_owned()))
+}
+
+/// `value` as JSON.
+fn json_of(value: &impl Serialize) -> Value {
+    serde_json::to_value(value).unwrap_or_default()
 }
 
 fn not_one_of(allowed: &'static str, got: &str) -> Problem {

@@ -180,6 +180,12 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         listing::page(self.db, self.user, query, now)
     }
 
+    /// How many of the tasks `query` selects are pending, and how many of
+    /// those overdue, at `now`.
+    pub fn counts(&self, query: &ListQuery, now: DateTime<Utc>) -> Result<(u64, u64), TaskError> {
+        listing::counts(self.db, self.user, query, now)
+    }
+
     /// Changes task `id` with `change`, which may refuse. Answers the task
     /// as stored.
     pub fn update(

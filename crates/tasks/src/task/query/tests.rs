@@ -181,6 +181,112 @@ fn due_ranges_are_instants_whatever_the_offset() {
     );
 }
 
+/// The titles `query` selects with its due window resolved in `zone`.
+fn titles_in(query: &str, zone: &str) -> Vec<String> {
+    let tasks = data();
+    let mut q = ListQuery::parse(query).unwrap_or_else(|e| panic!("{query}: {e}"));
+    q.resolve(now(), TimeZone::parse(zone).unwrap_or_default());
+    let page = q.page(&tasks, now());
+    page.tasks
+        .iter()
+        .map(|t| t.title.as_str().to_owned())
+        .collect()
+}
+
+#[test]
+fn due_windows_are_days_of_the_users_zone() {
+    // 2026-03-10T12:00Z is Tuesday 10 March in Berlin (from 09T23:00Z)
+    // and in New York (from 10T04:00Z, daylight time since the 8th).
+    assert_eq!(titles_in("due=today", "Europe/Berlin"), ["buy bread"]);
+    assert!(
+        titles_in("due=today", "America/New_York").is_empty(),
+        "bread is due on the evening of the 9th in New York"
+    );
+    assert_eq!(
+        titles_in("due=this_week", "Europe/Berlin"),
+        ["Buy milk", "buy bread"],
+        "the week starts on Monday the 9th"
+    );
+    assert!(titles_in("due=tomorrow", "Europe/Berlin").is_empty());
+    assert_eq!(
+        titles_in("due=next_7_days&sort=due_at", "Europe/Berlin"),
+        ["buy bread"]
+    );
+    assert_eq!(
+        titles_in("due=overdue", "UTC"),
+        titles_in("overdue=true", "UTC")
+    );
+    assert_eq!(titles_in("due=no_date", "UTC"), ["Call mum", "Zumba"]);
+    assert_eq!(
+        titles_in(
+            "due=this_week&due_before=2026-03-09T23:00:00Z",
+            "Europe/Berlin"
+        ),
+        ["Buy milk"],
+        "a window narrows bounds given with it"
+    );
+}
+
+#[test]
+fn midnight_skipped_by_a_zone_starts_its_day_at_the_first_hour_after() {
+    // Santiago skipped from 00:00 to 01:00 on 6 September 2026.
+    let zone = TimeZone::parse("America/Santiago").unwrap_or_default();
+    let mut q = ListQuery::parse("due=today").unwrap_or_else(|e| panic!("{e}"));
+    q.resolve(at("2026-09-06T12:00:00Z"), zone);
+    assert_eq!(q.due_after, Some(at("2026-09-06T04:00:00Z")));
+    assert_eq!(
+        q.due_before,
+        Some(at("2026-09-07T03:00:00Z")),
+        "summer time (-3) since"
+    );
+}
+
+#[test]
+fn a_filter_reads_back_what_it_wrote() {
+    let given = serde_json::json!({
+        "status": "pending", "priority": ["high", "medium"], "tag": "work",
+        "project": "inbox", "q": "Report Q3", "due": "this_week", "overdue": false,
+        "sort": "due_at", "order": "desc",
+    });
+    let q = ListQuery::parse_filter(&given, "filter").unwrap_or_else(|e| panic!("{e}"));
+    let written = q.filter();
+    assert_eq!(written["tag"], serde_json::json!(["work"]));
+    assert_eq!(written["q"], "report q3");
+    let read = ListQuery::parse_filter(&written, "filter").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(read, q);
+    assert_eq!(
+        ListQuery::parse_filter(&serde_json::json!({}), "filter").map(|q| q.filter()),
+        Ok(serde_json::json!({})),
+        "an empty filter is every task"
+    );
+}
+
+#[test]
+fn a_bad_filter_names_its_parameter() {
+    let field = |filter: serde_json::Value| {
+        ListQuery::parse_filter(&filter, "filter")
+            .map(|_| ())
+            .map_err(|e| e.field)
+    };
+    assert_eq!(
+        field(serde_json::json!({"limit": "5"})),
+        Err("filter.limit".into())
+    );
+    assert_eq!(
+        field(serde_json::json!({"due": "someday"})),
+        Err("filter.due".into())
+    );
+    assert_eq!(
+        field(serde_json::json!({"tag": [1]})),
+        Err("filter.tag".into())
+    );
+    assert_eq!(
+        field(serde_json::json!({"status": true})),
+        Err("filter.status".into())
+    );
+    assert_eq!(field(serde_json::json!(["due"])), Err("filter".into()));
+}
+
 #[test]
 fn sorting_puts_tasks_without_due_dates_last_in_both_orders() {
     assert_eq!(
@@ -435,6 +541,7 @@ fn reference(query: &ListQuery, tasks: &[Task]) -> Vec<TaskId> {
                 .overdue
                 .is_none_or(|o| o == (!t.completed && t.due_at.is_some_and(|d| d < now)))
         })
+        .filter(|t| query.dated.is_none_or(|dated| dated == t.due_at.is_some()))
         .collect();
     let desc = query.order == Order::Desc;
     match query.sort {

@@ -76,6 +76,27 @@ pub(super) fn page<D: Database + ?Sized>(
     Ok(Listing { tasks, next_cursor })
 }
 
+/// How many of the tasks `query` selects of `user`'s are pending, and how
+/// many of those overdue, at `now`.
+pub(super) fn counts<D: Database + ?Sized>(
+    db: &D,
+    user: &UserId,
+    query: &ListQuery,
+    now: DateTime<Utc>,
+) -> Result<(u64, u64), TaskError> {
+    let mut params = Params::default();
+    let at = params.add(now.timestamp_micros());
+    let columns = format!("count(*), count(CASE WHEN due_at < {at} THEN 1 END)");
+    let mut select = Select::with(params, &columns, user, query, now);
+    select.condition("completed = ", false);
+    let rows = db.query(&select.sql, select.params.values())?;
+    let number = |column| -> Result<u64, TaskError> {
+        let count = rows.first().map(|row| row.int(column)).transpose()?;
+        Ok(u64::try_from(count.unwrap_or_default()).unwrap_or_default())
+    };
+    Ok((number(0)?, number(1)?))
+}
+
 /// A `SELECT` of tasks being written, with its parameters.
 struct Select {
     sql: String,
@@ -83,12 +104,24 @@ struct Select {
 }
 
 impl Select {
-    /// The user's tasks that pass every filter of `query` at `now`.
+    /// The bodies of the user's tasks that pass every filter of `query` at
+    /// `now`.
     fn new(user: &UserId, query: &ListQuery, now: DateTime<Utc>) -> Self {
-        let mut params = Params::default();
+        Self::with(Params::default(), "body", user, query, now)
+    }
+
+    /// `columns` of the user's tasks that pass every filter of `query` at
+    /// `now`, after the parameters `params` holds (which `columns` uses).
+    fn with(
+        mut params: Params,
+        columns: &str,
+        user: &UserId,
+        query: &ListQuery,
+        now: DateTime<Utc>,
+    ) -> Self {
         let user = params.add(user.as_str());
         let mut select = Self {
-            sql: format!("SELECT body FROM tasks WHERE user_id = {user}"),
+            sql: format!("SELECT {columns} FROM tasks WHERE user_id = {user}"),
             params,
         };
         match query.status {
@@ -124,6 +157,11 @@ impl Select {
         }
         if let Some(after) = query.due_after {
             select.condition("due_at >= ", after.timestamp_micros());
+        }
+        match query.dated {
+            Some(true) => select.push(" AND due_at IS NOT NULL"),
+            Some(false) => select.push(" AND due_at IS NULL"),
+            None => {}
         }
         if let Some(wanted) = query.overdue {
             let (open, now) = (select.param(false), select.param(now.timestamp_micros()));

@@ -10,6 +10,7 @@ pub const MIGRATIONS: &[Migration] = &[
     PROJECTS,
     PROJECT_LISTINGS,
     ORDER,
+    VIEWS,
 ];
 
 /// Tasks, their changes (the history, the change feed and the outbox in
@@ -261,4 +262,26 @@ CREATE INDEX tasks_by_rank ON tasks (user_id, project_id, rank, id);
     postgres: "
 ALTER TABLE tasks ALTER COLUMN rank TYPE TEXT COLLATE \"C\";
 ",
+};
+
+/// Saved views: a user's named filters, each kept as the JSON object a
+/// view answers with (`crate::view`).
+const VIEWS: Migration = Migration {
+    version: 7,
+    name: "views",
+    both: "
+CREATE TABLE views (
+    user_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    name TEXT NOT NULL,
+    name_key TEXT NOT NULL,
+    filter TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, id)
+);
+CREATE UNIQUE INDEX views_by_name ON views (user_id, name_key);
+",
+    sqlite: "",
+    postgres: "",
 };

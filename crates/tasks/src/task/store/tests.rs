@@ -379,6 +379,9 @@ mod listings {
                 "overdue=true",
                 "overdue=false",
                 "due_after=2026-11-28T10:00:00Z",
+                "due=no_date",
+                "due=this_week",
+                "due=today&due_after=2026-11-28T10:00:00Z",
             ]),
             prop::sample::select(vec!["created_at", "due_at", "priority", "title", "order"]),
             prop::sample::select(vec!["asc", "desc"]),
@@ -401,7 +404,7 @@ mod listings {
         let user = alice();
         let projects = crate::project::Projects::new(db, &user);
         let make = |name: &str, n| {
-            let name = crate::project::ProjectName::parse(name).unwrap_or_else(|e| panic!("{e}"));
+            let name = crate::project::Name::parse(name).unwrap_or_else(|e| panic!("{e}"));
             let made = projects.create(name, Default::default(), &at(now(), n));
             made.unwrap_or_else(|e| panic!("{e}")).id.to_string()
         };
@@ -500,7 +503,9 @@ mod listings {
         all: &[Task],
         raw: &str,
     ) -> (Vec<Vec<TaskId>>, Vec<Vec<TaskId>>) {
-        let query = ListQuery::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+        let mut query = ListQuery::parse(raw).unwrap_or_else(|e| panic!("{raw}: {e}"));
+        let zone = crate::TimeZone::parse("America/New_York").unwrap_or_default();
+        query.resolve(now(), zone);
         let (mut through_sql, mut in_memory) = (Vec::new(), Vec::new());
         let mut cursor = None;
         loop {
