@@ -19,6 +19,7 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use serde_json::{Map, Value, json};
 
+mod organise;
 pub mod repeat;
 pub mod when;
 pub mod words;
@@ -46,6 +47,12 @@ pub struct Context<'a> {
     pub month_first: bool,
     /// The listing last shown, for "complete 2".
     pub listing: &'a [Listed],
+    /// The names of the user's projects, the Inbox's too: "add milk to
+    /// groceries" puts it in a project only when there is one of that name.
+    pub projects: &'a [String],
+    /// The steps of the task the conversation last changed, for "check
+    /// off towel".
+    pub steps: &'a [String],
 }
 
 impl<'a> Context<'a> {
@@ -60,7 +67,20 @@ impl<'a> Context<'a> {
             zone,
             month_first,
             listing,
+            projects: &[],
+            steps: &[],
         }
+    }
+
+    /// The context with the names of the user's `projects`.
+    pub fn with_projects(self, projects: &'a [String]) -> Self {
+        Self { projects, ..self }
+    }
+
+    /// The context with the `steps` of the task the conversation last
+    /// changed.
+    pub fn with_steps(self, steps: &'a [String]) -> Self {
+        Self { steps, ..self }
     }
 
     fn clock(&self) -> Clock {
@@ -144,6 +164,9 @@ pub fn read(message: &str, context: &Context<'_>) -> Reading {
         _ if head.starts_with(&["what", "can", "you", "do"]) => return Reading::Help,
         _ => {}
     }
+    if let Some(n) = organise::steps_verb(&head) {
+        return organise::add_steps(&rest[n..], context);
+    }
     if head.starts_with(&["add", "tag"])
         || head.starts_with(&["add", "the", "tag"])
         || head.starts_with(&["add", "tags"])
@@ -160,6 +183,9 @@ pub fn read(message: &str, context: &Context<'_>) -> Reading {
     {
         return calls(vec![ToolCall::new("list_projects", json!({}))]);
     }
+    if let Some(reading) = organise::view(rest, &lower[skip..]) {
+        return reading;
+    }
     if let Some(n) = add_verb(&head) {
         return add(&rest[n..], &head[..n], context, &clock);
     }
@@ -167,12 +193,25 @@ pub fn read(message: &str, context: &Context<'_>) -> Reading {
         "complete" | "finish" | "finished" | "done" | "check" | "tick" | "mark" | "did" => {
             return act(rest, context, Act::Complete);
         }
-        "reopen" | "uncomplete" | "unfinish" => return act(rest, context, Act::Reopen),
+        "reopen" | "uncomplete" | "unfinish" | "uncheck" | "untick" => {
+            return act(rest, context, Act::Reopen);
+        }
         "delete" | "remove" | "cancel" | "drop" | "trash" | "erase" => {
             return act(rest, context, Act::Delete);
         }
-        "move" | "reschedule" | "postpone" | "push" | "rename" | "change" | "make" | "set"
-        | "tag" | "update" => return update(rest, context, &clock),
+        "move" | "put" => {
+            if let Some(reading) = organise::arrange(rest, context) {
+                return reading;
+            }
+            if first == "put" {
+                return unclear(
+                    "Put it where? For example \"put it first\" or \"put milk in Groceries\".",
+                );
+            }
+            return update(rest, context, &clock);
+        }
+        "reschedule" | "postpone" | "push" | "rename" | "change" | "make" | "set" | "tag"
+        | "update" => return update(rest, context, &clock),
         "find" | "search" | "look" => return search(rest),
         _ => {}
     }
@@ -193,7 +232,7 @@ pub fn read(message: &str, context: &Context<'_>) -> Reading {
         return act_on(&rest[..at], context, Act::Complete);
     }
     if is_listing(&lower[skip..]) {
-        return list(rest, &clock);
+        return list(rest, context, &clock);
     }
     unclear(format!(
         "I'm not sure what to do with \"{message}\". You can add a task (\"add call mom Friday at 10\"), list them (\"what's due today\"), or complete one (\"done with milk\"). Say \"help\" for more."
@@ -273,16 +312,18 @@ fn add(words: &[Word], verb: &[&str], context: &Context<'_>, clock: &Clock) -> R
     if let Some(day) = &when.impossible {
         return unclear(format!("There's no {day}: which day do you mean?"));
     }
-    // "to my reading list": a tag.
-    if let Some(at) = (0..words.len()).find(|&i| {
-        !used[i]
-            && words[i].is(&["to", "on", "in"])
-            && words.get(i + 1).is_some_and(|w| w.is(&["my", "the"]))
-            && words.get(i + 3).is_some_and(|w| w.is(&["list"]))
-    }) {
-        tags.push(words[at + 2].lower.trim_start_matches('#').to_owned());
-        used[at..at + 4].iter_mut().for_each(|u| *u = true);
-    }
+    // "to groceries" (a project of that name), "to my reading list" (a
+    // tag when there is no such project).
+    let project = match organise::project_in(words, &mut used, context, &["to", "on", "in", "into"])
+    {
+        Err(question) => return unclear(question),
+        Ok(Some(organise::Named::Project(name))) => Some(name),
+        Ok(Some(organise::Named::Tag(tag))) => {
+            tags.push(tag);
+            None
+        }
+        Ok(None) => None,
+    };
     let title_words: Vec<&Word> = words
         .iter()
         .zip(&used)
@@ -308,6 +349,9 @@ fn add(words: &[Word], verb: &[&str], context: &Context<'_>, clock: &Clock) -> R
         args.insert("due_at".into(), json!(due_text(due)));
     }
     args.insert("time_zone".into(), json!(context.zone.name()));
+    if let Some(project) = project {
+        args.insert("project".into(), json!(project));
+    }
     if let Some(priority) = priority {
         args.insert("priority".into(), json!(priority));
     }
@@ -533,6 +577,8 @@ fn act(words: &[Word], context: &Context<'_>, act: Act) -> Reading {
                 "reopen",
                 "uncomplete",
                 "unfinish",
+                "uncheck",
+                "untick",
                 "delete",
                 "remove",
                 "cancel",
@@ -554,6 +600,11 @@ fn act(words: &[Word], context: &Context<'_>, act: Act) -> Reading {
         rest.pop();
     }
     let rest: Vec<Word> = rest.into_iter().cloned().collect();
+    if act != Act::Delete
+        && let Some(reading) = organise::step_of_last(&rest, context, act == Act::Complete)
+    {
+        return reading;
+    }
     act_on(&rest, context, act)
 }
 
@@ -787,10 +838,12 @@ fn is_listing(lower: &[&str]) -> bool {
         .any(|w| matches!(*w, "tasks" | "overdue" | "due" | "todos"))
 }
 
-/// "what's due today", "show my overdue tasks", "high priority work tasks".
-fn list(words: &[Word], clock: &Clock) -> Reading {
+/// "what's due today", "show my overdue tasks", "high priority work tasks",
+/// "what's in my Work list?".
+fn list(words: &[Word], context: &Context<'_>, clock: &Clock) -> Reading {
     let mut used = vec![false; words.len()];
     let mut args = Map::new();
+
     if let Some(p) = priority(words, &mut used) {
         args.insert("priority".into(), json!(p));
     }
@@ -814,6 +867,17 @@ fn list(words: &[Word], clock: &Clock) -> Reading {
         }
     }
     let when = when::find(words, &mut used, clock);
+    // "in my Work list", once the dates are read.
+    match organise::project_in(words, &mut used, context, &["in", "from", "on", "for"]) {
+        Err(question) => return unclear(question),
+        Ok(Some(organise::Named::Project(name))) => {
+            args.insert("project".into(), json!(name));
+        }
+        Ok(Some(organise::Named::Tag(tag))) => {
+            args.insert("tags".into(), json!([tag]));
+        }
+        Ok(None) => {}
+    }
     if let Some(date) = when.date {
         let start = clock.at(date, NaiveTime::MIN);
         let end = clock.at(date + Duration::days(1), NaiveTime::MIN);
@@ -846,6 +910,9 @@ fn list(words: &[Word], clock: &Clock) -> Reading {
     }
     if status != "pending" {
         args.insert("status".into(), json!(status));
+    }
+    if let Some(Value::Array(named)) = args.get("tags") {
+        tags.extend(named.iter().filter_map(Value::as_str).map(str::to_owned));
     }
     if !tags.is_empty() {
         args.insert("tags".into(), json!(tags));

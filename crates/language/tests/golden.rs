@@ -1,5 +1,6 @@
 //! The language engine against its corpus, `tests/language/corpus.json`:
-//! each message, read at the corpus' fixed clock and zone with its listing,
+//! each message, read at the corpus' fixed clock and zone with its listing
+//! (and the user's project names and the last task's steps, where given),
 //! must give exactly the tool calls (or help, undo, question) written
 //! there. `UPDATE_GOLDEN=1` writes what the engine gives instead, for a
 //! careful review of the diff.
@@ -44,7 +45,15 @@ fn every_message_of_the_corpus_reads_as_written() {
                     .collect()
             })
             .unwrap_or_default();
-        let context = Context::new(now, zone, &listing);
+        let names = |key: &str| -> Vec<String> {
+            (section[key].as_array().into_iter().flatten())
+                .filter_map(|name| name.as_str().map(str::to_owned))
+                .collect()
+        };
+        let (projects, steps) = (names("projects"), names("steps"));
+        let context = Context::new(now, zone, &listing)
+            .with_projects(&projects)
+            .with_steps(&steps);
         for case in section["cases"].as_array_mut().expect("cases") {
             let message = case["message"].as_str().unwrap_or_default().to_owned();
             let got = serde_json::to_value(read(&message, &context)).expect("JSON");

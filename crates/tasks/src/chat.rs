@@ -18,16 +18,17 @@ use dapr::{Dapr, StateStore, Transport, Write};
 use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 
-use crate::error::{FieldError, Problem, ProjectError, TaskError};
+use crate::error::{FieldError, Problem, ProjectError, TaskError, ViewError};
 use crate::limits::Limits;
-use crate::project::{Project, ProjectPatch, Projects};
+use crate::project::{Name, Project, ProjectPatch, Projects};
 use crate::reminders::user_settings;
 use crate::service::{Env, Written};
 use crate::settings::Settings;
 use crate::task::model::{ProjectId, Step};
 use crate::task::outbox::Outbox;
 use crate::task::steps::{StepEdit, StepRef};
-use crate::task::store::{Storage, TaskStore};
+use crate::task::store::{Place, Storage, TaskStore};
+use crate::view::{View, ViewId, ViewPatch, Views};
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, TimeZone, UserId};
 use language::{Listed, Reading, ToolCall};
 use llm::Llm;
@@ -383,7 +384,17 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
                 title: t.title.clone(),
             })
             .collect();
-        let context = language::Context::new(env.now, conversation.time_zone.tz(), &listing);
+        let projects = Projects::new(self.storage, self.user).names()?;
+        // The steps of the task "it" names, as they are now (the change
+        // keeps the task as it was before, for undo).
+        let last = (conversation.last_change.as_ref()).map(|change| change.task().id);
+        let current = last.and_then(|id| self.storage.tasks(self.user).get(id).ok());
+        let steps: Vec<String> = (current.iter().flat_map(|task| task.steps.0.iter()))
+            .map(|step| step.text.as_str().to_owned())
+            .collect();
+        let context = language::Context::new(env.now, conversation.time_zone.tz(), &listing)
+            .with_projects(&projects)
+            .with_steps(&steps);
         let mut turn = Turn {
             chat: self,
             conversation: &mut conversation,
@@ -511,6 +522,10 @@ const HELP: &str = "I can manage your tasks. Try:\n\
 • what's due today / show my overdue tasks / find dentist\n\
 • complete 2 / done with milk / delete the dentist task\n\
 • move the dentist to Friday 3pm / rename milk to oat milk / make it high priority\n\
+• create a project called Garden / add seeds to Garden / what's in my Garden list?\n\
+• move the report to Work / put it first / move the report above the slides\n\
+• add steps to pack the gym bag: shoes, towel, lock / check off towel\n\
+• show my views / show my weekly review view\n\
 • undo";
 
 /// One message's work.
@@ -685,6 +700,11 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             ("move_task", _) => self.move_task(&call.arguments).await,
             ("add_steps", _) => self.add_steps(&call.arguments).await,
             ("complete_step", _) => self.complete_step(&call.arguments).await,
+            ("list_views", _) => self.list_views(),
+            ("add_view", _) => self.add_view(&call.arguments),
+            ("show_view", _) => self.show_view(&call.arguments),
+            ("update_view", _) => self.update_view(&call.arguments),
+            ("delete_view", _) => self.delete_view(&call.arguments),
             (other, _) => Err(Refusal(format!("There's no tool {other}."))),
         };
         match outcome {
@@ -718,7 +738,13 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
     }
 
     async fn add(&mut self, arguments: &Value) -> Result<Value, Refusal> {
-        let spec = TaskSpec::parse(arguments)
+        // `project`: a project by name (or id), as `list_tasks` takes it.
+        let mut arguments = arguments.clone();
+        if let Some(named) = arguments.as_object_mut().and_then(|a| a.remove("project")) {
+            let project = self.project(&named)?;
+            arguments["project_id"] = json!(project.id);
+        }
+        let spec = TaskSpec::parse(&arguments)
             .map_err(|e| Refusal(format!("I couldn't add that: {e}.")))?;
         let task = self
             .write(move |tasks, env| tasks.create(spec, &env))
@@ -767,27 +793,27 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         let query = ListQuery::parse(&query.finish())
             .map_err(|e| Refusal(format!("I couldn't list that: {e}.")))?;
         let listing = self.tasks().list(&query, self.env.now).map_err(refusal)?;
+        Ok(self.show(listing.tasks))
+    }
+
+    /// Shows `tasks`, numbered, as the listing "complete 2" picks from.
+    fn show(&mut self, tasks: Vec<Task>) -> Value {
         let zone = self.conversation.time_zone;
-        if listing.tasks.is_empty() {
+        if tasks.is_empty() {
             self.lines.push("Nothing matches.".into());
         } else {
-            let lines: Vec<String> = listing
-                .tasks
-                .iter()
-                .enumerate()
+            let lines: Vec<String> = (tasks.iter().enumerate())
                 .map(|(i, t)| format!("{}. {}{}", i + 1, t.title.as_str(), short_details(t, zone)))
                 .collect();
             self.lines.push(lines.join("\n"));
         }
-        self.conversation.listing = listing
-            .tasks
-            .iter()
+        self.conversation.listing = (tasks.iter())
             .map(|t| Shown {
                 id: t.id,
                 title: t.title.as_str().to_owned(),
             })
             .collect();
-        Ok(json!({"tasks": listing.tasks}))
+        json!({"tasks": tasks})
     }
 
     /// The one task `selector` names: `{"task_id"}`, `{"title"}` (it must
@@ -910,25 +936,8 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             return self.projects().get(id, now).map_err(project_refusal);
         }
         let all = self.projects().list(false, now).map_err(project_refusal)?;
-        let wanted = named.to_lowercase();
-        let exact: Vec<&Project> = all.iter().filter(|p| p.name.key() == wanted).collect();
-        let partial: Vec<&Project> = all
-            .iter()
-            .filter(|p| p.name.key().contains(&wanted))
-            .collect();
-        match (exact.as_slice(), partial.as_slice()) {
-            ([one], _) | ([], [one]) => Ok((*one).clone()),
-            ([], []) => Err(Refusal(format!(
-                "You have no project “{named}”; nothing changed."
-            ))),
-            (_, many) => {
-                let names: Vec<&str> = many.iter().map(|p| p.name.as_str()).collect();
-                Err(Refusal(format!(
-                    "Several projects match “{named}”: {}. Which one?",
-                    names.join(", ")
-                )))
-            }
-        }
+        let missing = format!("You have no project “{named}”; nothing changed.");
+        by_name(all, |p| &p.name, named, "projects", missing)
     }
 
     fn list_projects(&mut self, arguments: &Value) -> Result<Value, Refusal> {
@@ -973,24 +982,169 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         Ok(json!(changed))
     }
 
+    /// Moves a task to another project (`project`), to a place in its
+    /// project's order (`to`: top or bottom, `before` or `after` another
+    /// task), or both.
     async fn move_task(&mut self, arguments: &Value) -> Result<Value, Refusal> {
         let task = self.resolve(&arguments["task"]).await?;
-        let project = self.project(&arguments["project"])?;
-        let (id, to) = (task.id, project.id);
-        let patch = TaskPatch {
-            project_id: Some(to),
-            ..TaskPatch::default()
+        let project = match arguments.get("project") {
+            Some(named) => Some(self.project(named)?),
+            None => None,
         };
-        let moved = self
-            .write(move |tasks, env| tasks.patch(id, patch, &env))
-            .await
-            .map_err(refusal)?;
-        self.lines.push(format!(
-            "Moved “{}” to {}.",
-            moved.title.as_str(),
-            project.name.as_str()
-        ));
+        let place = match (
+            arguments.get("to"),
+            arguments.get("before"),
+            arguments.get("after"),
+        ) {
+            (Some(to), None, None) => Some(match to.as_str() {
+                Some("top") => Place::Top,
+                Some("bottom") => Place::Bottom,
+                _ => return Err(Refusal("Move it to the top or the bottom?".into())),
+            }),
+            (None, Some(other), None) => Some(Place::Before(self.resolve(other).await?.id)),
+            (None, None, Some(other)) => Some(Place::After(self.resolve(other).await?.id)),
+            (None, None, None) => None,
+            _ => return Err(Refusal("Give one place: to, before or after.".into())),
+        };
+        let (id, to) = (task.id, project.as_ref().map(|p| p.id));
+        let moved = match (to, place) {
+            (None, None) => {
+                return Err(Refusal(
+                    "Move it where? Name a project, or the top, the bottom, or a task to put it next to."
+                        .into(),
+                ));
+            }
+            (Some(to), None) => {
+                let patch = TaskPatch {
+                    project_id: Some(to),
+                    ..TaskPatch::default()
+                };
+                self.write(move |tasks, env| tasks.patch(id, patch, &env)).await
+            }
+            (to, Some(place)) => {
+                self.write(move |tasks, env| tasks.place(id, to, place, &env))
+                    .await
+            }
+        }
+        .map_err(refusal)?;
+        let whose = project.map_or(String::new(), |p| format!(" of {}", p.name.as_str()));
+        let (title, over) = (moved.title.as_str(), whose.trim_start_matches(" of "));
+        self.lines.push(match place {
+            None => format!("Moved “{title}” to {over}."),
+            Some(Place::Top) => format!("Moved “{title}” to the top{whose}."),
+            Some(Place::Bottom) => format!("Moved “{title}” to the bottom{whose}."),
+            Some(Place::Before(_)) => format!("Moved “{title}” up, before the task named{whose}."),
+            Some(Place::After(_)) => format!("Moved “{title}” down, after the task named{whose}."),
+        });
+        self.conversation.last_change = Some(Change::Updated { task });
         Ok(json!(moved))
+    }
+
+    fn views(&self) -> Views<'_, Storage> {
+        Views::new(
+            self.chat.storage,
+            self.chat.user,
+            self.conversation.time_zone,
+        )
+    }
+
+    /// The view `named` names: its id, or its name (whatever its case;
+    /// else the one view whose name holds it; several are listed back).
+    fn view(&self, named: &Value) -> Result<View, Refusal> {
+        let named = named.as_str().map(str::trim).unwrap_or_default();
+        if named.is_empty() {
+            return Err(Refusal("Which view?".into()));
+        }
+        let now = self.env.now;
+        if let Some(id) = ViewId::parse(named) {
+            return self.views().get(id, now).map_err(view_refusal);
+        }
+        let all = self.views().list(now).map_err(view_refusal)?;
+        let missing = format!("You have no view “{named}”; say \"show my views\" to see them.");
+        by_name(all, |v| &v.name, named, "views", missing)
+    }
+
+    /// A view's filter from a tool's arguments, its project named by
+    /// name too.
+    fn view_filter(&self, given: &Value) -> Result<ListQuery, Refusal> {
+        let mut given = given.clone();
+        if let Some(named) = given.get("project").filter(|p| {
+            p.as_str()
+                .is_some_and(|name| ProjectId::parse(name).is_err())
+        }) {
+            given["project"] = json!(self.project(named)?.id);
+        }
+        ListQuery::parse_filter(&given, "filter")
+            .map_err(|e| Refusal(format!("I couldn't use that filter: {e}.")))
+    }
+
+    fn list_views(&mut self) -> Result<Value, Refusal> {
+        let views = self.views().list(self.env.now).map_err(view_refusal)?;
+        let lines: Vec<String> = (views.iter())
+            .map(|v| {
+                format!(
+                    "• {} ({} to do, {} overdue)",
+                    v.name.as_str(),
+                    v.pending,
+                    v.overdue
+                )
+            })
+            .collect();
+        self.lines.push(match lines.is_empty() {
+            true => "You have no saved views yet.".into(),
+            false => lines.join("\n"),
+        });
+        Ok(json!({"views": views}))
+    }
+
+    fn add_view(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let name = arguments["name"].as_str().unwrap_or_default();
+        let name = Name::parse(name)
+            .map_err(|e| Refusal(format!("I couldn't save that view: name: {e}.")))?;
+        let filter = self.view_filter(arguments.get("filter").unwrap_or(&json!({})))?;
+        let env = self.next_env();
+        let view = (self.views().create(name, filter, &env)).map_err(view_refusal)?;
+        self.lines.push(format!(
+            "Saved the view “{}” ({} to do).",
+            view.name.as_str(),
+            view.pending
+        ));
+        Ok(json!(view))
+    }
+
+    fn show_view(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let view = self.view(&arguments["view"])?;
+        let page = format!("limit={LISTED}");
+        let listing = (self.views().tasks(view.id, &page, self.env.now)).map_err(view_refusal)?;
+        self.lines.push(format!("{}:", view.name.as_str()));
+        Ok(self.show(listing.tasks))
+    }
+
+    fn update_view(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let view = self.view(&arguments["view"])?;
+        let changes = &arguments["changes"];
+        let name = (changes.get("name").and_then(Value::as_str))
+            .map(Name::parse)
+            .transpose()
+            .map_err(|e| Refusal(format!("I couldn't rename that view: {e}.")))?;
+        let filter = (changes.get("filter"))
+            .map(|f| self.view_filter(f))
+            .transpose()?;
+        let patch = ViewPatch { name, filter };
+        let changed = (self.views().update(view.id, patch, self.env.now)).map_err(view_refusal)?;
+        self.lines
+            .push(format!("Updated the view “{}”.", changed.name.as_str()));
+        Ok(json!(changed))
+    }
+
+    fn delete_view(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let view = self.view(&arguments["view"])?;
+        self.views().delete(view.id).map_err(view_refusal)?;
+        self.lines.push(format!(
+            "Deleted the view “{}”; its tasks stay.",
+            view.name.as_str()
+        ));
+        Ok(json!({"deleted": view.id}))
     }
 
     async fn add_steps(&mut self, arguments: &Value) -> Result<Value, Refusal> {
@@ -1012,6 +1166,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             changed.title.as_str(),
             changed.steps.0.len()
         ));
+        self.conversation.last_change = Some(Change::Updated { task });
         Ok(json!(changed))
     }
 
@@ -1059,6 +1214,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             changed.steps.0.len(),
             changed.title.as_str()
         ));
+        self.conversation.last_change = Some(Change::Updated { task });
         Ok(json!(changed))
     }
 
@@ -1152,6 +1308,8 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
                     "recurrence",
                     "recurrence_mode",
                     "reminders",
+                    "project_id",
+                    "steps",
                 ];
                 let back: serde_json::Map<String, Value> = fields
                     .iter()
@@ -1175,12 +1333,49 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
     }
 }
 
+/// The one of `all` that `named` names: by its name whatever its case,
+/// else the one whose name holds `named`; `missing` when none does, and
+/// the names to choose from (of `kind`, "projects") when several do.
+fn by_name<T>(
+    all: Vec<T>,
+    name: impl Fn(&T) -> &Name,
+    named: &str,
+    kind: &str,
+    missing: String,
+) -> Result<T, Refusal> {
+    let wanted = named.to_lowercase();
+    let exact = all.iter().position(|item| name(item).key() == wanted);
+    let mut partial: Vec<T> = all;
+    if let Some(at) = exact {
+        return Ok(partial.swap_remove(at));
+    }
+    partial.retain(|item| name(item).key().contains(&wanted));
+    match partial.len() {
+        0 => Err(Refusal(missing)),
+        1 => Ok(partial.swap_remove(0)),
+        _ => {
+            let names: Vec<&str> = partial.iter().map(|item| name(item).as_str()).collect();
+            Err(Refusal(format!(
+                "Several {kind} match “{named}”: {}. Which one?",
+                names.join(", ")
+            )))
+        }
+    }
+}
+
 /// Why a tool call was not done, in words for the user.
 struct Refusal(String);
 
 fn project_refusal(err: ProjectError) -> Refusal {
     match err {
         ProjectError::Task(err) => refusal(err),
+        other => Refusal(format!("I couldn't do that: {other}.")),
+    }
+}
+
+fn view_refusal(err: ViewError) -> Refusal {
+    match err {
+        ViewError::Task(err) => refusal(err),
         other => Refusal(format!("I couldn't do that: {other}.")),
     }
 }

@@ -12,6 +12,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("bad_chat_input_is_refused", bad_input),
     ("overdue_tasks_are_shown_when_asked", overdue),
     ("projects_are_made_and_listed_by_chat", projects),
+    ("tasks_are_organised_by_chat", organising),
 ];
 
 fn main() {
@@ -455,6 +456,86 @@ fn projects(stack: &Stack, user: &str) -> anyhow::Result<()> {
     anyhow::ensure!(
         text.contains("Inbox") && text.contains("Garden (0 to do, 0 overdue)"),
         "{shown}"
+    );
+    Ok(())
+}
+
+/// Adds to a project and moves between projects by name, a checklist
+/// added and checked off, the order given by hand, and a saved view shown,
+/// all in one conversation as a person would say them.
+fn organising(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let first = say(&client, user, None, "new list Groceries")?;
+    let id = first["conversation_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let say = |message: &str| -> anyhow::Result<String> {
+        let reply = say(&client, user, Some(&id), message)?;
+        Ok(reply["response"].as_str().unwrap_or_default().to_owned())
+    };
+    say("create a project called Work")?;
+    say("add milk to groceries")?;
+    say("add the report to work")?;
+    say("add slides")?;
+    let moved = say("move the slides to Work")?;
+    anyhow::ensure!(moved.contains("Work"), "{moved}");
+    let work: Value = client.get(&format!("/api/{user}/projects")).body;
+    let work_id = work["projects"][2]["id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let in_work = |query: &str| tasks(&client, user, &format!("project={work_id}&{query}"));
+    anyhow::ensure!(titles(&in_work("sort=order")) == ["the report", "slides"]);
+    let groceries = tasks(&client, user, "q=milk");
+    anyhow::ensure!(
+        groceries[0]["project_id"] == work["projects"][1]["id"],
+        "{groceries:?}"
+    );
+
+    let put = say("put it first")?;
+    anyhow::ensure!(put.contains("top"), "{put}");
+    anyhow::ensure!(titles(&in_work("sort=order")) == ["slides", "the report"]);
+    say("move the slides below the report")?;
+    anyhow::ensure!(titles(&in_work("sort=order")) == ["the report", "slides"]);
+    let listed = say("what's in my Work list?")?;
+    anyhow::ensure!(
+        listed.contains("the report") && listed.contains("slides") && !listed.contains("milk"),
+        "{listed}"
+    );
+
+    say("add pack the gym bag")?;
+    let stepped = say("add steps to pack the gym bag: shoes, towel, lock")?;
+    anyhow::ensure!(stepped.contains("3 steps"), "{stepped}");
+    let checked = say("check off towel")?;
+    anyhow::ensure!(checked.contains("1 of 3"), "{checked}");
+    let bag = tasks(&client, user, "q=gym");
+    anyhow::ensure!(
+        bag[0]["steps"][1]["done"] == true && bag[0]["steps_done"] == 1,
+        "{bag:?}"
+    );
+
+    let saved = client.post(
+        &format!("/api/{user}/views"),
+        &json!({"name": "Weekly review", "filter": {"project": work_id, "sort": "order"}}),
+    );
+    anyhow::ensure!(saved.status == 201, "{saved:?}");
+    let shown = say("show my weekly review view")?;
+    anyhow::ensure!(
+        shown.starts_with("Weekly review:")
+            && shown.contains("1. the report")
+            && shown.contains("2. slides"),
+        "{shown}"
+    );
+    let done = say("complete 2")?;
+    anyhow::ensure!(
+        done.contains("slides"),
+        "numbers follow the view shown: {done}"
+    );
+    let views = say("show my views")?;
+    anyhow::ensure!(
+        views.contains("Weekly review (1 to do, 0 overdue)"),
+        "{views}"
     );
     Ok(())
 }

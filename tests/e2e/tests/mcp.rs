@@ -68,7 +68,12 @@ fn sdk(stack: &Stack, user: &str) -> anyhow::Result<()> {
                 "update_project",
                 "move_task",
                 "add_steps",
-                "complete_step"
+                "complete_step",
+                "list_views",
+                "add_view",
+                "show_view",
+                "update_view",
+                "delete_view"
             ],
         "{tools}"
     );
@@ -133,6 +138,38 @@ fn sdk(stack: &Stack, user: &str) -> anyhow::Result<()> {
         checked["structured"]["steps"][1]["done"] == true
             && checked["structured"]["steps_done"] == 1,
         "{checked}"
+    );
+    // A task added to a project by name, put first, and a view of the
+    // project in that order.
+    let bottle = step("added_in_project");
+    anyhow::ensure!(
+        bottle["structured"]["project_id"] == project["structured"]["id"],
+        "{bottle}"
+    );
+    anyhow::ensure!(step("reordered")["is_error"] == false, "{stdout}");
+    let view = step("view_added");
+    anyhow::ensure!(
+        view["structured"]["filter"]["project"] == project["structured"]["id"]
+            && view["structured"]["pending"] == 2,
+        "{view}"
+    );
+    let shown = step("view_shown");
+    let titles: Vec<&str> = (shown["structured"]["tasks"]
+        .as_array()
+        .into_iter()
+        .flatten())
+    .filter_map(|t| t["title"].as_str())
+    .collect();
+    anyhow::ensure!(titles == ["Fill the bottle", "Pack the gym bag"], "{shown}");
+    anyhow::ensure!(
+        step("views_listed")["structured"]["views"][0]["name"] == "Gym in order",
+        "{stdout}"
+    );
+    anyhow::ensure!(step("view_deleted")["is_error"] == false, "{stdout}");
+    let gone = step("view_gone");
+    anyhow::ensure!(
+        gone["is_error"] == true && gone["text"].as_str().is_some_and(|t| t.contains("no view")),
+        "{gone}"
     );
     let counted = step("projects_listed");
     anyhow::ensure!(

@@ -18,6 +18,18 @@ pub fn definitions() -> Vec<Value> {
         "description": "Which project: \"inbox\", its id, or its name (whatever its case).",
         "type": "string"
     });
+    let view = json!({
+        "description": "Which saved view: its id, or its name (whatever its case).",
+        "type": "string"
+    });
+    let view_filter = json!({"type": "object", "properties": {
+        "status": {"type": "string", "enum": ["pending", "completed", "all"]},
+        "priority": {"type": "array", "items": {"type": "string", "enum": ["none", "low", "medium", "high"]}},
+        "tag": {"type": "array", "items": {"type": "string"}}, "project": project, "q": {"type": "string"},
+        "due": {"type": "string", "enum": ["today", "tomorrow", "this_week", "next_7_days", "overdue", "no_date"]},
+        "due_before": {"type": "string"}, "due_after": {"type": "string"}, "overdue": {"type": "boolean"},
+        "sort": {"type": "string", "enum": ["created_at", "due_at", "priority", "title", "order"]},
+        "order": {"type": "string", "enum": ["asc", "desc"]}}});
     let priority = json!({"type": "string", "enum": ["none", "low", "medium", "high"]});
     let when = json!({"type": "string", "description": "RFC 3339 with an offset, or a local date-time read in time_zone"});
     let tool = |name: &str,
@@ -43,7 +55,8 @@ pub fn definitions() -> Vec<Value> {
                 "time_zone": {"type": "string", "description": "IANA name; default the user's"},
                 "priority": priority, "tags": {"type": "array", "items": {"type": "string"}},
                 "recurrence": {"type": "string"}, "recurrence_mode": {"type": "string", "enum": ["schedule", "completion"]},
-                "reminders": {"type": "array", "items": {"type": "object"}}}}),
+                "reminders": {"type": "array", "items": {"type": "object"}}, "project": project,
+                "steps": {"type": "array", "items": {"type": "string"}, "description": "Its checklist, in order"}}}),
             false,
             false,
             false,
@@ -121,11 +134,12 @@ pub fn definitions() -> Vec<Value> {
         ),
         tool(
             "move_task",
-            "Move a task to another project (\"inbox\" for the Inbox); its history, reminders and series stay.",
-            json!({"type": "object", "required": ["task", "project"], "properties": {"task": task, "project": project}}),
+            "Move a task to another project (\"inbox\" for the Inbox; its history, reminders and series stay), and/or reorder it in its project: to the top or bottom, or right before or after another task. Listings with sort order show that order.",
+            json!({"type": "object", "required": ["task"], "properties": {"task": task, "project": project,
+                "to": {"type": "string", "enum": ["top", "bottom"]}, "before": task, "after": task}}),
             false,
             false,
-            true,
+            false,
         ),
         tool(
             "add_steps",
@@ -143,6 +157,48 @@ pub fn definitions() -> Vec<Value> {
                 "step": {"type": "string"}, "completed": {"type": "boolean"}}}),
             false,
             false,
+            true,
+        ),
+        tool(
+            "list_views",
+            "List the saved views (named filters), each with how many pending and overdue tasks it selects.",
+            json!({"type": "object", "properties": {}}),
+            true,
+            false,
+            true,
+        ),
+        tool(
+            "add_view",
+            "Save a view: a name and a filter of the task listing's parameters (status, priority, tag, project, q, due: today|tomorrow|this_week|next_7_days|overdue|no_date in the user's zone, due_before, due_after, overdue, sort, order).",
+            json!({"type": "object", "required": ["name", "filter"], "properties": {
+                "name": {"type": "string"}, "filter": view_filter}}),
+            false,
+            false,
+            false,
+        ),
+        tool(
+            "show_view",
+            "List the tasks a saved view selects, in its order (the first 20).",
+            json!({"type": "object", "required": ["view"], "properties": {"view": view}}),
+            true,
+            false,
+            true,
+        ),
+        tool(
+            "update_view",
+            "Rename a saved view or give it another filter (which replaces the old whole).",
+            json!({"type": "object", "required": ["view", "changes"], "properties": {"view": view,
+                "changes": {"type": "object", "properties": {"name": {"type": "string"}, "filter": view_filter}}}}),
+            false,
+            false,
+            true,
+        ),
+        tool(
+            "delete_view",
+            "Delete a saved view (its tasks stay).",
+            json!({"type": "object", "required": ["view"], "properties": {"view": view}}),
+            false,
+            true,
             true,
         ),
     ]

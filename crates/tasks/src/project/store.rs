@@ -52,6 +52,20 @@ impl<'a, D: Database + ?Sized> Projects<'a, D> {
         inbox.into_iter().map(Ok).chain(made).collect()
     }
 
+    /// The names of the Inbox and of the projects that are not archived,
+    /// in the order they were made (what the chat recognises in a
+    /// message), without their counts.
+    pub fn names(&self) -> Result<Vec<String>, TaskError> {
+        let rows = self.db.query(
+            "SELECT name FROM projects WHERE user_id = $1 AND archived = $2 ORDER BY id",
+            &[self.user.as_str().into(), false.into()],
+        )?;
+        let made = rows.iter().map(|row| Ok(row.text(0)?.to_owned()));
+        std::iter::once(Ok(INBOX_NAME.to_owned()))
+            .chain(made)
+            .collect()
+    }
+
     /// Project `id` with its counts at `now`.
     pub fn get(&self, id: ProjectId, now: DateTime<Utc>) -> Result<Project, ProjectError> {
         let counts = self.counts(now, Some(id))?;
