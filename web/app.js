@@ -4,6 +4,7 @@
 import { Api, session, signIn } from "./api.js";
 import { byId, clearErrors, onSubmit } from "./dom.js";
 import { TaskList } from "./tasks.js";
+import { Lists } from "./lists.js";
 import { Chat } from "./chat.js";
 import { Inbox, Settings } from "./panels.js";
 
@@ -94,6 +95,7 @@ async function start(signedIn) {
   // One object holds the settings every part reads the zone from.
   const settings = { time_zone: "UTC", webhook_url: null };
   const list = new TaskList(api, settings, confirmed);
+  list.lists = new Lists(api, (scope) => list.show(scope), (id, project) => list.moveInto(id, project));
   const inbox = new Inbox(api, settings);
   const chat = new Chat(api, settings, () => list.load());
   new Settings(api, settings, () => list.load());

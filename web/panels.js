@@ -13,7 +13,7 @@ export class Inbox {
     byId("inbox-all-read").addEventListener("click", () => this.markAll());
   }
 
-  /** Reads how many reminders are unread; shown beside "Inbox". */
+  /** Reads how many reminders are unread; shown beside "Reminders". */
   async count() {
     const page = await this.api.get("/notifications", { unread: "true", limit: UNREAD_SHOWN });
     const count = page.notifications.length;
@@ -21,7 +21,7 @@ export class Inbox {
     const badge = byId("unread");
     if (badge.textContent !== text) {
       badge.textContent = text;
-      byId("inbox-button").setAttribute("aria-label", count ? `Inbox, ${text} unread` : "Inbox");
+      byId("inbox-button").setAttribute("aria-label", count ? `Reminders, ${text} unread` : "Reminders");
     }
   }
 

@@ -1,7 +1,10 @@
-// The task list: filters, sorts and pages of the tasks API; add, edit,
-// complete, reopen and delete; a task's history and next occurrences.
+// The task list: filters, sorts and pages of the tasks API, of one
+// project or of a saved view; add, edit, complete, reopen and delete; a
+// task's checklist; the order given by hand (dragged, or moved up and down
+// by keyboard); a task's history and next occurrences.
 
 import { byId, fill, h, localInput, onSubmit, when } from "./dom.js";
+import { ALL } from "./lists.js";
 
 const PAGE = 20;
 
@@ -55,6 +58,9 @@ export class TaskList {
     this.settings = settings;
     this.confirm = confirm;
     this.cursors = [null];
+    this.scope = ALL;
+    this.lists = null;
+    this.opened = new Set();
     this.loading = null;
     this.again = false;
     this.list = byId("task-list");
@@ -64,6 +70,8 @@ export class TaskList {
     options(byId("add-reminders"), REMINDERS, "");
     onSubmit(byId("add-form"), (data) => this.add(data));
     onSubmit(byId("edit-form"), (data) => this.save(data));
+    onSubmit(byId("view-form"), (data) => this.saveView(data));
+    byId("delete-view").addEventListener("click", () => this.deleteView());
     this.filters.addEventListener("change", () => this.first());
     this.filters.addEventListener("submit", (event) => {
       event.preventDefault();
@@ -84,8 +92,10 @@ export class TaskList {
   }
 
   query() {
+    if (this.scope.kind === "view") return { limit: PAGE, cursor: this.cursors.at(-1) };
     const form = new FormData(this.filters);
     return {
+      project: this.scope.kind === "project" ? this.scope.id : null,
       status: form.get("status"),
       priority: form.get("priority"),
       tag: form.get("tag").trim(),
@@ -100,6 +110,31 @@ export class TaskList {
   first() {
     this.cursors = [null];
     return this.load();
+  }
+
+  /** Shows every task, one project's (in the order given by hand) or one view's. */
+  show(scope) {
+    this.scope = scope;
+    byId("tasks-title").textContent = scope.name;
+    const view = scope.kind === "view";
+    this.filters.hidden = view;
+    byId("view-form").hidden = view;
+    byId("delete-view").hidden = !view;
+    const sort = this.filters.elements.sort;
+    if (scope.kind === "project") {
+      sort.value = "order";
+      this.filters.elements.order.value = "asc";
+    } else if (sort.value === "order") {
+      // "My order" is a project's own: across projects it means nothing.
+      sort.value = "created_at";
+    }
+    return this.first().then(() => byId("tasks-title").focus());
+  }
+
+  /** Whether the list shows a project's own order, which a person may change. */
+  get ordering() {
+    const form = this.filters.elements;
+    return this.scope.kind === "project" && form.sort.value === "order" && form.order.value === "asc";
   }
 
   turn(step) {
@@ -118,7 +153,9 @@ export class TaskList {
       do {
         this.again = false;
         try {
-          const page = await this.api.get("/tasks", this.query());
+          const path = this.scope.kind === "view" ? `/views/${this.scope.id}/tasks` : "/tasks";
+          // The sidebar's counts (and project names) are read beside the page.
+          const [page] = await Promise.all([this.api.get(path, this.query()), this.lists?.load()]);
           this.next = page.next_cursor;
           this.render(page.tasks);
           this.filters.querySelector(".form-error").textContent = "";
@@ -146,16 +183,21 @@ export class TaskList {
       : `${tasks.length} task${tasks.length === 1 ? "" : "s"} on this page.`;
     const focused = document.activeElement?.closest("[data-id]");
     const restore = focused && [focused.dataset.id, document.activeElement.dataset.action];
-    fill(this.list, tasks.map((task) => this.item(task)));
+    this.shown = tasks;
+    fill(this.list, tasks.map((task, at) => this.item(task, at, tasks.length)));
     if (restore) {
       this.list.querySelector(`[data-id="${restore[0]}"] [data-action="${restore[1]}"]`)?.focus();
     }
   }
 
-  item(task) {
+  item(task, at, count) {
     const overdue = !task.completed && task.due_at && Date.parse(task.due_at) < Date.now();
     const label = `${task.completed ? "Reopen" : "Complete"} “${task.title}”`;
-    return h("li", { class: `task${task.completed ? " done" : ""}${overdue ? " overdue" : ""}`, dataset: { id: task.id } },
+    const ordering = this.ordering;
+    const project = this.scope.kind !== "project" && task.project_id !== "inbox" ? this.lists?.projectName(task.project_id) : null;
+    const item = h("li", {
+      class: `task${task.completed ? " done" : ""}${overdue ? " overdue" : ""}`, dataset: { id: task.id }, draggable: "true",
+    },
       h("input", {
         type: "checkbox", checked: task.completed, "aria-label": label, dataset: { action: "complete" },
         onchange: (event) => this.complete(task, event.target.checked),
@@ -163,16 +205,139 @@ export class TaskList {
       h("div", { class: "body" },
         h("span", { class: "title" }, task.title),
         h("div", { class: "meta" },
+          project ? h("span", { class: "badge in-project" }, project) : null,
           task.priority !== "none" ? h("span", { class: `badge priority-${task.priority}` }, `${task.priority} priority`) : null,
           task.tags.map((tag) => h("span", { class: "badge tag" }, `#${tag}`)),
           task.due_at ? h("span", { class: "due" }, `Due ${when(task.due_at, this.zone)}`) : null,
           overdue ? h("span", { class: "badge overdue-mark" }, "Overdue") : null,
           task.recurrence ? h("span", { class: "badge repeats", title: task.recurrence }, "↻ Repeats") : null,
-          task.reminders.some((r) => Date.parse(r.fires_at) > Date.now()) ? h("span", { class: "badge" }, "Reminder set") : null)),
+          task.reminders.some((r) => Date.parse(r.fires_at) > Date.now()) ? h("span", { class: "badge" }, "Reminder set") : null),
+        this.checklist(task)),
       h("div", { class: "actions" },
+        ordering ? h("button", {
+          type: "button", dataset: { action: "up" }, disabled: at === 0, "aria-label": `Move “${task.title}” up`,
+          onclick: () => this.move(task, { before: this.shown[at - 1]?.id }, "up"),
+        }, "↑") : null,
+        ordering ? h("button", {
+          type: "button", dataset: { action: "down" }, disabled: at === count - 1, "aria-label": `Move “${task.title}” down`,
+          onclick: () => this.move(task, { after: this.shown[at + 1]?.id }, "down"),
+        }, "↓") : null,
         h("button", { type: "button", dataset: { action: "edit" }, "aria-label": `Edit “${task.title}”`, onclick: () => this.edit(task) }, "Edit"),
         h("button", { type: "button", dataset: { action: "history" }, "aria-label": `History of “${task.title}”`, onclick: () => this.history(task) }, "History"),
         h("button", { type: "button", class: "danger", dataset: { action: "delete" }, "aria-label": `Delete “${task.title}”`, onclick: () => this.remove(task) }, "Delete")));
+    item.addEventListener("dragstart", (event) => {
+      event.dataTransfer.setData("text/x-task", task.id);
+      event.dataTransfer.effectAllowed = "move";
+    });
+    item.addEventListener("dragover", (event) => {
+      if (this.ordering && event.dataTransfer.types.includes("text/x-task")) event.preventDefault();
+    });
+    item.addEventListener("drop", (event) => {
+      event.preventDefault();
+      const dragged = this.shown.find((shown) => shown.id === event.dataTransfer.getData("text/x-task"));
+      if (!dragged || dragged.id === task.id) return;
+      // The upper half of a task puts the dragged one above it.
+      const box = item.getBoundingClientRect();
+      const above = event.clientY < box.top + box.height / 2;
+      this.move(dragged, above ? { before: task.id } : { after: task.id }, above ? "above" : "below", task);
+    });
+    return item;
+  }
+
+  /** A task's steps: checked and unchecked, added and removed, with its progress in the summary. */
+  checklist(task) {
+    const done = task.steps.filter((step) => step.done).length;
+    const summary = task.steps.length ? `Steps ${done}/${task.steps.length}` : "Steps";
+    const details = h("details", { class: "steps", open: this.opened.has(task.id) },
+      h("summary", { dataset: { action: "steps" }, "aria-label": `${summary} of “${task.title}”` }, summary),
+      h("ul", {}, task.steps.map((step) => h("li", { class: step.done ? "done" : null },
+        h("label", { class: "check" },
+          h("input", {
+            type: "checkbox", checked: step.done, dataset: { action: `step-${step.id}` },
+            onchange: (event) => this.step(task, step, { done: event.target.checked }),
+          }),
+          step.text),
+        h("button", {
+          type: "button", class: "link", dataset: { action: `remove-${step.id}` }, "aria-label": `Remove the step “${step.text}”`,
+          onclick: () => this.step(task, step, null),
+        }, "Remove")))),
+      h("form", { class: "add-step", onsubmit: (event) => this.addStep(event, task) },
+        h("input", { name: "text", maxlength: 500, autocomplete: "off", "aria-label": `New step of “${task.title}”`, dataset: { action: "new-step" } }),
+        h("button", { type: "submit" }, "Add step")));
+    details.addEventListener("toggle", () => {
+      if (details.open) this.opened.add(task.id);
+      else this.opened.delete(task.id);
+    });
+    return details;
+  }
+
+  async step(task, step, change) {
+    try {
+      if (change) await this.api.patch(`/tasks/${task.id}/steps/${step.id}`, change);
+      else await this.api.delete(`/tasks/${task.id}/steps/${step.id}`);
+      this.status.textContent = change
+        ? `${change.done ? "Checked" : "Unchecked"} “${step.text}”.`
+        : `Removed the step “${step.text}”.`;
+    } catch (error) {
+      this.status.textContent = error.message;
+    }
+    await this.load();
+  }
+
+  async addStep(event, task) {
+    event.preventDefault();
+    const text = new FormData(event.target).get("text");
+    try {
+      await this.api.post(`/tasks/${task.id}/steps`, { text });
+      this.status.textContent = `Added the step “${text.trim()}” to “${task.title}”.`;
+    } catch (error) {
+      this.status.textContent = error.message;
+    }
+    await this.load();
+    this.list.querySelector(`[data-id="${task.id}"] [data-action="new-step"]`)?.focus();
+  }
+
+  /** Moves `task` in its project's order (`{before}` or `{after}` another task), saying where. */
+  async move(task, place, where, next) {
+    try {
+      await this.api.post(`/tasks/${task.id}/move`, place);
+      this.status.textContent = next ? `Moved “${task.title}” ${where} “${next.title}”.` : `Moved “${task.title}” ${where}.`;
+    } catch (error) {
+      this.status.textContent = error.message;
+    }
+    await this.load();
+  }
+
+  /** Moves the task `id` into `project` (dropped on it in the sidebar). */
+  async moveInto(id, project) {
+    try {
+      const task = await this.api.patch(`/tasks/${id}`, { project_id: project.id });
+      this.status.textContent = `Moved “${task.title}” to ${project.name}.`;
+    } catch (error) {
+      this.status.textContent = error.message;
+    }
+    await this.load();
+  }
+
+  /** Saves the list's filters (and project) as a view, and shows it. */
+  async saveView(data) {
+    const query = this.query();
+    const filter = {};
+    for (const name of ["status", "project", "q", "sort", "order"]) {
+      if (query[name]) filter[name] = query[name];
+    }
+    if (query.priority) filter.priority = [query.priority];
+    if (query.tag) filter.tag = [query.tag];
+    const view = await this.lists.saveView(data.get("name"), filter);
+    byId("view-form").reset();
+    this.status.textContent = `Saved the view “${view.name}”.`;
+  }
+
+  async deleteView() {
+    const view = this.scope;
+    if (!(await this.confirm(`Delete the view “${view.name}”? Its tasks stay.`))) return;
+    await this.lists.deleteView(view);
+    this.status.textContent = `Deleted the view “${view.name}”.`;
   }
 
   async add(data) {
@@ -186,6 +351,7 @@ export class TaskList {
       recurrence: data.get("recurrence") || null,
       reminders: remindersField(data.get("reminders")),
     };
+    if (this.scope.kind === "project") body.project_id = this.scope.id;
     const task = await this.api.post("/tasks", body);
     form.reset();
     this.status.textContent = `Added “${task.title}”.`;
@@ -224,6 +390,7 @@ export class TaskList {
     byId("edit-zone").textContent = `(${task.time_zone})`;
     form.elements.priority.value = task.priority;
     form.elements.tags.value = task.tags.join(", ");
+    options(form.elements.project_id, (this.lists?.projects ?? []).map((p) => [p.id, p.name]), task.project_id);
     options(form.elements.recurrence, REPEATS, task.recurrence ?? "");
     const reminder = reminderChoice(task);
     options(form.elements.reminders, reminder === "kept" ? [...REMINDERS, ["kept", "As they are"]] : REMINDERS, reminder);
@@ -238,6 +405,7 @@ export class TaskList {
       due_at: data.get("due_at") || null,
       priority: data.get("priority"),
       tags: tags(data.get("tags")),
+      project_id: data.get("project_id"),
       recurrence: data.get("recurrence") || null,
     };
     if (data.get("reminders") !== "kept") body.reminders = remindersField(data.get("reminders"));

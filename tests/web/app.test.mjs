@@ -300,13 +300,85 @@ test("a reminder that fires arrives in the inbox with an unread count", async ()
   await eventually("the unread count", async () => (await page.locator("#unread").textContent()) === "1", 30_000);
   await eventually("the list no longer says a reminder is set", async () =>
     !/Reminder set/.test(await task("call the bank").textContent()));
-  await page.getByRole("button", { name: /Inbox/ }).click();
+  await page.getByRole("button", { name: /Reminders/ }).click();
   await eventually("the reminder in the inbox", async () => /call the bank/.test(await page.locator("#inbox").textContent()));
   await accessible(page, "the inbox");
   await shot(page, "desktop-inbox");
   await page.getByRole("button", { name: /Mark read: .call the bank./ }).click();
   await eventually("no unread left", async () => (await page.locator("#unread").textContent()) === "");
   await page.locator("#inbox-dialog").getByRole("button", { name: "Close" }).click();
+});
+
+test("projects: a task moved in by drag and by keyboard, ordered by hand, its steps checked, a view saved and opened", async () => {
+  const sidebar = page.locator("nav.lists");
+  const garden = sidebar.locator("#project-list button", { hasText: "Garden" });
+  await page.getByLabel("New project").fill("Garden");
+  await page.getByRole("button", { name: "Make" }).click();
+  await eventually("the project in the sidebar", async () => /^Garden0 to do$/.test(await garden.textContent().catch(() => "")));
+  for (const title of ["rake leaves", "weed the beds"]) {
+    await page.locator("#add-form").getByLabel("New task").fill(title);
+    await page.getByRole("button", { name: "Add", exact: true }).click();
+    await eventually(`${title} added`, async () => (await task(title).count()) === 1);
+  }
+  // By drag: a task dropped on the project moves there.
+  // Searched for, the task shows near the top, beside the sidebar.
+  await page.locator("#filters").getByLabel("Search").fill("rake");
+  await eventually("only the task to drag", async () => JSON.stringify(await titles()) === JSON.stringify(["rake leaves"]));
+  await task("rake leaves").dragTo(garden);
+  await eventually("the project's count", async () => /^Garden1 to do$/.test(await garden.textContent()));
+  await page.locator("#filters").getByLabel("Search").fill("");
+  // By keyboard: the edit dialog's project.
+  await task("weed the beds").getByRole("button", { name: /Edit/ }).focus();
+  await page.keyboard.press("Enter");
+  await page.locator("#edit-project_id").focus();
+  await page.locator("#edit-project_id").selectOption({ label: "Garden" });
+  await page.locator("#edit-form").getByRole("button", { name: "Save" }).focus();
+  await page.keyboard.press("Enter");
+  await eventually("two in the project", async () => /^Garden2 to do$/.test(await garden.textContent()));
+  await garden.click();
+  await eventually("the project's own list", async () => {
+    const seen = [await page.locator("#tasks-title").textContent(), ...await titles()];
+    return JSON.stringify(seen) === JSON.stringify(["Garden", "rake leaves", "weed the beds"]) || seen;
+  });
+  await page.locator("#add-form").getByLabel("New task").fill("buy seeds");
+  await page.getByRole("button", { name: "Add", exact: true }).click();
+  const order = (expected) => async () => JSON.stringify(await titles()) === JSON.stringify(expected) || (await titles());
+  await eventually("a task added in the project lands last", order(["rake leaves", "weed the beds", "buy seeds"]));
+  // Dragged onto the upper half of the first: first.
+  await task("buy seeds").dragTo(task("rake leaves"), { targetPosition: { x: 20, y: 4 } });
+  await eventually("dragged to the top", order(["buy seeds", "rake leaves", "weed the beds"]));
+  // Moved down by keyboard, keeping the focus on it.
+  await task("buy seeds").getByRole("button", { name: "Move “buy seeds” down" }).focus();
+  await page.keyboard.press("Enter");
+  await eventually("moved down", order(["rake leaves", "buy seeds", "weed the beds"]));
+  assert.equal(await page.evaluate(() => document.activeElement.getAttribute("aria-label")), "Move “buy seeds” down");
+  // A checklist inside the task, with its progress.
+  await task("buy seeds").locator("summary").click();
+  for (const step of ["tomatoes", "basil"]) {
+    await task("buy seeds").getByLabel("New step of “buy seeds”").fill(step);
+    await page.keyboard.press("Enter");
+    await eventually(`the step ${step}`, async () => (await task("buy seeds").getByLabel(step, { exact: true }).count()) === 1);
+  }
+  await task("buy seeds").getByLabel("tomatoes", { exact: true }).check();
+  await eventually("the progress", async () => (await task("buy seeds").locator("summary").textContent()) === "Steps 1/2");
+  await accessible(page, "a project with steps");
+  await shot(page, "desktop-project");
+  // The project and its order saved as a view, then opened from the sidebar.
+  await page.getByLabel("Save these filters as a view").fill("Garden plan");
+  await page.getByRole("button", { name: "Create view" }).click();
+  const view = sidebar.locator("#view-list button", { hasText: "Garden plan" });
+  await eventually("the view shown", async () =>
+    (await page.locator("#tasks-title").textContent()) === "Garden plan" && /^Garden plan3 to do$/.test(await view.textContent()));
+  await eventually("the view lists as the project did", order(["rake leaves", "buy seeds", "weed the beds"]));
+  await sidebar.getByRole("button", { name: "All tasks" }).click();
+  await eventually("every task again", async () => (await titles()).includes("water plants"));
+  await view.click();
+  await eventually("the view again", order(["rake leaves", "buy seeds", "weed the beds"]));
+  await accessible(page, "a view");
+  await page.getByRole("button", { name: "Delete this view" }).click();
+  await page.locator("#confirm-yes").click();
+  await eventually("the view gone, every task shown", async () =>
+    (await view.count()) === 0 && (await page.locator("#tasks-title").textContent()) === "Tasks");
 });
 
 test("settings: a refused webhook is reported next to it; the zone is saved", async () => {

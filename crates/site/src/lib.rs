@@ -60,6 +60,7 @@ assets![
     ("/tasks.js", "tasks.js", "text/javascript; charset=utf-8"),
     ("/chat.js", "chat.js", "text/javascript; charset=utf-8"),
     ("/panels.js", "panels.js", "text/javascript; charset=utf-8"),
+    ("/lists.js", "lists.js", "text/javascript; charset=utf-8"),
     ("/style.css", "style.css", "text/css; charset=utf-8"),
     ("/icon.svg", "icon.svg", "image/svg+xml"),
 ];
