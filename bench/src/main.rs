@@ -13,7 +13,8 @@
 //! - `projects`: on both profiles, one user with 50 projects and 10,000
 //!   tasks: the project listing with its counts, a project's first page
 //!   beside the plain first page, moving a task between projects and
-//!   reordering within one.
+//!   reordering within one; 20 saved views listed with their counts, and a
+//!   view's first page beside the same filter given by hand.
 //! - `million`: on both profiles, a user's listings and creates with
 //!   only their 100 tasks in the database, then beside 10,000 users of
 //!   100 tasks each (a million tasks, written straight into the tables);
@@ -420,6 +421,7 @@ fn projects(env: &Env) -> anyhow::Result<()> {
     const PROJECTS: usize = 50;
     const TASKS: usize = 10_000;
     const REQUESTS: usize = 200;
+    const VIEWS: usize = 20;
     println!(
         "## One user, {PROJECTS} projects and {TASKS} tasks over them and the Inbox ({REQUESTS} sequential requests each; ms)\n"
     );
@@ -515,6 +517,40 @@ fn projects(env: &Env) -> anyhow::Result<()> {
             "reorder within a project (top, before, after)",
             &times,
         );
+        // Saved views of four kinds, each counted at every listing.
+        let review =
+            json!({"priority": ["high"], "tag": ["work"], "due": "this_week", "sort": "due_at"});
+        let mut views = Vec::with_capacity(VIEWS);
+        for (v, project) in ids.iter().take(VIEWS).enumerate() {
+            let filter = match v % 4 {
+                0 => json!({"project": project, "sort": "order"}),
+                1 => review.clone(),
+                2 => json!({"status": "pending", "due": "next_7_days"}),
+                _ => json!({"q": "report", "due": "no_date"}),
+            };
+            let body = json!({"name": format!("View {v}"), "filter": filter});
+            let reply = client.post("/api/organiser/views", &body);
+            anyhow::ensure!(reply.status == 201, "{reply:?}");
+            views.push(reply.body["id"].as_str().unwrap_or_default().to_owned());
+        }
+        for (what, path) in [
+            (
+                "view listing with counts (20 views)",
+                "/api/organiser/views".to_owned(),
+            ),
+            (
+                "a view's first page (high, work, this week)",
+                format!("/api/organiser/views/{}/tasks?limit=50", views[1]),
+            ),
+            (
+                "the same filter given by hand",
+                "/api/organiser/tasks?priority=high&tag=work&due=this_week&sort=due_at&limit=50"
+                    .to_owned(),
+            ),
+        ] {
+            let times = sequential(REQUESTS, |_| client.get(&path).status == 200)?;
+            row(name, what, &times);
+        }
     }
     Ok(())
 }

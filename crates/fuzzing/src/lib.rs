@@ -63,12 +63,23 @@ pub fn task_body(data: &[u8]) {
     }
 }
 
-/// A listing's query string (`GET /api/{user}/tasks?...`), and the same
-/// bytes as a cursor, which the API reads from base64 JSON.
+/// A listing's query string (`GET /api/{user}/tasks?...`), with its due
+/// window worked out in a zone far from UTC, and the same bytes as a
+/// cursor, which the API reads from base64 JSON. A query that parses, kept
+/// as a saved view's filter, reads back as the same filter.
 pub fn list_query(data: &[u8]) {
     if let Ok(text) = std::str::from_utf8(data)
-        && let Ok(query) = tasks::ListQuery::parse(text)
+        && let Ok(mut query) = tasks::ListQuery::parse(text)
     {
+        let kept = query.filter();
+        let read = tasks::ListQuery::parse_filter(&kept, "filter").map(|q| q.filter());
+        assert_eq!(
+            read.as_ref(),
+            Ok(&kept),
+            "a saved filter reads back as written"
+        );
+        let zone = tasks::TimeZone::parse("Pacific/Kiritimati").unwrap_or_default();
+        query.resolve(now(), zone);
         let _ = query.page::<tasks::Task>(&[], now());
     }
     let cursor = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(data);
