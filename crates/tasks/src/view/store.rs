@@ -12,7 +12,7 @@ use crate::service::{Env, Listing};
 use crate::task::model::ProjectId;
 use crate::{ListQuery, TaskStore, TimeZone, UserId};
 
-/// The columns a view is read from, in [`Views::read`]'s order.
+/// The columns a view is read from, in [`read`]'s order.
 const COLUMNS: &str = "id, name, filter, created_at, updated_at";
 
 /// One user's views in a database; due windows are days of `zone`.
@@ -36,22 +36,29 @@ impl<'a, D: Database + ?Sized> Views<'a, D> {
             &format!("SELECT {COLUMNS} FROM views WHERE user_id = $1 ORDER BY id"),
             &[self.user.as_str().into()],
         )?;
-        rows.iter().map(|row| self.read(row, now)).collect()
+        rows.iter()
+            .map(|row| self.counted(read(row)?, now))
+            .collect()
     }
 
     /// View `id` with its counts at `now`.
     pub fn get(&self, id: ViewId, now: DateTime<Utc>) -> Result<View, ViewError> {
+        self.counted(self.uncounted(id)?, now)
+    }
+
+    /// View `id` as saved, its counts left at zero.
+    fn uncounted(&self, id: ViewId) -> Result<View, ViewError> {
         let rows = self.db.query(
             &format!("SELECT {COLUMNS} FROM views WHERE user_id = $1 AND id = $2"),
             &[self.user.as_str().into(), id.to_string().into()],
         )?;
-        self.read(rows.first().ok_or(ViewError::NotFound)?, now)
+        read(rows.first().ok_or(ViewError::NotFound)?)
     }
 
     /// The page of view `id`'s tasks at `now` that `page` (a query string
     /// of `limit` and `cursor`) asks for.
     pub fn tasks(&self, id: ViewId, page: &str, now: DateTime<Utc>) -> Result<Listing, ViewError> {
-        let mut query = self.get(id, now)?.filter;
+        let mut query = self.uncounted(id)?.filter;
         query.parse_page(page)?;
         query.resolve(now, self.zone);
         Ok(TaskStore::new(self.db, self.user).list(&query, now)?)
@@ -98,7 +105,7 @@ impl<'a, D: Database + ?Sized> Views<'a, D> {
         now: DateTime<Utc>,
     ) -> Result<View, ViewError> {
         transaction(self.db, |db| {
-            let view = self.get(id, now)?;
+            let view = self.uncounted(id)?;
             let name = patch.name.clone().unwrap_or(view.name);
             let filter = patch.filter.clone().unwrap_or(view.filter);
             self.check_project(&filter)?;
@@ -149,31 +156,36 @@ impl<'a, D: Database + ?Sized> Views<'a, D> {
         Ok(())
     }
 
-    /// The view in `row` (its [`COLUMNS`]), with its counts at `now`.
-    fn read(&self, row: Row<'_>, now: DateTime<Utc>) -> Result<View, ViewError> {
-        let unreadable =
-            |what: &str| TaskError::Unavailable(format!("a stored view has an unreadable {what}"));
-        let instant = |column| -> Result<DateTime<Utc>, ViewError> {
-            let micros = row.int(column)?;
-            Ok(DateTime::from_timestamp_micros(micros).ok_or_else(|| unreadable("time"))?)
-        };
-        let filter = serde_json::from_str(row.text(2)?)
-            .ok()
-            .and_then(|json| ListQuery::parse_filter(&json, "filter").ok())
-            .ok_or_else(|| unreadable("filter"))?;
-        let mut resolved = ListQuery::clone(&filter);
+    /// `view` with the counts of what it selects at `now`.
+    fn counted(&self, mut view: View, now: DateTime<Utc>) -> Result<View, ViewError> {
+        let mut resolved = view.filter.clone();
         resolved.resolve(now, self.zone);
-        let (pending, overdue) = TaskStore::new(self.db, self.user).counts(&resolved, now)?;
-        Ok(View {
-            id: ViewId::parse(row.text(0)?).ok_or_else(|| unreadable("id"))?,
-            name: Name::parse(row.text(1)?).map_err(|_| unreadable("name"))?,
-            filter,
-            pending,
-            overdue,
-            created_at: instant(3)?,
-            updated_at: instant(4)?,
-        })
+        (view.pending, view.overdue) = TaskStore::new(self.db, self.user).counts(&resolved, now)?;
+        Ok(view)
     }
+}
+
+/// The view in `row` (its [`COLUMNS`]), its counts left at zero.
+fn read(row: Row<'_>) -> Result<View, ViewError> {
+    let unreadable =
+        |what: &str| TaskError::Unavailable(format!("a stored view has an unreadable {what}"));
+    let instant = |column| -> Result<DateTime<Utc>, ViewError> {
+        let micros = row.int(column)?;
+        Ok(DateTime::from_timestamp_micros(micros).ok_or_else(|| unreadable("time"))?)
+    };
+    let filter = serde_json::from_str(row.text(2)?)
+        .ok()
+        .and_then(|json| ListQuery::parse_filter(&json, "filter").ok())
+        .ok_or_else(|| unreadable("filter"))?;
+    Ok(View {
+        id: ViewId::parse(row.text(0)?).ok_or_else(|| unreadable("id"))?,
+        name: Name::parse(row.text(1)?).map_err(|_| unreadable("name"))?,
+        filter,
+        pending: 0,
+        overdue: 0,
+        created_at: instant(3)?,
+        updated_at: instant(4)?,
+    })
 }
 
 /// A write's error, the name's unique index holding as the name taken.
