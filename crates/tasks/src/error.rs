@@ -145,6 +145,12 @@ pub enum Problem {
         "must not point to a loopback, private, link-local or otherwise internal address (got {0})"
     )]
     InternalAddress(String),
+    /// A push endpoint on a host that is no browser's push service.
+    #[error("must be the endpoint of a browser's push service ({0}); got host {1}")]
+    NotAPushService(&'static str, String),
+    /// A push subscription key that is not one (the text says why).
+    #[error("is not a browser's push key: {0}")]
+    BadPushKey(String),
 }
 
 /// A validation error for one field, addressed by its JSON path
@@ -305,6 +311,9 @@ pub enum Exceeded {
     /// The task would have more steps than it may.
     #[error("a task may have at most {0} steps")]
     Steps(usize),
+    /// The user has as many push subscriptions (devices) as they may.
+    #[error("you have {0} devices subscribed, as many as one may; remove one first")]
+    Devices(usize),
     /// The user has sent as many chat messages this minute as they may;
     /// the next minute begins in the given seconds.
     #[error("at most {limit} chat messages a minute; try again in {retry_after} s")]
@@ -323,7 +332,7 @@ impl Exceeded {
             Self::Tags(_) => Some("tags"),
             Self::Reminders(_) => Some("reminders"),
             Self::Steps(_) => Some("steps"),
-            Self::Tasks(_) | Self::ChatMessages { .. } => None,
+            Self::Tasks(_) | Self::Devices(_) | Self::ChatMessages { .. } => None,
         }
     }
 }

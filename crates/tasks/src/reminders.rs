@@ -12,10 +12,12 @@
 //! is published (the callback retried, the sweep) the inbox keeps it once.
 //!
 //! Beside the jobs: the sweep's calendar ([`sweep`]), the inbox they land
-//! in ([`inbox`]), the webhook calls made for them ([`webhooks`]), and the
-//! user's own settings those calls follow ([`user_settings`]).
+//! in ([`inbox`]), the webhook calls made for them ([`webhooks`]), the
+//! browsers they are pushed to ([`push`]), and the user's own settings
+//! those calls follow ([`user_settings`]).
 
 pub mod inbox;
+pub mod push;
 pub mod sweep;
 pub mod user_settings;
 pub mod webhooks;

@@ -38,6 +38,14 @@ pub fn needing_services(trials: Vec<libtest_mimic::Trial>) -> Vec<libtest_mimic:
 /// The secret the stacks of the tests sign tokens with.
 pub const SECRET: &str = "e2e-secret";
 
+/// The VAPID key pair of the stacks of the tests (RFC 8291's example
+/// server key, published test data): the private scalar and the public
+/// point, URL-safe base64.
+pub const VAPID_PRIVATE_KEY: &str = "yfWPiYE-n46HLnH0KqZOF1fJJU3MYrct3AELtAQ-oRw";
+/// See [`VAPID_PRIVATE_KEY`].
+pub const VAPID_PUBLIC_KEY: &str =
+    "BP4z9KsN6nGRTbVYI_c7VJSPQTBtkgcy27mlmlMoZIIgDll6e3vCYLocInmYWAmS6TlzAC8wEqKK6PBru3jl7A8";
+
 /// Which state store and pub/sub daprd uses.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Profile {
@@ -954,6 +962,8 @@ fn spawn_host(env: &Env, manifest: &Path, sidecar: &Sidecar) -> anyhow::Result<C
         .env("SPIN_VARIABLE_TOPIC_PREFIX", &sidecar.topic_prefix)
         .env("SPIN_VARIABLE_APP_API_TOKEN", &sidecar.app_token)
         .env("SPIN_VARIABLE_DAPR_API_TOKEN", &sidecar.dapr_token)
+        .env("SPIN_VARIABLE_VAPID_PUBLIC_KEY", VAPID_PUBLIC_KEY)
+        .env("SPIN_VARIABLE_VAPID_PRIVATE_KEY", VAPID_PRIVATE_KEY)
         .envs(sidecar.variables.iter().map(|(n, v)| (n, v)))
         .spawn()
         .context("starting the host")

@@ -37,6 +37,14 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         sweep_delivers,
     ),
     ("the_sweep_schedules_a_missing_job_again", sweep_rearms),
+    (
+        "browsers_subscribe_to_pushes_each_user_their_own",
+        push_devices,
+    ),
+    (
+        "bad_push_subscriptions_are_refused_naming_the_field",
+        bad_devices,
+    ),
 ];
 
 fn main() {
@@ -605,5 +613,103 @@ fn restarts(env: &Env, profile: Profile) -> anyhow::Result<()> {
         })
         .collect();
     println!("lateness after the restarts (ms): {late:?}");
+    Ok(())
+}
+
+/// A browser's keys (RFC 8291, Appendix A).
+const P256DH: &str =
+    "BCVxsr7N_eNgVRqvHtD0zTZsEc6-VV-JvLexhqUzORcxaOzi6-AYWXvTBHm4bjyPjs7Vd8pZGH6SRpkNtoIAiw4";
+const AUTH: &str = "BTBZMqHH6r4Tts7J_aSIgg";
+
+fn device(endpoint: &str) -> Value {
+    json!({"endpoint": endpoint, "expirationTime": null, "keys": {"p256dh": P256DH, "auth": AUTH}})
+}
+
+/// Each device subscribes once (again, it refreshes its keys), is listed
+/// with the key the page subscribes with, and is removed by id; another
+/// user neither lists nor removes it.
+fn push_devices(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let path = format!("/api/{user}/push-subscriptions");
+    let phone = "https://fcm.googleapis.com/fcm/send/e2e-phone";
+    let made = client.post(&path, &device(phone));
+    anyhow::ensure!(
+        made.status == 201 && made.body["endpoint"] == phone,
+        "{made:?}"
+    );
+    let again = client.post(&path, &device(phone));
+    anyhow::ensure!(
+        again.status == 200 && again.body["id"] == made.body["id"],
+        "{again:?}"
+    );
+    let laptop = "https://updates.push.services.mozilla.com/wpush/v2/e2e-laptop";
+    anyhow::ensure!(client.post(&path, &device(laptop)).status == 201);
+    let listed = client.get(&path);
+    anyhow::ensure!(
+        listed.body["public_key"] == e2e::VAPID_PUBLIC_KEY,
+        "{listed:?}"
+    );
+    let endpoints: Vec<&str> = (listed.body["subscriptions"]
+        .as_array()
+        .into_iter()
+        .flatten())
+    .filter_map(|s| s["endpoint"].as_str())
+    .collect();
+    anyhow::ensure!(endpoints == [phone, laptop], "{listed:?}");
+    anyhow::ensure!(
+        listed.body["subscriptions"][0].get("keys").is_none(),
+        "the keys stay with the server: {listed:?}"
+    );
+    let other = format!("{user}-other");
+    let theirs = stack.client(&other);
+    let one = format!("{path}/{}", made.body["id"].as_str().unwrap_or_default());
+    anyhow::ensure!(theirs.get(&path).status == 403, "another user's path");
+    let gone = theirs.delete(&format!(
+        "/api/{other}/push-subscriptions/{}",
+        made.body["id"].as_str().unwrap_or_default()
+    ));
+    anyhow::ensure!(gone.status == 404, "{gone:?}");
+    let none = theirs.get(&format!("/api/{other}/push-subscriptions"));
+    anyhow::ensure!(none.body["subscriptions"] == json!([]), "{none:?}");
+    anyhow::ensure!(client.delete(&one).status == 204);
+    anyhow::ensure!(client.delete(&one).status == 404);
+    let left = client.get(&path);
+    anyhow::ensure!(
+        left.body["subscriptions"].as_array().map(Vec::len) == Some(1),
+        "{left:?}"
+    );
+    Ok(())
+}
+
+/// Each bad subscription names its field and subscribes nothing.
+fn bad_devices(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let path = format!("/api/{user}/push-subscriptions");
+    let fcm = "https://fcm.googleapis.com/fcm/send/e2e";
+    for (body, field) in [
+        (device("http://fcm.googleapis.com/fcm/send/e2e"), "endpoint"),
+        (device("https://push.example.com/e2e"), "endpoint"),
+        (
+            json!({"endpoint": fcm, "keys": {"p256dh": "BAAA", "auth": AUTH}}),
+            "keys.p256dh",
+        ),
+        (
+            json!({"endpoint": fcm, "keys": {"p256dh": P256DH, "auth": "AAAA"}}),
+            "keys.auth",
+        ),
+        (json!({"endpoint": fcm}), "keys"),
+        (
+            json!({"keys": {"p256dh": P256DH, "auth": AUTH}}),
+            "endpoint",
+        ),
+    ] {
+        let reply = client.post(&path, &body);
+        anyhow::ensure!(
+            reply.status == 400 && reply.field() == Some(field),
+            "{body}: {reply:?}"
+        );
+    }
+    let listed = client.get(&path);
+    anyhow::ensure!(listed.body["subscriptions"] == json!([]), "{listed:?}");
     Ok(())
 }

@@ -61,9 +61,9 @@ impl ApiError {
             Self::Task(TaskError::Exceeded(
                 Exceeded::Tags(_) | Exceeded::Reminders(_) | Exceeded::Steps(_),
             )) => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::Task(TaskError::Exceeded(Exceeded::Tasks(_) | Exceeded::ChatMessages { .. })) => {
-                StatusCode::TOO_MANY_REQUESTS
-            }
+            Self::Task(TaskError::Exceeded(
+                Exceeded::Tasks(_) | Exceeded::Devices(_) | Exceeded::ChatMessages { .. },
+            )) => StatusCode::TOO_MANY_REQUESTS,
             Self::Task(TaskError::Conflict) => StatusCode::CONFLICT,
             Self::Task(TaskError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Account(err) => match err {
@@ -109,6 +109,7 @@ impl ApiError {
                 Exceeded::Tags(_) => "too_many_tags",
                 Exceeded::Reminders(_) => "too_many_reminders",
                 Exceeded::Steps(_) => "too_many_steps",
+                Exceeded::Devices(_) => "too_many_devices",
                 Exceeded::ChatMessages { .. } => "too_many_messages",
             },
             Self::Task(TaskError::Conflict) => "conflict",

@@ -11,6 +11,7 @@ pub const MIGRATIONS: &[Migration] = &[
     PROJECT_LISTINGS,
     ORDER,
     VIEWS,
+    PUSH_SUBSCRIPTIONS,
 ];
 
 /// Tasks, their changes (the history, the change feed and the outbox in
@@ -281,6 +282,28 @@ CREATE TABLE views (
     PRIMARY KEY (user_id, id)
 );
 CREATE UNIQUE INDEX views_by_name ON views (user_id, name_key);
+",
+    sqlite: "",
+    postgres: "",
+};
+
+/// The browsers a user's reminders are pushed to (`crate::reminders::push`):
+/// one row per endpoint, with the keys its messages are encrypted for.
+const PUSH_SUBSCRIPTIONS: Migration = Migration {
+    version: 8,
+    name: "push_subscriptions",
+    both: "
+CREATE TABLE push_subscriptions (
+    user_id TEXT NOT NULL,
+    id TEXT NOT NULL,
+    endpoint TEXT NOT NULL,
+    p256dh TEXT NOT NULL,
+    auth TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, id)
+);
+CREATE UNIQUE INDEX push_subscriptions_by_endpoint ON push_subscriptions (user_id, endpoint);
 ",
     sqlite: "",
     postgres: "",
