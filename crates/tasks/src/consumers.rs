@@ -31,12 +31,12 @@ use sql::Database;
 
 use crate::error::TaskError;
 use crate::reminders::{self, Armed, Destination};
+use crate::reminders::{inbox, push, sweep, user_settings, webhooks};
 use crate::service::Env;
 use crate::settings::Settings;
 use crate::task::change::Event;
 use crate::task::outbox::Outbox;
 use crate::task::store::Storage;
-use crate::{reminders::inbox, reminders::sweep, reminders::user_settings, reminders::webhooks};
 use events::{ReminderDue, TaskEventType};
 
 /// The longest part of an unreadable body kept in a dead letter, in bytes.
@@ -87,6 +87,10 @@ impl Role {
     fn publishes_reminders(self) -> bool {
         matches!(self, Self::JobCallback | Self::Sweep)
     }
+
+    fn pushes(self) -> bool {
+        matches!(self, Self::JobCallback)
+    }
 }
 
 /// The consumers behind one sidecar.
@@ -101,6 +105,8 @@ pub struct Consumers<T> {
     settings: Option<Settings>,
     /// Where reminders that fire go, for the roles that publish them.
     reminders: Option<Destination>,
+    /// The app's VAPID key pair, for the role that pushes (when set).
+    sender: Option<push::Sender>,
     /// The token daprd presents on every call it makes to the app
     /// (`app_api_token`, daprd's `APP_API_TOKEN`): a call without it is
     /// refused, so that nobody but the sidecar can deliver an event or
@@ -138,6 +144,12 @@ impl<T: Transport + Clone> Consumers<T> {
                 .publishes_reminders()
                 .then(|| Destination::from_variables(&variable))
                 .transpose()?,
+            sender: match role.pushes() {
+                true => {
+                    push::Sender::new(&variable("vapid_private_key")?, &variable("vapid_subject")?)
+                }
+                false => None,
+            },
             app_api_token: variable("app_api_token")?,
         })
     }
@@ -190,11 +202,19 @@ impl<T: Transport + Clone> Consumers<T> {
             let user = &due.user_id;
             let settings = user_settings::get(&self.storage, user)?;
             let webhook = settings.webhook_url.is_some();
-            let notification = inbox::record(&self.storage, due, env.now, webhook)?;
-            // The first try, unless it was scheduled or made before.
-            if notification.webhook.is_some_and(|w| w.attempts == 0) {
+            let devices = push::ids(&self.storage, user)?;
+            let notification = inbox::record(&self.storage, due, env.now, webhook, &devices)?;
+            // The first tries, unless they were scheduled or made before.
+            if notification
+                .webhook
+                .as_ref()
+                .is_some_and(|w| w.attempts == 0)
+            {
                 let first = webhooks::Try::first(user, notification.id);
                 webhooks::schedule(&self.dapr, &first, env.now).await?;
+            }
+            for first in push::first_tries(user, &notification) {
+                push::schedule(&self.dapr, &first, env.now).await?;
             }
             Ok(())
         };
@@ -214,6 +234,14 @@ impl<T: Transport + Clone> Consumers<T> {
         let done = if name.starts_with(reminders::JOB_PREFIX) {
             match triggered::<Armed>(body) {
                 Ok(armed) => self.fire(&armed).await,
+                Err(err) => return self.unreadable_job(name, body, &err, env).await,
+            }
+        } else if name.starts_with(push::JOB_PREFIX) {
+            match triggered::<push::Try>(body) {
+                Ok(try_) => {
+                    let sender = self.sender.as_ref();
+                    push::attempt(&self.dapr, &self.web, &self.storage, sender, &try_, env).await
+                }
                 Err(err) => return self.unreadable_job(name, body, &err, env).await,
             }
         } else if name.starts_with(webhooks::JOB_PREFIX) {

@@ -39,6 +39,11 @@ impl Env {
         }
     }
 
+    /// The env's other 128 random bits (beside [`Env::random`]).
+    pub(crate) fn seed(&self) -> u128 {
+        self.seed
+    }
+
     /// An env for the next write of the same request (a chat message that
     /// completes three tasks): the same time, other ids, drawn from this
     /// one's randomness (splitmix64 on each half).

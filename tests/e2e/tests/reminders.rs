@@ -45,6 +45,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         "bad_push_subscriptions_are_refused_naming_the_field",
         bad_devices,
     ),
+    ("a_reminder_is_pushed_to_every_browser_once", pushed),
 ];
 
 fn main() {
@@ -711,5 +712,140 @@ fn bad_devices(stack: &Stack, user: &str) -> anyhow::Result<()> {
     }
     let listed = client.get(&path);
     anyhow::ensure!(listed.body["subscriptions"] == json!([]), "{listed:?}");
+    Ok(())
+}
+
+/// The fake push service of `tests/e2e/push` (a browser too), on a port of
+/// its own; stopped when dropped.
+struct FakePushService {
+    child: std::process::Child,
+    url: String,
+}
+
+impl FakePushService {
+    fn start() -> anyhow::Result<Self> {
+        let python = std::env::var("TODO_PUSH_PYTHON").map_err(|_| {
+            anyhow::anyhow!("TODO_PUSH_PYTHON is not set: run the tests with scripts/test")
+        })?;
+        let port = e2e::free_port()?;
+        let script = e2e::repo_root().join("tests/e2e/push/fake_push_service.py");
+        let child = std::process::Command::new(python)
+            .arg(script)
+            .arg(port.to_string())
+            .arg(e2e::VAPID_PUBLIC_KEY)
+            .spawn()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let fake = Self { child, url };
+        eventually("the fake push service", || {
+            ureq::get(&format!("{}/received", fake.url)).call().ok()
+        })?;
+        Ok(fake)
+    }
+
+    /// A new browser's subscription, as `PushSubscription.toJSON()`.
+    fn browser(&self, name: &str) -> anyhow::Result<Value> {
+        let mut answer = ureq::get(&format!("{}/subscribe/{name}", self.url)).call()?;
+        Ok(serde_json::from_str(&answer.body_mut().read_to_string()?)?)
+    }
+
+    /// Every push it took: browser, status answered, message, problems.
+    fn received(&self) -> anyhow::Result<Vec<Value>> {
+        let mut answer = ureq::get(&format!("{}/received", self.url)).call()?;
+        Ok(serde_json::from_str(&answer.body_mut().read_to_string()?)?)
+    }
+}
+
+impl Drop for FakePushService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A reminder reaches each subscribed browser once, encrypted for it and
+/// signed with the app's VAPID key (the fake checks both as a browser and
+/// a push service would); a push service's 500 is tried again; its 410
+/// removes that browser's subscription alone. The notification records
+/// each browser's outcome.
+fn pushed(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let fake = FakePushService::start()?;
+    let client = stack.client(user);
+    let path = format!("/api/{user}/push-subscriptions");
+    let mut ids = std::collections::HashMap::new();
+    for name in ["phone", "flaky-tablet", "gone-laptop"] {
+        let browser = fake.browser(&format!("{name}-{user}"))?;
+        let made = client.post(&path, &browser);
+        anyhow::ensure!(made.status == 201, "{made:?}");
+        ids.insert(name, made.body["id"].clone());
+    }
+    let (remind_at, due_at) = (in_seconds(2), in_seconds(3600));
+    let task = create(
+        &client,
+        user,
+        json!({"title": "Water the ferns", "due_at": due_at, "reminders": [{"at": remind_at}]}),
+    )?;
+    let settled = eventually("every push settled", || {
+        let notes = inbox(&client, user, "").ok()?;
+        let note = notes.into_iter().find(|n| n["task_id"] == task["id"])?;
+        let pushes = note["pushes"].as_array()?.clone();
+        (pushes.len() == 3 && pushes.iter().all(|p| p["status"] != "pending")).then_some(note)
+    })?;
+    let outcome = |name: &str| -> Option<(String, u64)> {
+        let pushes = settled["pushes"].as_array()?;
+        let push = pushes.iter().find(|p| p["subscription_id"] == ids[name])?;
+        Some((
+            push["status"].as_str()?.to_owned(),
+            push["attempts"].as_u64()?,
+        ))
+    };
+    anyhow::ensure!(
+        outcome("phone") == Some(("delivered".into(), 1)),
+        "{settled}"
+    );
+    anyhow::ensure!(
+        outcome("flaky-tablet") == Some(("delivered".into(), 2)),
+        "{settled}"
+    );
+    anyhow::ensure!(
+        outcome("gone-laptop") == Some(("gone".into(), 1)),
+        "{settled}"
+    );
+    let received = fake.received()?;
+    let mine: Vec<&Value> = (received.iter())
+        .filter(|r| r["browser"].as_str().is_some_and(|b| b.ends_with(user)))
+        .collect();
+    anyhow::ensure!(
+        mine.iter().all(|r| r["problems"] == json!([])),
+        "the fake found problems: {mine:#?}"
+    );
+    let count = |name: &str, status: u64| {
+        (mine.iter())
+            .filter(|r| r["browser"].as_str().is_some_and(|b| b.starts_with(name)))
+            .filter(|r| r["status"] == status)
+            .count()
+    };
+    anyhow::ensure!(
+        count("phone", 201) == 1
+            && count("flaky-tablet", 500) == 1
+            && count("flaky-tablet", 201) == 1
+            && count("gone-laptop", 410) == 1
+            && mine.len() == 4,
+        "once each, the flaky one again: {mine:#?}"
+    );
+    let message = &mine[0]["message"];
+    anyhow::ensure!(
+        message["title"] == "Water the ferns"
+            && message["task_id"] == task["id"]
+            && message["notification_id"] == settled["id"],
+        "what the browser read: {message}"
+    );
+    let left = client.get(&path);
+    let endpoints: Vec<&str> = (left.body["subscriptions"].as_array().into_iter().flatten())
+        .filter_map(|s| s["endpoint"].as_str())
+        .collect();
+    anyhow::ensure!(
+        endpoints.len() == 2 && !endpoints.iter().any(|e| e.contains("gone-laptop")),
+        "the gone browser's subscription alone is removed: {left:?}"
+    );
     Ok(())
 }

@@ -39,6 +39,38 @@ pub struct Notification {
     /// How its webhook call went, when its user has a webhook.
     #[serde(default)]
     pub webhook: Option<WebhookState>,
+    /// How its push to each of its user's browsers went.
+    #[serde(default)]
+    pub pushes: Vec<PushState>,
+}
+
+/// How the push of a notification to one browser went.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PushState {
+    /// The browser's subscription.
+    pub subscription_id: String,
+    /// Where it stands.
+    pub status: PushStatus,
+    /// How many tries were made.
+    pub attempts: u32,
+    /// Why the last try failed, if it did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// Where a push stands.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PushStatus {
+    /// Not yet made, or to be tried again.
+    Pending,
+    /// The push service took it.
+    Delivered,
+    /// The push service said the subscription is gone (404 or 410), or
+    /// the user removed it: the subscription is removed.
+    Gone,
+    /// Given up after the last try.
+    Failed,
 }
 
 /// How the webhook call of a notification went.
@@ -109,14 +141,16 @@ pub struct Page {
 
 /// Puts reminder `due` in its user's inbox, delivered at `now`, unless it
 /// is there, with its webhook call pending when `webhook` (the user has a
-/// webhook), and in the user's change feed with it (one transaction, so
-/// that open pages learn of it); answers the notification as the inbox
+/// webhook) and a push pending to each of `devices` (the user's push
+/// subscriptions), and in the user's change feed with it (one transaction,
+/// so that open pages learn of it); answers the notification as the inbox
 /// holds it.
 pub fn record(
     storage: &Storage,
     due: &ReminderDue,
     now: DateTime<Utc>,
     webhook: bool,
+    devices: &[String],
 ) -> Result<Notification, TaskError> {
     let user = &due.user_id;
     let notification = Notification {
@@ -132,6 +166,14 @@ pub fn record(
             attempts: 0,
             last_error: None,
         }),
+        pushes: (devices.iter())
+            .map(|id| PushState {
+                subscription_id: id.clone(),
+                status: PushStatus::Pending,
+                attempts: 0,
+                last_error: None,
+            })
+            .collect(),
     };
     let body = encode(&notification)?;
     let key = [
@@ -342,15 +384,15 @@ mod tests {
     fn a_reminder_delivered_twice_is_in_the_inbox_once() {
         let store = storage();
         let now = DateTime::from_timestamp(1_800_000_600, 0).unwrap_or_default();
-        let first = record(&store, &due(1, 5), now, true).expect("recorded");
+        let first = record(&store, &due(1, 5), now, true, &[]).expect("recorded");
         let later = now + chrono::Duration::seconds(1);
-        let again = record(&store, &due(1, 5), later, true).expect("recorded");
+        let again = record(&store, &due(1, 5), later, true, &[]).expect("recorded");
         assert_eq!(again, first, "the first delivery stands");
         assert_eq!(
             first.webhook.map(|w| w.status),
             Some(WebhookStatus::Pending)
         );
-        record(&store, &due(1, 6), now, false).expect("a later one");
+        record(&store, &due(1, 6), now, false, &[]).expect("a later one");
         let all = InboxQuery::parse("").expect("valid");
         let page = page(&store, &alice(), &all).expect("a page");
         assert_eq!(ids(&page), ["task 1", "task 1"]);
@@ -361,13 +403,13 @@ mod tests {
         let store = storage();
         let now = DateTime::from_timestamp(1_800_000_600, 0).unwrap_or_default();
         for task in 1..=3 {
-            record(&store, &due(task, task as i64), now, false).expect("recorded");
+            record(&store, &due(task, task as i64), now, false, &[]).expect("recorded");
         }
         let second = due(2, 2).reminder_id;
         let marked = mark(&store, &alice(), second, &json!({"read": true}));
         assert_eq!(marked.map(|n| n.read), Ok(true));
         // Delivered again after it was read: it stays read.
-        record(&store, &due(2, 2), now, false).expect("recorded");
+        record(&store, &due(2, 2), now, false, &[]).expect("recorded");
         let unread = InboxQuery::parse("unread=true").expect("valid");
         let page = page(&store, &alice(), &unread).expect("a page");
         assert_eq!(ids(&page), ["task 3", "task 1"]);
@@ -400,7 +442,7 @@ mod tests {
         let store = storage();
         let now = DateTime::from_timestamp(1_800_000_600, 0).unwrap_or_default();
         for minute in 0..=KEPT as i64 {
-            record(&store, &due(1, minute), now, false).expect("recorded");
+            record(&store, &due(1, minute), now, false, &[]).expect("recorded");
         }
         let all = InboxQuery::parse("limit=200").expect("valid");
         let mut seen = 0;

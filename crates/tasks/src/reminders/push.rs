@@ -13,6 +13,10 @@ use sql::{Database, Finish, Row, SqlError, transaction};
 use crate::UserId;
 use crate::error::{Exceeded, FieldError, Problem, TaskError};
 
+mod deliver;
+
+pub use deliver::{JOB_PREFIX, Message, Sender, Try, attempt, first_tries, schedule};
+
 /// The most devices a user may subscribe.
 pub const MAX_PER_USER: usize = 20;
 
@@ -241,6 +245,51 @@ pub fn unsubscribe<D: Database + ?Sized>(db: &D, user: &UserId, id: &str) -> Res
     match removed {
         0 => Err(TaskError::NotFound),
         _ => Ok(()),
+    }
+}
+
+/// A subscription with what a push to it needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Device {
+    /// Where the pushes go.
+    pub endpoint: String,
+    /// The browser's public key.
+    pub p256dh: String,
+    /// The browser's authentication secret.
+    pub auth: String,
+}
+
+/// The ids of `user`'s subscriptions, the oldest first.
+pub fn ids<D: Database + ?Sized>(db: &D, user: &UserId) -> Result<Vec<String>, TaskError> {
+    Ok(list(db, user)?.into_iter().map(|s| s.id).collect())
+}
+
+/// `user`'s subscription `id` with its keys, if they have it.
+pub fn keys<D: Database + ?Sized>(
+    db: &D,
+    user: &UserId,
+    id: &str,
+) -> Result<Option<Device>, TaskError> {
+    let rows = db.query(
+        "SELECT endpoint, p256dh, auth FROM push_subscriptions WHERE user_id = $1 AND id = $2",
+        &[user.as_str().into(), id.into()],
+    )?;
+    let Some(row) = rows.first() else {
+        return Ok(None);
+    };
+    Ok(Some(Device {
+        endpoint: row.text(0)?.to_owned(),
+        p256dh: row.text(1)?.to_owned(),
+        auth: row.text(2)?.to_owned(),
+    }))
+}
+
+/// Removes `user`'s subscription `id` if it is there (its push service
+/// said it is gone).
+pub fn forget<D: Database + ?Sized>(db: &D, user: &UserId, id: &str) -> Result<(), TaskError> {
+    match unsubscribe(db, user, id) {
+        Err(TaskError::NotFound) => Ok(()),
+        other => other,
     }
 }
 

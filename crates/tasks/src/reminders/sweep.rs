@@ -287,7 +287,7 @@ mod tests {
             due_at: None,
             remind_at: armed.remind_at,
         };
-        inbox::record(&storage, &due, armed.remind_at, false).expect("recorded");
+        inbox::record(&storage, &due, armed.remind_at, false, &[]).expect("recorded");
         let transport = RecordingTransport::answering([]);
         let dapr = Dapr::new("http://dapr", &transport);
         let after_grace = armed.remind_at + chrono::Duration::seconds(GRACE_SECONDS);
