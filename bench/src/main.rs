@@ -26,6 +26,9 @@
 //!   to its notification in the inbox (the notifier's `delivered_at`): 200
 //!   reminders spread over a minute, then 1,000 for one instant (a burst);
 //!   with CPU per reminder by process.
+//! - `push`: on the full profile, the delay from each reminder's time to
+//!   its push reaching a push service (the fake of `tests/e2e/push`), 200
+//!   spread over a minute, beside the delay to the inbox.
 //! - `feed`: on both profiles, the delay from a write's answer to its
 //!   change in the user's change feed (polled every millisecond).
 //! - `accounts`: on the full profile, sign-in's latency (argon2id inside
@@ -72,6 +75,7 @@ fn main() -> anyhow::Result<()> {
         Some("history") => history(&env),
         Some("projects") => projects(&env),
         Some("reminders") => reminders(&env),
+        Some("push") => pushes(&env),
         Some("accounts") => accounts(&env),
         Some("feed") => feed(&env),
         Some("web") => web(&env),
@@ -96,7 +100,7 @@ fn main() -> anyhow::Result<()> {
         ),
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: basic, scale, history, projects, million, events, reminders, accounts, feed, writes, web or chat"
+                "unknown benchmark {other:?}: basic, scale, history, projects, million, events, reminders, push, accounts, feed, writes, web or chat"
             )
         }
     }
@@ -1136,6 +1140,87 @@ fn reminders(env: &Env) -> anyhow::Result<()> {
     println!(
         "\nCPU: ms per reminder, from after the tasks were created and their jobs armed until \
          every notification was read back (firing, publishing, the notifier, the reads)"
+    );
+    Ok(())
+}
+
+/// The delay from each reminder's time to its push reaching the push
+/// service (the fake of `tests/e2e/push`, one browser per user), 200
+/// reminders of 20 users spread over a minute, beside the delay to the
+/// inbox of the same reminders.
+fn pushes(env: &Env) -> anyhow::Result<()> {
+    const USERS: usize = 20;
+    const COUNT: usize = 200;
+    let stack = start(env, Profile::Postgres)?;
+    let fake = e2e::FakePushService::start()?;
+    let user = |i: usize| format!("pushed-{}", i % USERS);
+    for u in 0..USERS {
+        let browser = fake.browser(&format!("bench-{u}"))?;
+        let path = format!("/api/{}/push-subscriptions", user(u));
+        let reply = stack.client(&user(u)).post(&path, &browser);
+        anyhow::ensure!(reply.status == 201, "{reply:?}");
+    }
+    let first = chrono::Utc::now() + chrono::Duration::seconds(30);
+    let at = |i: usize| first + chrono::Duration::milliseconds(300 * i as i64);
+    let created = on_workers(4, COUNT, |i| {
+        let remind = at(i).to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+        let body = json!({"title": format!("pushed {i}"), "reminders": [{"at": remind}]});
+        let reply = stack
+            .client(&user(i))
+            .post(&format!("/api/{}/tasks", user(i)), &body);
+        reply.status == 201
+    });
+    anyhow::ensure!(created.iter().all(|ok| *ok), "some tasks were not created");
+    if let Ok(wait) = (at(COUNT - 1) - chrono::Utc::now()).to_std() {
+        std::thread::sleep(wait);
+    }
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let received = loop {
+        let received = fake.received()?;
+        let delivered = received.iter().filter(|r| r["status"] == 201).count();
+        if delivered >= COUNT {
+            break received;
+        }
+        anyhow::ensure!(Instant::now() < deadline, "{delivered} of {COUNT} pushes");
+        std::thread::sleep(Duration::from_millis(500));
+    };
+    anyhow::ensure!(
+        received.iter().all(|r| r["problems"] == json!([])),
+        "the fake found problems"
+    );
+    let ms = |later: f64, earlier: &str| -> Option<f64> {
+        let due = chrono::DateTime::parse_from_rfc3339(earlier).ok()?;
+        Some(later * 1000.0 - due.timestamp_micros() as f64 / 1000.0)
+    };
+    let mut pushed: Vec<f64> = (received.iter())
+        .filter_map(|r| ms(r["at"].as_f64()?, r["message"]["remind_at"].as_str()?))
+        .collect();
+    let mut inbox = Vec::new();
+    for u in 0..USERS {
+        let page = stack
+            .client(&user(u))
+            .get(&format!("/api/{}/notifications?limit=200", user(u)));
+        for note in page.body["notifications"].as_array().into_iter().flatten() {
+            let delivered = chrono::DateTime::parse_from_rfc3339(
+                note["delivered_at"].as_str().unwrap_or_default(),
+            );
+            if let Ok(delivered) = delivered {
+                let seconds = delivered.timestamp_micros() as f64 / 1e6;
+                inbox.extend(ms(seconds, note["remind_at"].as_str().unwrap_or_default()));
+            }
+        }
+    }
+    pushed.sort_by(f64::total_cmp);
+    inbox.sort_by(f64::total_cmp);
+    println!(
+        "ms from each reminder's time, 200 spread over a minute, 20 users with a browser each\n"
+    );
+    header();
+    row("postgres", "to the inbox (delivered_at)", &inbox);
+    row(
+        "postgres",
+        "to the push service receiving its push",
+        &pushed,
     );
     Ok(())
 }

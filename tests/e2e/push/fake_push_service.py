@@ -13,7 +13,7 @@ Python's `cryptography`:
   as NAME says: "gone-*" 410, "missing-*" 404, "flaky-*" 500 the first
   time and 201 after, anything else 201.
 - GET /received lists every push: the browser, the answer given, the
-  plaintext, and any problem found.
+  plaintext, any problem found, and when it arrived (seconds since 1970).
 
   python fake_push_service.py PORT VAPID_PUBLIC_KEY
 """
@@ -124,6 +124,7 @@ class Handler(BaseHTTPRequestHandler):
             self.answer(404)
 
     def do_POST(self):
+        arrived = time.time()
         name = self.path.split("/")[2] if self.path.startswith("/push/") else ""
         body = self.rfile.read(int(self.headers.get("content-length", 0)))
         problems = []
@@ -150,7 +151,8 @@ class Handler(BaseHTTPRequestHandler):
             404 if name.startswith("missing") or browser is None else
             500 if name.startswith("flaky") and tries == 1 else 201)
         with LOCK:
-            RECEIVED.append({"browser": name, "status": status, "message": plaintext, "problems": problems})
+            RECEIVED.append({"browser": name, "status": status, "message": plaintext, "problems": problems,
+                             "at": arrived})
         self.answer(status)
 
     def log_message(self, *args):

@@ -1375,3 +1375,54 @@ pub fn complete(client: &Client, user: &str, task: &Value, done: bool) -> anyhow
     anyhow::ensure!(reply.status == 200, "completing {}: {reply:?}", id(task));
     Ok(reply.body)
 }
+
+/// The fake push service of `tests/e2e/push` (a browser too), on a port of
+/// its own; stopped when dropped.
+#[derive(Debug)]
+pub struct FakePushService {
+    child: Child,
+    url: String,
+}
+
+impl FakePushService {
+    /// Starts it on a free port, checking tokens against the stacks' VAPID
+    /// key ([`VAPID_PUBLIC_KEY`]); `TODO_PUSH_PYTHON` (set by
+    /// `scripts/test`) runs it.
+    pub fn start() -> anyhow::Result<Self> {
+        let python = std::env::var("TODO_PUSH_PYTHON").map_err(|_| {
+            anyhow::anyhow!("TODO_PUSH_PYTHON is not set: run the tests with scripts/test")
+        })?;
+        let port = free_port()?;
+        let script = repo_root().join("tests/e2e/push/fake_push_service.py");
+        let child = Command::new(python)
+            .arg(script)
+            .arg(port.to_string())
+            .arg(VAPID_PUBLIC_KEY)
+            .spawn()?;
+        let url = format!("http://127.0.0.1:{port}");
+        let fake = Self { child, url };
+        eventually("the fake push service", || {
+            ureq::get(&format!("{}/received", fake.url)).call().ok()
+        })?;
+        Ok(fake)
+    }
+
+    /// A new browser's subscription, as `PushSubscription.toJSON()`.
+    pub fn browser(&self, name: &str) -> anyhow::Result<Value> {
+        let mut answer = ureq::get(&format!("{}/subscribe/{name}", self.url)).call()?;
+        Ok(serde_json::from_str(&answer.body_mut().read_to_string()?)?)
+    }
+
+    /// Every push it took: browser, status answered, message, problems.
+    pub fn received(&self) -> anyhow::Result<Vec<Value>> {
+        let mut answer = ureq::get(&format!("{}/received", self.url)).call()?;
+        Ok(serde_json::from_str(&answer.body_mut().read_to_string()?)?)
+    }
+}
+
+impl Drop for FakePushService {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -715,60 +715,13 @@ fn bad_devices(stack: &Stack, user: &str) -> anyhow::Result<()> {
     Ok(())
 }
 
-/// The fake push service of `tests/e2e/push` (a browser too), on a port of
-/// its own; stopped when dropped.
-struct FakePushService {
-    child: std::process::Child,
-    url: String,
-}
-
-impl FakePushService {
-    fn start() -> anyhow::Result<Self> {
-        let python = std::env::var("TODO_PUSH_PYTHON").map_err(|_| {
-            anyhow::anyhow!("TODO_PUSH_PYTHON is not set: run the tests with scripts/test")
-        })?;
-        let port = e2e::free_port()?;
-        let script = e2e::repo_root().join("tests/e2e/push/fake_push_service.py");
-        let child = std::process::Command::new(python)
-            .arg(script)
-            .arg(port.to_string())
-            .arg(e2e::VAPID_PUBLIC_KEY)
-            .spawn()?;
-        let url = format!("http://127.0.0.1:{port}");
-        let fake = Self { child, url };
-        eventually("the fake push service", || {
-            ureq::get(&format!("{}/received", fake.url)).call().ok()
-        })?;
-        Ok(fake)
-    }
-
-    /// A new browser's subscription, as `PushSubscription.toJSON()`.
-    fn browser(&self, name: &str) -> anyhow::Result<Value> {
-        let mut answer = ureq::get(&format!("{}/subscribe/{name}", self.url)).call()?;
-        Ok(serde_json::from_str(&answer.body_mut().read_to_string()?)?)
-    }
-
-    /// Every push it took: browser, status answered, message, problems.
-    fn received(&self) -> anyhow::Result<Vec<Value>> {
-        let mut answer = ureq::get(&format!("{}/received", self.url)).call()?;
-        Ok(serde_json::from_str(&answer.body_mut().read_to_string()?)?)
-    }
-}
-
-impl Drop for FakePushService {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 /// A reminder reaches each subscribed browser once, encrypted for it and
 /// signed with the app's VAPID key (the fake checks both as a browser and
 /// a push service would); a push service's 500 is tried again; its 410
 /// removes that browser's subscription alone. The notification records
 /// each browser's outcome.
 fn pushed(stack: &Stack, user: &str) -> anyhow::Result<()> {
-    let fake = FakePushService::start()?;
+    let fake = e2e::FakePushService::start()?;
     let client = stack.client(user);
     let path = format!("/api/{user}/push-subscriptions");
     let mut ids = std::collections::HashMap::new();
