@@ -5,6 +5,7 @@ import { Api, session, signIn } from "./api.js";
 import { byId, clearErrors, onSubmit } from "./dom.js";
 import { TaskList } from "./tasks.js";
 import { Lists } from "./lists.js";
+import { Pushes } from "./push.js";
 import { Chat } from "./chat.js";
 import { Inbox, Settings } from "./panels.js";
 
@@ -109,7 +110,8 @@ async function start(signedIn) {
     // A new account takes the browser's time zone.
     Object.assign(settings, await api.put("/settings", { time_zone: zone }).catch(() => ({})));
   }
-  await Promise.all([list.load(), chat.resume(), inbox.count()]);
+  const pushes = new Pushes(api);
+  await Promise.all([list.load(), chat.resume(), inbox.count(), pushes.start().catch((e) => pushes.say(e.message))]);
   document.body.dataset.ready = "true";
   performance.mark("todo-ready");
 }

@@ -174,6 +174,11 @@ export class TaskList {
   }
 
   render(tasks) {
+    // A drag under way keeps its tasks: the page changes once it ends.
+    if (this.dragging) {
+      this.held = tasks;
+      return;
+    }
     const page = this.cursors.length;
     byId("prev-page").disabled = page === 1;
     byId("next-page").disabled = !this.next;
@@ -228,6 +233,12 @@ export class TaskList {
     item.addEventListener("dragstart", (event) => {
       event.dataTransfer.setData("text/x-task", task.id);
       event.dataTransfer.effectAllowed = "move";
+      this.dragging = true;
+    });
+    item.addEventListener("dragend", () => {
+      this.dragging = false;
+      if (this.held) this.render(this.held);
+      this.held = null;
     });
     item.addEventListener("dragover", (event) => {
       if (this.ordering && event.dataTransfer.types.includes("text/x-task")) event.preventDefault();

@@ -381,6 +381,38 @@ test("projects: a task moved in by drag and by keyboard, ordered by hand, its st
     (await view.count()) === 0 && (await page.locator("#tasks-title").textContent()) === "Tasks");
 });
 
+test("the page registers its service worker, which shows a reminder pushed to it", async () => {
+  await desktop.grantPermissions(["notifications"], { origin: URL });
+  const script = await page.evaluate(async () => (await navigator.serviceWorker.ready).active.scriptURL);
+  assert.match(script, /\/sw\.js$/);
+  await page.getByRole("button", { name: "Settings" }).click();
+  await eventually("the device's push state", async () => /browser/.test(await page.locator("#push-status").textContent()));
+  assert.equal(await page.getByRole("button", { name: "Remind me in this browser" }).isVisible(), true);
+  await accessible(page, "the settings dialog, with pushes");
+  await page.locator("#settings-dialog").getByRole("button", { name: "Close" }).click();
+  // A push delivered to the service worker through the DevTools protocol,
+  // as the browser's push service would deliver it.
+  const cdp = await desktop.newCDPSession(page);
+  const registrations = [];
+  cdp.on("ServiceWorker.workerRegistrationUpdated", (event) => registrations.push(...event.registrations));
+  await cdp.send("ServiceWorker.enable");
+  await eventually("the registration", async () => registrations.length > 0);
+  const { registrationId, scopeURL } = registrations[0];
+  const message = {
+    notification_id: "01KBQ0000000000000000000AA", task_id: "01KBQ0000000000000000000BB",
+    title: "water the plants", due_at: "2030-01-07T08:00:00+01:00", remind_at: "2030-01-07T07:50:00Z",
+  };
+  await cdp.send("ServiceWorker.deliverPushMessage", {
+    origin: new globalThis.URL(scopeURL).origin, registrationId, data: JSON.stringify(message),
+  });
+  await eventually("the notification shown", async () => {
+    const shown = await page.evaluate(async () =>
+      (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => [n.title, n.tag]));
+    return JSON.stringify(shown) === JSON.stringify([["Reminder: water the plants", message.notification_id]]) || shown;
+  });
+  await cdp.detach();
+});
+
 test("settings: a refused webhook is reported next to it; the zone is saved", async () => {
   await page.getByRole("button", { name: "Settings" }).click();
   await page.getByLabel("Webhook for reminders").fill("https://10.0.0.1/hook");
