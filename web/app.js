@@ -105,10 +105,11 @@ async function start(signedIn) {
   // read twice rather than missed.
   const [saved] = await Promise.all([api.get("/settings"), feed.start()]);
   Object.assign(settings, saved);
+  document.documentElement.dataset.theme = settings.theme;
   const zone = signUp && Intl.DateTimeFormat().resolvedOptions().timeZone;
   if (zone && zone !== settings.time_zone) {
     // A new account takes the browser's time zone.
-    Object.assign(settings, await api.put("/settings", { time_zone: zone }).catch(() => ({})));
+    Object.assign(settings, await api.put("/settings", { time_zone: zone, theme: settings.theme }).catch(() => ({})));
   }
   const pushes = new Pushes(api);
   await Promise.all([list.load(), chat.resume(), inbox.count(), pushes.start().catch((e) => pushes.say(e.message))]);

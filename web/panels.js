@@ -87,6 +87,7 @@ export class Settings {
     if (!zones.firstChild) fill(zones, Intl.supportedValuesOf("timeZone").map((zone) => h("option", { value: zone })));
     this.form.reset();
     this.form.elements.time_zone.value = this.settings.time_zone;
+    this.form.elements.theme.value = this.settings.theme ?? "system";
     this.form.elements.webhook_url.value = this.settings.webhook_url ?? "";
     byId("settings-secret").textContent = "";
     byId("settings-dialog").showModal();
@@ -95,11 +96,13 @@ export class Settings {
   async save(data) {
     const saved = await this.api.put("/settings", {
       time_zone: data.get("time_zone").trim(),
+      theme: data.get("theme"),
       webhook_url: data.get("webhook_url").trim() || null,
       rotate_webhook_secret: data.get("rotate_webhook_secret") === "on",
     });
     const { webhook_secret: secret, ...kept } = saved;
     Object.assign(this.settings, kept);
+    document.documentElement.dataset.theme = kept.theme;
     byId("settings-secret").textContent = secret
       ? `Saved. Your webhook secret, shown only now: ${secret}`
       : "Saved.";

@@ -428,6 +428,33 @@ test("settings: a refused webhook is reported next to it; the zone is saved", as
     /7 Jan 2030, 02:00|8 Jan 2030, 02:00/.test(await page.locator("#task-list").textContent()));
 });
 
+test("dark mode follows the system unless the settings choose, and passes axe in both", async () => {
+  const ground = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
+  await page.emulateMedia({ colorScheme: "dark" });
+  assert.equal(await ground(), "rgb(18, 18, 22)", "dark, as the system is");
+  await accessible(page, "the task list, dark");
+  await shot(page, "desktop-dark");
+  const choose = async (theme) => {
+    await page.getByRole("button", { name: "Settings" }).click();
+    await page.getByLabel("Theme").selectOption(theme);
+    await page.locator("#settings-form").getByRole("button", { name: "Save" }).click();
+    await eventually("saved", async () => /Saved/.test(await page.locator("#settings-secret").textContent()));
+    await page.locator("#settings-dialog").getByRole("button", { name: "Close" }).click();
+  };
+  await choose("light");
+  assert.equal(await ground(), "rgb(243, 244, 248)", "light, as chosen, on a dark system");
+  await page.emulateMedia({ colorScheme: "light" });
+  await choose("dark");
+  assert.equal(await ground(), "rgb(18, 18, 22)", "dark, as chosen, on a light system");
+  await page.reload();
+  await page.waitForSelector("body[data-ready]");
+  assert.equal(await ground(), "rgb(18, 18, 22)", "the choice is the user's setting, kept");
+  await page.getByRole("button", { name: "Settings" }).click();
+  await accessible(page, "the settings dialog, dark");
+  await page.locator("#settings-dialog").getByRole("button", { name: "Close" }).click();
+  await choose("system");
+});
+
 test("at phone width the page reads without sideways scrolling and passes axe", async () => {
   const phone = await browser.newContext({
     viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, locale: "en-GB", timezoneId: ZONE,

@@ -112,6 +112,34 @@ fn v4_of(ip: &IpAddr) -> Option<Ipv4Addr> {
     }
 }
 
+/// How the web app looks: as the system says, or light or dark whatever it
+/// says.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Theme {
+    /// As the device is set (`prefers-color-scheme`).
+    #[default]
+    System,
+    /// Light.
+    Light,
+    /// Dark.
+    Dark,
+}
+
+impl Theme {
+    fn parse(raw: &str) -> Result<Self, Problem> {
+        match raw {
+            "system" => Ok(Self::System),
+            "light" => Ok(Self::Light),
+            "dark" => Ok(Self::Dark),
+            other => Err(Problem::NotOneOf {
+                allowed: "system, light, dark",
+                got: other.to_owned(),
+            }),
+        }
+    }
+}
+
 /// A user's settings as stored.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserSettings {
@@ -122,6 +150,9 @@ pub struct UserSettings {
     pub webhook_secret: Option<String>,
     /// The user's default time zone.
     pub time_zone: TimeZone,
+    /// How the web app looks.
+    #[serde(default)]
+    pub theme: Theme,
 }
 
 /// Settings as answered: the secret only when it was just made.
@@ -136,6 +167,8 @@ pub struct View<'a> {
     pub webhook_secret: Option<&'a str>,
     /// The default time zone.
     pub time_zone: TimeZone,
+    /// How the web app looks.
+    pub theme: Theme,
 }
 
 impl UserSettings {
@@ -146,6 +179,7 @@ impl UserSettings {
             webhook_secret_set: self.webhook_secret.is_some(),
             webhook_secret: made,
             time_zone: self.time_zone,
+            theme: self.theme,
         }
     }
 }
@@ -158,6 +192,8 @@ pub struct SettingsInput {
     pub webhook_url: Option<WebhookUrl>,
     /// The default time zone (UTC when left out).
     pub time_zone: TimeZone,
+    /// How the web app looks (as the system says when left out).
+    pub theme: Theme,
     /// Whether to replace the secret (`rotate_webhook_secret`).
     pub rotate_secret: bool,
 }
@@ -165,7 +201,7 @@ pub struct SettingsInput {
 impl SettingsInput {
     /// The fields a `PUT` may name; `webhook_secret_set` and
     /// `webhook_secret`, from a read, are ignored.
-    const KNOWN: &'static str = "webhook_url, time_zone, rotate_webhook_secret";
+    const KNOWN: &'static str = "webhook_url, time_zone, theme, rotate_webhook_secret";
 
     /// Parses a `PUT` body; `allow_loopback` as for [`WebhookUrl::parse`].
     pub fn parse(body: &Value, allow_loopback: bool) -> Result<Self, FieldError> {
@@ -176,6 +212,7 @@ impl SettingsInput {
         let mut input = Self {
             webhook_url: None,
             time_zone: TimeZone::UTC,
+            theme: Theme::System,
             rotate_secret: false,
         };
         for (name, value) in fields {
@@ -192,6 +229,7 @@ impl SettingsInput {
                         Some(WebhookUrl::parse(text()?, allow_loopback).map_err(err)?)
                 }
                 "time_zone" => input.time_zone = TimeZone::parse(text()?).map_err(err)?,
+                "theme" => input.theme = Theme::parse(text()?).map_err(err)?,
                 "rotate_webhook_secret" => {
                     input.rotate_secret = value.as_bool().ok_or(err(Problem::WrongType {
                         expected: "true or false",
@@ -234,6 +272,7 @@ pub fn put(
             webhook_url: input.webhook_url.clone(),
             webhook_secret: secret,
             time_zone: input.time_zone,
+            theme: input.theme,
         };
         let body = serde_json::to_string(&settings)
             .map_err(|e| TaskError::Unavailable(format!("cannot encode settings: {e}")))?;
@@ -344,7 +383,15 @@ mod tests {
         let view = serde_json::to_value(read.view(None)).expect("json");
         assert_eq!(
             view,
-            json!({"webhook_url": null, "webhook_secret_set": false, "time_zone": "UTC"})
+            json!({"webhook_url": null, "webhook_secret_set": false, "time_zone": "UTC", "theme": "system"})
+        );
+        let (dark, _) = put(json!({"theme": "dark"}), "s5").expect("saved");
+        assert_eq!(dark.theme, Theme::Dark);
+        let (back, _) = put(json!({"time_zone": "UTC"}), "s6").expect("saved");
+        assert_eq!(
+            back.theme,
+            Theme::System,
+            "a PUT sets every field, the theme too"
         );
     }
 
@@ -365,9 +412,10 @@ mod tests {
             Err("rotate_webhook_secret".into())
         );
         assert_eq!(field(json!({"colour": "red"})), Err("colour".into()));
+        assert_eq!(field(json!({"theme": "sepia"})), Err("theme".into()));
+        assert_eq!(field(json!({"theme": true})), Err("theme".into()));
         assert_eq!(field(json!([])), Err("body".into()));
-        let read_back =
-            json!({"webhook_url": null, "webhook_secret_set": true, "time_zone": "UTC"});
+        let read_back = json!({"webhook_url": null, "webhook_secret_set": true, "time_zone": "UTC", "theme": "light"});
         assert!(
             SettingsInput::parse(&read_back, false).is_ok(),
             "a read can be sent back"
