@@ -6,6 +6,7 @@ import { byId, clearErrors, onSubmit } from "./dom.js";
 import { TaskList } from "./tasks.js";
 import { Lists } from "./lists.js";
 import { Pushes } from "./push.js";
+import { shortcuts } from "./keys.js";
 import { Chat } from "./chat.js";
 import { Inbox, Settings } from "./panels.js";
 
@@ -93,10 +94,12 @@ async function start(signedIn) {
   byId("who").textContent = signedIn.user_id;
   const api = new Api(signedIn, signedOut);
   byId("signout").onclick = () => api.signOut("You are signed out.");
+  byId("keys-button").onclick = () => byId("keys-dialog").showModal();
   // One object holds the settings every part reads the zone from.
   const settings = { time_zone: "UTC", webhook_url: null };
   const list = new TaskList(api, settings, confirmed);
   list.lists = new Lists(api, (scope) => list.show(scope), (id, project) => list.moveInto(id, project));
+  shortcuts(list.lists);
   const inbox = new Inbox(api, settings);
   const chat = new Chat(api, settings, () => list.load());
   new Settings(api, settings, () => list.load());

@@ -77,6 +77,14 @@ export class Lists {
       }, counted(view.name, view.pending, view.overdue)))));
   }
 
+  /** Shows project `id` ("inbox"), or every task when `id` is null. */
+  pick(id) {
+    const project = this.projects.find((p) => p.id === id);
+    this.scope = project ? { kind: "project", id: project.id, name: project.name } : ALL;
+    this.render();
+    this.choose(this.scope);
+  }
+
   async addProject(data) {
     const project = await this.api.post("/projects", { name: data.get("name") });
     byId("project-form").reset();

@@ -428,6 +428,43 @@ test("settings: a refused webhook is reported next to it; the zone is saved", as
     /7 Jan 2030, 02:00|8 Jan 2030, 02:00/.test(await page.locator("#task-list").textContent()));
 });
 
+test("keyboard shortcuts move through the list and act, but never while typing", async () => {
+  await page.keyboard.press("Escape");
+  await page.locator("body").click({ position: { x: 5, y: 300 } });
+  await page.keyboard.press("?");
+  await eventually("the shortcuts listed", async () => await page.locator("#keys-dialog").isVisible());
+  assert.match(await page.locator("#keys-list").textContent(), /Next task/);
+  await accessible(page, "the shortcuts dialog");
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("n");
+  assert.equal(await page.evaluate(() => document.activeElement.id), "add-title");
+  await page.keyboard.type("jk x");
+  assert.equal(await page.locator("#add-title").inputValue(), "jk x", "typed, not obeyed");
+  await page.locator("#add-title").fill("");
+  await page.locator("body").click({ position: { x: 5, y: 300 } });
+  const focused = () => page.evaluate(() => document.activeElement.closest("[data-id]")?.dataset.id);
+  const ids = await page.locator("#task-list [data-id]").evaluateAll((items) => items.map((i) => i.dataset.id));
+  await page.keyboard.press("j");
+  assert.equal(await focused(), ids[0]);
+  await page.keyboard.press("j");
+  assert.equal(await focused(), ids[1]);
+  await page.keyboard.press("ArrowDown");
+  assert.equal(await focused(), ids[2]);
+  await page.keyboard.press("k");
+  assert.equal(await focused(), ids[1]);
+  const second = (await titles())[1];
+  await page.keyboard.press("e");
+  await eventually("the edit dialog", async () => await page.locator("#edit-dialog").isVisible());
+  assert.equal(await page.locator("#edit-title-input").inputValue(), second);
+  await page.keyboard.press("Escape");
+  await page.keyboard.press("g");
+  await page.keyboard.press("i");
+  await eventually("the Inbox", async () => (await page.locator("#tasks-title").textContent()) === "Inbox");
+  await page.keyboard.press("g");
+  await page.keyboard.press("a");
+  await eventually("every task", async () => (await page.locator("#tasks-title").textContent()) === "Tasks");
+});
+
 test("dark mode follows the system unless the settings choose, and passes axe in both", async () => {
   const ground = () => page.evaluate(() => getComputedStyle(document.documentElement).backgroundColor);
   await page.emulateMedia({ colorScheme: "dark" });

@@ -62,6 +62,7 @@ assets![
     ("/panels.js", "panels.js", "text/javascript; charset=utf-8"),
     ("/lists.js", "lists.js", "text/javascript; charset=utf-8"),
     ("/push.js", "push.js", "text/javascript; charset=utf-8"),
+    ("/keys.js", "keys.js", "text/javascript; charset=utf-8"),
     ("/sw.js", "sw.js", "text/javascript; charset=utf-8"),
     ("/style.css", "style.css", "text/css; charset=utf-8"),
     ("/icon.svg", "icon.svg", "image/svg+xml"),
