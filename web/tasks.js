@@ -179,6 +179,15 @@ export class TaskList {
       this.held = tasks;
       return;
     }
+    // The same page as shown (a change elsewhere, read again) stays as it
+    // is: no flicker, no focus or drag lost.
+    const names = this.lists?.projects.map((p) => [p.id, p.name]);
+    // What the clock changes: overdue marks, reminders still to come.
+    const now = Date.now();
+    const timely = tasks.map((t) => [Date.parse(t.due_at) < now, t.reminders.some((r) => Date.parse(r.fires_at) > now)]);
+    const shown = JSON.stringify([tasks, timely, this.zone, this.scope, this.ordering, this.next, names]);
+    if (shown === this.shownAs) return;
+    this.shownAs = shown;
     const page = this.cursors.length;
     byId("prev-page").disabled = page === 1;
     byId("next-page").disabled = !this.next;

@@ -398,14 +398,26 @@ test("the page registers its service worker, which shows a reminder pushed to it
   await cdp.send("ServiceWorker.enable");
   await eventually("the registration", async () => registrations.length > 0);
   const { registrationId, scopeURL } = registrations[0];
+  // Installable: nothing stands in the way but the test's own context,
+  // which Chromium counts as incognito.
+  const { installabilityErrors } = await cdp.send("Page.getInstallabilityErrors");
+  assert.deepEqual(installabilityErrors.map((e) => e.errorId), ["in-incognito"]);
   const message = {
     notification_id: "01KBQ0000000000000000000AA", task_id: "01KBQ0000000000000000000BB",
     title: "water the plants", due_at: "2030-01-07T08:00:00+01:00", remind_at: "2030-01-07T07:50:00Z",
   };
-  await cdp.send("ServiceWorker.deliverPushMessage", {
+  const deliver = () => cdp.send("ServiceWorker.deliverPushMessage", {
     origin: new globalThis.URL(scopeURL).origin, registrationId, data: JSON.stringify(message),
   });
+  await deliver();
+  let delivered = Date.now();
   await eventually("the notification shown", async () => {
+    // A push that reached the worker before it was running is delivered
+    // again (its tag makes it one notification either way).
+    if (Date.now() - delivered > 2000) {
+      await deliver();
+      delivered = Date.now();
+    }
     const shown = await page.evaluate(async () =>
       (await (await navigator.serviceWorker.ready).getNotifications()).map((n) => [n.title, n.tag]));
     return JSON.stringify(shown) === JSON.stringify([["Reminder: water the plants", message.notification_id]]) || shown;

@@ -66,6 +66,13 @@ assets![
     ("/sw.js", "sw.js", "text/javascript; charset=utf-8"),
     ("/style.css", "style.css", "text/css; charset=utf-8"),
     ("/icon.svg", "icon.svg", "image/svg+xml"),
+    ("/icon-192.png", "icon-192.png", "image/png"),
+    ("/icon-512.png", "icon-512.png", "image/png"),
+    (
+        "/manifest.webmanifest",
+        "manifest.webmanifest",
+        "application/manifest+json"
+    ),
 ];
 
 /// `"` + 16 hex digits of the FNV-1a hash of `bytes` + `"`, at compile time.
