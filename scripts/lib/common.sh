@@ -51,6 +51,18 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
 
+# A virtualenv at DIR with PyPI's REQUIREMENT (such as mcp==2.3.0) in it,
+# made unless MODULE imports there already; WHAT names it in the log.
+ensure_venv() {
+  local venv=$1 requirement=$2 module=$3 what=$4
+  if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import $module" 2>/dev/null; then
+    python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
+    log "installing $what"
+    rm -rf "$venv"
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q "$requirement" || die "installing $what failed"
+  fi
+}
+
 # The Rust toolchain's Wasm target.
 ensure_rust() {
   command -v cargo >/dev/null || die "cargo is not installed; install Rust with rustup"

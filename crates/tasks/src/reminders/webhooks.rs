@@ -104,6 +104,17 @@ pub async fn schedule<T: Transport>(
     call: &Try,
     at: DateTime<Utc>,
 ) -> Result<(), DaprError> {
+    schedule_try(dapr, &call.job_name(), call, at).await
+}
+
+/// Schedules the job `name` of one try of a delivery (a webhook call, a
+/// push), carrying `data`, to run once at `at`.
+pub(crate) async fn schedule_try<T: Transport>(
+    dapr: &Dapr<T>,
+    name: &str,
+    data: &impl Serialize,
+    at: DateTime<Utc>,
+) -> Result<(), DaprError> {
     let due = at.to_rfc3339_opts(SecondsFormat::Millis, true);
     let job = Job {
         // Only when the try itself could not finish (the store is down):
@@ -112,9 +123,9 @@ pub async fn schedule<T: Transport>(
             interval: "2s",
             max_retries: None,
         }),
-        ..Job::once(&due, call)
+        ..Job::once(&due, data)
     };
-    dapr.schedule_job(&call.job_name(), &job).await
+    dapr.schedule_job(name, &job).await
 }
 
 /// Makes try `call` at `now`: POSTs the notification to its user's webhook

@@ -6,8 +6,7 @@
 //! is removed and no further try is made. The notification keeps each
 //! browser's outcome.
 
-use chrono::{DateTime, SecondsFormat, Utc};
-use dapr::jobs::{FailurePolicy, Job};
+use chrono::{DateTime, Utc};
 use dapr::{Dapr, DaprError, Transport};
 use hkdf::Hkdf;
 use http::{Method, StatusCode, header};
@@ -17,7 +16,7 @@ use sha2::Sha256;
 use crate::UserId;
 use crate::error::TaskError;
 use crate::reminders::inbox::{self, Notification, PushState, PushStatus};
-use crate::reminders::webhooks::{MAX_TRIES, backoff};
+use crate::reminders::webhooks::{MAX_TRIES, backoff, schedule_try};
 use crate::service::Env;
 use crate::task::store::Storage;
 use events::{ReminderId, TaskId};
@@ -107,15 +106,7 @@ pub async fn schedule<T: Transport>(
     push: &Try,
     at: DateTime<Utc>,
 ) -> Result<(), DaprError> {
-    let due = at.to_rfc3339_opts(SecondsFormat::Millis, true);
-    let job = Job {
-        failure_policy: Some(FailurePolicy::Constant {
-            interval: "2s",
-            max_retries: None,
-        }),
-        ..Job::once(&due, push)
-    };
-    dapr.schedule_job(&push.job_name(), &job).await
+    schedule_try(dapr, &push.job_name(), push, at).await
 }
 
 /// Makes try `push` at `env.now`: sends the notification to the browser
