@@ -60,6 +60,7 @@ enum Route {
     Steps(Option<TaskId>),
     Step(Option<TaskId>, Option<StepRef>),
     Move(Option<TaskId>),
+    Snooze(Option<TaskId>),
 }
 
 /// A listing as answered: `{"tasks": [...], "next_cursor": ...}`.
@@ -161,6 +162,7 @@ impl<T: Transport> TasksApi<T> {
             }
             ["", "api", user, "tasks", id, "steps"] => (*user, Route::Steps(TaskId::parse(id))),
             ["", "api", user, "tasks", id, "move"] => (*user, Route::Move(TaskId::parse(id))),
+            ["", "api", user, "tasks", id, "snooze"] => (*user, Route::Snooze(TaskId::parse(id))),
             ["", "api", user, "tasks", id, "steps", step] => {
                 (*user, Route::Step(TaskId::parse(id), StepRef::parse(step)))
             }
@@ -264,6 +266,21 @@ impl<T: Transport> TasksApi<T> {
                 Ok(json(StatusCode::OK, &commit(&outbox, owed, moved)?))
             }
             Route::Move(_) => Err(ApiError::MethodNotAllowed(method.clone(), "POST")),
+            Route::Snooze(id) if method == Method::POST => {
+                let minutes = snooze_minutes(body)?;
+                let at = env.now + chrono::Duration::minutes(minutes);
+                let snoozed = tasks.update(found(id)?, &env, |task| {
+                    let at = task.time_zone.local(at);
+                    let time = crate::ReminderTime::At { at };
+                    task.reminders.push(crate::Reminder {
+                        time,
+                        fires_at: Some(at),
+                    });
+                    Ok(())
+                });
+                Ok(json(StatusCode::OK, &commit(&outbox, owed, snoozed)?))
+            }
+            Route::Snooze(_) => Err(ApiError::MethodNotAllowed(method.clone(), "POST")),
             Route::Step(id, step) => {
                 let id = found(id)?;
                 let step = step.ok_or(ApiError::NotFound("step"))?;
@@ -308,6 +325,37 @@ fn occurrence_count(query: &str) -> Result<usize, FieldError> {
         }
     }
     Ok(count.unwrap_or(10))
+}
+
+/// The optional `{"minutes": N}` body of `.../snooze` (1 to 1440; empty
+/// means 10): how long until the task's new reminder.
+fn snooze_minutes(body: &[u8]) -> Result<i64, ApiError> {
+    const DEFAULT: i64 = 10;
+    if body.iter().all(u8::is_ascii_whitespace) {
+        return Ok(DEFAULT);
+    }
+    let serde_json::Value::Object(fields) = json_body(body)? else {
+        let expected = "empty or {\"minutes\": N}";
+        return Err(FieldError::new("body", Problem::WrongType { expected }).into());
+    };
+    let mut minutes = DEFAULT;
+    for (name, value) in fields {
+        let err = |problem| FieldError::new(name.as_str(), problem);
+        if name != "minutes" {
+            return Err(err(Problem::UnknownField { known: "minutes" }).into());
+        }
+        minutes = value
+            .as_i64()
+            .filter(|m| (1..=1440).contains(m))
+            .ok_or_else(|| {
+                err(Problem::OutOfRange {
+                    min: 1,
+                    max: 1440,
+                    got: value.as_i64().unwrap_or(-1),
+                })
+            })?;
+    }
+    Ok(minutes)
 }
 
 /// The optional `{"completed": bool}` body of `.../complete`; empty means `true`.

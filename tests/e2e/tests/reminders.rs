@@ -46,6 +46,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         bad_devices,
     ),
     ("a_reminder_is_pushed_to_every_browser_once", pushed),
+    ("snoozing_adds_a_reminder_minutes_from_now", snoozed),
 ];
 
 fn main() {
@@ -799,6 +800,77 @@ fn pushed(stack: &Stack, user: &str) -> anyhow::Result<()> {
     anyhow::ensure!(
         endpoints.len() == 2 && !endpoints.iter().any(|e| e.contains("gone-laptop")),
         "the gone browser's subscription alone is removed: {left:?}"
+    );
+    Ok(())
+}
+
+/// Snooze adds a reminder at now plus the minutes (10 unless given), armed
+/// like any other; bad minutes, another user's task and a task at its
+/// limit of reminders are refused and change nothing.
+fn snoozed(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let task = create(
+        &client,
+        user,
+        json!({"title": "Stretch", "time_zone": "Asia/Tokyo"}),
+    )?;
+    let path = format!("/api/{user}/tasks/{}/snooze", id(&task));
+    let before = Utc::now();
+    let ten = client.send("POST", &path, None);
+    anyhow::ensure!(ten.status == 200, "{ten:?}");
+    let fires = instant(&ten.body["reminders"][0]["fires_at"]).unwrap_or_default();
+    let lead = fires - before;
+    anyhow::ensure!(
+        // The app's clock is read to the millisecond.
+        lead >= chrono::Duration::minutes(10) - chrono::Duration::seconds(1)
+            && lead < chrono::Duration::minutes(11),
+        "in ten minutes: {ten:?}"
+    );
+    anyhow::ensure!(
+        ten.body["reminders"][0]["at"]
+            .as_str()
+            .is_some_and(|at| at.ends_with("+09:00")),
+        "in the task's zone: {ten:?}"
+    );
+    let one = client.post(&path, &json!({"minutes": 1}));
+    anyhow::ensure!(
+        one.body["reminders"].as_array().map(Vec::len) == Some(2),
+        "{one:?}"
+    );
+    for (body, field) in [
+        (json!({"minutes": 0}), "minutes"),
+        (json!({"minutes": 1441}), "minutes"),
+        (json!({"minutes": "5"}), "minutes"),
+        (json!({"hours": 1}), "hours"),
+    ] {
+        let reply = client.post(&path, &body);
+        anyhow::ensure!(
+            reply.status == 400 && reply.field() == Some(field),
+            "{body}: {reply:?}"
+        );
+    }
+    let other = format!("{user}-other");
+    let theirs = stack.client(&other).send(
+        "POST",
+        &format!("/api/{other}/tasks/{}/snooze", id(&task)),
+        None,
+    );
+    anyhow::ensure!(theirs.status == 404, "{theirs:?}");
+    let full = create(
+        &client,
+        user,
+        json!({"title": "Full", "reminders": (1..=10).map(|m| json!({"at": in_seconds(3600 + m)})).collect::<Vec<_>>()}),
+    )?;
+    let over = client.send(
+        "POST",
+        &format!("/api/{user}/tasks/{}/snooze", id(&full)),
+        None,
+    );
+    anyhow::ensure!(over.status == 413, "{over:?}");
+    let now = client.get(&format!("/api/{user}/tasks/{}", id(&task)));
+    anyhow::ensure!(
+        now.body["reminders"].as_array().map(Vec::len) == Some(2),
+        "{now:?}"
     );
     Ok(())
 }
