@@ -31,6 +31,9 @@ pub mod settings;
 pub mod task;
 pub mod view;
 
+#[cfg(test)]
+mod testing;
+
 pub use api::{AccountsApi, ChatApi, McpApi, NotificationsApi, TasksApi};
 pub use auth::UserId;
 pub use consumers::Consumers;

@@ -59,14 +59,7 @@ fn projects(client: &Client, user: &str, query: &str) -> anyhow::Result<Vec<Valu
 
 /// The titles of the user's tasks that `query` lists.
 fn titles(client: &Client, user: &str, query: &str) -> anyhow::Result<Vec<String>> {
-    let reply = client.get(&format!("/api/{user}/tasks?{query}"));
-    anyhow::ensure!(reply.status == 200, "{reply:?}");
-    Ok(reply.body["tasks"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .filter_map(|t| t["title"].as_str().map(str::to_owned))
-        .collect())
+    page_titles(&client.get(&format!("/api/{user}/tasks?{query}")))
 }
 
 fn refused(reply: &Reply, status: u16, code: &str) -> anyhow::Result<()> {

@@ -8,8 +8,8 @@ use sql::native::Sqlite;
 use super::*;
 use crate::error::{ProjectError, TaskError};
 use crate::service::Env;
-use crate::task::store::schema;
-use crate::{TaskPatch, TaskSpec, TaskStore, UserId};
+use crate::testing::{database, user};
+use crate::{TaskPatch, TaskSpec, TaskStore};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-12-01T12:00:00Z")
@@ -19,16 +19,6 @@ fn now() -> DateTime<Utc> {
 
 fn env(n: u128) -> Env {
     Env::new(now(), n, n.rotate_left(40) ^ 0x5eed)
-}
-
-fn database() -> Sqlite {
-    let db = Sqlite::in_memory().unwrap_or_else(|e| panic!("{e}"));
-    sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
-    db
-}
-
-fn user(name: &str) -> UserId {
-    UserId::parse(name).unwrap_or_else(|| panic!("a user id"))
 }
 
 fn name(text: &str) -> Name {

@@ -44,7 +44,7 @@ impl Endpoint {
             ));
         }
         let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
-        let loopback = matches!(host.as_str(), "127.0.0.1" | "[::1]" | "localhost");
+        let loopback = super::user_settings::is_loopback(&url);
         let known = PUSH_SERVICES
             .split(", ")
             .any(|service| match service.strip_prefix("*.") {

@@ -34,12 +34,7 @@ impl WebhookUrl {
                 "it must not carry a user name or password".into(),
             ));
         }
-        let host = match url.host() {
-            Some(url::Host::Domain(name)) => Host::Name(name.to_ascii_lowercase()),
-            Some(url::Host::Ipv4(ip)) => Host::Ip(IpAddr::V4(ip)),
-            Some(url::Host::Ipv6(ip)) => Host::Ip(IpAddr::V6(ip)),
-            None => return Err(Problem::BadUrl("it has no host".into())),
-        };
+        let host = Host::of(&url).ok_or(Problem::BadUrl("it has no host".into()))?;
         let loopback = host.is_loopback();
         match url.scheme() {
             "https" => {}
@@ -65,7 +60,21 @@ enum Host {
     Ip(IpAddr),
 }
 
+/// Whether `url` names a loopback address (`127.0.0.1`, `[::1]`,
+/// `localhost`), as the webhook checks see it.
+pub(crate) fn is_loopback(url: &url::Url) -> bool {
+    Host::of(url).is_some_and(|host| host.is_loopback())
+}
+
 impl Host {
+    fn of(url: &url::Url) -> Option<Self> {
+        Some(match url.host()? {
+            url::Host::Domain(name) => Self::Name(name.to_ascii_lowercase()),
+            url::Host::Ipv4(ip) => Self::Ip(IpAddr::V4(ip)),
+            url::Host::Ipv6(ip) => Self::Ip(IpAddr::V6(ip)),
+        })
+    }
+
     fn is_loopback(&self) -> bool {
         match self {
             Self::Name(name) => name == "localhost" || name.ends_with(".localhost"),

@@ -9,8 +9,8 @@ use super::*;
 use crate::error::ViewError;
 use crate::project::{ProjectPatch, Projects};
 use crate::service::Env;
-use crate::task::store::schema;
-use crate::{TaskSpec, TaskStore, TimeZone, UserId};
+use crate::testing::{database, user};
+use crate::{TaskSpec, TaskStore, TimeZone};
 
 /// Thursday 3 December 2026, 15:00 in Berlin.
 fn now() -> DateTime<Utc> {
@@ -25,16 +25,6 @@ fn env(n: u128) -> Env {
 
 fn berlin() -> TimeZone {
     TimeZone::parse("Europe/Berlin").unwrap_or_default()
-}
-
-fn database() -> Sqlite {
-    let db = Sqlite::in_memory().unwrap_or_else(|e| panic!("{e}"));
-    sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
-    db
-}
-
-fn user(name: &str) -> UserId {
-    UserId::parse(name).unwrap_or_else(|| panic!("a user id"))
 }
 
 fn name(text: &str) -> Name {

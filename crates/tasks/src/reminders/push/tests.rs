@@ -3,10 +3,9 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde_json::{Value, json};
-use sql::native::Sqlite;
 
 use super::*;
-use crate::task::store::schema;
+use crate::testing::{database, user};
 
 // RFC 8291, Appendix A: a browser's keys.
 const P256DH: &str =
@@ -17,16 +16,6 @@ fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-12-05T09:00:00Z")
         .map(|t| t.with_timezone(&Utc))
         .unwrap_or_default()
-}
-
-fn database() -> Sqlite {
-    let db = Sqlite::in_memory().unwrap_or_else(|e| panic!("{e}"));
-    sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
-    db
-}
-
-fn user(name: &str) -> UserId {
-    UserId::parse(name).unwrap_or_else(|| panic!("a user id"))
 }
 
 fn browser(endpoint: &str) -> Value {

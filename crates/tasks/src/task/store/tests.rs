@@ -8,6 +8,7 @@ use sql::native::Sqlite;
 use super::*;
 use crate::error::Exceeded;
 use crate::task::query::Status;
+use crate::testing::database;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-28T12:00:00.123Z")
@@ -26,13 +27,6 @@ fn alice() -> UserId {
 
 fn spec(body: Json) -> TaskSpec {
     TaskSpec::parse(&body).unwrap_or_else(|e| panic!("{e}"))
-}
-
-/// A new database with the app's schema.
-fn database() -> Sqlite {
-    let db = Sqlite::in_memory().unwrap_or_else(|e| panic!("{e}"));
-    sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
-    db
 }
 
 fn ok<T>(result: Result<T, TaskError>) -> T {
