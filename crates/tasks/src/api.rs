@@ -18,9 +18,10 @@ use crate::settings::Settings;
 use crate::task::history;
 use crate::task::input::parse_move;
 use crate::task::model::ProjectId;
+use crate::task::once::{self, Once};
 use crate::task::outbox::{Outbox, Owed};
 use crate::task::steps::{self, StepEdit, StepRef};
-use crate::task::store::Storage;
+use crate::task::store::{Created, Storage};
 use crate::view::{ViewId, Views};
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, task::repeat};
 
@@ -37,7 +38,7 @@ pub use chat::ChatApi;
 pub use mcp::McpApi;
 pub use notifications::NotificationsApi;
 
-use edge::{ApiError, Base, Sidecar, json, json_body, no_content};
+use edge::{ApiError, Base, Sidecar, encoded, json, json_body, no_content};
 
 /// The tasks API behind a Dapr sidecar, for tokens signed with `jwt_secret`.
 #[derive(Debug)]
@@ -185,9 +186,26 @@ impl<T: Transport> TasksApi<T> {
                 projects::route(&projects, route, request, &env, owed, &outbox)
             }
             Route::Collection if method == Method::POST => {
+                let key = request.headers().get(once::HEADER).map(|v| v.as_bytes());
+                let once = Once::of(key, body)?;
                 let spec = TaskSpec::parse(&json_body(body)?)?;
-                let task = commit(&outbox, owed, tasks.create(spec, &env))?;
-                Ok(json(StatusCode::CREATED, &task))
+                let Some(once) = once else {
+                    let task = commit(&outbox, owed, tasks.create(spec, &env))?;
+                    return Ok(json(StatusCode::CREATED, &task));
+                };
+                match tasks.create_once(spec, &once, &env)? {
+                    Created::New(written, answer) => {
+                        commit(&outbox, owed, Ok(*written))?;
+                        Ok(encoded(StatusCode::CREATED, answer))
+                    }
+                    Created::Again(answer) => {
+                        let mut response = encoded(StatusCode::CREATED, answer);
+                        response
+                            .headers_mut()
+                            .insert(once::REPLAYED, http::HeaderValue::from_static("true"));
+                        Ok(response)
+                    }
+                }
             }
             Route::Views | Route::View(_) | Route::ViewTasks(_) => {
                 let zone = user_settings::get(&self.base.storage, &user)?.time_zone;

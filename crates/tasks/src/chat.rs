@@ -1390,6 +1390,7 @@ fn refusal(err: TaskError) -> Refusal {
             "I can't reach your tasks right now; try again in a moment.".into()
         }
         TaskError::Exceeded(e) => format!("I couldn't do that: {e}."),
+        TaskError::KeyReused => format!("I couldn't do that: {err}.", err = TaskError::KeyReused),
     })
 }
 

@@ -148,6 +148,9 @@ pub enum Problem {
     /// A push endpoint on a host that is no browser's push service.
     #[error("must be the endpoint of a browser's push service ({0}); got host {1}")]
     NotAPushService(&'static str, String),
+    /// An `Idempotency-Key` with a character that is not visible ASCII.
+    #[error("must be visible ASCII characters only, such as a UUID")]
+    NotAKey,
     /// A push subscription key that is not one (the text says why).
     #[error("is not a browser's push key: {0}")]
     BadPushKey(String),
@@ -202,6 +205,9 @@ pub enum TaskError {
     /// The write would pass one of the user's limits.
     #[error("{0}")]
     Exceeded(#[from] Exceeded),
+    /// The request's `Idempotency-Key` was given before with another body.
+    #[error("this Idempotency-Key was used for another request; use a new key for a new request")]
+    KeyReused,
 }
 
 /// Why a project's use case did not happen. Nothing was written.
@@ -288,9 +294,11 @@ impl TaskError {
     /// can never succeed is dropped, what may succeed later is retried.
     pub fn delivery(&self) -> Delivery {
         match self {
-            Self::NotFound | Self::StepNotFound | Self::Invalid(_) | Self::Exceeded(_) => {
-                Delivery::Drop
-            }
+            Self::NotFound
+            | Self::StepNotFound
+            | Self::Invalid(_)
+            | Self::Exceeded(_)
+            | Self::KeyReused => Delivery::Drop,
             Self::Conflict | Self::Unavailable(_) => Delivery::Retry,
         }
     }

@@ -11,6 +11,7 @@ pub mod feed;
 pub mod history;
 pub mod input;
 pub mod model;
+pub mod once;
 pub mod outbox;
 pub mod page;
 pub mod query;

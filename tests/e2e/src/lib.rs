@@ -1244,6 +1244,8 @@ pub struct Reply {
     pub body: Value,
     /// The `Retry-After` header, in seconds, when one came.
     pub retry_after: Option<u32>,
+    /// The `Idempotent-Replayed` header: the answer is a first answer again.
+    pub replayed: bool,
 }
 
 impl Reply {
@@ -1292,9 +1294,33 @@ impl Client {
     /// The same, with a request that got no answer (refused, or none within
     /// 30 s) as an error rather than a panic.
     pub fn try_send(&self, method: &str, path: &str, body: Option<&str>) -> anyhow::Result<Reply> {
+        self.try_send_with(method, path, body, &[])
+    }
+
+    /// POSTs `body` with an `Idempotency-Key` header of `key`.
+    pub fn post_once(&self, path: &str, key: &str, body: &Value) -> Reply {
+        let body = body.to_string();
+        let headers = [("idempotency-key", key)];
+        match self.try_send_with("POST", path, Some(&body), &headers) {
+            Ok(reply) => reply,
+            Err(err) => panic!("POST {path} failed: {err:#}"),
+        }
+    }
+
+    /// [`Self::try_send`] with more `headers`.
+    pub fn try_send_with(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<&str>,
+        headers: &[(&str, &str)],
+    ) -> anyhow::Result<Reply> {
         let mut request = ureq::http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base));
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
         if let Some(token) = &self.token {
             request = request.header("authorization", format!("Bearer {token}"));
         }
@@ -1308,12 +1334,14 @@ impl Client {
             .headers()
             .get("retry-after")
             .and_then(|v| v.to_str().ok()?.parse().ok());
+        let replayed = response.headers().get("idempotent-replayed").is_some();
         let text = response.body_mut().read_to_string().unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Ok(Reply {
             status,
             body,
             retry_after,
+            replayed,
         })
     }
 

@@ -22,6 +22,10 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("tokens_are_required_and_checked", authentication),
     ("users_never_see_or_change_each_others_tasks", isolation),
     ("concurrent_writes_lose_nothing", concurrent_writes),
+    (
+        "a_create_sent_again_with_its_key_is_created_once",
+        created_once,
+    ),
     ("a_burst_of_creates_is_answered_and_kept", burst),
     ("oversized_bodies_are_refused", oversized_body),
     ("listing_filters_searches_and_sorts", listing),
@@ -519,6 +523,69 @@ fn burst(stack: &Stack, user: &str) -> anyhow::Result<()> {
         "{} changes, not numbered 1..={TOTAL}",
         seqs.len(),
     );
+    Ok(())
+}
+
+fn created_once(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let path = format!("/api/{user}/tasks");
+    let body = json!({"title": "Pay rent", "tags": ["bills"], "priority": "high"});
+    let first = client.post_once(&path, "offline-1", &body);
+    anyhow::ensure!(first.status == 201 && !first.replayed, "{first:?}");
+    // The task changes; the same request again answers the first answer.
+    let task = format!("{path}/{}", id(&first.body));
+    anyhow::ensure!(client.patch(&task, &json!({"title": "Rent"})).status == 200);
+    let again = client.post_once(&path, "\"offline-1\"", &body);
+    anyhow::ensure!(
+        again.status == 201 && again.replayed && again.body == first.body,
+        "{again:?}"
+    );
+    // Sent five times at once by a queue that lost its answers: one task.
+    let body = json!({"title": "Water plants"});
+    let answers: Vec<Reply> = std::thread::scope(|s| {
+        let sent: Vec<_> = (0..5)
+            .map(|_| s.spawn(|| client.post_once(&path, "offline-2", &body)))
+            .collect();
+        sent.into_iter().filter_map(|h| h.join().ok()).collect()
+    });
+    anyhow::ensure!(answers.len() == 5, "{answers:?}");
+    for answer in &answers {
+        anyhow::ensure!(
+            answer.status == 201 && answer.body == answers[0].body,
+            "{answers:?}"
+        );
+    }
+    anyhow::ensure!(
+        tasks(&client, user).len() == 2,
+        "{:?}",
+        tasks(&client, user)
+    );
+    // The same key with another body is refused and creates nothing.
+    let other = client.post_once(&path, "offline-2", &json!({"title": "Water the plants"}));
+    anyhow::ensure!(
+        other.status == 422 && other.body["error"]["code"] == "idempotency_key_reused",
+        "{other:?}"
+    );
+    for key in ["", "a key", &"k".repeat(256)] {
+        let bad = client.post_once(&path, key, &json!({"title": "Bad key"}));
+        anyhow::ensure!(
+            bad.status == 400 && bad.field() == Some("Idempotency-Key"),
+            "{key:?}: {bad:?}"
+        );
+    }
+    anyhow::ensure!(
+        tasks(&client, user).len() == 2,
+        "{:?}",
+        tasks(&client, user)
+    );
+    // Keys are each user's own.
+    let other_user = format!("{user}-other");
+    let theirs = stack.client(&other_user).post_once(
+        &format!("/api/{other_user}/tasks"),
+        "offline-1",
+        &body,
+    );
+    anyhow::ensure!(theirs.status == 201 && !theirs.replayed, "{theirs:?}");
     Ok(())
 }
 

@@ -65,6 +65,7 @@ impl ApiError {
                 Exceeded::Tasks(_) | Exceeded::Devices(_) | Exceeded::ChatMessages { .. },
             )) => StatusCode::TOO_MANY_REQUESTS,
             Self::Task(TaskError::Conflict) => StatusCode::CONFLICT,
+            Self::Task(TaskError::KeyReused) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Task(TaskError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Account(err) => match err {
                 AccountError::Taken(_) => StatusCode::CONFLICT,
@@ -113,6 +114,7 @@ impl ApiError {
                 Exceeded::ChatMessages { .. } => "too_many_messages",
             },
             Self::Task(TaskError::Conflict) => "conflict",
+            Self::Task(TaskError::KeyReused) => "idempotency_key_reused",
             Self::Task(TaskError::Unavailable(_)) => "unavailable",
             Self::Account(err) => match err {
                 AccountError::Taken(_) => "taken",
@@ -326,7 +328,12 @@ pub(crate) fn json<T: Serialize>(status: StatusCode, value: &T) -> http::Respons
         eprintln!("api: cannot encode an answer: {e}");
         b"{}".to_vec()
     });
-    let mut response = http::Response::new(body);
+    encoded(status, body)
+}
+
+/// A JSON answer encoded already.
+pub(crate) fn encoded(status: StatusCode, body: impl Into<Vec<u8>>) -> http::Response<Vec<u8>> {
+    let mut response = http::Response::new(body.into());
     *response.status_mut() = status;
     response.headers_mut().insert(
         header::CONTENT_TYPE,

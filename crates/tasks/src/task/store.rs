@@ -22,6 +22,7 @@ use crate::service::{Env, Listing, Written, retry_sync};
 use crate::task::change;
 use crate::task::change::Recorded;
 use crate::task::model::ProjectId;
+use crate::task::once::Once;
 use crate::task::query::ListQuery;
 use crate::task::rank;
 use crate::task::repeat;
@@ -52,6 +53,26 @@ pub enum Place {
     Before(TaskId),
     /// Right after this task.
     After(TaskId),
+}
+
+/// What a new task is written once for.
+#[derive(Debug, Clone, Copy)]
+enum Guard<'a> {
+    /// Nothing: every create is a task.
+    None,
+    /// The task after this one of its series.
+    Successor(TaskId),
+    /// A client's key, with the answer it gets.
+    Key(&'a Once, &'a str),
+}
+
+/// What a create with a key did.
+#[derive(Debug)]
+pub enum Created {
+    /// It created the task: written, and answered this.
+    New(Box<Written>, String),
+    /// The key's first request created it: this was its answer.
+    Again(String),
 }
 
 /// How often a write is tried when the database was busy.
@@ -93,8 +114,39 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         if let Some(limits) = &self.limits {
             limits.check(None, &task)?;
         }
-        let written = self.insert(task, env, None)?;
+        let written = self.insert(task, env, Guard::None)?;
         written.ok_or(TaskError::Conflict)
+    }
+
+    /// Creates a task from `spec` once for `once`'s key: the first time as
+    /// [`Self::create`] does, recording the key with the task; again with
+    /// the same body, nothing, answering the first answer; with another
+    /// body, [`TaskError::KeyReused`].
+    pub fn create_once(
+        &self,
+        spec: TaskSpec,
+        once: &Once,
+        env: &Env,
+    ) -> Result<Created, TaskError> {
+        let task = spec.create(TaskId::new(env.now, env.random), env.now)?;
+        if let Some(limits) = &self.limits {
+            limits.check(None, &task)?;
+        }
+        let answer = serde_json::to_string(&task)
+            .map_err(|e| TaskError::Unavailable(format!("cannot encode a task: {e}")))?;
+        if let Some(written) = self.insert(task, env, Guard::Key(once, &answer))? {
+            return Ok(Created::New(Box::new(written), answer));
+        }
+        let rows = self.db.query(
+            "SELECT fingerprint, answer FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+            &[self.user(), once.key().into()],
+        )?;
+        // Gone already: forgotten by a create in between, a week later.
+        let row = rows.first().ok_or(TaskError::Conflict)?;
+        if row.text(0)? != once.fingerprint() {
+            return Err(TaskError::KeyReused);
+        }
+        Ok(Created::Again(row.text(1)?.to_owned()))
     }
 
     /// Creates the task that repeats `previous`, a completed task, once
@@ -105,20 +157,24 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         let Some(next) = repeat::next(previous, id, env.now) else {
             return Ok(None);
         };
-        self.insert(next, env, Some(previous.id))
+        self.insert(next, env, Guard::Successor(previous.id))
     }
 
-    /// Writes the new `task`, the successor of `repeats` when given (and
-    /// nothing when that has one already).
-    fn insert(
-        &self,
-        task: Task,
-        env: &Env,
-        repeats: Option<TaskId>,
-    ) -> Result<Option<Written>, TaskError> {
+    /// Writes the new `task` unless its `guard` was written already (then
+    /// nothing).
+    fn insert(&self, task: Task, env: &Env, guard: Guard) -> Result<Option<Written>, TaskError> {
         let event = self.event(None, Some(&task), env)?;
-        if self.db.dialect() == Dialect::Postgres {
-            return self.insert_at_once(task, event, repeats);
+        match guard {
+            // A keyed create is rare (an offline queue's): it takes the
+            // transaction, whose key is written only with its task.
+            Guard::Key(..) => {}
+            Guard::None if self.db.dialect() == Dialect::Postgres => {
+                return self.insert_at_once(task, event, None);
+            }
+            Guard::Successor(previous) if self.db.dialect() == Dialect::Postgres => {
+                return self.insert_at_once(task, event, Some(previous));
+            }
+            Guard::None | Guard::Successor(_) => {}
         }
         let (task, event) = (&task, &event);
         retry_sync(ATTEMPTS, || {
@@ -127,19 +183,8 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                 if let Some(limits) = &self.limits {
                     limits.may_create(u64::try_from(tasks - 1).unwrap_or_default())?;
                 }
-                if let Some(previous) = repeats {
-                    let made = self.db.execute(
-                        "INSERT INTO successors (user_id, task_id, next_id) VALUES ($1, $2, $3) \
-                         ON CONFLICT (user_id, task_id) DO NOTHING",
-                        &[
-                            self.user(),
-                            previous.to_string().into(),
-                            task.id.to_string().into(),
-                        ],
-                    )?;
-                    if made == 0 {
-                        return Ok(Finish::Rollback(None));
-                    }
+                if !self.guarded(task, guard, env)? {
+                    return Ok(Finish::Rollback(None));
                 }
                 self.check_project(task.project_id)?;
                 self.db.execute(
@@ -157,6 +202,41 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                 })))
             })
         })
+    }
+
+    /// Writes `task`'s `guard` inside the caller's transaction: `false`
+    /// when it was written before.
+    fn guarded(&self, task: &Task, guard: Guard, env: &Env) -> Result<bool, TaskError> {
+        let made = match guard {
+            Guard::None => return Ok(true),
+            Guard::Successor(previous) => self.db.execute(
+                "INSERT INTO successors (user_id, task_id, next_id) VALUES ($1, $2, $3) \
+                 ON CONFLICT (user_id, task_id) DO NOTHING",
+                &[
+                    self.user(),
+                    previous.to_string().into(),
+                    task.id.to_string().into(),
+                ],
+            )?,
+            Guard::Key(once, answer) => {
+                self.db.execute(
+                    "DELETE FROM idempotency_keys WHERE user_id = $1 AND created_at < $2",
+                    &[self.user(), Once::oldest_kept(env.now).into()],
+                )?;
+                self.db.execute(
+                    "INSERT INTO idempotency_keys (user_id, key, fingerprint, answer, created_at) \
+                     VALUES ($1, $2, $3, $4, $5) ON CONFLICT (user_id, key) DO NOTHING",
+                    &[
+                        self.user(),
+                        once.key().into(),
+                        once.fingerprint().into(),
+                        answer.into(),
+                        env.now.timestamp_micros().into(),
+                    ],
+                )?
+            }
+        };
+        Ok(made > 0)
     }
 
     /// Task `id` and its row's version.

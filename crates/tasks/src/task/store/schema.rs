@@ -12,6 +12,7 @@ pub const MIGRATIONS: &[Migration] = &[
     ORDER,
     VIEWS,
     PUSH_SUBSCRIPTIONS,
+    IDEMPOTENCY_KEYS,
 ];
 
 /// Tasks, their changes (the history, the change feed and the outbox in
@@ -304,6 +305,25 @@ CREATE TABLE push_subscriptions (
     PRIMARY KEY (user_id, id)
 );
 CREATE UNIQUE INDEX push_subscriptions_by_endpoint ON push_subscriptions (user_id, endpoint);
+",
+    sqlite: "",
+    postgres: "",
+};
+
+/// The keys of creates a client may send again (`crate::task::once`): the
+/// body's fingerprint and the first answer, kept for a week.
+const IDEMPOTENCY_KEYS: Migration = Migration {
+    version: 9,
+    name: "idempotency_keys",
+    both: "
+CREATE TABLE idempotency_keys (
+    user_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,
+    answer TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
 ",
     sqlite: "",
     postgres: "",

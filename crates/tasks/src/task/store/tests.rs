@@ -54,7 +54,7 @@ fn changes(db: &Sqlite, user: &str) -> Vec<(i64, String, String)> {
 fn migrations_apply_once_and_say_what_they_applied() {
     let db = Sqlite::in_memory().unwrap_or_else(|e| panic!("{e}"));
     let applied = sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(applied, [1, 2, 3, 4, 5, 6, 7, 8]);
+    assert_eq!(applied, [1, 2, 3, 4, 5, 6, 7, 8, 9]);
     let again = sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
     assert!(again.is_empty(), "applied again: {again:?}");
 }
@@ -197,6 +197,85 @@ fn a_create_past_the_task_limit_is_refused_and_changes_nothing() {
     // A deleted task makes room at once: the count is the transaction's.
     ok(tasks.delete(one.id, &at(now(), 4)));
     ok(tasks.create(spec(json!({"title": "three"})), &at(now(), 5)));
+}
+
+/// A create's `body` with `key`, as the API reads it.
+fn keyed(key: &str, body: &Json) -> (TaskSpec, Once) {
+    let bytes = body.to_string();
+    let once = Once::of(Some(key.as_bytes()), bytes.as_bytes());
+    let once = once
+        .unwrap_or_else(|e| panic!("{e}"))
+        .unwrap_or_else(|| panic!("a key"));
+    (spec(body.clone()), once)
+}
+
+#[test]
+fn a_keyed_create_sent_again_answers_the_first_answer_and_creates_nothing() {
+    let db = database();
+    let user = alice();
+    let tasks = TaskStore::new(&db, &user);
+    let body = json!({"title": "pay rent", "tags": ["bills"]});
+    let (spec1, once) = keyed("k-1", &body);
+    let Created::New(written, first) = ok(tasks.create_once(spec1, &once, &at(now(), 1))) else {
+        panic!("the first request created nothing");
+    };
+    let answered: Task = serde_json::from_str(&first).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(answered, written.task);
+    // The task changes after; the same request a minute later still gets
+    // the first answer, and nothing is created.
+    ok(tasks.complete(written.task.id, true, &at(now(), 2)));
+    let (spec2, again) = keyed("k-1", &body);
+    let later = now() + Duration::minutes(1);
+    match ok(tasks.create_once(spec2, &again, &at(later, 3))) {
+        Created::Again(answer) => assert_eq!(answer, first),
+        Created::New(..) => panic!("created twice"),
+    }
+    assert_eq!(changes(&db, "alice").len(), 2);
+    // The same key with another body is refused and changes nothing.
+    let (other, reused) = keyed("k-1", &json!({"title": "pay rent twice"}));
+    let refused = tasks.create_once(other, &reused, &at(later, 4));
+    assert!(matches!(refused, Err(TaskError::KeyReused)), "{refused:?}");
+    assert_eq!(changes(&db, "alice").len(), 2);
+    // Keys are the user's own: bob's k-1 is a task of his.
+    let bob = UserId::parse("bob").unwrap_or_else(|| panic!("a user id"));
+    let (spec3, his) = keyed("k-1", &body);
+    let made = ok(TaskStore::new(&db, &bob).create_once(spec3, &his, &at(later, 5)));
+    assert!(matches!(made, Created::New(..)), "{made:?}");
+}
+
+#[test]
+fn a_refused_keyed_create_keeps_no_key_and_a_key_is_forgotten_after_a_week() {
+    let db = database();
+    let user = alice();
+    let limits = Limits {
+        tasks_per_user: 1,
+        ..Limits::default()
+    };
+    let tasks = TaskStore::new(&db, &user).limited(limits);
+    let one = ok(tasks.create(spec(json!({"title": "one"})), &at(now(), 1))).task;
+    let body = json!({"title": "two"});
+    let (spec1, once) = keyed("k-2", &body);
+    let refused = tasks.create_once(spec1, &once, &at(now(), 2));
+    assert!(
+        matches!(refused, Err(TaskError::Exceeded(_))),
+        "{refused:?}"
+    );
+    // Room made, the same request creates the task: its key was not kept.
+    ok(tasks.delete(one.id, &at(now(), 3)));
+    let (spec2, again) = keyed("k-2", &body);
+    let made = ok(tasks.create_once(spec2, &again, &at(now(), 4)));
+    assert!(
+        matches!(made, Created::New(..)),
+        "a refused create's key was kept"
+    );
+    // Eight days on, another keyed create forgets it: the key is new again.
+    let tasks = TaskStore::new(&db, &user);
+    let later = now() + Duration::days(8);
+    let (spec3, other) = keyed("k-3", &json!({"title": "three"}));
+    ok(tasks.create_once(spec3, &other, &at(later, 6)));
+    let (spec4, old) = keyed("k-2", &body);
+    let made = ok(tasks.create_once(spec4, &old, &at(later, 7)));
+    assert!(matches!(made, Created::New(..)), "{made:?}");
 }
 
 #[test]
