@@ -28,21 +28,34 @@ export const session = {
   },
   forget() {
     sessionStorage.clear();
+    // The listings the service worker kept for offline use go too.
+    navigator.serviceWorker?.controller?.postMessage("forget");
   },
 };
 
-async function send(method, path, body, token) {
+/**
+ * Whether the page reads the server or the copies the service worker kept:
+ * a `saved` event (its `detail` when the copy was read) when an answer came
+ * from the copies, `live` when one came from the server.
+ */
+export const connection = new EventTarget();
+
+async function send(method, path, body, token, key) {
   const headers = { accept: "application/json" };
   if (body !== undefined) headers["content-type"] = "application/json";
   if (token) headers.authorization = `Bearer ${token}`;
+  if (key) headers["idempotency-key"] = key;
   let response;
   try {
     response = await fetch(path, {
       method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store",
     });
   } catch {
+    connection.dispatchEvent(new Event("lost"));
     throw new ApiError(0, { message: "The server cannot be reached; check the connection." });
   }
+  const saved = response.headers.get("x-todo-saved-at");
+  connection.dispatchEvent(saved ? new CustomEvent("saved", { detail: saved }) : new Event("live"));
   if (response.status === 204) return null;
   const answer = await response.json().catch(() => ({}));
   if (response.ok) return answer;
@@ -78,9 +91,9 @@ export class Api {
     return `/api/${encodeURIComponent(this.user)}${path}${search ? `?${search}` : ""}`;
   }
 
-  async call(method, path, { query, body } = {}) {
+  async call(method, path, { query, body, key } = {}) {
     try {
-      return await send(method, this.url(path, query), body, this.token);
+      return await send(method, this.url(path, query), body, this.token, key);
     } catch (error) {
       if (error.status === 401) this.signOut("Your session ended; sign in again.");
       throw error;

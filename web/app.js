@@ -1,13 +1,14 @@
 // The web app: sign-in, then the task list beside the chat, kept live by
 // polling the user's change feed.
 
-import { Api, session, signIn } from "./api.js";
+import { Api, connection, session, signIn } from "./api.js";
 import { byId, clearErrors, onSubmit } from "./dom.js";
 import { TaskList } from "./tasks.js";
 import { Lists } from "./lists.js";
 import { Pushes } from "./push.js";
 import { shortcuts } from "./keys.js";
 import { Chat } from "./chat.js";
+import { Outbox } from "./outbox.js";
 import { Inbox, Settings } from "./panels.js";
 
 /** How often the page asks the change feed for news, and how many polls go between reads of the unread count (which a reminder's change also triggers). */
@@ -62,10 +63,15 @@ class Feed {
     this.ticks = 0;
   }
 
-  /** Starts from the feed's end: what came before is in the list already read. */
+  /** Starts from the feed's end: what came before is in the list already read. Offline, from wherever it is once online. */
   async start() {
-    const page = await this.api.get("/changes", { after: 0, limit: 200 });
-    this.cursor = page.cursor;
+    try {
+      const page = await this.api.get("/changes", { after: 0, limit: 200 });
+      this.cursor = page.cursor;
+    } catch (error) {
+      if (error.status !== 0) throw error;
+      this.cursor = null;
+    }
     setTimeout(() => this.poll(), FEED_EVERY_MS);
   }
 
@@ -73,7 +79,10 @@ class Feed {
     if (this.api.token === null) return;
     let wait = FEED_EVERY_MS;
     try {
-      const page = await this.api.get("/changes", { after: this.cursor, limit: 200 });
+      const unknown = this.cursor === null;
+      const page = await this.api.get("/changes", { after: this.cursor ?? 0, limit: 200 });
+      // Back from offline: the end of the feed, and everything read again.
+      if (unknown) page.reload = true;
       this.cursor = page.cursor;
       // A reminder changes the list too: its task no longer shows one set.
       const reminded = page.changes.some((change) => change.event_type === "reminded");
@@ -86,6 +95,26 @@ class Feed {
     }
     setTimeout(() => this.poll(), wait);
   }
+}
+
+/** Says when the page shows the copies kept offline, and sends what waits once the server answers again. */
+function offline(outbox) {
+  const note = byId("offline");
+  const say = (text) => {
+    note.hidden = !text;
+    note.textContent = text;
+  };
+  const time = (iso) => new Date(iso).toLocaleTimeString(undefined, { timeStyle: "short" });
+  connection.addEventListener("saved", (event) => {
+    say(`Offline: showing your tasks as they were at ${time(event.detail)}. What you add or complete is sent when the connection returns.`);
+  });
+  connection.addEventListener("lost", () => {
+    if (note.hidden) say("Offline: what you add or complete is sent when the connection returns.");
+  });
+  connection.addEventListener("live", () => {
+    say("");
+    if (outbox.waiting.length > 0) outbox.send();
+  });
 }
 
 async function start(signedIn) {
@@ -104,6 +133,8 @@ async function start(signedIn) {
   const chat = new Chat(api, settings, () => list.load());
   new Settings(api, settings, () => list.load());
   const feed = new Feed(api, () => list.load(), () => inbox.count());
+  list.outbox = new Outbox(api, () => list.load());
+  offline(list.outbox);
   // The feed's position first, then the list: a change in between is
   // read twice rather than missed.
   const [saved] = await Promise.all([api.get("/settings"), feed.start()]);

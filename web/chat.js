@@ -25,8 +25,10 @@ export class Chat {
       const conversation = await this.api.get(`/conversations/${encodeURIComponent(this.conversation)}`);
       fill(this.log, conversation.messages.map((message) => this.line(message.role, message.text)));
       this.log.lastElementChild?.scrollIntoView({ block: "end" });
-    } catch {
-      this.restart();
+    } catch (error) {
+      // Offline, the conversation waits; gone or refused, a new one starts.
+      if (error.status === 0) this.greet();
+      else this.restart();
     }
   }
 

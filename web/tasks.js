@@ -372,7 +372,17 @@ export class TaskList {
       reminders: remindersField(data.get("reminders")),
     };
     if (this.scope.kind === "project") body.project_id = this.scope.id;
-    const task = await this.api.post("/tasks", body);
+    let task;
+    try {
+      task = await this.api.post("/tasks", body);
+    } catch (error) {
+      if (error.status !== 0) throw error;
+      const what = `add “${body.title.trim()}”`;
+      this.outbox.hold("POST", "/tasks", body, what);
+      form.reset();
+      this.status.textContent = `Offline: will ${what} when the connection returns.`;
+      return byId("add-title").focus();
+    }
     form.reset();
     this.status.textContent = `Added “${task.title}”.`;
     byId("add-title").focus();
@@ -384,7 +394,14 @@ export class TaskList {
       await this.api.patch(`/tasks/${task.id}/complete`, { completed });
       this.status.textContent = `${completed ? "Completed" : "Reopened"} “${task.title}”.`;
     } catch (error) {
-      this.status.textContent = error.message;
+      if (error.status !== 0) {
+        this.status.textContent = error.message;
+      } else {
+        const what = `${completed ? "complete" : "reopen"} “${task.title}”`;
+        this.outbox.hold("PATCH", `/tasks/${task.id}/complete`, { completed }, what);
+        this.status.textContent = `Offline: will ${what} when the connection returns.`;
+        return;
+      }
     }
     await this.load();
   }

@@ -15,6 +15,7 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import net from "node:net";
 import { chromium } from "playwright-core";
 
 const URL = process.env.TODO_URL ?? "http://127.0.0.1:3000";
@@ -502,6 +503,77 @@ test("dark mode follows the system unless the settings choose, and passes axe in
   await accessible(page, "the settings dialog, dark");
   await page.locator("#settings-dialog").getByRole("button", { name: "Close" }).click();
   await choose("system");
+});
+
+/** A TCP proxy to the app that the test can cut, as a lost connection would: nothing gets through until it is mended. */
+async function cuttable(target) {
+  const { hostname, port } = new globalThis.URL(target);
+  const sockets = new Set();
+  let cut = false;
+  const server = net.createServer((client) => {
+    if (cut) return client.destroy();
+    const upstream = net.connect(Number(port), hostname);
+    client.pipe(upstream).pipe(client);
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on("close", () => sockets.delete(socket));
+      socket.on("error", () => socket.destroy());
+    }
+  });
+  await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return {
+    url: `http://127.0.0.1:${server.address().port}`,
+    cut() {
+      cut = true;
+      for (const socket of sockets) socket.destroy();
+    },
+    mend() { cut = false; },
+    close() { server.close(); },
+  };
+}
+
+test("offline: the app and its last listing load with the network cut; a task added then is created once when it returns", async () => {
+  const proxy = await cuttable(URL);
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: "en-GB", timezoneId: ZONE });
+  context.setDefaultTimeout(10_000);
+  const away = await context.newPage();
+  away.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
+  await away.goto(proxy.url);
+  await away.getByLabel("User name").fill(USER);
+  await away.getByLabel("Password", { exact: true }).fill(PASSWORD);
+  await away.locator("#auth-submit").click();
+  await away.waitForSelector("body[data-ready]");
+  // Once the worker controls the page, the listing it reads is kept.
+  await away.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await away.reload();
+  await away.waitForSelector("body[data-ready]");
+  const online = await titles(away);
+  assert.ok(online.length > 0, "the user has tasks");
+
+  proxy.cut();
+  await away.reload();
+  await away.waitForSelector("body[data-ready]");
+  assert.deepEqual(await titles(away), online, "the last listing, from the copy kept");
+  assert.match(await away.locator("#offline").textContent(), /^Offline: showing your tasks as they were at/);
+  await away.locator("#add-form").getByLabel("New task").fill("Buy stamps offline");
+  await away.locator("#add-form").getByRole("button", { name: "Add" }).click();
+  assert.match(await away.locator("#list-status").textContent(), /Offline: will add “Buy stamps offline”/);
+  assert.deepEqual(await away.locator("#outbox-items li").allTextContents(), ["add “Buy stamps offline”"]);
+  await accessible(away, "the page offline, with a task waiting");
+  await shot(away, "offline");
+
+  proxy.mend();
+  await eventually("the waiting task sent", async () => (await titles(away)).includes("Buy stamps offline") || await titles(away));
+  assert.equal(await away.locator("#outbox").isHidden(), true);
+  assert.equal(await away.locator("#offline").isHidden(), true);
+  const bearer = await token(away);
+  const made = await away.evaluate(async ([user, bearer]) => {
+    const answer = await fetch(`/api/${user}/tasks?q=${encodeURIComponent("stamps offline")}`, { headers: { authorization: `Bearer ${bearer}` } });
+    return (await answer.json()).tasks.map((t) => t.title);
+  }, [USER, bearer]);
+  assert.deepEqual(made, ["Buy stamps offline"], "created once");
+  await context.close();
+  proxy.close();
 });
 
 test("at phone width the page reads without sideways scrolling and passes axe", async () => {

@@ -63,6 +63,7 @@ assets![
     ("/lists.js", "lists.js", "text/javascript; charset=utf-8"),
     ("/push.js", "push.js", "text/javascript; charset=utf-8"),
     ("/keys.js", "keys.js", "text/javascript; charset=utf-8"),
+    ("/outbox.js", "outbox.js", "text/javascript; charset=utf-8"),
     ("/sw.js", "sw.js", "text/javascript; charset=utf-8"),
     ("/style.css", "style.css", "text/css; charset=utf-8"),
     ("/icon.svg", "icon.svg", "image/svg+xml"),
@@ -259,6 +260,27 @@ mod tests {
             );
             assert!(!text.contains("eval("), "{}", asset.path);
         }
+    }
+
+    #[test]
+    fn the_service_worker_keeps_every_file_for_offline_use() {
+        let worker = find("/sw.js").map(|sw| String::from_utf8_lossy(sw.body));
+        let worker = worker.unwrap_or_else(|| panic!("the service worker is served"));
+        let files = worker
+            .split_once("const FILES = [")
+            .and_then(|(_, rest)| rest.split_once("];"))
+            .map(|(list, _)| list)
+            .unwrap_or_else(|| panic!("sw.js lists its FILES"));
+        let kept: Vec<&str> = files
+            .split(',')
+            .map(|file| file.trim().trim_matches('"'))
+            .filter(|file| !file.is_empty())
+            .collect();
+        let served: Vec<&str> = (ASSETS.iter())
+            .map(|asset| asset.path)
+            .filter(|path| *path != "/sw.js")
+            .collect();
+        assert_eq!(kept, served);
     }
 
     #[test]
