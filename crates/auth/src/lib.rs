@@ -80,6 +80,8 @@ struct Claims {
     /// NumericDate: seconds since 1970, possibly with a fraction (RFC 7519 §2).
     exp: Option<f64>,
     nbf: Option<f64>,
+    /// What a token of narrow use may act on ([`issue_scoped`]).
+    scope: Option<String>,
 }
 
 /// Checks the `Authorization` header against `secret` at time `now`, and
@@ -97,7 +99,25 @@ pub fn authorize(
     path_user: &str,
     now: DateTime<Utc>,
 ) -> Result<UserId, AuthError> {
-    let sub = subject(header, secret, now)?;
+    authorize_scoped(header, secret, path_user, None, now)
+}
+
+/// [`authorize`], also taking a token of [`issue_scoped`] for `scope`, when
+/// given: the request acts on what the scope names and nothing else.
+pub fn authorize_scoped(
+    header: Option<&str>,
+    secret: &[u8],
+    path_user: &str,
+    scope: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<UserId, AuthError> {
+    let claims = subject(header, secret, now)?;
+    if let Some(given) = claims.scope.as_deref()
+        && Some(given) != scope
+    {
+        return Err(AuthError::Invalid(format!("it may act on {given} only")));
+    }
+    let sub = claims.sub.unwrap_or_default();
     if sub != path_user {
         return Err(AuthError::Forbidden(path_user.to_owned()));
     }
@@ -111,7 +131,11 @@ pub fn authenticate(
     secret: &[u8],
     now: DateTime<Utc>,
 ) -> Result<UserId, AuthError> {
-    let sub = subject(header, secret, now)?;
+    let claims = subject(header, secret, now)?;
+    if let Some(given) = claims.scope {
+        return Err(AuthError::Invalid(format!("it may act on {given} only")));
+    }
+    let sub = claims.sub.unwrap_or_default();
     UserId::parse(&sub).ok_or_else(|| AuthError::Invalid("its sub is not a valid user id".into()))
 }
 
@@ -124,16 +148,43 @@ pub fn issue(
     now: DateTime<Utc>,
     valid_for: i64,
 ) -> Result<String, String> {
+    signed(user, secret, now, valid_for, None)
+}
+
+/// A token as [`issue`] makes, which acts on `scope` only (say `task:ID`):
+/// [`authorize`] refuses it, [`authorize_scoped`] takes it for that scope.
+/// A pushed reminder carries one, so that its notification's buttons can
+/// complete or snooze its task and do nothing else.
+pub fn issue_scoped(
+    user: &UserId,
+    secret: &[u8],
+    now: DateTime<Utc>,
+    valid_for: i64,
+    scope: &str,
+) -> Result<String, String> {
+    signed(user, secret, now, valid_for, Some(scope))
+}
+
+fn signed(
+    user: &UserId,
+    secret: &[u8],
+    now: DateTime<Utc>,
+    valid_for: i64,
+    scope: Option<&str>,
+) -> Result<String, String> {
     #[derive(Serialize)]
     struct Issued<'a> {
         sub: &'a str,
         iat: i64,
         exp: i64,
+        #[serde(skip_serializing_if = "Option::is_none")]
+        scope: Option<&'a str>,
     }
     let claims = Issued {
         sub: user.as_str(),
         iat: now.timestamp(),
         exp: now.timestamp() + valid_for,
+        scope,
     };
     encode(
         &Header::new(Algorithm::HS256),
@@ -143,8 +194,8 @@ pub fn issue(
     .map_err(|e| format!("cannot sign a token: {e}"))
 }
 
-/// The `sub` of a valid token.
-fn subject(header: Option<&str>, secret: &[u8], now: DateTime<Utc>) -> Result<String, AuthError> {
+/// The claims of a valid token, which has a `sub`.
+fn subject(header: Option<&str>, secret: &[u8], now: DateTime<Utc>) -> Result<Claims, AuthError> {
     let token = header
         .and_then(|h| {
             h.strip_prefix("Bearer ")
@@ -173,7 +224,10 @@ fn subject(header: Option<&str>, secret: &[u8], now: DateTime<Utc>) -> Result<St
     if claims.nbf.is_some_and(|nbf| nbf > now + leeway) {
         return Err(invalid("it is not valid yet (nbf)"));
     }
-    claims.sub.ok_or_else(|| invalid("it lacks the sub claim"))
+    if claims.sub.is_none() {
+        return Err(invalid("it lacks the sub claim"));
+    }
+    Ok(claims)
 }
 
 fn reason(kind: &jsonwebtoken::errors::ErrorKind) -> String {
@@ -230,6 +284,38 @@ mod tests {
         let later = now() + chrono::Duration::seconds(3600 + LEEWAY_SECONDS);
         assert!(authorize(Some(&header), SECRET, "alice", later).is_err());
         assert!(authenticate(Some(&header), b"another-secret", now()).is_err());
+    }
+
+    #[test]
+    fn a_scoped_token_acts_on_its_scope_only() {
+        let alice = UserId::parse("alice").expect("a user id");
+        let token = issue_scoped(&alice, SECRET, now(), 3600, "task:1").expect("signed");
+        let header = format!("Bearer {token}");
+        let narrow = || invalid("it may act on task:1 only");
+        assert_eq!(
+            authorize_scoped(Some(&header), SECRET, "alice", Some("task:1"), now()),
+            Ok(alice.clone())
+        );
+        assert_eq!(
+            authorize_scoped(Some(&header), SECRET, "alice", Some("task:2"), now()),
+            narrow()
+        );
+        assert_eq!(check(&header), narrow());
+        assert_eq!(authenticate(Some(&header), SECRET, now()), narrow());
+        // Another user's path is still another user's.
+        assert_eq!(
+            authorize_scoped(Some(&header), SECRET, "bob", Some("task:1"), now()),
+            Err(AuthError::Forbidden("bob".into()))
+        );
+        // An ordinary token serves a scoped route too.
+        let full = format!(
+            "Bearer {}",
+            issue(&alice, SECRET, now(), 60).expect("signed")
+        );
+        assert_eq!(
+            authorize_scoped(Some(&full), SECRET, "alice", Some("task:1"), now()),
+            Ok(alice)
+        );
     }
 
     #[test]

@@ -12,7 +12,7 @@ use serde::Serialize;
 use crate::error::{FieldError, Problem, TaskError};
 use crate::limits::{Given, Limits};
 use crate::project::Projects;
-use crate::reminders::user_settings;
+use crate::reminders::{push, user_settings};
 use crate::service::Env;
 use crate::settings::Settings;
 use crate::task::history;
@@ -169,7 +169,13 @@ impl<T: Transport> TasksApi<T> {
             }
             _ => return Err(ApiError::NotFound("route")),
         };
-        let user = self.base.caller(request, user, &env)?;
+        // A pushed reminder's buttons complete or snooze its task with a
+        // token for that task alone.
+        let scope = match route {
+            Route::Complete(Some(id)) | Route::Snooze(Some(id)) => Some(push::action_scope(id)),
+            _ => None,
+        };
+        let user = (self.base).caller_within(request, user, scope.as_deref(), &env)?;
         let body = request.body();
         let outbox = Outbox::new(
             &self.sidecar.dapr,

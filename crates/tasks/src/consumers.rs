@@ -145,9 +145,11 @@ impl<T: Transport + Clone> Consumers<T> {
                 .then(|| Destination::from_variables(&variable))
                 .transpose()?,
             sender: match role.pushes() {
-                true => {
-                    push::Sender::new(&variable("vapid_private_key")?, &variable("vapid_subject")?)
-                }
+                true => push::Sender::new(
+                    &variable("vapid_private_key")?,
+                    &variable("vapid_subject")?,
+                    &variable("auth_jwt_secret")?,
+                ),
                 false => None,
             },
             app_api_token: variable("app_api_token")?,

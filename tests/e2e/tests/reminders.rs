@@ -793,6 +793,35 @@ fn pushed(stack: &Stack, user: &str) -> anyhow::Result<()> {
             && message["notification_id"] == settled["id"],
         "what the browser read: {message}"
     );
+    // The notification's buttons act with the push's own token, on its
+    // task alone: snooze, then complete; nothing else.
+    let acting = client.with_token(message["action_token"].as_str().map(str::to_owned));
+    let own = format!("/api/{user}/tasks/{}", id(&task));
+    let snoozed = acting.send("POST", &format!("{own}/snooze"), None);
+    anyhow::ensure!(
+        snoozed.status == 200 && snoozed.body["reminders"].as_array().map(Vec::len) == Some(2),
+        "{snoozed:?}"
+    );
+    let done = acting.patch(&format!("{own}/complete"), &json!({"completed": true}));
+    anyhow::ensure!(
+        done.status == 200 && done.body["completed"] == true,
+        "{done:?}"
+    );
+    let other = create(&client, user, json!({"title": "Another task"}))?;
+    for refused in [
+        acting.get(&own),
+        acting.delete(&own),
+        acting.get(&format!("/api/{user}/tasks")),
+        acting.patch(
+            &format!("/api/{user}/tasks/{}/complete", id(&other)),
+            &json!({"completed": true}),
+        ),
+    ] {
+        anyhow::ensure!(
+            refused.status == 401 && refused.message().contains("only"),
+            "{refused:?}"
+        );
+    }
     let left = client.get(&path);
     let endpoints: Vec<&str> = (left.body["subscriptions"].as_array().into_iter().flatten())
         .filter_map(|s| s["endpoint"].as_str())

@@ -256,11 +256,23 @@ impl Base {
         user: &str,
         env: &Env,
     ) -> Result<UserId, ApiError> {
+        self.caller_within(request, user, None, env)
+    }
+
+    /// [`Self::caller`], also taking a token that may act on `scope` only
+    /// (a pushed reminder's, for its task).
+    pub(crate) fn caller_within(
+        &self,
+        request: &http::Request<Vec<u8>>,
+        user: &str,
+        scope: Option<&str>,
+        env: &Env,
+    ) -> Result<UserId, ApiError> {
         let authorization = request
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
-        let user = auth::authorize(authorization, &self.jwt_secret, user, env.now)?;
+        let user = auth::authorize_scoped(authorization, &self.jwt_secret, user, scope, env.now)?;
         self.within_limits(request)?;
         Ok(user)
     }

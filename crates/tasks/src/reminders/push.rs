@@ -15,7 +15,9 @@ use crate::error::{Exceeded, FieldError, Problem, TaskError};
 
 mod deliver;
 
-pub use deliver::{JOB_PREFIX, Message, Sender, Try, attempt, first_tries, schedule};
+pub use deliver::{
+    ACTION_SECONDS, JOB_PREFIX, Message, Sender, Try, action_scope, attempt, first_tries, schedule,
+};
 
 /// The most devices a user may subscribe.
 pub const MAX_PER_USER: usize = 20;

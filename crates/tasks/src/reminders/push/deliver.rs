@@ -35,16 +35,30 @@ const TOKEN_SECONDS: i64 = 12 * 3600;
 pub struct Sender {
     vapid: Result<webpush::Vapid, webpush::Error>,
     subject: String,
+    /// The API's token secret, which signs each push's action token.
+    jwt_secret: Vec<u8>,
 }
 
 impl Sender {
-    /// The sender of `private` (empty: pushes are off) naming `subject`.
-    pub fn new(private: &str, subject: &str) -> Option<Self> {
+    /// The sender of `private` (empty: pushes are off) naming `subject`,
+    /// signing action tokens with the API's `jwt_secret`.
+    pub fn new(private: &str, subject: &str, jwt_secret: &str) -> Option<Self> {
         (!private.is_empty()).then(|| Self {
             vapid: webpush::Vapid::parse(private),
             subject: subject.to_owned(),
+            jwt_secret: jwt_secret.as_bytes().to_vec(),
         })
     }
+}
+
+/// How long a push's action token lets its notification's buttons act:
+/// the push service keeps a push a day (`TTL`), and a person may take
+/// another day to press one.
+pub const ACTION_SECONDS: i64 = 2 * 86_400;
+
+/// What a push's action token may act on: its task (completed or snoozed).
+pub fn action_scope(task: TaskId) -> String {
+    format!("task:{task}")
 }
 
 /// What a try's job carries.
@@ -84,6 +98,9 @@ pub struct Message<'a> {
     pub due_at: Option<chrono::DateTime<chrono::FixedOffset>>,
     /// When the reminder was meant to fire.
     pub remind_at: DateTime<Utc>,
+    /// A bearer token that completes or snoozes this task only, for the
+    /// notification's buttons ([`ACTION_SECONDS`]).
+    pub action_token: Option<String>,
 }
 
 /// The first tries of `notification` of `user`, one per browser whose
@@ -138,7 +155,7 @@ pub async fn attempt<T: Transport, W: Transport>(
     let outcome = match (&keys, sender) {
         (None, _) => Outcome::Gone("the browser was unsubscribed".into()),
         (Some(_), None) => Outcome::Failed("pushes are off: vapid_private_key is not set".into()),
-        (Some(device), Some(sender)) => send(web, sender, device, &notification, env).await,
+        (Some(device), Some(sender)) => send(web, sender, user, device, &notification, env).await,
     };
     if let Outcome::Gone(_) = outcome
         && keys.is_some()
@@ -193,6 +210,7 @@ enum Outcome {
 async fn send<W: Transport>(
     web: &W,
     sender: &Sender,
+    user: &UserId,
     device: &super::Device,
     notification: &Notification,
     env: &Env,
@@ -207,6 +225,14 @@ async fn send<W: Transport>(
         title: &notification.title,
         due_at: notification.due_at,
         remind_at: notification.remind_at,
+        action_token: auth::issue_scoped(
+            user,
+            &sender.jwt_secret,
+            env.now,
+            ACTION_SECONDS,
+            &action_scope(notification.task_id),
+        )
+        .ok(),
     };
     let Ok(plain) = serde_json::to_vec(&message) else {
         return Outcome::Failed("cannot encode the message".into());
