@@ -149,6 +149,16 @@ async function start(signedIn) {
   await Promise.all([list.load(), chat.resume(), inbox.count(), pushes.start().catch((e) => pushes.say(e.message))]);
   document.body.dataset.ready = "true";
   performance.mark("todo-ready");
+  // A reminder's notification opens its task: on this page, or a new one.
+  const show = (id) => api.get(`/tasks/${encodeURIComponent(id)}`).then((task) => list.edit(task), () => {});
+  navigator.serviceWorker?.addEventListener("message", (event) => {
+    if (event.data?.show) show(event.data.show);
+  });
+  const asked = new URLSearchParams(location.search).get("task");
+  if (asked) {
+    history.replaceState(null, "", "/");
+    await show(asked);
+  }
 }
 
 function main() {

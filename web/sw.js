@@ -86,16 +86,44 @@ self.addEventListener("push", (event) => {
   const body = message.due_at
     ? `Due ${new Date(message.due_at).toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" })}`
     : "A task you asked to be reminded of.";
+  // The buttons act with the push's own token, good for this task alone.
+  const actions = message.action_token ? ACTIONS : [];
   event.waitUntil(self.registration.showNotification(title, {
-    body, tag: message.notification_id, data: message, icon: "/icon.svg",
+    body, tag: message.notification_id, data: message, icon: "/icon.svg", actions,
   }));
 });
 
+const ACTIONS = [{ action: "complete", title: "Complete" }, { action: "snooze", title: "Snooze 10 minutes" }];
+
 self.addEventListener("notificationclick", (event) => {
-  event.notification.close();
-  event.waitUntil((async () => {
-    const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
-    const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
-    return open ? open.focus() : self.clients.openWindow("/");
-  })());
+  event.waitUntil(act(event.notification, event.action));
 });
+
+/**
+ * What a notification's click does: its button's action on the task, or
+ * (the notification itself) the app brought forward, showing the task.
+ */
+async function act(notification, action) {
+  notification.close();
+  const { user_id: user, task_id: task, action_token: token, title } = notification.data ?? {};
+  if (action === "complete" || action === "snooze") {
+    const path = `/api/${encodeURIComponent(user)}/tasks/${task}/${action}`;
+    const answer = await fetch(path, {
+      method: action === "complete" ? "PATCH" : "POST",
+      headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      body: action === "complete" ? JSON.stringify({ completed: true }) : "{}",
+    }).catch(() => null);
+    if (answer?.ok) return;
+    const why = answer ? (await answer.json().catch(() => ({}))).error?.message : "the server cannot be reached";
+    return self.registration.showNotification(`Could not ${action} “${title}”`, {
+      body: `${why ?? "The server refused."} Open the app to try again.`, tag: `${notification.tag}-failed`,
+      data: notification.data, icon: "/icon.svg",
+    });
+  }
+  const windows = await self.clients.matchAll({ type: "window", includeUncontrolled: true });
+  const open = windows.find((client) => new URL(client.url).origin === self.location.origin);
+  if (!open) return self.clients.openWindow(`/?task=${task}`);
+  open.postMessage({ show: task });
+  // Allowed in a click on the notification, refused otherwise.
+  return open.focus().catch(() => open);
+}

@@ -31,9 +31,15 @@ fn browser(env: &Env, profile: Profile) -> anyhow::Result<()> {
     let stack = Stack::start(env, profile)?;
     let output = Command::new(node)
         .current_dir(e2e::repo_root().join("tests/web"))
-        .args(["--test", "--test-reporter=tap", "app.test.mjs"])
+        .args([
+            "--test",
+            "--test-reporter=tap",
+            "--test-timeout=300000",
+            "app.test.mjs",
+        ])
         .env("TODO_URL", stack.url(""))
         .env("CHROMIUM", chromium)
+        .env("TODO_JWT_SECRET", e2e::SECRET)
         .env("TODO_SCREENSHOTS", &artifacts)
         .output()?;
     let report = String::from_utf8_lossy(&output.stdout);

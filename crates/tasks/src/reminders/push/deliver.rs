@@ -88,6 +88,8 @@ impl Try {
 /// show the reminder and act on it.
 #[derive(Debug, Serialize)]
 pub struct Message<'a> {
+    /// Whose reminder it is.
+    pub user_id: &'a UserId,
     /// The reminder's (and notification's) id.
     pub notification_id: ReminderId,
     /// The task it reminds of.
@@ -220,6 +222,7 @@ async fn send<W: Transport>(
         Err(e) => return Outcome::Failed(format!("vapid_private_key: {e}")),
     };
     let message = Message {
+        user_id: user,
         notification_id: notification.id,
         task_id: notification.task_id,
         title: &notification.title,
