@@ -9,6 +9,8 @@ import { Pushes } from "./push.js";
 import { shortcuts } from "./keys.js";
 import { Chat } from "./chat.js";
 import { Outbox } from "./outbox.js";
+import { QuickAdd } from "./quick.js";
+import { load as loadLanguage } from "./language.js";
 import { Inbox, Settings } from "./panels.js";
 
 /** How often the page asks the change feed for news, and how many polls go between reads of the unread count (which a reminder's change also triggers). */
@@ -134,6 +136,7 @@ async function start(signedIn) {
   new Settings(api, settings, () => list.load());
   const feed = new Feed(api, () => list.load(), () => inbox.count());
   list.outbox = new Outbox(api, () => list.load());
+  new QuickAdd(list, settings);
   offline(list.outbox);
   // The feed's position first, then the list: a change in between is
   // read twice rather than missed.
@@ -149,6 +152,8 @@ async function start(signedIn) {
   await Promise.all([list.load(), chat.resume(), inbox.count(), pushes.start().catch((e) => pushes.say(e.message))]);
   document.body.dataset.ready = "true";
   performance.mark("todo-ready");
+  // Quick add's engine, fetched once the page is shown.
+  loadLanguage().catch(() => {});
   // A reminder's notification opens its task: on this page, or a new one.
   const show = (id) => api.get(`/tasks/${encodeURIComponent(id)}`).then((task) => list.edit(task), () => {});
   navigator.serviceWorker?.addEventListener("message", (event) => {

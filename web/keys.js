@@ -5,7 +5,7 @@ import { byId } from "./dom.js";
 
 /** What the dialog lists, in order: keys and what they do. */
 const SHORTCUTS = [
-  ["n", "New task: the title field"],
+  ["n", "New task: quick add"],
   ["/", "Search"],
   ["j or ↓", "Next task"],
   ["k or ↑", "Previous task"],
@@ -61,7 +61,7 @@ export function shortcuts(lists) {
     // The arrows scroll the page unless a task has the focus.
     if (key.startsWith("Arrow") && !current()) return;
     const run = {
-      n: () => byId("add-title").focus(),
+      n: () => byId("quick-input").focus(),
       "/": () => byId("filter-q").focus(),
       j: () => move(1),
       ArrowDown: () => move(1),

@@ -17,8 +17,8 @@ const LISTS = "todo-lists";
 /** Every file of the app (the site crate's test keeps this in step with what it serves). */
 const FILES = [
   "/", "/app.js", "/api.js", "/dom.js", "/tasks.js", "/chat.js", "/panels.js", "/lists.js",
-  "/push.js", "/keys.js", "/outbox.js", "/style.css", "/icon.svg", "/icon-192.png", "/icon-512.png",
-  "/manifest.webmanifest",
+  "/push.js", "/keys.js", "/language.js", "/outbox.js", "/quick.js", "/style.css", "/icon.svg", "/icon-192.png",
+  "/icon-512.png", "/manifest.webmanifest", "/language.wasm",
 ];
 
 /** The API reads kept for offline use: a user's listings and what the page needs to show them. */

@@ -372,6 +372,13 @@ export class TaskList {
       reminders: remindersField(data.get("reminders")),
     };
     if (this.scope.kind === "project") body.project_id = this.scope.id;
+    await this.create(body);
+    form.reset();
+    byId("add-title").focus();
+  }
+
+  /** Creates the task of `body` (a create that cannot reach the server waits in the outbox). */
+  async create(body) {
     let task;
     try {
       task = await this.api.post("/tasks", body);
@@ -379,13 +386,10 @@ export class TaskList {
       if (error.status !== 0) throw error;
       const what = `add “${body.title.trim()}”`;
       this.outbox.hold("POST", "/tasks", body, what);
-      form.reset();
       this.status.textContent = `Offline: will ${what} when the connection returns.`;
-      return byId("add-title").focus();
+      return;
     }
-    form.reset();
     this.status.textContent = `Added “${task.title}”.`;
-    byId("add-title").focus();
     await this.load();
   }
 

@@ -973,6 +973,14 @@ fn web(env: &Env) -> anyhow::Result<()> {
         ),
         ("signin_ms", "sign-in: click -> list shown"),
         ("live_ms", "a write's answer -> shown on another open page"),
+        (
+            "offline_render_ms",
+            "reloaded offline, from the service worker's copies",
+        ),
+        (
+            "keystroke_ms",
+            "quick add: the engine reads a keystroke's line in the page",
+        ),
     ] {
         row("full", operation, &sorted(name));
     }
@@ -983,6 +991,13 @@ fn web(env: &Env) -> anyhow::Result<()> {
         figures["files_bytes"],
         figures["api_bytes"],
         figures["warm_files_bytes"]
+    );
+    println!(
+        "offline reload: {} bytes read from the worker's copies; quick add's engine: \
+         {} bytes, instantiated {:.0} ms after navigation (after the list is shown)",
+        figures["offline_bytes"],
+        figures["engine_bytes"],
+        figures["engine_ms"].as_f64().unwrap_or_default()
     );
     Ok(())
 }

@@ -63,10 +63,14 @@ ensure_venv() {
   fi
 }
 
-# The Rust toolchain's Wasm target.
+# The Rust toolchain's Wasm targets: the components' and the page's
+# language engine's (crates/language-web).
 ensure_rust() {
   command -v cargo >/dev/null || die "cargo is not installed; install Rust with rustup"
-  rustup target list --installed 2>/dev/null | grep -qx wasm32-wasip2 || rustup target add wasm32-wasip2
+  local target
+  for target in wasm32-wasip2 wasm32-wasip1; do
+    rustup target list --installed 2>/dev/null | grep -qx "$target" || rustup target add "$target"
+  done
   command -v curl >/dev/null || apt_install curl
   command -v openssl >/dev/null || apt_install openssl
 }

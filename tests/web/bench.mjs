@@ -8,9 +8,15 @@
 // - sign-in: from the click on "Sign in" until the list is shown (argon2id
 //   inside the accounts component);
 // - live: a task created through the API, from the API's answer until a
-//   second open page shows it (a MutationObserver stamps the moment).
+//   second open page shows it (a MutationObserver stamps the moment);
+// - offline: the page reloaded with the connection cut (a proxy the
+//   benchmark cuts), from the service worker's copies, until the list is
+//   shown, and the bytes it read from them;
+// - quick add: the language engine's module (bytes, until instantiated),
+//   and its reading of each keystroke of a line, as quick add reads it.
 
 import { chromium } from "playwright-core";
+import { cuttable } from "./proxy.mjs";
 
 const URL = process.env.TODO_URL ?? "http://127.0.0.1:3000";
 const ROUNDS = Number(process.env.ROUNDS ?? 20);
@@ -35,7 +41,9 @@ for (let i = 0; i < 20; i++) {
 }
 
 const browser = await chromium.launch({ executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium" });
-const figures = { first_render_ms: [], first_paint_ms: [], warm_render_ms: [], signin_ms: [], live_ms: [] };
+const figures = {
+  first_render_ms: [], first_paint_ms: [], warm_render_ms: [], signin_ms: [], live_ms: [], offline_render_ms: [],
+};
 
 async function signedInContext() {
   const context = await browser.newContext();
@@ -114,5 +122,47 @@ for (let i = 0; i < CHANGES; i++) {
   // The next write at a random moment of the page's polling cycle.
   await new Promise((resolve) => setTimeout(resolve, Math.random() * 1000));
 }
+{
+  const proxy = await cuttable(URL);
+  const context = await signedInContext();
+  const page = await context.newPage();
+  await page.goto(proxy.url);
+  await ready(page);
+  // Once the worker controls the page, what it reads is kept.
+  await page.waitForFunction(() => navigator.serviceWorker.controller !== null);
+  await page.reload();
+  await ready(page);
+  await page.waitForFunction(() => performance.getEntriesByName("todo-engine").length > 0);
+  Object.assign(figures, await page.evaluate(() => {
+    const [module] = performance.getEntriesByType("resource").filter((e) => e.name.endsWith("/language.wasm"));
+    return { engine_bytes: module.decodedBodySize, engine_ms: performance.getEntriesByName("todo-engine")[0].startTime };
+  }));
+  proxy.cut();
+  for (let i = 0; i < ROUNDS; i++) {
+    await page.reload();
+    const offline = await ready(page);
+    figures.offline_render_ms.push(offline.ready);
+    figures.offline_bytes = await page.evaluate(() => performance.getEntriesByType("navigation")
+      .concat(performance.getEntriesByType("resource"))
+      .reduce((sum, entry) => sum + entry.decodedBodySize, 0));
+  }
+  proxy.mend();
+  figures.keystroke_ms = await page.evaluate(async () => {
+    const { read } = await import("/language.js");
+    const line = "pay rent tomorrow at 9am #bills p1 every month remind me 1 hour before";
+    const times = [];
+    for (let round = 0; round < 50; round++) {
+      for (let typed = 1; typed <= line.length; typed++) {
+        const started = performance.now();
+        await read({ message: `add ${line.slice(0, typed)}`, zone: "Europe/Paris", projects: ["Work", "Home"] });
+        times.push(performance.now() - started);
+      }
+    }
+    return times;
+  });
+  await context.close();
+  proxy.close();
+}
+
 await browser.close();
 console.log(JSON.stringify(figures));

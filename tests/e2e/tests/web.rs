@@ -34,7 +34,7 @@ fn browser(env: &Env, profile: Profile) -> anyhow::Result<()> {
         .args([
             "--test",
             "--test-reporter=tap",
-            "--test-timeout=300000",
+            "--test-timeout=600000",
             "app.test.mjs",
         ])
         .env("TODO_URL", stack.url(""))
@@ -43,11 +43,16 @@ fn browser(env: &Env, profile: Profile) -> anyhow::Result<()> {
         .env("TODO_SCREENSHOTS", &artifacts)
         .output()?;
     let report = String::from_utf8_lossy(&output.stdout);
-    anyhow::ensure!(
-        output.status.success(),
-        "the browser tests failed:\n{report}\n{}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    if !output.status.success() {
+        // What the app said meanwhile, for whoever reads the failure.
+        let log = artifacts.with_file_name("web-host.log");
+        std::fs::write(&log, stack.host_log())?;
+        anyhow::bail!(
+            "the browser tests failed (the app's log: {}):\n{report}\n{}",
+            log.display(),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
     for line in report
         .lines()
         .filter(|l| l.starts_with("ok ") || l.contains("ms after"))
