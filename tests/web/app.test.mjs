@@ -644,7 +644,8 @@ test("offline: the app and its last listing load with the network cut; a task ad
   assert.match(await away.locator("#offline").textContent(), /^Offline: showing your tasks as they were at/);
   await away.locator("#add-form").getByLabel("New task").fill("Buy stamps offline");
   await away.locator("#add-form").getByRole("button", { name: "Add" }).click();
-  assert.deepEqual(await away.locator("#outbox-items li").allTextContents(), ["add “Buy stamps offline”"]);
+  const waiting = () => away.locator("#outbox-items li").allTextContents();
+  await eventually("the task waiting", async () => (await waiting()).join() === "add “Buy stamps offline”" || await waiting());
   await accessible(away, "the page offline, with a task waiting");
   await shot(away, "offline");
 

@@ -20,6 +20,8 @@ export async function cuttable(target) {
     }
   });
   await new Promise((resolve) => server.listen(0, "127.0.0.1", resolve));
+  // A proxy left open by a failed test must not keep node running.
+  server.unref();
   return {
     url: `http://127.0.0.1:${server.address().port}`,
     cut() {
