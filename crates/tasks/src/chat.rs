@@ -25,9 +25,10 @@ use crate::reminders::user_settings;
 use crate::service::{Env, Written};
 use crate::settings::Settings;
 use crate::task::model::{ProjectId, Step};
-use crate::task::outbox::Outbox;
+use crate::task::once::Once;
+use crate::task::outbox::{Outbox, Relayable};
 use crate::task::steps::{StepEdit, StepRef};
-use crate::task::store::{Place, Storage, TaskStore};
+use crate::task::store::{Created, Place, Storage, TaskStore};
 use crate::view::{View, ViewId, ViewPatch, Views};
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, TimeZone, UserId};
 use language::{Listed, Reading, ToolCall};
@@ -508,6 +509,20 @@ impl<T: Transport, S: StateStore> Chat<'_, T, S> {
     }
 }
 
+/// The key of an add whose other `arguments` are these.
+fn once(key: &Value, arguments: &Value) -> Result<Once, Refusal> {
+    let refused = |problem: Problem| {
+        let e = FieldError::new("idempotency_key", problem);
+        Refusal(format!("I couldn't add that: {e}."))
+    };
+    let key = key.as_str().ok_or_else(|| refused(Problem::NotAKey))?;
+    match Once::of(Some(key.as_bytes()), arguments.to_string().as_bytes()) {
+        Ok(Some(once)) => Ok(once),
+        Ok(None) => Err(refused(Problem::NotAKey)),
+        Err(e) => Err(refused(e.problem)),
+    }
+}
+
 /// Refuses an id the chat never gives a conversation (ids are ULIDs): no
 /// such conversation, whatever the text, and nothing asked of the store.
 fn conversation_id(id: &str) -> Result<(), TaskError> {
@@ -554,14 +569,21 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         &mut self,
         write: impl FnOnce(TaskStore<'_, dyn sql::Database + '_>, Env) -> Result<Written, TaskError>,
     ) -> Result<Task, TaskError> {
+        Ok(self.relay(write).await?.task)
+    }
+
+    /// Runs `write` and relays the event of what it wrote, if anything.
+    async fn relay<R: Relayable>(
+        &mut self,
+        write: impl FnOnce(TaskStore<'_, dyn sql::Database + '_>, Env) -> Result<R, TaskError>,
+    ) -> Result<R, TaskError> {
         let env = self.next_env();
         let outbox = Outbox::new(self.chat.dapr, self.chat.storage, self.chat.settings);
         let mut tasks = outbox.tasks(self.chat.user);
         if let Some(limits) = self.chat.limits {
             tasks = tasks.limited(limits);
         }
-        let written = outbox.write(write(tasks, env)).await?;
-        Ok(written.task)
+        outbox.write(write(tasks, env)).await
     }
 
     /// Converses with `llm` about `message`: the model calls tools (run
@@ -738,18 +760,28 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
     }
 
     async fn add(&mut self, arguments: &Value) -> Result<Value, Refusal> {
-        // `project`: a project by name (or id), as `list_tasks` takes it.
         let mut arguments = arguments.clone();
+        // `idempotency_key`: the task is made once for it (an MCP client
+        // that sends a call again), as with the API's `Idempotency-Key`.
+        let key = arguments
+            .as_object_mut()
+            .and_then(|a| a.remove("idempotency_key"));
+        let once = key.map(|key| once(&key, &arguments)).transpose()?;
+        // `project`: a project by name (or id), as `list_tasks` takes it.
         if let Some(named) = arguments.as_object_mut().and_then(|a| a.remove("project")) {
             let project = self.project(&named)?;
             arguments["project_id"] = json!(project.id);
         }
         let spec = TaskSpec::parse(&arguments)
             .map_err(|e| Refusal(format!("I couldn't add that: {e}.")))?;
-        let task = self
-            .write(move |tasks, env| tasks.create(spec, &env))
-            .await
-            .map_err(refusal)?;
+        let task = match once {
+            None => self.write(move |tasks, env| tasks.create(spec, &env)).await,
+            Some(once) => {
+                let created = self.relay(move |tasks, env| tasks.create_once(spec, &once, &env));
+                created.await.and_then(Created::task)
+            }
+        }
+        .map_err(refusal)?;
         self.lines.push(format!(
             "Added “{}”{}.",
             task.title.as_str(),

@@ -205,8 +205,9 @@ pub enum TaskError {
     /// The write would pass one of the user's limits.
     #[error("{0}")]
     Exceeded(#[from] Exceeded),
-    /// The request's `Idempotency-Key` was given before with another body.
-    #[error("this Idempotency-Key was used for another request; use a new key for a new request")]
+    /// The request's idempotency key (the `Idempotency-Key` header, or a
+    /// tool's `idempotency_key`) was given before with another body.
+    #[error("this idempotency key was used for another request; use a new key for a new request")]
     KeyReused,
 }
 

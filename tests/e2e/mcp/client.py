@@ -1,6 +1,6 @@
 """An MCP client session through the official MCP Python SDK (`mcp` on PyPI),
 as tests/e2e/tests/mcp.rs runs it: lists the tools, adds, lists and
-completes a task as the token's user, makes a project, moves a task into
+completes a task as the token's user, adds one with a key twice, makes a project, moves a task into
 it by name, adds and checks steps, and tries to touch that task with
 another user's token. Prints one JSON line per step for the test to check.
 
@@ -60,6 +60,12 @@ async def main(url, token, other):
         ids = [r["id"] for r in batch.structured_content["results"]]
         both = await session.call_tool("complete_task", {"tasks": [{"task_id": i} for i in ids]})
         say("batch_completed", dump(both))
+        # A call sent again with its key makes the task once; the key with other arguments is refused.
+        keyed = {"title": "Renew the passport", "idempotency_key": "mcp-passport-1"}
+        say("keyed", dump(await session.call_tool("add_task", keyed)))
+        say("keyed_again", dump(await session.call_tool("add_task", keyed)))
+        say("keyed_other", dump(await session.call_tool("add_task", {**keyed, "title": "Renew the visa"})))
+        say("keyed_bad", dump(await session.call_tool("add_task", {"title": "x", "idempotency_key": "two words"})))
         gym = await session.call_tool("add_project", {"name": "Gym", "color": "green"})
         say("project_added", dump(gym))
         bag = await session.call_tool("add_task", {"title": "Pack the gym bag"})

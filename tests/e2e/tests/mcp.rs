@@ -1,6 +1,6 @@
 //! The MCP endpoint end to end, on both profiles: the official MCP Python
 //! SDK (`tests/e2e/mcp/client.py`, the `mcp` package from PyPI) lists the
-//! tools and adds, lists and completes a task; a token for another user
+//! tools and adds, lists and completes a task, a keyed add once; a token for another user
 //! cannot touch it. Plus the protocol's errors, by hand.
 
 use std::process::Command;
@@ -114,6 +114,32 @@ fn sdk(stack: &Stack, user: &str) -> anyhow::Result<()> {
         done.len() == 2 && done.iter().all(|t| t["completed"] == true),
         "{both}"
     );
+    // A keyed add sent again answers the same task; another body with the
+    // key, or a bad key, is refused and makes nothing.
+    let keyed = step("keyed");
+    let again = step("keyed_again");
+    anyhow::ensure!(
+        keyed["is_error"] == false && again["structured"] == keyed["structured"],
+        "{keyed}\n{again}"
+    );
+    for (name, says) in [
+        ("keyed_other", "used for another request"),
+        ("keyed_bad", "idempotency_key"),
+    ] {
+        let refused = step(name);
+        anyhow::ensure!(
+            refused["is_error"] == true
+                && refused["text"].as_str().is_some_and(|t| t.contains(says)),
+            "{name}: {refused}"
+        );
+    }
+    let passports = stack
+        .client(user)
+        .get(&format!("/api/{user}/tasks?status=all&q=renew"));
+    let titles: Vec<&str> = (passports.body["tasks"].as_array().into_iter().flatten())
+        .filter_map(|t| t["title"].as_str())
+        .collect();
+    anyhow::ensure!(titles == ["Renew the passport"], "{}", passports.body);
     // Projects and steps, by name and by words as a person gives them.
     let project = step("project_added");
     anyhow::ensure!(project["structured"]["name"] == "Gym", "{project}");

@@ -27,7 +27,7 @@ use crate::reminders;
 use crate::service::Written;
 use crate::settings::Settings;
 use crate::task::change::{Event, Recorded};
-use crate::task::store::Storage;
+use crate::task::store::{Created, Storage};
 use crate::{TaskStore, UserId};
 use events::TaskEventType;
 use sql::{Database, Dialect};
@@ -66,6 +66,15 @@ impl Relayable for Written {
 impl Relayable for Option<Written> {
     fn owed(&self) -> Option<Owed> {
         self.as_ref().and_then(Relayable::owed)
+    }
+}
+
+impl Relayable for Created {
+    fn owed(&self) -> Option<Owed> {
+        match self {
+            Created::New(written, _) => written.owed(),
+            Created::Again(_) => None,
+        }
     }
 }
 

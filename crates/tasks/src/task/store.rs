@@ -75,6 +75,18 @@ pub enum Created {
     Again(String),
 }
 
+impl Created {
+    /// The task: the one created, or the one the key's first request
+    /// created, read back from its answer.
+    pub fn task(self) -> Result<Task, TaskError> {
+        match self {
+            Created::New(written, _) => Ok(written.task),
+            Created::Again(answer) => serde_json::from_str(&answer)
+                .map_err(|e| TaskError::Unavailable(format!("a kept answer is not a task: {e}"))),
+        }
+    }
+}
+
 /// How often a write is tried when the database was busy.
 pub(crate) const ATTEMPTS: usize = 3;
 

@@ -227,7 +227,11 @@ fn a_keyed_create_sent_again_answers_the_first_answer_and_creates_nothing() {
     let (spec2, again) = keyed("k-1", &body);
     let later = now() + Duration::minutes(1);
     match ok(tasks.create_once(spec2, &again, &at(later, 3))) {
-        Created::Again(answer) => assert_eq!(answer, first),
+        Created::Again(answer) => {
+            assert_eq!(answer, first);
+            // As the chat's tools read it: the task as it was made.
+            assert_eq!(ok(Created::Again(answer).task()), written.task);
+        }
         Created::New(..) => panic!("created twice"),
     }
     assert_eq!(changes(&db, "alice").len(), 2);
