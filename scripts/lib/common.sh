@@ -16,9 +16,20 @@ DAPR_VERSION=1.18.2
 log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
 
-# A TCP port on 127.0.0.1 that is free right now.
+# A TCP port on 127.0.0.1 that is free right now, below the kernel's range
+# for outgoing connections (32768 and up), where no client socket takes it
+# before its server binds it.
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'
+  python3 -c '
+import random, socket
+for port in random.sample(range(20000, 32000), 12000):
+    with socket.socket() as s:
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+    print(port)
+    break'
 }
 
 # Waits until URL answers (any HTTP status below 500), or fails after SECONDS.

@@ -1207,10 +1207,29 @@ fn wait_for(url: &str, log: &Path) -> anyhow::Result<()> {
     )
 }
 
+/// A loopback port free right now, below the range the kernel gives
+/// outgoing connections (32768 and up on Linux): a port from that range
+/// may be taken by any client socket between this check and the bind of
+/// the server it is for (daprd once failed so).
 pub fn free_port() -> anyhow::Result<u16> {
-    Ok(std::net::TcpListener::bind("127.0.0.1:0")?
-        .local_addr()?
-        .port())
+    const FIRST: u32 = 20_000;
+    const COUNT: u32 = 12_000;
+    static NEXT: OnceLock<AtomicUsize> = OnceLock::new();
+    let next = NEXT.get_or_init(|| {
+        // Each process starts somewhere else, and goes on from there.
+        let seed = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |t| t.subsec_nanos())
+            ^ std::process::id().wrapping_mul(7919);
+        AtomicUsize::new(seed as usize)
+    });
+    for _ in 0..COUNT {
+        let port = (FIRST + next.fetch_add(1, Ordering::Relaxed) as u32 % COUNT) as u16;
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return Ok(port);
+        }
+    }
+    bail!("no free port between {FIRST} and {}", FIRST + COUNT)
 }
 
 fn agent() -> ureq::Agent {
