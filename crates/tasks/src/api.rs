@@ -62,6 +62,7 @@ enum Route {
     Step(Option<TaskId>, Option<StepRef>),
     Move(Option<TaskId>),
     Snooze(Option<TaskId>),
+    Restore(Option<TaskId>),
 }
 
 /// A listing as answered: `{"tasks": [...], "next_cursor": ...}`.
@@ -164,6 +165,7 @@ impl<T: Transport> TasksApi<T> {
             ["", "api", user, "tasks", id, "steps"] => (*user, Route::Steps(TaskId::parse(id))),
             ["", "api", user, "tasks", id, "move"] => (*user, Route::Move(TaskId::parse(id))),
             ["", "api", user, "tasks", id, "snooze"] => (*user, Route::Snooze(TaskId::parse(id))),
+            ["", "api", user, "tasks", id, "restore"] => (*user, Route::Restore(TaskId::parse(id))),
             ["", "api", user, "tasks", id, "steps", step] => {
                 (*user, Route::Step(TaskId::parse(id), StepRef::parse(step)))
             }
@@ -305,6 +307,15 @@ impl<T: Transport> TasksApi<T> {
                 Ok(json(StatusCode::OK, &commit(&outbox, owed, snoozed)?))
             }
             Route::Snooze(_) => Err(ApiError::MethodNotAllowed(method.clone(), "POST")),
+            Route::Restore(id) if method == Method::POST => {
+                if !body.iter().all(u8::is_ascii_whitespace) {
+                    let expected = "empty: a restore takes no fields";
+                    return Err(FieldError::new("body", Problem::WrongType { expected }).into());
+                }
+                let restored = tasks.restore(found(id)?, &env);
+                Ok(json(StatusCode::CREATED, &commit(&outbox, owed, restored)?))
+            }
+            Route::Restore(_) => Err(ApiError::MethodNotAllowed(method.clone(), "POST")),
             Route::Step(id, step) => {
                 let id = found(id)?;
                 let step = step.ok_or(ApiError::NotFound("step"))?;

@@ -1423,6 +1423,7 @@ fn refusal(err: TaskError) -> Refusal {
         }
         TaskError::Exceeded(e) => format!("I couldn't do that: {e}."),
         TaskError::KeyReused => format!("I couldn't do that: {err}.", err = TaskError::KeyReused),
+        TaskError::NotDeleted => "That task isn't deleted; nothing changed.".into(),
     })
 }
 

@@ -205,6 +205,9 @@ pub enum TaskError {
     /// The write would pass one of the user's limits.
     #[error("{0}")]
     Exceeded(#[from] Exceeded),
+    /// The task to bring back stands: it is not deleted.
+    #[error("the task is not deleted")]
+    NotDeleted,
     /// The request's idempotency key (the `Idempotency-Key` header, or a
     /// tool's `idempotency_key`) was given before with another body.
     #[error("this idempotency key was used for another request; use a new key for a new request")]
@@ -299,7 +302,8 @@ impl TaskError {
             | Self::StepNotFound
             | Self::Invalid(_)
             | Self::Exceeded(_)
-            | Self::KeyReused => Delivery::Drop,
+            | Self::KeyReused
+            | Self::NotDeleted => Delivery::Drop,
             Self::Conflict | Self::Unavailable(_) => Delivery::Retry,
         }
     }

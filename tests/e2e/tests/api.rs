@@ -26,6 +26,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         "a_create_sent_again_with_its_key_is_created_once",
         created_once,
     ),
+    ("a_deleted_task_is_brought_back_as_it_was", restored),
     ("a_burst_of_creates_is_answered_and_kept", burst),
     ("oversized_bodies_are_refused", oversized_body),
     ("listing_filters_searches_and_sorts", listing),
@@ -586,6 +587,56 @@ fn created_once(stack: &Stack, user: &str) -> anyhow::Result<()> {
         &body,
     );
     anyhow::ensure!(theirs.status == 201 && !theirs.replayed, "{theirs:?}");
+    Ok(())
+}
+
+fn restored(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let made = create(
+        &client,
+        user,
+        json!({"title": "Dentist", "tags": ["health"], "due_at": "2030-03-04T09:30",
+                "time_zone": "Europe/Berlin", "reminders": [{"minutes_before": 30}],
+                "steps": ["call", "go"]}),
+    );
+    let task = format!("/api/{user}/tasks/{}", id(&made));
+    anyhow::ensure!(client.delete(&task).status == 204);
+    // Nothing else to send: a body is refused, and changes nothing.
+    let with_body = client.post(&format!("{task}/restore"), &json!({"title": "x"}));
+    anyhow::ensure!(
+        with_body.status == 400 && with_body.field() == Some("body"),
+        "{with_body:?}"
+    );
+    anyhow::ensure!(client.get(&task).status == 404);
+    let back = client.send("POST", &format!("{task}/restore"), None);
+    anyhow::ensure!(back.status == 201, "{back:?}");
+    let mut expected = made.clone();
+    expected["updated_at"] = back.body["updated_at"].clone();
+    anyhow::ensure!(back.body == expected, "{back:?}\n{made}");
+    anyhow::ensure!(client.get(&task).body == back.body);
+    let listed = client.get(&format!("/api/{user}/tasks?tag=health"));
+    anyhow::ensure!(listed.body["tasks"][0]["id"] == made["id"], "{listed:?}");
+    let history = client.get(&format!("{task}/history"));
+    let kinds: Vec<&str> = (history.body["history"].as_array().into_iter().flatten())
+        .filter_map(|e| e["event_type"].as_str())
+        .collect();
+    anyhow::ensure!(kinds == ["created", "deleted", "created"], "{history:?}");
+    // Standing, it is not brought back twice; an unknown task is not
+    // found; another user's path is forbidden.
+    let again = client.send("POST", &format!("{task}/restore"), None);
+    anyhow::ensure!(
+        again.status == 409 && again.body["error"]["code"] == "not_deleted",
+        "{again:?}"
+    );
+    let unknown = client.send(
+        "POST",
+        &format!("/api/{user}/tasks/01KBZZZZZZZZZZZZZZZZZZZZZZ/restore"),
+        None,
+    );
+    anyhow::ensure!(unknown.status == 404, "{unknown:?}");
+    let other = stack.client(&format!("{user}-other"));
+    let theirs = other.send("POST", &format!("{task}/restore"), None);
+    anyhow::ensure!(theirs.status == 403, "{theirs:?}");
     Ok(())
 }
 

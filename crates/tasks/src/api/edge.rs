@@ -64,7 +64,7 @@ impl ApiError {
             Self::Task(TaskError::Exceeded(
                 Exceeded::Tasks(_) | Exceeded::Devices(_) | Exceeded::ChatMessages { .. },
             )) => StatusCode::TOO_MANY_REQUESTS,
-            Self::Task(TaskError::Conflict) => StatusCode::CONFLICT,
+            Self::Task(TaskError::Conflict | TaskError::NotDeleted) => StatusCode::CONFLICT,
             Self::Task(TaskError::KeyReused) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Task(TaskError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Account(err) => match err {
@@ -114,6 +114,7 @@ impl ApiError {
                 Exceeded::ChatMessages { .. } => "too_many_messages",
             },
             Self::Task(TaskError::Conflict) => "conflict",
+            Self::Task(TaskError::NotDeleted) => "not_deleted",
             Self::Task(TaskError::KeyReused) => "idempotency_key_reused",
             Self::Task(TaskError::Unavailable(_)) => "unavailable",
             Self::Account(err) => match err {

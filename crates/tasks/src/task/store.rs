@@ -64,6 +64,8 @@ enum Guard<'a> {
     Successor(TaskId),
     /// A client's key, with the answer it gets.
     Key(&'a Once, &'a str),
+    /// A deleted task brought back: written unless it stands already.
+    Restore,
 }
 
 /// What a create with a key did.
@@ -161,6 +163,41 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         Ok(Created::Again(row.text(1)?.to_owned()))
     }
 
+    /// Brings back task `id`, deleted, as it was when it was deleted: its
+    /// fields, steps, series and the reminders still ahead, in its project
+    /// (the Inbox if that project is gone). Recorded as a create, so its
+    /// reminders are armed again and its history goes on. `NotFound` when
+    /// the user never had it; [`TaskError::NotDeleted`] while it stands.
+    pub fn restore(&self, id: TaskId, env: &Env) -> Result<Written, TaskError> {
+        let rows = self.db.query(
+            "SELECT event FROM changes WHERE user_id = $1 AND task_id = $2 \
+             AND event_type = 'deleted' ORDER BY seq DESC LIMIT 1",
+            &[self.user(), id.to_string().into()],
+        )?;
+        let Some(row) = rows.first() else {
+            return Err(match self.get(id) {
+                Ok(_) => TaskError::NotDeleted,
+                Err(e) => e,
+            });
+        };
+        let unreadable = |e: serde_json::Error| {
+            TaskError::Unavailable(format!("a deleted task's record is unreadable: {e}"))
+        };
+        let mut event: serde_json::Value =
+            serde_json::from_str(row.text(0)?).map_err(unreadable)?;
+        let mut task: Task = serde_json::from_value(event["task"].take()).map_err(unreadable)?;
+        if self.check_project(task.project_id).is_err() {
+            task.project_id = ProjectId::Inbox;
+        }
+        task.updated_at = env.now;
+        task.schedule_reminders(env.now);
+        if let Some(limits) = &self.limits {
+            limits.check(None, &task)?;
+        }
+        self.insert(task, env, Guard::Restore)?
+            .ok_or(TaskError::NotDeleted)
+    }
+
     /// Creates the task that repeats `previous`, a completed task, once
     /// however often it is asked (its successor is recorded with it).
     /// `None` when `previous` has a successor already or its series ended.
@@ -179,7 +216,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         match guard {
             // A keyed create is rare (an offline queue's): it takes the
             // transaction, whose key is written only with its task.
-            Guard::Key(..) => {}
+            Guard::Key(..) | Guard::Restore => {}
             Guard::None if self.db.dialect() == Dialect::Postgres => {
                 return self.insert_at_once(task, event, None);
             }
@@ -221,6 +258,13 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
     fn guarded(&self, task: &Task, guard: Guard, env: &Env) -> Result<bool, TaskError> {
         let made = match guard {
             Guard::None => return Ok(true),
+            Guard::Restore => {
+                let rows = self.db.query(
+                    "SELECT 1 FROM tasks WHERE user_id = $1 AND id = $2",
+                    &[self.user(), task.id.to_string().into()],
+                )?;
+                return Ok(rows.is_empty());
+            }
             Guard::Successor(previous) => self.db.execute(
                 "INSERT INTO successors (user_id, task_id, next_id) VALUES ($1, $2, $3) \
                  ON CONFLICT (user_id, task_id) DO NOTHING",

@@ -147,6 +147,49 @@ fn a_created_task_is_read_back_as_it_was_answered_with_its_change_recorded() {
 }
 
 #[test]
+fn a_deleted_task_is_brought_back_as_it_was_once() {
+    let db = database();
+    let user = alice();
+    let tasks = TaskStore::new(&db, &user);
+    let made = ok(tasks.create(
+        spec(
+            json!({"title": "Dentist", "tags": ["health"], "priority": "high",
+                    "due_at": "2026-12-10T09:00:00+01:00", "time_zone": "Europe/Paris",
+                    "reminders": [{"minutes_before": 60}], "steps": ["call", "go"]}),
+        ),
+        &at(now(), 1),
+    ))
+    .task;
+    ok(tasks.delete(made.id, &at(now(), 2)));
+    assert!(matches!(tasks.get(made.id), Err(TaskError::NotFound)));
+    let later = now() + Duration::hours(1);
+    let back = ok(tasks.restore(made.id, &at(later, 3)));
+    assert_eq!(
+        back.task,
+        Task {
+            updated_at: later,
+            ..made.clone()
+        }
+    );
+    assert_eq!(ok(tasks.get(made.id)), back.task);
+    // Its reminder is armed again, and its tag finds it.
+    assert_eq!(back.task.pending_reminders().count(), 1);
+    let query = ListQuery::parse("tag=health").unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        ok(tasks.list(&query, later)).tasks,
+        std::slice::from_ref(&back.task)
+    );
+    let kinds: Vec<String> = changes(&db, "alice").into_iter().map(|c| c.2).collect();
+    assert_eq!(kinds, ["created", "deleted", "created"]);
+    // Standing, it is not brought back again; a task never had is not found.
+    let again = tasks.restore(made.id, &at(later, 4));
+    assert!(matches!(again, Err(TaskError::NotDeleted)), "{again:?}");
+    let never = tasks.restore(TaskId::new(later, 99), &at(later, 5));
+    assert!(matches!(never, Err(TaskError::NotFound)), "{never:?}");
+    assert_eq!(changes(&db, "alice").len(), 3);
+}
+
+#[test]
 fn changes_are_numbered_per_user_without_gaps_and_a_change_of_nothing_draws_no_number() {
     let db = database();
     let (alice, bob) = (
