@@ -199,6 +199,12 @@ pub fn read(message: &str, context: &Context<'_>) -> Reading {
         "delete" | "remove" | "cancel" | "drop" | "trash" | "erase" => {
             return act(rest, context, Act::Delete);
         }
+        // The verb's words dropped here: "back" and "restore" may be words
+        // of the title of a task completed or deleted.
+        "restore" | "undelete" | "recover" => return act(&rest[1..], context, Act::Restore),
+        "bring" if head.get(1) == Some(&"back") => {
+            return act(&rest[2..], context, Act::Restore);
+        }
         "move" | "put" => {
             if let Some(reading) = organise::arrange(rest, context) {
                 return reading;
@@ -554,6 +560,7 @@ enum Act {
     Complete,
     Reopen,
     Delete,
+    Restore,
 }
 
 /// "complete 2", "done with milk", "delete the dentist task", "mark 1 and
@@ -600,7 +607,7 @@ fn act(words: &[Word], context: &Context<'_>, act: Act) -> Reading {
         rest.pop();
     }
     let rest: Vec<Word> = rest.into_iter().cloned().collect();
-    if act != Act::Delete
+    if matches!(act, Act::Complete | Act::Reopen)
         && let Some(reading) = organise::step_of_last(&rest, context, act == Act::Complete)
     {
         return reading;
@@ -612,6 +619,7 @@ fn act_on(words: &[Word], context: &Context<'_>, act: Act) -> Reading {
     let tool = match act {
         Act::Complete | Act::Reopen => "complete_task",
         Act::Delete => "delete_task",
+        Act::Restore => "restore_task",
     };
     let selectors = match selectors(words, context) {
         Ok(selectors) => selectors,

@@ -529,13 +529,16 @@ fn conversation_id(id: &str) -> Result<(), TaskError> {
     TaskId::parse(id).map(|_| ()).ok_or(TaskError::NotFound)
 }
 
+/// How many of the latest deletions a restore by title looks through.
+const DELETED_SEARCHED: usize = 200;
+
 /// What "help" says.
 const HELP: &str = "I can manage your tasks. Try:\n\
 • add buy milk tomorrow at 5pm #groceries high priority\n\
 • remind me to call mom on Friday at 10, remind me 30 minutes before\n\
 • add pay rent on the last day of every month\n\
 • what's due today / show my overdue tasks / find dentist\n\
-• complete 2 / done with milk / delete the dentist task\n\
+• complete 2 / done with milk / delete the dentist task / bring back the dentist task\n\
 • move the dentist to Friday 3pm / rename milk to oat milk / make it high priority\n\
 • create a project called Garden / add seeds to Garden / what's in my Garden list?\n\
 • move the report to Work / put it first / move the report above the slides\n\
@@ -715,6 +718,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             ("list_tasks" | "search_tasks", _) => self.list(&call.arguments).await,
             ("complete_task", None) => self.complete(&call.arguments).await,
             ("delete_task", _) => self.delete(&call.arguments).await,
+            ("restore_task", _) => self.restore(&call.arguments).await,
             ("update_task", _) => self.update(&call.arguments).await,
             ("list_projects", _) => self.list_projects(&call.arguments),
             ("add_project", _) => self.add_project(&call.arguments),
@@ -949,6 +953,50 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         let result = json!({"deleted": task.id});
         self.conversation.last_change = Some(Change::Deleted { task });
         Ok(result)
+    }
+
+    /// Brings back a deleted task: by id, or the most recently deleted
+    /// whose title holds the words given.
+    async fn restore(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let selector = &arguments["task"];
+        let id = match selector["task_id"].as_str() {
+            Some(id) => TaskId::parse(id).ok_or_else(|| refusal(TaskError::NotFound))?,
+            None => {
+                let words = selector["title"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_lowercase();
+                let words: Vec<&str> = words.split_whitespace().collect();
+                if words.is_empty() {
+                    return Err(Refusal(
+                        "Which deleted task? Give a few words of its title.".into(),
+                    ));
+                }
+                let deleted = self.tasks().deleted(DELETED_SEARCHED).map_err(refusal)?;
+                let found = deleted.into_iter().find(|task| {
+                    let title = task.title.as_str().to_lowercase();
+                    words.iter().all(|word| title.contains(word))
+                });
+                let missing = || {
+                    Refusal(format!(
+                        "You have no deleted task “{}”; nothing changed.",
+                        words.join(" ")
+                    ))
+                };
+                found.ok_or_else(missing)?.id
+            }
+        };
+        let task = self
+            .write(move |tasks, env| tasks.restore(id, &env))
+            .await
+            .map_err(refusal)?;
+        self.lines.push(format!(
+            "Brought back “{}”{}.",
+            task.title.as_str(),
+            details(&task)
+        ));
+        self.conversation.last_change = Some(Change::Added { task: task.clone() });
+        Ok(json!(task))
     }
 
     fn projects(&self) -> Projects<'_, Storage> {
@@ -1323,8 +1371,8 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
                     })
             }
             Change::Deleted { task } => {
-                let spec = TaskSpec::parse(&json!(task)).map_err(TaskError::Invalid)?;
-                self.write(move |tasks, env| tasks.create(spec, &env))
+                let id = task.id;
+                self.write(move |tasks, env| tasks.restore(id, &env))
                     .await
                     .map(|_| format!("Undone: “{}” is back.", task.title.as_str()))
             }

@@ -66,6 +66,9 @@ async def main(url, token, other):
         say("keyed_again", dump(await session.call_tool("add_task", keyed)))
         say("keyed_other", dump(await session.call_tool("add_task", {**keyed, "title": "Renew the visa"})))
         say("keyed_bad", dump(await session.call_tool("add_task", {"title": "x", "idempotency_key": "two words"})))
+        # Deleted, then brought back by words of its title.
+        await session.call_tool("delete_task", {"task": {"title": "passport"}})
+        say("restored", dump(await session.call_tool("restore_task", {"task": {"title": "passport"}})))
         gym = await session.call_tool("add_project", {"name": "Gym", "color": "green"})
         say("project_added", dump(gym))
         bag = await session.call_tool("add_task", {"title": "Pack the gym bag"})

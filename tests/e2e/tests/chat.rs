@@ -13,6 +13,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("overdue_tasks_are_shown_when_asked", overdue),
     ("projects_are_made_and_listed_by_chat", projects),
     ("tasks_are_organised_by_chat", organising),
+    ("a_deleted_task_is_brought_back_by_chat", brought_back),
 ];
 
 fn main() {
@@ -171,6 +172,45 @@ fn conversation(stack: &Stack, user: &str) -> anyhow::Result<()> {
         messages == 2 * 11,
         "every message and answer kept: {messages}"
     );
+    Ok(())
+}
+
+fn brought_back(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let first = say(&client, user, None, "add dentist on friday at 10 #health")?;
+    let id = first["conversation_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let id = id.as_str();
+    let made = tasks(&client, user, "q=dentist");
+    anyhow::ensure!(made.len() == 1, "{made:?}");
+    say(&client, user, Some(id), "delete the dentist task")?;
+    anyhow::ensure!(tasks(&client, user, "q=dentist").is_empty());
+    // Nothing deleted by that name: it says so and changes nothing.
+    let none = say(&client, user, Some(id), "bring back the unicorn task")?;
+    anyhow::ensure!(
+        none["response"]
+            .as_str()
+            .is_some_and(|r| r.contains("no deleted task")),
+        "{none}"
+    );
+    let back = say(&client, user, Some(id), "bring back the dentist task")?;
+    anyhow::ensure!(
+        back["response"]
+            .as_str()
+            .is_some_and(|r| r.starts_with("Brought back “dentist”")),
+        "{back}"
+    );
+    let mut listed = tasks(&client, user, "q=dentist");
+    // The same task, as it was (only its updated_at moved).
+    for task in listed.iter_mut() {
+        task["updated_at"] = made[0]["updated_at"].clone();
+    }
+    anyhow::ensure!(listed == made, "{listed:?}\n{made:?}");
+    // Undo takes it away again.
+    say(&client, user, Some(id), "undo")?;
+    anyhow::ensure!(tasks(&client, user, "q=dentist").is_empty());
     Ok(())
 }
 

@@ -63,6 +63,7 @@ fn sdk(stack: &Stack, user: &str) -> anyhow::Result<()> {
                 "complete_task",
                 "update_task",
                 "delete_task",
+                "restore_task",
                 "list_projects",
                 "add_project",
                 "update_project",
@@ -133,6 +134,11 @@ fn sdk(stack: &Stack, user: &str) -> anyhow::Result<()> {
             "{name}: {refused}"
         );
     }
+    let restored = step("restored");
+    anyhow::ensure!(
+        restored["is_error"] == false && restored["structured"]["id"] == keyed["structured"]["id"],
+        "{restored}"
+    );
     let passports = stack
         .client(user)
         .get(&format!("/api/{user}/tasks?status=all&q=renew"));

@@ -108,6 +108,14 @@ pub fn definitions() -> Vec<Value> {
             true,
         ),
         tool(
+            "restore_task",
+            "Bring back a deleted task as it was (same id, fields, steps, series; reminders still ahead): by task_id, or the most recently deleted whose title holds the words of title.",
+            json!({"type": "object", "required": ["task"], "properties": {"task": task}}),
+            false,
+            false,
+            false,
+        ),
+        tool(
             "list_projects",
             "List the Inbox and the projects (archived ones with archived: true), each with its pending and overdue counts.",
             json!({"type": "object", "properties": {"archived": {"type": "boolean"}}}),

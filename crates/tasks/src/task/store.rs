@@ -180,12 +180,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                 Err(e) => e,
             });
         };
-        let unreadable = |e: serde_json::Error| {
-            TaskError::Unavailable(format!("a deleted task's record is unreadable: {e}"))
-        };
-        let mut event: serde_json::Value =
-            serde_json::from_str(row.text(0)?).map_err(unreadable)?;
-        let mut task: Task = serde_json::from_value(event["task"].take()).map_err(unreadable)?;
+        let mut task = deleted_task(row.text(0)?)?;
         if self.check_project(task.project_id).is_err() {
             task.project_id = ProjectId::Inbox;
         }
@@ -196,6 +191,27 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         }
         self.insert(task, env, Guard::Restore)?
             .ok_or(TaskError::NotDeleted)
+    }
+
+    /// The user's deleted tasks (deleted and not brought back), as each
+    /// was when deleted, the most recently deleted first; at most `limit`.
+    pub fn deleted(&self, limit: usize) -> Result<Vec<Task>, TaskError> {
+        let rows = self.db.query(
+            "SELECT event FROM changes AS c WHERE user_id = $1 AND event_type = 'deleted' \
+             AND NOT EXISTS (SELECT 1 FROM tasks AS t WHERE t.user_id = c.user_id AND t.id = c.task_id) \
+             ORDER BY seq DESC LIMIT $2",
+            &[self.user(), i64::try_from(limit).unwrap_or(i64::MAX).into()],
+        )?;
+        let mut seen = std::collections::HashSet::new();
+        let mut tasks = Vec::new();
+        for row in rows.iter() {
+            let task = deleted_task(row.text(0)?)?;
+            // Deleted, brought back and deleted again: the last one only.
+            if seen.insert(task.id) {
+                tasks.push(task);
+            }
+        }
+        Ok(tasks)
     }
 
     /// Creates the task that repeats `previous`, a completed task, once
@@ -734,6 +750,16 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
     fn user(&self) -> Value {
         self.user.as_str().into()
     }
+}
+
+/// The task a `deleted` change recorded (`event`, as the `changes` table
+/// keeps it), as it was before.
+fn deleted_task(event: &str) -> Result<Task, TaskError> {
+    let unreadable = |e: serde_json::Error| {
+        TaskError::Unavailable(format!("a deleted task's record is unreadable: {e}"))
+    };
+    let mut event: serde_json::Value = serde_json::from_str(event).map_err(unreadable)?;
+    serde_json::from_value(event["task"].take()).map_err(unreadable)
 }
 
 /// What a write that changed nothing answers: the task as it is.
