@@ -15,6 +15,7 @@ use crate::project::Projects;
 use crate::reminders::{push, user_settings};
 use crate::service::Env;
 use crate::settings::Settings;
+use crate::task::activity::{self, ActivityQuery};
 use crate::task::history;
 use crate::task::input::parse_move;
 use crate::task::model::ProjectId;
@@ -63,6 +64,7 @@ enum Route {
     Move(Option<TaskId>),
     Snooze(Option<TaskId>),
     Restore(Option<TaskId>),
+    Activity,
 }
 
 /// A listing as answered: `{"tasks": [...], "next_cursor": ...}`.
@@ -154,6 +156,7 @@ impl<T: Transport> TasksApi<T> {
             ["", "api", user, "views", id] => (*user, Route::View(ViewId::parse(id))),
             ["", "api", user, "views", id, "tasks"] => (*user, Route::ViewTasks(ViewId::parse(id))),
             ["", "api", user, "tasks"] => (*user, Route::Collection),
+            ["", "api", user, "activity"] => (*user, Route::Activity),
             ["", "api", user, "tasks", id] => (*user, Route::Task(TaskId::parse(id))),
             ["", "api", user, "tasks", id, "complete"] => {
                 (*user, Route::Complete(TaskId::parse(id)))
@@ -316,6 +319,12 @@ impl<T: Transport> TasksApi<T> {
                 Ok(json(StatusCode::CREATED, &commit(&outbox, owed, restored)?))
             }
             Route::Restore(_) => Err(ApiError::MethodNotAllowed(method.clone(), "POST")),
+            Route::Activity if method == Method::GET => {
+                let query = ActivityQuery::parse(query)?;
+                let page = activity::page(&self.base.storage, &user, &query)?;
+                Ok(json(StatusCode::OK, &page))
+            }
+            Route::Activity => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
             Route::Step(id, step) => {
                 let id = found(id)?;
                 let step = step.ok_or(ApiError::NotFound("step"))?;

@@ -6,6 +6,7 @@
 //! user's change [`feed`] in pages ([`page`]); the task as stored
 //! ([`stored`]).
 
+pub mod activity;
 pub mod change;
 pub mod feed;
 pub mod history;

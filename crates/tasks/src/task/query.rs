@@ -677,7 +677,7 @@ fn cmp_values(a: &SortValue, b: &SortValue) -> Ordering {
     }
 }
 
-fn instant(raw: &str) -> Result<DateTime<Utc>, Problem> {
+pub(crate) fn instant(raw: &str) -> Result<DateTime<Utc>, Problem> {
     DateTime::parse_from_rfc3339(raw)
         .map(|at| at.with_timezone(&Utc))
         .map_err(|_| Problem::BadInstant(raw.to_owned()))
