@@ -164,6 +164,9 @@ pub fn read(message: &str, context: &Context<'_>) -> Reading {
         _ if head.starts_with(&["what", "can", "you", "do"]) => return Reading::Help,
         _ => {}
     }
+    if let Some(reading) = activity(rest, &lower[skip..], &clock) {
+        return reading;
+    }
     if let Some(n) = organise::steps_verb(&head) {
         return organise::add_steps(&rest[n..], context);
     }
@@ -304,6 +307,51 @@ fn add_verb(head: &[&str]) -> Option<usize> {
 
 fn due_text(when: DateTime<Tz>) -> String {
     when.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// "what did I change yesterday?", "what changed this week", "show my
+/// activity": what changed in a span (a day, this week; else the last
+/// seven days).
+fn activity(words: &[Word], lower: &[&str], clock: &Clock) -> Option<Reading> {
+    let asks = matches!(lower.first(), Some(&("what" | "show" | "list")))
+        && lower
+            .iter()
+            .any(|w| matches!(*w, "change" | "changed" | "changes" | "activity"));
+    if !asks {
+        return None;
+    }
+    let mut used = vec![false; words.len()];
+    let when = when::find(words, &mut used, clock);
+    let today = clock.today();
+    // The days asked about are behind: "Monday" is the last one.
+    let day = if lower.contains(&"yesterday") {
+        Some(today - Duration::days(1))
+    } else {
+        when.date.map(|date| {
+            if date > today {
+                date - Duration::days(7)
+            } else {
+                date
+            }
+        })
+    };
+    let (since, until) = if let Some(date) = day {
+        (date, date + Duration::days(1))
+    } else if lower.contains(&"week") && lower.contains(&"this") {
+        let monday = today
+            - Duration::days(i64::from(
+                chrono::Datelike::weekday(&today).num_days_from_monday(),
+            ));
+        (monday, today + Duration::days(1))
+    } else {
+        (today - Duration::days(6), today + Duration::days(1))
+    };
+    let (since, until) = (
+        clock.at(since, NaiveTime::MIN),
+        clock.at(until, NaiveTime::MIN),
+    );
+    let args = json!({"since": due_text(since), "until": due_text(until)});
+    Some(calls(vec![ToolCall::new("list_activity", args)]))
 }
 
 /// "add buy milk tomorrow at 5pm #groceries high priority".

@@ -24,6 +24,7 @@ use crate::project::{Name, Project, ProjectPatch, Projects};
 use crate::reminders::user_settings;
 use crate::service::{Env, Written};
 use crate::settings::Settings;
+use crate::task::activity::{self, ActivityQuery};
 use crate::task::model::{ProjectId, Step};
 use crate::task::once::Once;
 use crate::task::outbox::{Outbox, Relayable};
@@ -539,6 +540,7 @@ const HELP: &str = "I can manage your tasks. Try:\n\
 • add pay rent on the last day of every month\n\
 • what's due today / show my overdue tasks / find dentist\n\
 • complete 2 / done with milk / delete the dentist task / bring back the dentist task\n\
+• what did I change yesterday? / what changed this week?\n\
 • move the dentist to Friday 3pm / rename milk to oat milk / make it high priority\n\
 • create a project called Garden / add seeds to Garden / what's in my Garden list?\n\
 • move the report to Work / put it first / move the report above the slides\n\
@@ -719,6 +721,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             ("complete_task", None) => self.complete(&call.arguments).await,
             ("delete_task", _) => self.delete(&call.arguments).await,
             ("restore_task", _) => self.restore(&call.arguments).await,
+            ("list_activity", _) => self.activity(&call.arguments),
             ("update_task", _) => self.update(&call.arguments).await,
             ("list_projects", _) => self.list_projects(&call.arguments),
             ("add_project", _) => self.add_project(&call.arguments),
@@ -997,6 +1000,49 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         ));
         self.conversation.last_change = Some(Change::Added { task: task.clone() });
         Ok(json!(task))
+    }
+
+    /// What changed between `since` and `until` (RFC 3339), newest first.
+    fn activity(&mut self, arguments: &Value) -> Result<Value, Refusal> {
+        let mut query = form_urlencoded::Serializer::new(String::new());
+        for name in ["since", "until"] {
+            if let Some(at) = arguments[name].as_str() {
+                query.append_pair(name, at);
+            }
+        }
+        query.append_pair("limit", &LISTED.to_string());
+        let query = ActivityQuery::parse(&query.finish())
+            .map_err(|e| Refusal(format!("I couldn't read that span: {e}.")))?;
+        let page = activity::page(self.chat.storage, self.chat.user, &query).map_err(refusal)?;
+        let zone = self.conversation.time_zone;
+        if page.activity.is_empty() {
+            self.lines.push("Nothing changed then.".into());
+        }
+        for change in &page.activity {
+            let at = when_text(change.entry.timestamp.fixed_offset(), zone);
+            let what = match change.entry.event_type {
+                events::TaskEventType::Created => "added".to_owned(),
+                events::TaskEventType::Completed => "completed".to_owned(),
+                events::TaskEventType::Reopened => "reopened".to_owned(),
+                events::TaskEventType::Deleted => "deleted".to_owned(),
+                events::TaskEventType::Updated => {
+                    let fields: Vec<&str> = change
+                        .entry
+                        .changes
+                        .iter()
+                        .map(|c| c.field.as_str())
+                        .collect();
+                    format!("changed {} of", fields.join(", "))
+                }
+            };
+            self.lines
+                .push(format!("• {at}: {what} “{}”", change.title));
+        }
+        if page.next_cursor.is_some() {
+            self.lines
+                .push(format!("(the latest {LISTED}; there is more)"));
+        }
+        Ok(json!(page))
     }
 
     fn projects(&self) -> Projects<'_, Storage> {

@@ -69,6 +69,7 @@ async def main(url, token, other):
         # Deleted, then brought back by words of its title.
         await session.call_tool("delete_task", {"task": {"title": "passport"}})
         say("restored", dump(await session.call_tool("restore_task", {"task": {"title": "passport"}})))
+        say("activity", dump(await session.call_tool("list_activity", {"since": "2020-01-01T00:00:00Z"})))
         gym = await session.call_tool("add_project", {"name": "Gym", "color": "green"})
         say("project_added", dump(gym))
         bag = await session.call_tool("add_task", {"title": "Pack the gym bag"})

@@ -187,6 +187,13 @@ fn brought_back(stack: &Stack, user: &str) -> anyhow::Result<()> {
     anyhow::ensure!(made.len() == 1, "{made:?}");
     say(&client, user, Some(id), "delete the dentist task")?;
     anyhow::ensure!(tasks(&client, user, "q=dentist").is_empty());
+    // What changed lately says what happened to it.
+    let changed = say(&client, user, Some(id), "show my activity")?;
+    let lines = changed["response"].as_str().unwrap_or_default();
+    anyhow::ensure!(
+        lines.contains("deleted “dentist”") && lines.contains("added “dentist”"),
+        "{changed}"
+    );
     // Nothing deleted by that name: it says so and changes nothing.
     let none = say(&client, user, Some(id), "bring back the unicorn task")?;
     anyhow::ensure!(

@@ -64,6 +64,7 @@ fn sdk(stack: &Stack, user: &str) -> anyhow::Result<()> {
                 "update_task",
                 "delete_task",
                 "restore_task",
+                "list_activity",
                 "list_projects",
                 "add_project",
                 "update_project",
@@ -139,6 +140,16 @@ fn sdk(stack: &Stack, user: &str) -> anyhow::Result<()> {
         restored["is_error"] == false && restored["structured"]["id"] == keyed["structured"]["id"],
         "{restored}"
     );
+    // What changed, newest first: the restore, then the deletion.
+    let activity = step("activity");
+    let kinds: Vec<&str> = (activity["structured"]["activity"]
+        .as_array()
+        .into_iter()
+        .flatten())
+    .take(2)
+    .filter_map(|a| a["event_type"].as_str())
+    .collect();
+    anyhow::ensure!(kinds == ["created", "deleted"], "{activity}");
     let passports = stack
         .client(user)
         .get(&format!("/api/{user}/tasks?status=all&q=renew"));

@@ -116,6 +116,14 @@ pub fn definitions() -> Vec<Value> {
             false,
         ),
         tool(
+            "list_activity",
+            "What changed, newest first: each change of the user's tasks (added, changed which fields from what to what, completed, reopened, deleted) made at or after since and before until (RFC 3339; \"yesterday\" is the user's day before today in their zone). Deleted tasks included: restore_task brings one back.",
+            json!({"type": "object", "properties": {"since": when, "until": when}}),
+            true,
+            false,
+            true,
+        ),
+        tool(
             "list_projects",
             "List the Inbox and the projects (archived ones with archived: true), each with its pending and overdue counts.",
             json!({"type": "object", "properties": {"archived": {"type": "boolean"}}}),
