@@ -234,7 +234,11 @@ impl<T: Transport> TasksApi<T> {
             }
             Route::Collection => Err(ApiError::MethodNotAllowed(method.clone(), "GET, POST")),
             Route::Task(id) if method == Method::GET => {
-                Ok(json(StatusCode::OK, &tasks.get(found(id)?)?))
+                let task = match history::parse_as_of(query)? {
+                    None => tasks.get(found(id)?)?,
+                    Some(at) => history::as_of(&self.base.storage, &user, found(id)?, at)?,
+                };
+                Ok(json(StatusCode::OK, &task))
             }
             Route::Task(id) if method == Method::PUT => {
                 let spec = TaskSpec::parse(&json_body(body)?)?;

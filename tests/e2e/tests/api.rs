@@ -28,6 +28,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ),
     ("a_deleted_task_is_brought_back_as_it_was", restored),
     ("what_changed_is_listed_by_time_newest_first", activity),
+    ("a_task_is_read_as_it_was_at_a_moment", as_of),
     ("a_burst_of_creates_is_answered_and_kept", burst),
     ("oversized_bodies_are_refused", oversized_body),
     ("listing_filters_searches_and_sorts", listing),
@@ -709,6 +710,45 @@ fn activity(stack: &Stack, user: &str) -> anyhow::Result<()> {
         .client(&format!("{user}-other"))
         .get(&format!("/api/{user}/activity"));
     anyhow::ensure!(theirs.status == 403, "{theirs:?}");
+    Ok(())
+}
+
+fn as_of(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let made = create(&client, user, json!({"title": "Draft", "priority": "low"}));
+    let task = format!("/api/{user}/tasks/{}", id(&made));
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    let edited = client.patch(&task, &json!({"title": "Final", "priority": "high"}));
+    anyhow::ensure!(edited.status == 200);
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    anyhow::ensure!(client.delete(&task).status == 204);
+    let at = |stamp: &Value| {
+        let stamp = stamp.as_str().unwrap_or_default().replace('+', "%2B");
+        client.get(&format!("{task}?as_of={stamp}"))
+    };
+    // As it was when made, when edited; before it was made and after its
+    // deletion it was not there.
+    let first = at(&made["created_at"]);
+    anyhow::ensure!(first.status == 200 && first.body == made, "{first:?}");
+    let second = at(&edited.body["updated_at"]);
+    anyhow::ensure!(
+        second.status == 200 && second.body == edited.body,
+        "{second:?}"
+    );
+    let before = client.get(&format!("{task}?as_of=2000-01-01T00:00:00Z"));
+    anyhow::ensure!(before.status == 404, "{before:?}");
+    let after = client.get(&format!("{task}?as_of=2100-01-01T00:00:00Z"));
+    anyhow::ensure!(after.status == 404, "{after:?}");
+    for (query, field) in [
+        ("as_of=yesterday", "as_of"),
+        ("at=2030-01-01T00:00:00Z", "at"),
+    ] {
+        let bad = client.get(&format!("{task}?{query}"));
+        anyhow::ensure!(
+            bad.status == 400 && bad.field() == Some(field),
+            "{query}: {bad:?}"
+        );
+    }
     Ok(())
 }
 

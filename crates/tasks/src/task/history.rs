@@ -93,6 +93,49 @@ pub fn page<D: Database + ?Sized>(
     }))
 }
 
+/// Task `id` of `user` as it was at `at`: as its last change at or before
+/// then left it. `NotFound` when it did not exist then (not yet made, or
+/// deleted by then) or never did.
+pub fn as_of<D: Database + ?Sized>(
+    db: &D,
+    user: &UserId,
+    id: TaskId,
+    at: DateTime<Utc>,
+) -> Result<crate::Task, TaskError> {
+    let rows = db.query(
+        "SELECT event_type, event FROM changes WHERE user_id = $1 AND task_id = $2 \
+         AND event_type <> 'reminded' AND at <= $3 ORDER BY seq DESC LIMIT 1",
+        &[
+            user.as_str().into(),
+            id.to_string().into(),
+            at.timestamp_micros().into(),
+        ],
+    )?;
+    let row = rows.first().ok_or(TaskError::NotFound)?;
+    if row.text(0)? == "deleted" {
+        return Err(TaskError::NotFound);
+    }
+    let unreadable = |e: serde_json::Error| {
+        TaskError::Unavailable(format!("a recorded change is unreadable: {e}"))
+    };
+    let mut event: serde_json::Value = serde_json::from_str(row.text(1)?).map_err(unreadable)?;
+    serde_json::from_value(event["task"].take()).map_err(unreadable)
+}
+
+/// Parses the query of a task's read: `as_of` (an RFC 3339 instant), or
+/// nothing.
+pub fn parse_as_of(query: &str) -> Result<Option<DateTime<Utc>>, FieldError> {
+    let mut as_of = None;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let err = |problem| FieldError::new(name.as_ref(), problem);
+        match name.as_ref() {
+            "as_of" => as_of = Some(crate::task::query::instant(&value).map_err(err)?),
+            _ => return Err(err(crate::error::Problem::UnknownField { known: "as_of" })),
+        }
+    }
+    Ok(as_of)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;
