@@ -118,8 +118,12 @@ pub enum Reading {
         /// The calls.
         calls: Vec<ToolCall>,
     },
-    /// Take back the conversation's last change.
-    Undo,
+    /// Take back the conversation's last changes, the latest first.
+    Undo {
+        /// How many ("undo the last three changes"); one unless said.
+        #[serde(skip_serializing_if = "is_one")]
+        count: usize,
+    },
     /// Say what can be asked.
     Help,
     /// Ask back: what was understood and what is missing.
@@ -160,7 +164,7 @@ pub fn read(message: &str, context: &Context<'_>) -> Reading {
     let clock = context.clock();
     match first {
         "help" | "?" => return Reading::Help,
-        "undo" | "revert" => return Reading::Undo,
+        "undo" | "revert" => return undo(&lower[skip + 1..]),
         _ if head.starts_with(&["what", "can", "you", "do"]) => return Reading::Help,
         _ => {}
     }
@@ -307,6 +311,25 @@ fn add_verb(head: &[&str]) -> Option<usize> {
 
 fn due_text(when: DateTime<Tz>) -> String {
     when.to_rfc3339_opts(SecondsFormat::Secs, true)
+}
+
+/// The most changes one "undo" takes back.
+pub const MOST_UNDONE: usize = 20;
+
+/// "undo", "undo the last three changes", "undo 2".
+fn undo(rest: &[&str]) -> Reading {
+    let count = rest.iter().find_map(|w| when::number(w));
+    match count.map(|n| usize::try_from(n).unwrap_or(usize::MAX)) {
+        None => Reading::Undo { count: 1 },
+        Some(count @ 1..=MOST_UNDONE) => Reading::Undo { count },
+        Some(_) => unclear(format!(
+            "I can undo from 1 to {MOST_UNDONE} changes at once; how many?"
+        )),
+    }
+}
+
+fn is_one(count: &usize) -> bool {
+    *count == 1
 }
 
 /// "what did I change yesterday?", "what changed this week", "show my

@@ -173,6 +173,10 @@ pub struct Conversation {
     /// The last change, for "undo" and "it".
     #[serde(default)]
     pub last_change: Option<Change>,
+    /// The changes before it, the latest last, for "undo the last three
+    /// changes" (at most [`language::MOST_UNDONE`] less one).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub earlier_changes: Vec<Change>,
     /// When it began.
     pub created_at: DateTime<Utc>,
     /// When its last message was said.
@@ -188,8 +192,23 @@ impl Conversation {
             messages: Vec::new(),
             listing: Vec::new(),
             last_change: None,
+            earlier_changes: Vec::new(),
             created_at: now,
             updated_at: now,
+        }
+    }
+}
+
+impl Conversation {
+    /// Keeps `change` as the last one, the one before among the earlier.
+    fn changed(&mut self, change: Change) {
+        if let Some(before) = self.last_change.replace(change) {
+            self.earlier_changes.push(before);
+            let over = self
+                .earlier_changes
+                .len()
+                .saturating_sub(language::MOST_UNDONE - 1);
+            self.earlier_changes.drain(..over);
         }
     }
 }
@@ -428,7 +447,7 @@ impl<'a, T: Transport, S: StateStore> Chat<'a, T, S> {
                     turn.run(call).await?;
                 }
             }
-            Some(Reading::Undo) => turn.undo().await?,
+            Some(Reading::Undo { count }) => turn.undo(count).await?,
             Some(Reading::Help) => turn.lines.push(HELP.into()),
             Some(Reading::Unclear { question }) => turn.lines.push(question),
         }
@@ -546,7 +565,7 @@ const HELP: &str = "I can manage your tasks. Try:\n\
 • move the report to Work / put it first / move the report above the slides\n\
 • add steps to pack the gym bag: shoes, towel, lock / check off towel\n\
 • show my views / show my weekly review view\n\
-• undo";
+• undo / undo the last three changes";
 
 /// One message's work.
 struct Turn<'t, 'a, T, S> {
@@ -794,7 +813,8 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             task.title.as_str(),
             details(&task)
         ));
-        self.conversation.last_change = Some(Change::Added { task: task.clone() });
+        self.conversation
+            .changed(Change::Added { task: task.clone() });
         Ok(json!(task))
     }
 
@@ -941,7 +961,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             true => format!("Marked “{}” as done.", done.title.as_str()),
             false => format!("Marked “{}” as not done.", done.title.as_str()),
         });
-        self.conversation.last_change = Some(Change::Completed { task });
+        self.conversation.changed(Change::Completed { task });
         Ok(json!(done))
     }
 
@@ -954,7 +974,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
         self.lines
             .push(format!("Deleted “{}”.", task.title.as_str()));
         let result = json!({"deleted": task.id});
-        self.conversation.last_change = Some(Change::Deleted { task });
+        self.conversation.changed(Change::Deleted { task });
         Ok(result)
     }
 
@@ -998,7 +1018,8 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             task.title.as_str(),
             details(&task)
         ));
-        self.conversation.last_change = Some(Change::Added { task: task.clone() });
+        self.conversation
+            .changed(Change::Added { task: task.clone() });
         Ok(json!(task))
     }
 
@@ -1162,7 +1183,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             Some(Place::Before(_)) => format!("Moved “{title}” up, before the task named{whose}."),
             Some(Place::After(_)) => format!("Moved “{title}” down, after the task named{whose}."),
         });
-        self.conversation.last_change = Some(Change::Updated { task });
+        self.conversation.changed(Change::Updated { task });
         Ok(json!(moved))
     }
 
@@ -1292,7 +1313,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             changed.title.as_str(),
             changed.steps.0.len()
         ));
-        self.conversation.last_change = Some(Change::Updated { task });
+        self.conversation.changed(Change::Updated { task });
         Ok(json!(changed))
     }
 
@@ -1340,7 +1361,7 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             changed.steps.0.len(),
             changed.title.as_str()
         ));
-        self.conversation.last_change = Some(Change::Updated { task });
+        self.conversation.changed(Change::Updated { task });
         Ok(json!(changed))
     }
 
@@ -1386,17 +1407,30 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
             task.title.as_str(),
             said.join(" and ")
         ));
-        self.conversation.last_change = Some(Change::Updated { task });
+        self.conversation.changed(Change::Updated { task });
         Ok(json!(changed))
     }
 
-    /// Takes back the conversation's last change.
-    async fn undo(&mut self) -> Result<(), TaskError> {
-        let Some(change) = self.conversation.last_change.take() else {
-            self.lines
-                .push("There's nothing to undo in this conversation.".into());
-            return Ok(());
-        };
+    /// Takes back the conversation's last `count` changes, the latest
+    /// first.
+    async fn undo(&mut self, count: usize) -> Result<(), TaskError> {
+        for _ in 0..count {
+            let Some(change) = self.conversation.last_change.take() else {
+                self.lines.push(if self.lines.is_empty() {
+                    "There's nothing to undo in this conversation.".into()
+                } else {
+                    "That was all there was to undo.".into()
+                });
+                return Ok(());
+            };
+            self.conversation.last_change = self.conversation.earlier_changes.pop();
+            self.undo_one(change).await?;
+        }
+        Ok(())
+    }
+
+    /// Takes back `change`.
+    async fn undo_one(&mut self, change: Change) -> Result<(), TaskError> {
         let outcome = match &change {
             Change::Added { task } => {
                 let id = task.id;

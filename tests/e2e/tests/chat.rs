@@ -14,6 +14,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("projects_are_made_and_listed_by_chat", projects),
     ("tasks_are_organised_by_chat", organising),
     ("a_deleted_task_is_brought_back_by_chat", brought_back),
+    ("the_last_changes_are_undone_latest_first", undone),
 ];
 
 fn main() {
@@ -218,6 +219,42 @@ fn brought_back(stack: &Stack, user: &str) -> anyhow::Result<()> {
     // Undo takes it away again.
     say(&client, user, Some(id), "undo")?;
     anyhow::ensure!(tasks(&client, user, "q=dentist").is_empty());
+    Ok(())
+}
+
+fn undone(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let first = say(&client, user, None, "add water the plants")?;
+    let id = first["conversation_id"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let id = id.as_str();
+    say(&client, user, Some(id), "add feed the cat")?;
+    say(&client, user, Some(id), "complete it")?;
+    anyhow::ensure!(tasks(&client, user, "status=completed").len() == 1);
+    // Two back: the completion, then the add.
+    let two = say(&client, user, Some(id), "undo the last two changes")?;
+    let response = two["response"].as_str().unwrap_or_default();
+    anyhow::ensure!(
+        response.contains("“feed the cat” is not done again")
+            && response.contains("removed “feed the cat” again"),
+        "{two}"
+    );
+    let left: Vec<Value> = tasks(&client, user, "status=all");
+    anyhow::ensure!(
+        left.len() == 1 && left[0]["title"] == "water the plants",
+        "{left:?}"
+    );
+    // More than there is: what there was, and it says so.
+    let all = say(&client, user, Some(id), "undo 5")?;
+    let response = all["response"].as_str().unwrap_or_default();
+    anyhow::ensure!(
+        response.contains("removed “water the plants” again")
+            && response.contains("That was all there was to undo."),
+        "{all}"
+    );
+    anyhow::ensure!(tasks(&client, user, "status=all").is_empty());
     Ok(())
 }
 
