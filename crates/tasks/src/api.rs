@@ -10,6 +10,7 @@ use http::{Method, StatusCode};
 use serde::Serialize;
 
 use crate::error::{FieldError, Problem, TaskError};
+use crate::export::{self, ExportError};
 use crate::limits::{Given, Limits};
 use crate::project::Projects;
 use crate::reminders::{push, user_settings};
@@ -65,6 +66,7 @@ enum Route {
     Snooze(Option<TaskId>),
     Restore(Option<TaskId>),
     Activity,
+    Export,
 }
 
 /// A listing as answered: `{"tasks": [...], "next_cursor": ...}`.
@@ -157,6 +159,7 @@ impl<T: Transport> TasksApi<T> {
             ["", "api", user, "views", id, "tasks"] => (*user, Route::ViewTasks(ViewId::parse(id))),
             ["", "api", user, "tasks"] => (*user, Route::Collection),
             ["", "api", user, "activity"] => (*user, Route::Activity),
+            ["", "api", user, "export"] => (*user, Route::Export),
             ["", "api", user, "tasks", id] => (*user, Route::Task(TaskId::parse(id))),
             ["", "api", user, "tasks", id, "complete"] => {
                 (*user, Route::Complete(TaskId::parse(id)))
@@ -329,6 +332,39 @@ impl<T: Transport> TasksApi<T> {
                 Ok(json(StatusCode::OK, &page))
             }
             Route::Activity => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
+            Route::Export if method == Method::GET => {
+                let storage = &self.base.storage;
+                let (body, kind, file) = if export_as_csv(query)? {
+                    let projects = Projects::new(storage, &user);
+                    let mut all = projects.list(false, env.now)?;
+                    all.extend(projects.list(true, env.now)?);
+                    let csv = export::csv(&tasks.all()?, &all)?;
+                    (csv.into_bytes(), "text/csv; charset=utf-8", "tasks.csv")
+                } else {
+                    let everything =
+                        export::export(storage, &user, env.now).map_err(|e| match e {
+                            ExportError::Task(e) => ApiError::Task(e),
+                            ExportError::Project(e) => ApiError::Project(e),
+                            ExportError::View(e) => ApiError::View(e),
+                        })?;
+                    let json = serde_json::to_vec(&everything).map_err(|e| {
+                        TaskError::Unavailable(format!("cannot encode an export: {e}"))
+                    })?;
+                    (json, "application/json", "todo-export.json")
+                };
+                let mut response = encoded(StatusCode::OK, body);
+                let headers = response.headers_mut();
+                headers.insert(
+                    http::header::CONTENT_TYPE,
+                    http::HeaderValue::from_static(kind),
+                );
+                let disposition = format!("attachment; filename=\"{file}\"");
+                if let Ok(value) = http::HeaderValue::from_str(&disposition) {
+                    headers.insert(http::header::CONTENT_DISPOSITION, value);
+                }
+                Ok(response)
+            }
+            Route::Export => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
             Route::Step(id, step) => {
                 let id = found(id)?;
                 let step = step.ok_or(ApiError::NotFound("step"))?;
@@ -377,6 +413,28 @@ fn occurrence_count(query: &str) -> Result<usize, FieldError> {
 
 /// The optional `{"minutes": N}` body of `.../snooze` (1 to 1440; empty
 /// means 10): how long until the task's new reminder.
+/// Whether an export's query asks for CSV (`format=csv`) rather than
+/// JSON (`format=json`, or nothing).
+fn export_as_csv(query: &str) -> Result<bool, FieldError> {
+    let mut csv = false;
+    for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+        let err = |problem| FieldError::new(name.as_ref(), problem);
+        match (name.as_ref(), value.as_ref()) {
+            ("format", "json") => csv = false,
+            ("format", "csv") => csv = true,
+            ("format", other) => {
+                let got = other.to_owned();
+                return Err(err(Problem::NotOneOf {
+                    allowed: "json, csv",
+                    got,
+                }));
+            }
+            _ => return Err(err(Problem::UnknownField { known: "format" })),
+        }
+    }
+    Ok(csv)
+}
+
 fn snooze_minutes(body: &[u8]) -> Result<i64, ApiError> {
     const DEFAULT: i64 = 10;
     if body.iter().all(u8::is_ascii_whitespace) {

@@ -23,6 +23,7 @@ pub mod api;
 pub mod chat;
 pub mod consumers;
 pub mod error;
+pub mod export;
 pub mod limits;
 pub mod project;
 pub mod reminders;

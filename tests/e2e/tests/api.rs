@@ -29,6 +29,7 @@ const SCENARIOS: &[(&str, Scenario)] = &[
     ("a_deleted_task_is_brought_back_as_it_was", restored),
     ("what_changed_is_listed_by_time_newest_first", activity),
     ("a_task_is_read_as_it_was_at_a_moment", as_of),
+    ("everything_is_exported_as_json_and_tasks_as_csv", exported),
     ("a_burst_of_creates_is_answered_and_kept", burst),
     ("oversized_bodies_are_refused", oversized_body),
     ("listing_filters_searches_and_sorts", listing),
@@ -749,6 +750,64 @@ fn as_of(stack: &Stack, user: &str) -> anyhow::Result<()> {
             "{query}: {bad:?}"
         );
     }
+    Ok(())
+}
+
+fn exported(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let work = client.post(&format!("/api/{user}/projects"), &json!({"name": "Work"}));
+    anyhow::ensure!(work.status == 201, "{work:?}");
+    let report = create(
+        &client,
+        user,
+        json!({"title": "Say \"hi\", then leave", "tags": ["a", "b"], "project_id": work.body["id"],
+               "steps": ["draft", "send"], "due_at": "2030-05-06T09:00", "time_zone": "Europe/Paris"}),
+    );
+    let done = create(&client, user, json!({"title": "Done one"}));
+    let path = format!("/api/{user}/tasks/{}/complete", id(&done));
+    anyhow::ensure!(client.send("PATCH", &path, None).status == 200);
+    let view = json!({"name": "Work view", "filter": {"project": work.body["id"]}});
+    anyhow::ensure!(client.post(&format!("/api/{user}/views"), &view).status == 201);
+    let export = client.get(&format!("/api/{user}/export"));
+    anyhow::ensure!(export.status == 200, "{export:?}");
+    let all = &export.body;
+    let titles: Vec<&str> = (all["tasks"].as_array().into_iter().flatten())
+        .filter_map(|t| t["title"].as_str())
+        .collect();
+    anyhow::ensure!(titles == ["Say \"hi\", then leave", "Done one"], "{all}");
+    anyhow::ensure!(all["tasks"][0]["steps"].as_array().map(Vec::len) == Some(2));
+    let projects: Vec<&str> = (all["projects"].as_array().into_iter().flatten())
+        .filter_map(|p| p["name"].as_str())
+        .collect();
+    anyhow::ensure!(projects == ["Inbox", "Work"], "{projects:?}");
+    anyhow::ensure!(all["views"][0]["name"] == "Work view", "{all}");
+    // Every change, newest first; settings without any secret.
+    let kinds: Vec<&str> = (all["history"].as_array().into_iter().flatten())
+        .filter_map(|c| c["event_type"].as_str())
+        .collect();
+    anyhow::ensure!(kinds == ["completed", "created", "created"], "{kinds:?}");
+    anyhow::ensure!(
+        all["format"] == "todo-chatbot-export"
+            && all["user_id"] == user
+            && all["settings"].get("webhook_secret").is_none(),
+        "{all}"
+    );
+    // The tasks as CSV: a header, a row each, quoting as RFC 4180 does.
+    let csv = client.get(&format!("/api/{user}/export?format=csv"));
+    let text = csv.body.as_str().unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    anyhow::ensure!(csv.status == 200 && lines.len() == 3, "{csv:?}");
+    anyhow::ensure!(lines[0].starts_with("id,title,description,completed,priority,tags,project"));
+    let first = format!(
+        "{},\"Say \"\"hi\"\", then leave\",,false,none,\"a,b\",Work,",
+        id(&report)
+    );
+    anyhow::ensure!(lines[1].starts_with(&first), "{}\n{first}", lines[1]);
+    let bad = client.get(&format!("/api/{user}/export?format=xml"));
+    anyhow::ensure!(
+        bad.status == 400 && bad.field() == Some("format"),
+        "{bad:?}"
+    );
     Ok(())
 }
 

@@ -584,6 +584,15 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         })
     }
 
+    /// Every task of the user, done or not, oldest first.
+    pub fn all(&self) -> Result<Vec<Task>, TaskError> {
+        let rows = self.db.query(
+            "SELECT body FROM tasks WHERE user_id = $1 ORDER BY id",
+            &[self.user()],
+        )?;
+        rows.iter().map(|row| decode(row, 0)).collect()
+    }
+
     /// Every task in project `project`, oldest first.
     pub(crate) fn in_project(&self, project: ulid::Ulid) -> Result<Vec<Task>, TaskError> {
         let rows = self.db.query(
