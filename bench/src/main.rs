@@ -81,6 +81,7 @@ fn main() -> anyhow::Result<()> {
         Some("web") => web(&env),
         Some("writes") => writes(&env),
         Some("million") => million(&env),
+        Some("export") => export(&env),
         Some("soak") => soak::soak(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(30),
@@ -100,7 +101,7 @@ fn main() -> anyhow::Result<()> {
         ),
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: basic, scale, history, projects, million, events, reminders, push, accounts, feed, writes, web or chat"
+                "unknown benchmark {other:?}: basic, scale, history, projects, million, export, events, reminders, push, accounts, feed, writes, web or chat"
             )
         }
     }
@@ -148,6 +149,36 @@ fn basic(env: &Env, requests: usize) -> anyhow::Result<()> {
     let client = Client::new(format!("http://127.0.0.1:{}", host.port), None);
     let empty = sequential(requests, |_| client.get("/probe/empty").status == 200)?;
     row("-", "host + empty component", &empty);
+    Ok(())
+}
+
+/// The export of a user with 10,000 tasks (and their 10,000 changes), as
+/// JSON and as CSV, on both profiles.
+fn export(env: &Env) -> anyhow::Result<()> {
+    const TASKS: usize = 10_000;
+    println!("Export of a user with {TASKS} tasks, 20 sequential reads each; times in ms\n");
+    header();
+    let mut sizes = Vec::new();
+    for profile in [Profile::Sqlite, Profile::Postgres] {
+        let stack = start(env, profile)?;
+        let user = "exporter";
+        let client = stack.client(user);
+        seed(&client, &format!("/api/{user}/tasks"), TASKS)?;
+        for (name, query) in [("JSON, everything", ""), ("CSV, the tasks", "?format=csv")] {
+            let mut size = 0;
+            let times = sequential(20, |_| {
+                let reply = client.get(&format!("/api/{user}/export{query}"));
+                size = match &reply.body {
+                    Value::String(text) => text.len(),
+                    body => body.to_string().len(),
+                };
+                reply.status == 200
+            })?;
+            row(profile.name(), name, &times);
+            sizes.push(format!("{} {name}: {size} bytes", profile.name()));
+        }
+    }
+    println!("\n{}", sizes.join("; "));
     Ok(())
 }
 

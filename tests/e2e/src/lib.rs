@@ -1354,7 +1354,10 @@ impl Client {
             .get("retry-after")
             .and_then(|v| v.to_str().ok()?.parse().ok());
         let replayed = response.headers().get("idempotent-replayed").is_some();
-        let text = response.body_mut().read_to_string().unwrap_or_default();
+        // Past ureq's 10 MB default: a whole user's export is bigger.
+        let text = (response.body_mut().with_config().limit(1 << 30))
+            .read_to_string()
+            .unwrap_or_default();
         let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
         Ok(Reply {
             status,
