@@ -111,6 +111,16 @@ impl Recorded {
     }
 }
 
+/// The task a recorded change holds (`event`, as the `changes` table
+/// keeps it): the task after the change, before it for a deletion.
+pub fn recorded_task(event: &str) -> Result<crate::Task, crate::error::TaskError> {
+    let unreadable = |e: serde_json::Error| {
+        crate::error::TaskError::Unavailable(format!("a recorded change is unreadable: {e}"))
+    };
+    let mut event: serde_json::Value = serde_json::from_str(event).map_err(unreadable)?;
+    serde_json::from_value(event["task"].take()).map_err(unreadable)
+}
+
 #[cfg(test)]
 mod tests {
     use serde_json::json;

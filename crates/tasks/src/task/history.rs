@@ -115,11 +115,7 @@ pub fn as_of<D: Database + ?Sized>(
     if row.text(0)? == "deleted" {
         return Err(TaskError::NotFound);
     }
-    let unreadable = |e: serde_json::Error| {
-        TaskError::Unavailable(format!("a recorded change is unreadable: {e}"))
-    };
-    let mut event: serde_json::Value = serde_json::from_str(row.text(1)?).map_err(unreadable)?;
-    serde_json::from_value(event["task"].take()).map_err(unreadable)
+    crate::task::change::recorded_task(row.text(1)?)
 }
 
 /// Parses the query of a task's read: `as_of` (an RFC 3339 instant), or

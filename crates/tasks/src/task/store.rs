@@ -180,7 +180,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                 Err(e) => e,
             });
         };
-        let mut task = deleted_task(row.text(0)?)?;
+        let mut task = change::recorded_task(row.text(0)?)?;
         if self.check_project(task.project_id).is_err() {
             task.project_id = ProjectId::Inbox;
         }
@@ -205,7 +205,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         let mut seen = std::collections::HashSet::new();
         let mut tasks = Vec::new();
         for row in rows.iter() {
-            let task = deleted_task(row.text(0)?)?;
+            let task = change::recorded_task(row.text(0)?)?;
             // Deleted, brought back and deleted again: the last one only.
             if seen.insert(task.id) {
                 tasks.push(task);
@@ -759,16 +759,6 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
     fn user(&self) -> Value {
         self.user.as_str().into()
     }
-}
-
-/// The task a `deleted` change recorded (`event`, as the `changes` table
-/// keeps it), as it was before.
-fn deleted_task(event: &str) -> Result<Task, TaskError> {
-    let unreadable = |e: serde_json::Error| {
-        TaskError::Unavailable(format!("a deleted task's record is unreadable: {e}"))
-    };
-    let mut event: serde_json::Value = serde_json::from_str(event).map_err(unreadable)?;
-    serde_json::from_value(event["task"].take()).map_err(unreadable)
 }
 
 /// What a write that changed nothing answers: the task as it is.
