@@ -377,6 +377,12 @@ export class TaskList {
     byId("add-title").focus();
   }
 
+  /** Keeps a write the server could not be reached for in the outbox, and says so. */
+  hold(method, path, body, what) {
+    this.outbox.hold(method, path, body, what);
+    this.status.textContent = `Offline: will ${what} when the connection returns.`;
+  }
+
   /** Creates the task of `body` (a create that cannot reach the server waits in the outbox). */
   async create(body) {
     let task;
@@ -384,10 +390,7 @@ export class TaskList {
       task = await this.api.post("/tasks", body);
     } catch (error) {
       if (error.status !== 0) throw error;
-      const what = `add “${body.title.trim()}”`;
-      this.outbox.hold("POST", "/tasks", body, what);
-      this.status.textContent = `Offline: will ${what} when the connection returns.`;
-      return;
+      return this.hold("POST", "/tasks", body, `add “${body.title.trim()}”`);
     }
     this.status.textContent = `Added “${task.title}”.`;
     await this.load();
@@ -402,9 +405,7 @@ export class TaskList {
         this.status.textContent = error.message;
       } else {
         const what = `${completed ? "complete" : "reopen"} “${task.title}”`;
-        this.outbox.hold("PATCH", `/tasks/${task.id}/complete`, { completed }, what);
-        this.status.textContent = `Offline: will ${what} when the connection returns.`;
-        return;
+        return this.hold("PATCH", `/tasks/${task.id}/complete`, { completed }, what);
       }
     }
     await this.load();

@@ -111,13 +111,7 @@ pub fn authorize_scoped(
     scope: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<UserId, AuthError> {
-    let claims = subject(header, secret, now)?;
-    if let Some(given) = claims.scope.as_deref()
-        && Some(given) != scope
-    {
-        return Err(AuthError::Invalid(format!("it may act on {given} only")));
-    }
-    let sub = claims.sub.unwrap_or_default();
+    let sub = subject(header, secret, scope, now)?;
     if sub != path_user {
         return Err(AuthError::Forbidden(path_user.to_owned()));
     }
@@ -131,11 +125,7 @@ pub fn authenticate(
     secret: &[u8],
     now: DateTime<Utc>,
 ) -> Result<UserId, AuthError> {
-    let claims = subject(header, secret, now)?;
-    if let Some(given) = claims.scope {
-        return Err(AuthError::Invalid(format!("it may act on {given} only")));
-    }
-    let sub = claims.sub.unwrap_or_default();
+    let sub = subject(header, secret, None, now)?;
     UserId::parse(&sub).ok_or_else(|| AuthError::Invalid("its sub is not a valid user id".into()))
 }
 
@@ -194,8 +184,13 @@ fn signed(
     .map_err(|e| format!("cannot sign a token: {e}"))
 }
 
-/// The claims of a valid token, which has a `sub`.
-fn subject(header: Option<&str>, secret: &[u8], now: DateTime<Utc>) -> Result<Claims, AuthError> {
+/// The `sub` of a valid token: one without a scope, or one for `scope`.
+fn subject(
+    header: Option<&str>,
+    secret: &[u8],
+    scope: Option<&str>,
+    now: DateTime<Utc>,
+) -> Result<String, AuthError> {
     let token = header
         .and_then(|h| {
             h.strip_prefix("Bearer ")
@@ -224,10 +219,12 @@ fn subject(header: Option<&str>, secret: &[u8], now: DateTime<Utc>) -> Result<Cl
     if claims.nbf.is_some_and(|nbf| nbf > now + leeway) {
         return Err(invalid("it is not valid yet (nbf)"));
     }
-    if claims.sub.is_none() {
-        return Err(invalid("it lacks the sub claim"));
+    if let Some(given) = claims.scope.as_deref()
+        && Some(given) != scope
+    {
+        return Err(invalid(&format!("it may act on {given} only")));
     }
-    Ok(claims)
+    claims.sub.ok_or_else(|| invalid("it lacks the sub claim"))
 }
 
 fn reason(kind: &jsonwebtoken::errors::ErrorKind) -> String {

@@ -10,7 +10,7 @@ use http::{Method, StatusCode};
 use serde::Serialize;
 
 use crate::error::{FieldError, Problem, TaskError};
-use crate::export::{self, ExportError};
+use crate::export;
 use crate::limits::{Given, Limits};
 use crate::project::Projects;
 use crate::reminders::{push, user_settings};
@@ -207,19 +207,18 @@ impl<T: Transport> TasksApi<T> {
                     let task = commit(&outbox, owed, tasks.create(spec, &env))?;
                     return Ok(json(StatusCode::CREATED, &task));
                 };
-                match tasks.create_once(spec, &once, &env)? {
-                    Created::New(written, answer) => {
-                        commit(&outbox, owed, Ok(*written))?;
-                        Ok(encoded(StatusCode::CREATED, answer))
-                    }
-                    Created::Again(answer) => {
-                        let mut response = encoded(StatusCode::CREATED, answer);
-                        response
-                            .headers_mut()
-                            .insert(once::REPLAYED, http::HeaderValue::from_static("true"));
-                        Ok(response)
-                    }
+                let (created, debt) = outbox.commit(tasks.create_once(spec, &once, &env));
+                owed.extend(debt);
+                let (answer, replayed) = match created? {
+                    Created::New(_, answer) => (answer, false),
+                    Created::Again(answer) => (answer, true),
+                };
+                let mut response = encoded(StatusCode::CREATED, answer);
+                if replayed {
+                    let headers = response.headers_mut();
+                    headers.insert(once::REPLAYED, http::HeaderValue::from_static("true"));
                 }
+                Ok(response)
             }
             Route::Views | Route::View(_) | Route::ViewTasks(_) => {
                 let zone = user_settings::get(&self.base.storage, &user)?.time_zone;
@@ -335,18 +334,10 @@ impl<T: Transport> TasksApi<T> {
             Route::Export if method == Method::GET => {
                 let storage = &self.base.storage;
                 let (body, kind, file) = if export_as_csv(query)? {
-                    let projects = Projects::new(storage, &user);
-                    let mut all = projects.list(false, env.now)?;
-                    all.extend(projects.list(true, env.now)?);
-                    let csv = export::csv(&tasks.all()?, &all)?;
+                    let csv = export::tasks_csv(storage, &user, env.now)?;
                     (csv.into_bytes(), "text/csv; charset=utf-8", "tasks.csv")
                 } else {
-                    let everything =
-                        export::export(storage, &user, env.now).map_err(|e| match e {
-                            ExportError::Task(e) => ApiError::Task(e),
-                            ExportError::Project(e) => ApiError::Project(e),
-                            ExportError::View(e) => ApiError::View(e),
-                        })?;
+                    let everything = export::export(storage, &user, env.now)?;
                     let json = serde_json::to_vec(&everything).map_err(|e| {
                         TaskError::Unavailable(format!("cannot encode an export: {e}"))
                     })?;
@@ -411,8 +402,6 @@ fn occurrence_count(query: &str) -> Result<usize, FieldError> {
     Ok(count.unwrap_or(10))
 }
 
-/// The optional `{"minutes": N}` body of `.../snooze` (1 to 1440; empty
-/// means 10): how long until the task's new reminder.
 /// Whether an export's query asks for CSV (`format=csv`) rather than
 /// JSON (`format=json`, or nothing).
 fn export_as_csv(query: &str) -> Result<bool, FieldError> {
@@ -435,6 +424,8 @@ fn export_as_csv(query: &str) -> Result<bool, FieldError> {
     Ok(csv)
 }
 
+/// The optional `{"minutes": N}` body of `.../snooze` (1 to 1440; empty
+/// means 10): how long until the task's new reminder.
 fn snooze_minutes(body: &[u8]) -> Result<i64, ApiError> {
     const DEFAULT: i64 = 10;
     if body.iter().all(u8::is_ascii_whitespace) {

@@ -1414,9 +1414,9 @@ impl<T: Transport, S: StateStore> Turn<'_, '_, T, S> {
     /// Takes back the conversation's last `count` changes, the latest
     /// first.
     async fn undo(&mut self, count: usize) -> Result<(), TaskError> {
-        for _ in 0..count {
+        for undone in 0..count {
             let Some(change) = self.conversation.last_change.take() else {
-                self.lines.push(if self.lines.is_empty() {
+                self.lines.push(if undone == 0 {
                     "There's nothing to undo in this conversation.".into()
                 } else {
                     "That was all there was to undo.".into()

@@ -58,9 +58,6 @@ pub enum ExportError {
 pub fn export(storage: &Storage, user: &UserId, now: DateTime<Utc>) -> Result<Export, ExportError> {
     let stored = user_settings::get(storage, user)?;
     let settings = serde_json::to_value(stored.view(None)).unwrap_or_default();
-    let projects = Projects::new(storage, user);
-    let mut all = projects.list(false, now)?;
-    all.extend(projects.list(true, now)?);
     let zone = stored.time_zone;
     let everything = ActivityQuery {
         since: None,
@@ -73,12 +70,34 @@ pub fn export(storage: &Storage, user: &UserId, now: DateTime<Utc>) -> Result<Ex
         version: 1,
         exported_at: now,
         user_id: user.as_str().to_owned(),
-        projects: all,
+        projects: projects(storage, user, now)?,
         views: Views::new(storage, user, zone).list(now)?,
         tasks: storage.tasks(user).all()?,
         history: activity::page(storage, user, &everything)?.activity,
         settings,
     })
+}
+
+/// The Inbox and the user's projects, archived ones last.
+fn projects(
+    storage: &Storage,
+    user: &UserId,
+    now: DateTime<Utc>,
+) -> Result<Vec<Project>, ExportError> {
+    let projects = Projects::new(storage, user);
+    let mut all = projects.list(false, now)?;
+    all.extend(projects.list(true, now)?);
+    Ok(all)
+}
+
+/// `user`'s tasks as CSV, as [`csv`] writes them.
+pub fn tasks_csv(
+    storage: &Storage,
+    user: &UserId,
+    now: DateTime<Utc>,
+) -> Result<String, ExportError> {
+    let projects = projects(storage, user, now)?;
+    Ok(csv(&storage.tasks(user).all()?, &projects)?)
 }
 
 /// The columns of the CSV, in order.
@@ -103,7 +122,7 @@ const COLUMNS: [&str; 16] = [
 
 /// `tasks` as CSV (RFC 4180, a header row first): a cell per field, tags
 /// separated by commas, the project by name, reminders and steps as JSON.
-pub fn csv(tasks: &[Task], projects: &[Project]) -> Result<String, TaskError> {
+fn csv(tasks: &[Task], projects: &[Project]) -> Result<String, TaskError> {
     let failed = |e: csv::Error| TaskError::Unavailable(format!("cannot write CSV: {e}"));
     let mut out = csv::Writer::from_writer(Vec::new());
     out.write_record(COLUMNS).map_err(failed)?;

@@ -44,6 +44,17 @@ pub(crate) enum ApiError {
     View(#[from] ViewError),
 }
 
+impl From<crate::export::ExportError> for ApiError {
+    fn from(err: crate::export::ExportError) -> Self {
+        use crate::export::ExportError;
+        match err {
+            ExportError::Task(e) => Self::Task(e),
+            ExportError::Project(e) => Self::Project(e),
+            ExportError::View(e) => Self::View(e),
+        }
+    }
+}
+
 impl ApiError {
     fn status(&self) -> StatusCode {
         use auth::AuthError;

@@ -124,12 +124,19 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
 
     /// Creates a task from `spec`, with an id made of `env`.
     pub fn create(&self, spec: TaskSpec, env: &Env) -> Result<Written, TaskError> {
+        let task = self.new_task(spec, env)?;
+        let written = self.insert(task, env, Guard::None)?;
+        written.ok_or(TaskError::Conflict)
+    }
+
+    /// The new task `spec` makes, with an id made of `env`, within the
+    /// limits.
+    fn new_task(&self, spec: TaskSpec, env: &Env) -> Result<Task, TaskError> {
         let task = spec.create(TaskId::new(env.now, env.random), env.now)?;
         if let Some(limits) = &self.limits {
             limits.check(None, &task)?;
         }
-        let written = self.insert(task, env, Guard::None)?;
-        written.ok_or(TaskError::Conflict)
+        Ok(task)
     }
 
     /// Creates a task from `spec` once for `once`'s key: the first time as
@@ -142,10 +149,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         once: &Once,
         env: &Env,
     ) -> Result<Created, TaskError> {
-        let task = spec.create(TaskId::new(env.now, env.random), env.now)?;
-        if let Some(limits) = &self.limits {
-            limits.check(None, &task)?;
-        }
+        let task = self.new_task(spec, env)?;
         let answer = serde_json::to_string(&task)
             .map_err(|e| TaskError::Unavailable(format!("cannot encode a task: {e}")))?;
         if let Some(written) = self.insert(task, env, Guard::Key(once, &answer))? {
