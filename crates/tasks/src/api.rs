@@ -28,6 +28,7 @@ use crate::view::{ViewId, Views};
 use crate::{ListQuery, Task, TaskId, TaskPatch, TaskSpec, task::repeat};
 
 mod accounts;
+mod calendar;
 mod chat;
 mod edge;
 mod mcp;
@@ -67,6 +68,7 @@ enum Route {
     Restore(Option<TaskId>),
     Activity,
     Export,
+    CalendarFeed,
 }
 
 /// A listing as answered: `{"tasks": [...], "next_cursor": ...}`.
@@ -149,6 +151,10 @@ impl<T: Transport> TasksApi<T> {
         owed: &mut Vec<Owed>,
     ) -> Result<http::Response<Vec<u8>>, ApiError> {
         let segments = edge::segments(request);
+        // The calendar feed's token is its credential: no bearer token.
+        if let ["", "ical", file] = segments.as_slice() {
+            return calendar::feed(&self.base.storage, file, request);
+        }
         // An id that is not a ULID names no task: it is parsed here and
         // answered 404 once the caller is known.
         let (user, route) = match segments.as_slice() {
@@ -160,6 +166,7 @@ impl<T: Transport> TasksApi<T> {
             ["", "api", user, "tasks"] => (*user, Route::Collection),
             ["", "api", user, "activity"] => (*user, Route::Activity),
             ["", "api", user, "export"] => (*user, Route::Export),
+            ["", "api", user, "settings", "calendar-feed"] => (*user, Route::CalendarFeed),
             ["", "api", user, "tasks", id] => (*user, Route::Task(TaskId::parse(id))),
             ["", "api", user, "tasks", id, "complete"] => {
                 (*user, Route::Complete(TaskId::parse(id)))
@@ -356,6 +363,7 @@ impl<T: Transport> TasksApi<T> {
                 Ok(response)
             }
             Route::Export => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
+            Route::CalendarFeed => calendar::address(&self.base.storage, &user, request, &env),
             Route::Step(id, step) => {
                 let id = found(id)?;
                 let step = step.ok_or(ApiError::NotFound("step"))?;

@@ -20,6 +20,7 @@
 
 pub mod accounts;
 pub mod api;
+pub mod calendar;
 pub mod chat;
 pub mod consumers;
 pub mod error;

@@ -597,6 +597,19 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         rows.iter().map(|row| decode(row, 0)).collect()
     }
 
+    /// The user's pending tasks that have a due date, soonest first, each
+    /// with its version (1 when made, one more with every write).
+    pub fn scheduled(&self) -> Result<Vec<(Task, i64)>, TaskError> {
+        let rows = self.db.query(
+            "SELECT body, version FROM tasks WHERE user_id = $1 AND completed = $2 \
+             AND due_at IS NOT NULL ORDER BY due_at, id",
+            &[self.user(), false.into()],
+        )?;
+        rows.iter()
+            .map(|row| Ok((decode(row, 0)?, row.int(1)?)))
+            .collect()
+    }
+
     /// Every task in project `project`, oldest first.
     pub(crate) fn in_project(&self, project: ulid::Ulid) -> Result<Vec<Task>, TaskError> {
         let rows = self.db.query(

@@ -13,6 +13,7 @@ pub const MIGRATIONS: &[Migration] = &[
     VIEWS,
     PUSH_SUBSCRIPTIONS,
     IDEMPOTENCY_KEYS,
+    CALENDAR_FEEDS,
 ];
 
 /// Tasks, their changes (the history, the change feed and the outbox in
@@ -324,6 +325,23 @@ CREATE TABLE idempotency_keys (
     created_at BIGINT NOT NULL,
     PRIMARY KEY (user_id, key)
 );
+",
+    sqlite: "",
+    postgres: "",
+};
+
+/// The secret addresses of users' calendar feeds (`crate::calendar`): the
+/// SHA-256 of each user's one token, never the token.
+const CALENDAR_FEEDS: Migration = Migration {
+    version: 10,
+    name: "calendar_feeds",
+    both: "
+CREATE TABLE calendar_feeds (
+    user_id TEXT PRIMARY KEY,
+    token_hash TEXT NOT NULL,
+    made_at BIGINT NOT NULL
+);
+CREATE UNIQUE INDEX calendar_feeds_by_token ON calendar_feeds (token_hash);
 ",
     sqlite: "",
     postgres: "",
