@@ -62,15 +62,17 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$@" >/dev/null
 }
 
-# A virtualenv at DIR with PyPI's REQUIREMENT (such as mcp==2.3.0) in it,
-# made unless MODULE imports there already; WHAT names it in the log.
+# A virtualenv at DIR with PyPI's REQUIREMENTS (such as "mcp==2.3.0", several
+# separated by spaces) in it, made unless MODULE imports there already; WHAT
+# names it in the log.
 ensure_venv() {
-  local venv=$1 requirement=$2 module=$3 what=$4
+  local venv=$1 requirements module=$3 what=$4
+  read -ra requirements <<<"$2"
   if [[ ! -x $venv/bin/python ]] || ! "$venv/bin/python" -c "import $module" 2>/dev/null; then
     python3 -c 'import venv, ensurepip' 2>/dev/null || apt_install python3-venv
     log "installing $what"
     rm -rf "$venv"
-    python3 -m venv "$venv" && "$venv/bin/pip" install -q "$requirement" || die "installing $what failed"
+    python3 -m venv "$venv" && "$venv/bin/pip" install -q "${requirements[@]}" || die "installing $what failed"
   fi
 }
 

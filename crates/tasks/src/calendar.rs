@@ -228,41 +228,38 @@ fn event(w: &mut Writer, task: &Task, version: i64) {
 }
 
 /// `task`'s rule as an `RRULE` whose expansion from the task's due date
-/// (RFC 5545) is the task and the occurrences the app makes after it:
+/// is the task and the occurrences the app makes after it:
 ///
 /// - `UNTIL` in UTC, as RFC 5545 asks with a zoned `DTSTART` (a date
 ///   `UNTIL` is the end of that day in the task's zone, as the app reads it);
-/// - a due date the rule does not match is an occurrence in RFC 5545 (the
-///   app's engine, as dateutil, leaves it out of the series, though the task
-///   is due then): it is counted in `COUNT`.
+/// - a due date the rule does not match is an occurrence in RFC 5545, but
+///   the app's engine, as dateutil, leaves it out of the series (though the
+///   task is due then), and readers differ on whether it counts towards
+///   `COUNT` (RFC 5545: "always counts as the first occurrence";
+///   `recurring-ical-events`, on dateutil: not). Such a `COUNT` becomes the
+///   `UNTIL` of the series' last occurrence, which both read alike.
 fn rule(task: &Task) -> Option<String> {
     let (recurrence, due) = (task.recurrence.as_ref()?, task.due_at?);
     let rule = recurrence.rule();
-    let zone = task.time_zone.tz();
-    let matched = (rule.occurrences(due.with_timezone(&zone)).next())
-        .is_some_and(|first| first.timestamp() == due.timestamp());
-    let until = rule.until().map(|until| match until {
-        recurrence::Until::Instant(at) => at,
-        recurrence::Until::Date(day) => {
+    let start = due.with_timezone(&task.time_zone.tz());
+    let matched =
+        (rule.occurrences(start).next()).is_some_and(|first| first.timestamp() == due.timestamp());
+    let until = match (rule.count(), rule.until()) {
+        (Some(_), _) if !matched => rule.occurrences(start).last().map(|at| at.to_utc()),
+        (_, Some(recurrence::Until::Instant(at))) => Some(at),
+        (_, Some(recurrence::Until::Date(day))) => {
             let end = (day.and_hms_opt(23, 59, 59)).unwrap_or_else(|| day.and_time(NaiveTime::MIN));
-            (zone.from_local_datetime(&end).latest()).map_or(end.and_utc(), |at| at.to_utc())
+            let zone = start.timezone();
+            Some((zone.from_local_datetime(&end).latest()).map_or(end.and_utc(), |at| at.to_utc()))
         }
-    });
-    let parts: Vec<String> = (recurrence.as_str().split(';'))
-        .filter(|part| !part.trim().is_empty())
-        .map(|part| {
-            let part = part.trim().to_ascii_uppercase();
-            match part.split_once('=') {
-                Some(("UNTIL", _)) => {
-                    until.map_or(part.clone(), |at| format!("UNTIL={}", ical::utc(at)))
-                }
-                Some(("COUNT", count)) if !matched => count
-                    .parse::<u32>()
-                    .map_or(part.clone(), |count| format!("COUNT={}", count + 1)),
-                _ => part,
-            }
-        })
+        _ => None,
+    };
+    let mut parts: Vec<String> = (recurrence.as_str().split(';'))
+        .map(|part| part.trim().to_ascii_uppercase())
+        .filter(|part| !part.is_empty() && !part.starts_with("UNTIL="))
+        .filter(|part| matched || !part.starts_with("COUNT="))
         .collect();
+    parts.extend(until.map(|at| format!("UNTIL={}", ical::utc(at))));
     Some(parts.join(";"))
 }
 
@@ -371,11 +368,12 @@ mod tests {
     }
 
     #[test]
-    fn a_due_date_the_rule_does_not_match_is_counted_as_rfc_5545_counts_it() {
+    fn a_due_date_the_rule_does_not_match_ends_its_series_by_until() {
         // RFC 5545, 3.8.5.3: "The "DTSTART" property value always counts as
         // the first occurrence." The app's engine leaves a due date the rule
-        // does not match out of the series, but the task is due then: the
-        // feed's COUNT has one more.
+        // does not match out of the series (the task is due then all the
+        // same), and dateutil's readers don't count it: the series ends at
+        // its last occurrence instead.
         let (storage, bob) = (storage(), user("bob"));
         create(
             &storage,
@@ -403,7 +401,7 @@ mod tests {
             rules,
             [
                 "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=3",
-                "RRULE:FREQ=WEEKLY;BYDAY=MO;COUNT=4"
+                "RRULE:FREQ=WEEKLY;BYDAY=MO;UNTIL=20270125T100000Z"
             ]
         );
         assert!(

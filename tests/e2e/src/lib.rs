@@ -1265,6 +1265,8 @@ pub struct Reply {
     pub retry_after: Option<u32>,
     /// The `Idempotent-Replayed` header: the answer is a first answer again.
     pub replayed: bool,
+    /// Every header, names in lower case.
+    pub headers: Vec<(String, String)>,
 }
 
 impl Reply {
@@ -1275,6 +1277,13 @@ impl Reply {
 
     pub fn message(&self) -> &str {
         self.body["error"]["message"].as_str().unwrap_or_default()
+    }
+
+    /// The header `name` (lower case), if it came.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        (self.headers.iter())
+            .find(|(n, _)| n == name)
+            .map(|(_, value)| value.as_str())
     }
 }
 
@@ -1354,6 +1363,9 @@ impl Client {
             .get("retry-after")
             .and_then(|v| v.to_str().ok()?.parse().ok());
         let replayed = response.headers().get("idempotent-replayed").is_some();
+        let headers = (response.headers().iter())
+            .filter_map(|(name, value)| Some((name.to_string(), value.to_str().ok()?.to_owned())))
+            .collect();
         // Past ureq's 10 MB default: a whole user's export is bigger.
         let text = (response.body_mut().with_config().limit(1 << 30))
             .read_to_string()
@@ -1364,6 +1376,7 @@ impl Client {
             body,
             retry_after,
             replayed,
+            headers,
         })
     }
 
