@@ -80,6 +80,7 @@ export class Settings {
     this.form = byId("settings-form");
     byId("settings-button").addEventListener("click", () => this.open());
     onSubmit(this.form, (data) => this.save(data));
+    this.calendar = new CalendarFeed(api);
   }
 
   open() {
@@ -91,6 +92,7 @@ export class Settings {
     this.form.elements.webhook_url.value = this.settings.webhook_url ?? "";
     byId("settings-secret").textContent = "";
     byId("settings-dialog").showModal();
+    this.calendar.show();
   }
 
   async save(data) {
@@ -107,5 +109,58 @@ export class Settings {
       ? `Saved. Your webhook secret, shown only now: ${secret}`
       : "Saved.";
     this.changed();
+  }
+}
+
+/**
+ * The calendar feed's secret address: made (and shown) once, made again to
+ * rotate it, turned off. Calendar apps subscribe to it.
+ */
+class CalendarFeed {
+  constructor(api) {
+    this.api = api;
+    this.path = "/settings/calendar-feed";
+    this.status = byId("calendar-status");
+    this.url = byId("calendar-url");
+    this.make = byId("calendar-make");
+    this.revoke = byId("calendar-revoke");
+    this.make.addEventListener("click", () => this.act(() => this.api.post(this.path, {})));
+    this.revoke.addEventListener("click", () => this.act(async () => {
+      await this.api.delete(this.path);
+      return { active: false };
+    }));
+  }
+
+  async show() {
+    this.url.hidden = true;
+    this.url.value = "";
+    await this.act(() => this.api.get(this.path));
+  }
+
+  async act(call) {
+    try {
+      this.render(await call());
+    } catch (error) {
+      this.status.textContent = error.message;
+    }
+  }
+
+  render({ active, made_at: madeAt, url }) {
+    this.revoke.hidden = !active;
+    this.make.textContent = active ? "Make a new address" : "Make an address";
+    if (url) {
+      this.url.value = url;
+      this.url.hidden = false;
+      this.status.textContent = "Subscribe to this address in your calendar app. It is shown only now; "
+        + "anyone who has it can read your tasks' dates. A new address stops this one working.";
+    } else if (active) {
+      this.url.hidden = true;
+      this.status.textContent = `On since ${new Date(madeAt).toLocaleString()}. Its address was shown `
+        + "when it was made; make a new one to see one again (the old one stops working).";
+    } else {
+      this.url.hidden = true;
+      this.status.textContent = "Off. Your tasks with due dates can appear in Google Calendar, Apple "
+        + "Calendar or Outlook through a secret address.";
+    }
   }
 }

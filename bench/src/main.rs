@@ -82,6 +82,7 @@ fn main() -> anyhow::Result<()> {
         Some("writes") => writes(&env),
         Some("million") => million(&env),
         Some("export") => export(&env),
+        Some("calendar") => calendar(&env),
         Some("soak") => soak::soak(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(30),
@@ -101,7 +102,7 @@ fn main() -> anyhow::Result<()> {
         ),
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: basic, scale, history, projects, million, export, events, reminders, push, accounts, feed, writes, web or chat"
+                "unknown benchmark {other:?}: basic, scale, history, projects, million, export, calendar, events, reminders, push, accounts, feed, writes, web or chat"
             )
         }
     }
@@ -177,6 +178,67 @@ fn export(env: &Env) -> anyhow::Result<()> {
             row(profile.name(), name, &times);
             sizes.push(format!("{} {name}: {size} bytes", profile.name()));
         }
+    }
+    println!("\n{}", sizes.join("; "));
+    Ok(())
+}
+
+/// The calendar feed of a user with 1,000 tasks due in four zones, 200 of
+/// them repeating with a reminder, read whole and asked again with its
+/// ETag (a 304), on both profiles.
+fn calendar(env: &Env) -> anyhow::Result<()> {
+    const TASKS: usize = 1_000;
+    const READS: usize = 200;
+    println!(
+        "Calendar feed of a user with {TASKS} tasks (200 repeating), {READS} sequential reads each; times in ms\n"
+    );
+    header();
+    let mut sizes = Vec::new();
+    for profile in [Profile::Sqlite, Profile::Postgres] {
+        let stack = start(env, profile)?;
+        let user = "subscriber";
+        let client = stack.client(user);
+        let zones = ["Europe/Berlin", "America/New_York", "Asia/Tokyo", "UTC"];
+        let rules = [
+            "FREQ=WEEKLY;BYDAY=MO,WE",
+            "FREQ=DAILY;COUNT=30",
+            "FREQ=MONTHLY;BYMONTHDAY=-1",
+        ];
+        let made = on_workers(8, TASKS, |i| {
+            let mut body = json!({
+                "title": format!("task {i}, with a comma; and more"),
+                "due_at": format!("2027-{:02}-{:02}T{:02}:30:00", i % 12 + 1, i % 28 + 1, i % 24),
+                "time_zone": zones[i % zones.len()],
+                "tags": ["bench"],
+            });
+            if i % 5 == 0 {
+                body["recurrence"] = json!(rules[i % rules.len()]);
+                body["reminders"] = json!([{"minutes_before": 30}]);
+            }
+            client.post(&format!("/api/{user}/tasks"), &body).status == 201
+        });
+        anyhow::ensure!(made.iter().all(|ok| *ok), "some tasks were not made");
+        let address = client.post(&format!("/api/{user}/settings/calendar-feed"), &json!({}));
+        let url = address.body["url"].as_str().unwrap_or_default();
+        let path = url
+            .find("/ical/")
+            .map(|at| url[at..].to_owned())
+            .unwrap_or_default();
+        let anyone = Client::new(stack.url(""), None);
+        let (mut size, mut etag) = (0, String::new());
+        let whole = sequential(READS, |_| {
+            let reply = anyone.get(&path);
+            size = reply.body.as_str().map_or(0, str::len);
+            etag = reply.header("etag").unwrap_or_default().to_owned();
+            reply.status == 200
+        })?;
+        row(profile.name(), "feed, whole", &whole);
+        let again = sequential(READS, |_| {
+            let headers = [("if-none-match", etag.as_str())];
+            (anyone.try_send_with("GET", &path, None, &headers)).is_ok_and(|r| r.status == 304)
+        })?;
+        row(profile.name(), "feed, asked again (304)", &again);
+        sizes.push(format!("{}: {size} bytes", profile.name()));
     }
     println!("\n{}", sizes.join("; "));
     Ok(())

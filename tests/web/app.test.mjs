@@ -491,6 +491,35 @@ test("settings: a refused webhook is reported next to it; the zone is saved", as
     /7 Jan 2030, 02:00|8 Jan 2030, 02:00/.test(await page.locator("#task-list").textContent()));
 });
 
+test("settings: a calendar feed address is made, shown once, read by anyone who has it, and turned off", async () => {
+  await page.getByRole("button", { name: "Settings" }).click();
+  const status = page.locator("#calendar-status");
+  await eventually("the feed is off", async () => /^Off\./.test(await status.textContent()));
+  await page.getByRole("button", { name: "Make an address" }).click();
+  const address = page.locator("#calendar-url");
+  await eventually("the address shown", async () => await address.isVisible());
+  const url = await address.inputValue();
+  assert.match(url, /^http:\/\/[^/]+\/ical\/[0-9a-f]{64}\.ics$/);
+  await accessible(page, "the settings dialog with a calendar address");
+  // A calendar app sends no token: the address is enough.
+  const read = (href) => page.evaluate(async (href) => {
+    const answer = await fetch(href, { credentials: "omit" });
+    return { status: answer.status, type: answer.headers.get("content-type"), body: await answer.text() };
+  }, href);
+  const feed = await read(url);
+  assert.equal(feed.status, 200);
+  assert.equal(feed.type, "text/calendar; charset=utf-8");
+  assert.match(feed.body, /^BEGIN:VCALENDAR\r\n/);
+  await page.locator("#settings-dialog").getByRole("button", { name: "Close" }).click();
+  await page.getByRole("button", { name: "Settings" }).click();
+  await eventually("on, the address not shown again", async () =>
+    /^On since/.test(await status.textContent()) && !(await address.isVisible()));
+  await page.getByRole("button", { name: "Turn off" }).click();
+  await eventually("off again", async () => /^Off\./.test(await status.textContent()));
+  assert.equal((await read(url)).status, 404);
+  await page.locator("#settings-dialog").getByRole("button", { name: "Close" }).click();
+});
+
 test("keyboard shortcuts move through the list and act, but never while typing", async () => {
   await page.keyboard.press("Escape");
   await page.locator("body").click({ position: { x: 5, y: 300 } });
