@@ -384,11 +384,10 @@ fn add(words: &[Word], verb: &[&str], context: &Context<'_>, clock: &Clock) -> R
     let reminders = reminders(words, &mut used, clock);
     let priority = priority(words, &mut used);
     let mut tags = tags(words, &mut used);
-    let repeat = repeat::find(words, &mut used, clock);
-    let when = when::find(words, &mut used, clock);
-    if let Some(day) = &when.impossible {
-        return unclear(format!("There's no {day}: which day do you mean?"));
-    }
+    let (due, repeat) = match timing(words, &mut used, clock) {
+        Ok(timing) => timing,
+        Err(question) => return unclear(question),
+    };
     // "to groceries" (a project of that name), "to my reading list" (a
     // tag when there is no such project).
     let project = match organise::project_in(words, &mut used, context, &["to", "on", "in", "into"])
@@ -413,10 +412,7 @@ fn add(words: &[Word], verb: &[&str], context: &Context<'_>, clock: &Clock) -> R
     }
     let mut args = Map::new();
     args.insert("title".into(), json!(title));
-    let mut due = when.resolve(clock);
     if let Some(repeat) = &repeat {
-        // A repeating task starts on its first occurrence from now.
-        due = first_occurrence(&repeat.rule, &when, clock).or(due);
         args.insert("recurrence".into(), json!(repeat.rule));
         if repeat.from_completion {
             args.insert("recurrence_mode".into(), json!("completion"));
@@ -457,6 +453,64 @@ fn add(words: &[Word], verb: &[&str], context: &Context<'_>, clock: &Clock) -> R
         args.insert("reminders".into(), Value::Array(reminders));
     }
     calls(vec![ToolCall::new("add_task", Value::Object(args))])
+}
+
+/// When a task is due and how it repeats, as `words` say (marking the
+/// words read as `used`): a repeating task is due at its first occurrence
+/// from now. A question back when the words name a day there is none of.
+fn timing(
+    words: &[Word],
+    used: &mut [bool],
+    clock: &Clock,
+) -> Result<(Option<DateTime<Tz>>, Option<repeat::Repeat>), String> {
+    let repeat = repeat::find(words, used, clock);
+    let when = when::find(words, used, clock);
+    if let Some(day) = &when.impossible {
+        return Err(format!("There's no {day}: which day do you mean?"));
+    }
+    let due = match &repeat {
+        Some(repeat) => first_occurrence(&repeat.rule, &when, clock).or(when.resolve(clock)),
+        None => when.resolve(clock),
+    };
+    Ok((due, repeat))
+}
+
+/// A due date and a repeat read from a phrase that says only that, such
+/// as an imported task's date ("every monday", "tomorrow at 5pm", "Jan 3").
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Schedule {
+    /// When it is due, in RFC 3339 with the zone's offset.
+    pub due_at: Option<String>,
+    /// Its RRULE, if it repeats.
+    pub recurrence: Option<String>,
+    /// Whether it repeats from its completion ("every!" in Todoist, "after
+    /// it's done" here) rather than on its schedule.
+    pub from_completion: bool,
+}
+
+/// Reads `phrase` as a due date and a repeat in `context`'s zone and clock;
+/// says which words it could not read when there are any.
+pub fn schedule(phrase: &str, context: &Context<'_>) -> Result<Schedule, String> {
+    let words = words::split(phrase);
+    let mut used = vec![false; words.len()];
+    let (due, repeat) = timing(&words, &mut used, &context.clock())?;
+    let unread: Vec<&Word> = (words.iter().zip(&used))
+        .filter(|(word, used)| !**used && !matches!(word.lower.as_str(), "at" | "on" | "the"))
+        .map(|(word, _)| word)
+        .collect();
+    if !unread.is_empty() || (due.is_none() && repeat.is_none()) {
+        let unread = if unread.is_empty() {
+            phrase.to_owned()
+        } else {
+            words::join(&unread)
+        };
+        return Err(format!("\"{unread}\" is not a date or repeat I can read"));
+    }
+    Ok(Schedule {
+        due_at: due.map(due_text),
+        from_completion: repeat.as_ref().is_some_and(|repeat| repeat.from_completion),
+        recurrence: repeat.map(|repeat| repeat.rule),
+    })
 }
 
 /// When a repeating task is first due: for a rule that picks days
@@ -1051,4 +1105,47 @@ fn search(words: &[Word]) -> Reading {
         return unclear("Search for what? For example \"find dentist\".");
     }
     calls(vec![ToolCall::new("search_tasks", json!({"query": query}))])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn read(phrase: &str) -> Result<Schedule, String> {
+        let now = DateTime::parse_from_rfc3339("2026-12-04T10:00:00Z")
+            .map(|at| at.to_utc())
+            .unwrap_or_default();
+        schedule(phrase, &Context::new(now, chrono_tz::Europe::Berlin, &[]))
+    }
+
+    fn said(phrase: &str) -> (Option<String>, Option<String>, bool) {
+        let read = read(phrase).unwrap_or_else(|e| panic!("{phrase}: {e}"));
+        (read.due_at, read.recurrence, read.from_completion)
+    }
+
+    #[test]
+    fn a_date_alone_reads_as_a_due_date_and_a_repeat() {
+        let some = |s: &str| Some(s.to_owned());
+        // Friday 4 December 2026 in Berlin.
+        assert_eq!(
+            said("every monday"),
+            (
+                some("2026-12-07T09:00:00+01:00"),
+                some("FREQ=WEEKLY;BYDAY=MO"),
+                false
+            )
+        );
+        assert_eq!(
+            said("tomorrow at 5pm"),
+            (some("2026-12-05T17:00:00+01:00"), None, false)
+        );
+        assert_eq!(said("every! 3 days").2, true);
+        assert_eq!(said("Jan 3").0, some("2027-01-03T09:00:00+01:00"));
+        assert_eq!(
+            said("every weekday").1,
+            some("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR")
+        );
+        assert!(read("whenever the moon is full").is_err_and(|e| e.contains("moon")));
+        assert!(read("").is_err());
+    }
 }
