@@ -11,7 +11,9 @@ use serde::Serialize;
 
 use crate::error::{FieldError, Problem, TaskError};
 use crate::export;
+use crate::import;
 use crate::limits::{Given, Limits};
+use crate::project::INBOX_NAME;
 use crate::project::Projects;
 use crate::reminders::{push, user_settings};
 use crate::service::Env;
@@ -69,6 +71,7 @@ enum Route {
     Activity,
     Export,
     CalendarFeed,
+    Import,
 }
 
 /// A listing as answered: `{"tasks": [...], "next_cursor": ...}`.
@@ -166,6 +169,7 @@ impl<T: Transport> TasksApi<T> {
             ["", "api", user, "tasks"] => (*user, Route::Collection),
             ["", "api", user, "activity"] => (*user, Route::Activity),
             ["", "api", user, "export"] => (*user, Route::Export),
+            ["", "api", user, "import"] => (*user, Route::Import),
             ["", "api", user, "settings", "calendar-feed"] => (*user, Route::CalendarFeed),
             ["", "api", user, "tasks", id] => (*user, Route::Task(TaskId::parse(id))),
             ["", "api", user, "tasks", id, "complete"] => {
@@ -364,6 +368,35 @@ impl<T: Transport> TasksApi<T> {
             }
             Route::Export => Err(ApiError::MethodNotAllowed(method.clone(), "GET")),
             Route::CalendarFeed => calendar::address(&self.base.storage, &user, request, &env),
+            Route::Import if method == Method::POST => {
+                let query = ImportQuery::parse(query)?;
+                let storage = &self.base.storage;
+                let existing = export::projects(storage, &user, env.now)?;
+                let plan = match query.from {
+                    Source::Todoist => {
+                        let zone = user_settings::get(storage, &user)?.time_zone;
+                        let project = query.project.as_deref().unwrap_or(INBOX_NAME);
+                        import::todoist::plan(body, project, &existing, zone, &env)?
+                    }
+                    Source::Export => {
+                        let present = (storage.tasks(&user).all()?.iter()).map(|t| t.id).collect();
+                        import::backup::plan(body, &existing, &present, &env)?
+                    }
+                };
+                let limits = self.base.limits;
+                let (report, written) =
+                    import::run(storage, &user, plan, query.dry_run, limits, &env)?;
+                for written in written {
+                    let (_, debt) = outbox.commit(Ok::<_, TaskError>(written));
+                    owed.extend(debt);
+                }
+                let status = match query.dry_run {
+                    true => StatusCode::OK,
+                    false => StatusCode::CREATED,
+                };
+                Ok(json(status, &report))
+            }
+            Route::Import => Err(ApiError::MethodNotAllowed(method.clone(), "POST")),
             Route::Step(id, step) => {
                 let id = found(id)?;
                 let step = step.ok_or(ApiError::NotFound("step"))?;
@@ -480,4 +513,62 @@ fn completed_flag(body: &[u8]) -> Result<bool, ApiError> {
         return Err(FieldError::new("body", Problem::WrongType { expected }).into());
     }
     Ok(completed.unwrap_or(true))
+}
+
+/// Where an import's file comes from.
+enum Source {
+    /// Todoist's CSV export of a project.
+    Todoist,
+    /// This app's JSON export.
+    Export,
+}
+
+/// `POST /import?from=todoist|export&project=NAME&dry_run=true`.
+struct ImportQuery {
+    from: Source,
+    project: Option<String>,
+    dry_run: bool,
+}
+
+impl ImportQuery {
+    const KNOWN: &'static str = "from, project, dry_run";
+
+    fn parse(query: &str) -> Result<Self, FieldError> {
+        let mut from = None;
+        let (mut project, mut dry_run) = (None, false);
+        for (name, value) in form_urlencoded::parse(query.as_bytes()) {
+            let err = |problem| FieldError::new(name.as_ref(), problem);
+            let got = value.to_string();
+            match name.as_ref() {
+                "from" => {
+                    from = Some(match value.as_ref() {
+                        "todoist" => Source::Todoist,
+                        "export" => Source::Export,
+                        _ => {
+                            let allowed = "todoist, export";
+                            return Err(err(Problem::NotOneOf { allowed, got }));
+                        }
+                    })
+                }
+                "project" => project = Some(got),
+                "dry_run" => {
+                    dry_run = match value.as_ref() {
+                        "true" => true,
+                        "false" => false,
+                        _ => {
+                            let allowed = "true, false";
+                            return Err(err(Problem::NotOneOf { allowed, got }));
+                        }
+                    }
+                }
+                _ => return Err(err(Problem::UnknownField { known: Self::KNOWN })),
+            }
+        }
+        let from = from.ok_or_else(|| FieldError::new("from", Problem::Missing))?;
+        Ok(Self {
+            from,
+            project,
+            dry_run,
+        })
+    }
 }

@@ -97,6 +97,9 @@ pub enum Problem {
     /// A field the server sets, named in a change.
     #[error("is set by the server and cannot be changed; leave it out")]
     ReadOnly,
+    /// A file that cannot be read; the text says where and why.
+    #[error("{0}")]
+    Unreadable(String),
     /// A reminder with neither or both of its forms.
     #[error("must be given exactly one of minutes_before or at")]
     BadReminder,

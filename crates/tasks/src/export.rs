@@ -79,7 +79,7 @@ pub fn export(storage: &Storage, user: &UserId, now: DateTime<Utc>) -> Result<Ex
 }
 
 /// The Inbox and the user's projects, archived ones last.
-fn projects(
+pub(crate) fn projects(
     storage: &Storage,
     user: &UserId,
     now: DateTime<Utc>,

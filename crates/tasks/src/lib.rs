@@ -25,6 +25,7 @@ pub mod chat;
 pub mod consumers;
 pub mod error;
 pub mod export;
+pub mod import;
 pub mod limits;
 pub mod project;
 pub mod reminders;

@@ -38,6 +38,8 @@ pub struct Limits {
     pub body_bytes: usize,
     /// Bytes of a request's query string.
     pub query_bytes: usize,
+    /// The largest file an import takes, in bytes (`max_import_bytes`).
+    pub import_bytes: usize,
 }
 
 impl Default for Limits {
@@ -50,6 +52,7 @@ impl Default for Limits {
             chat_messages_per_minute: 20,
             body_bytes: 64 * 1024,
             query_bytes: 2048,
+            import_bytes: 8 * 1024 * 1024,
         }
     }
 }
@@ -84,7 +87,8 @@ pub struct BadLimit {
 impl Limits {
     /// The limits the component's variables set, those it is `given`
     /// (`max_body_bytes`, `max_query_bytes`; then `max_tasks_per_user`,
-    /// `max_tags_per_task`, `max_reminders_per_task`, `max_steps_per_task`; then
+    /// `max_tags_per_task`, `max_reminders_per_task`, `max_steps_per_task`,
+    /// `max_import_bytes`; then
     /// `chat_messages_per_minute`); an empty one, or one not given, keeps
     /// its default.
     pub fn from_variables<E: From<BadLimit>>(
@@ -120,6 +124,11 @@ impl Limits {
                 "max_steps_per_task",
                 limits.steps_per_task as u64,
                 Step::MAX_PER_TASK as u64,
+            )?);
+            limits.import_bytes = size(read(
+                "max_import_bytes",
+                limits.import_bytes as u64,
+                64 * 1024 * 1024,
             )?);
         }
         if given >= Given::Chat {

@@ -881,7 +881,7 @@ fn upgraded_from_version_1(env: &Env, _: Profile) -> anyhow::Result<()> {
     anyhow::ensure!(
         versions
             .split_whitespace()
-            .eq(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10"]),
+            .eq(["1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11"]),
         "{versions}"
     );
     eventually("the outbox empty", || {

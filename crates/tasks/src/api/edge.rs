@@ -55,6 +55,19 @@ impl From<crate::export::ExportError> for ApiError {
     }
 }
 
+impl From<crate::import::ImportError> for ApiError {
+    fn from(err: crate::import::ImportError) -> Self {
+        use crate::import::ImportError;
+        match err {
+            ImportError::Malformed { at, message } => {
+                Self::Invalid(FieldError::new(at, crate::Problem::Unreadable(message)))
+            }
+            ImportError::Task(e) => Self::Task(e),
+            ImportError::Project(e) => Self::Project(e),
+        }
+    }
+}
+
 impl ApiError {
     fn status(&self) -> StatusCode {
         use auth::AuthError;
@@ -246,8 +259,14 @@ impl Base {
 
     /// Whether `request`'s body and query string are within the limits.
     pub(crate) fn within_limits(&self, request: &http::Request<Vec<u8>>) -> Result<(), ApiError> {
-        if request.body().len() > self.limits.body_bytes {
-            return Err(ApiError::TooLarge(self.limits.body_bytes));
+        self.within(request, self.limits.body_bytes)
+    }
+
+    /// Whether `request`'s body is at most `body_bytes` and its query
+    /// string within the limit.
+    fn within(&self, request: &http::Request<Vec<u8>>, body_bytes: usize) -> Result<(), ApiError> {
+        if request.body().len() > body_bytes {
+            return Err(ApiError::TooLarge(body_bytes));
         }
         if request.uri().query().map_or(0, str::len) > self.limits.query_bytes {
             return Err(ApiError::QueryTooLong(self.limits.query_bytes));
@@ -285,7 +304,14 @@ impl Base {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         let user = auth::authorize_scoped(authorization, &self.jwt_secret, user, scope, env.now)?;
-        self.within_limits(request)?;
+        // An import is a whole file.
+        let import =
+            request.method() == http::Method::POST && request.uri().path().ends_with("/import");
+        let body_bytes = match import {
+            true => self.limits.import_bytes,
+            false => self.limits.body_bytes,
+        };
+        self.within(request, body_bytes)?;
         Ok(user)
     }
 }

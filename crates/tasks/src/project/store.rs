@@ -101,32 +101,42 @@ impl<'a, D: Database + ?Sized> Projects<'a, D> {
         };
         not_the_inbox(&project.name)?;
         transaction(self.db, |db| {
-            let rows = db.query(
-                "SELECT count(*) FROM projects WHERE user_id = $1",
-                &[self.user.as_str().into()],
-            )?;
-            let made = rows.first().map(|row| row.int(0)).transpose()?;
-            if u64::try_from(made.unwrap_or_default()).unwrap_or(u64::MAX) >= MAX_PER_USER {
-                return Err(ProjectError::TooMany(MAX_PER_USER));
-            }
-            let micros = env.now.timestamp_micros();
-            db.execute(
+            Projects::new(db, self.user).insert_within(&project)?;
+            Ok::<_, ProjectError>(Finish::Commit(()))
+        })?;
+        Ok(project)
+    }
+
+    /// Writes the new `project`, as made (its id and times kept), inside
+    /// the caller's transaction, within the user's number of projects.
+    pub(crate) fn insert_within(&self, project: &Project) -> Result<(), ProjectError> {
+        let made = project.id.made().ok_or(ProjectError::Inbox)?;
+        let rows = self.db.query(
+            "SELECT count(*) FROM projects WHERE user_id = $1",
+            &[self.user.as_str().into()],
+        )?;
+        let count = rows.first().map(|row| row.int(0)).transpose()?;
+        if u64::try_from(count.unwrap_or_default()).unwrap_or(u64::MAX) >= MAX_PER_USER {
+            return Err(ProjectError::TooMany(MAX_PER_USER));
+        }
+        let micros = |at: Option<DateTime<Utc>>| at.unwrap_or_default().timestamp_micros();
+        self.db
+            .execute(
                 "INSERT INTO projects (user_id, id, version, name, name_key, color, archived, \
-                 created_at, updated_at) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $7)",
+                 created_at, updated_at) VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8)",
                 &[
                     self.user.as_str().into(),
-                    id.to_string().into(),
+                    made.to_string().into(),
                     project.name.as_str().into(),
                     project.name.key().into(),
                     project.color.as_str().into(),
                     project.archived.into(),
-                    micros.into(),
+                    micros(project.created_at).into(),
+                    micros(project.updated_at).into(),
                 ],
             )
             .map_err(|e| name_taken(e, &project.name))?;
-            Ok(Finish::Commit(()))
-        })?;
-        Ok(project)
+        Ok(())
     }
 
     /// Renames, recolours, archives or unarchives project `id` as `patch`

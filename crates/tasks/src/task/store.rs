@@ -255,21 +255,44 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                 if !self.guarded(task, guard, env)? {
                     return Ok(Finish::Rollback(None));
                 }
-                self.check_project(task.project_id)?;
-                self.db.execute(
-                    "INSERT INTO tasks (user_id, id, version, completed, priority, due_at, \
-                     title_key, search, body, project_id, rank) \
-                     VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10)",
-                    &row(self.user, task)?,
-                )?;
-                self.put_tags(task)?;
-                self.record(seq, event.as_ref())?;
-                Ok(Finish::Commit(Some(Written {
-                    task: task.clone(),
-                    event: event.clone(),
-                    seq: Some(seq),
-                })))
+                self.insert_row(seq, task, event.clone())
+                    .map(|w| Finish::Commit(Some(w)))
             })
+        })
+    }
+
+    /// Writes the new `task`, as made (its id, times and state kept),
+    /// inside the caller's transaction, within the user's task limit: an
+    /// import's.
+    pub(crate) fn create_within(&self, task: &Task, env: &Env) -> Result<Written, TaskError> {
+        let (seq, tasks) = self.next_change(1)?;
+        if let Some(limits) = &self.limits {
+            limits.may_create(u64::try_from(tasks - 1).unwrap_or_default())?;
+        }
+        let event = self.event(None, Some(task), env)?;
+        self.insert_row(seq, task, event)
+    }
+
+    /// Writes the row of the new `task`, its tags and its change `seq`.
+    fn insert_row(
+        &self,
+        seq: i64,
+        task: &Task,
+        event: Option<Recorded>,
+    ) -> Result<Written, TaskError> {
+        self.check_project(task.project_id)?;
+        self.db.execute(
+            "INSERT INTO tasks (user_id, id, version, completed, priority, due_at, \
+             title_key, search, body, project_id, rank) \
+             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10)",
+            &row(self.user, task)?,
+        )?;
+        self.put_tags(task)?;
+        self.record(seq, event.as_ref())?;
+        Ok(Written {
+            task: task.clone(),
+            event,
+            seq: Some(seq),
         })
     }
 

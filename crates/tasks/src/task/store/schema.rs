@@ -14,6 +14,7 @@ pub const MIGRATIONS: &[Migration] = &[
     PUSH_SUBSCRIPTIONS,
     IDEMPOTENCY_KEYS,
     CALENDAR_FEEDS,
+    IMPORTS,
 ];
 
 /// Tasks, their changes (the history, the change feed and the outbox in
@@ -342,6 +343,24 @@ CREATE TABLE calendar_feeds (
     made_at BIGINT NOT NULL
 );
 CREATE UNIQUE INDEX calendar_feeds_by_token ON calendar_feeds (token_hash);
+",
+    sqlite: "",
+    postgres: "",
+};
+
+/// What imports made (`crate::import`): one row per line or task of a file
+/// brought in, by a key of what it says, so that importing it again makes
+/// nothing twice.
+const IMPORTS: Migration = Migration {
+    version: 11,
+    name: "imports",
+    both: "
+CREATE TABLE imports (
+    user_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    task_id TEXT NOT NULL,
+    PRIMARY KEY (user_id, key)
+);
 ",
     sqlite: "",
     postgres: "",

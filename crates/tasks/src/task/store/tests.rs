@@ -54,7 +54,7 @@ fn changes(db: &Sqlite, user: &str) -> Vec<(i64, String, String)> {
 fn migrations_apply_once_and_say_what_they_applied() {
     let db = Sqlite::in_memory().unwrap_or_else(|e| panic!("{e}"));
     let applied = sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
-    assert_eq!(applied, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+    assert_eq!(applied, [1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]);
     let again = sql::migrate(&db, schema::MIGRATIONS).unwrap_or_else(|e| panic!("{e}"));
     assert!(again.is_empty(), "applied again: {again:?}");
 }
