@@ -1139,7 +1139,7 @@ mod tests {
             said("tomorrow at 5pm"),
             (some("2026-12-05T17:00:00+01:00"), None, false)
         );
-        assert_eq!(said("every! 3 days").2, true);
+        assert!(said("every! 3 days").2, "every! repeats from completion");
         assert_eq!(said("Jan 3").0, some("2027-01-03T09:00:00+01:00"));
         assert_eq!(
             said("every weekday").1,

@@ -142,17 +142,13 @@ pub fn run(
     let known = imported(storage, user)?;
     let (fresh, again): (Vec<Planned>, Vec<Planned>) =
         (plan.tasks.into_iter()).partition(|planned| !known.contains(&planned.key));
-    // Only the projects the fresh tasks go to.
-    let used: HashSet<_> = fresh.iter().map(|p| p.task.project_id).collect();
-    let projects: Vec<Project> = (plan.projects.into_iter())
-        .filter(|project| used.contains(&project.id))
-        .collect();
+    let projects = plan.projects;
     let held = held(storage, user)?;
     if !fresh.is_empty() {
         let count = u64::try_from(fresh.len()).unwrap_or(u64::MAX);
         (limits.may_create(held.saturating_add(count) - 1)).map_err(TaskError::from)?;
     }
-    let written = if dry_run || fresh.is_empty() {
+    let written = if dry_run || (fresh.is_empty() && projects.is_empty()) {
         Vec::new()
     } else {
         write(storage, user, &projects, &fresh, limits, env)?

@@ -1,7 +1,9 @@
 //! Your tasks everywhere, end to end on both profiles: the calendar feed
 //! read as calendar apps' libraries read it (Python's `icalendar` and
 //! `recurring-ical-events`, `tests/e2e/ical/expand.py`) against the app's
-//! own occurrences, and its secret address made, rotated and revoked.
+//! own occurrences, and its secret address made, rotated and revoked;
+//! imports of Todoist's CSV export (`tests/e2e/fixtures/todoist/`, written
+//! in its documented format) and of the app's own export.
 
 use std::io::Write as _;
 use std::process::{Command, Stdio};
@@ -18,6 +20,12 @@ const SCENARIOS: &[(&str, Scenario)] = &[
         "the_feed_address_is_secret_rotated_and_revoked",
         feed_address,
     ),
+    (
+        "todoist_files_are_imported_once_with_the_unread",
+        todoist_import,
+    ),
+    ("bad_import_files_are_refused_by_line", bad_imports),
+    ("an_export_imported_anew_lists_the_same", round_trip),
 ];
 
 fn main() {
@@ -274,5 +282,264 @@ fn feed_address(stack: &Stack, user: &str) -> anyhow::Result<()> {
     }
     anyhow::ensure!(client.get(&settings).body == json!({"active": false}));
     anyhow::ensure!(anyone.get(&theirs).status == 200, "their address is theirs");
+    Ok(())
+}
+
+/// A file of `tests/e2e/fixtures/todoist/`.
+fn todoist_file(name: &str) -> anyhow::Result<String> {
+    let path = e2e::repo_root()
+        .join("tests/e2e/fixtures/todoist")
+        .join(name);
+    Ok(std::fs::read_to_string(path)?)
+}
+
+/// The titles of a listing.
+fn titles(reply: &e2e::Reply) -> Vec<String> {
+    (reply.body["tasks"].as_array().into_iter().flatten())
+        .filter_map(|t| t["title"].as_str().map(str::to_owned))
+        .collect()
+}
+
+fn todoist_import(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let file = todoist_file("Home.csv")?;
+    let import = |query: &str| {
+        let path = format!("/api/{user}/import?from=todoist&project=Home{query}");
+        client.send("POST", &path, Some(&file))
+    };
+    let all = format!("/api/{user}/tasks?status=all&limit=100");
+    // The dry run says what would be made and what was not read, and makes
+    // nothing.
+    let dry = import("&dry_run=true");
+    anyhow::ensure!(dry.status == 200 && dry.body["dry_run"] == true, "{dry:?}");
+    let planned: Vec<&str> = (dry.body["tasks"].as_array().into_iter().flatten())
+        .filter_map(|t| t["task"]["title"].as_str())
+        .collect();
+    let expected = [
+        "Pay rent",
+        "Water the plants",
+        "Mow the lawn",
+        "Post office, then bank",
+        "Renew passport",
+        "Call mom",
+        "Kündigung schreiben",
+    ];
+    anyhow::ensure!(planned == expected, "{planned:?}");
+    let problems: Vec<&str> = (dry.body["problems"].as_array().into_iter().flatten())
+        .filter_map(|p| p["at"].as_str())
+        .collect();
+    anyhow::ensure!(
+        problems == ["line 12", "line 15", "line 17", "line 18", "line 19"],
+        "{}",
+        dry.body["problems"]
+    );
+    anyhow::ensure!(dry.body["projects"] == json!(["Home"]), "{dry:?}");
+    anyhow::ensure!(titles(&client.get(&all)).is_empty(), "a dry run made tasks");
+    let projects = client.get(&format!("/api/{user}/projects"));
+    anyhow::ensure!(projects.body["projects"].as_array().map(Vec::len) == Some(1));
+
+    // The real run makes them, in the file's order, in the project Home.
+    let made = import("");
+    anyhow::ensure!(
+        made.status == 201 && made.body["dry_run"] == false,
+        "{made:?}"
+    );
+    let projects = client.get(&format!("/api/{user}/projects"));
+    let home = (projects.body["projects"].as_array().into_iter().flatten())
+        .find(|p| p["name"] == "Home")
+        .map(|p| p["id"].as_str().unwrap_or_default().to_owned())
+        .ok_or_else(|| anyhow::anyhow!("no project Home: {projects:?}"))?;
+    let listed = client.get(&format!(
+        "/api/{user}/tasks?project={home}&status=all&limit=100"
+    ));
+    anyhow::ensure!(titles(&listed) == expected, "{listed:?}");
+    let task = |title: &str| {
+        (listed.body["tasks"].as_array().into_iter().flatten())
+            .find(|t| t["title"] == title)
+            .cloned()
+            .unwrap_or(Value::Null)
+    };
+    let rent = task("Pay rent");
+    anyhow::ensure!(
+        rent["priority"] == "high"
+            && rent["tags"] == json!(["bills"])
+            && rent["recurrence"] == "FREQ=MONTHLY;BYMONTHDAY=1"
+            && rent["time_zone"] == "Europe/Berlin"
+            && rent["description"] == "Transfer to the landlord"
+            && rent["due_at"]
+                .as_str()
+                .is_some_and(|d| d.contains("-01T09:00:00+0")),
+        "{rent}"
+    );
+    let lawn = task("Mow the lawn");
+    let steps: Vec<&str> = (lawn["steps"].as_array().into_iter().flatten())
+        .filter_map(|s| s["text"].as_str())
+        .collect();
+    anyhow::ensure!(
+        steps == ["Buy seeds", "Rake leaves"]
+            && lawn["tags"] == json!(["garden"])
+            && lawn["priority"] == "medium"
+            && lawn["due_at"]
+                .as_str()
+                .is_some_and(|d| d.contains("T17:00:00+0")),
+        "{lawn}"
+    );
+    let post = task("Post office, then bank");
+    anyhow::ensure!(
+        post["tags"] == json!(["errands", "town"])
+            && post["description"] == "Bring the \"yellow\" slip"
+            && post["time_zone"] == "America/New_York",
+        "{post}"
+    );
+    anyhow::ensure!(task("Water the plants")["description"] == "Use the blue can");
+    anyhow::ensure!(task("Call mom")["recurrence_mode"] == "completion");
+    anyhow::ensure!(
+        task("Renew passport")["description"] == "Todoist date: whenever convenient",
+        "what was not read is kept"
+    );
+
+    // Again: nothing twice.
+    let again = import("");
+    anyhow::ensure!(
+        again.body["tasks"] == json!([]) && again.body["already_imported"] == 7,
+        "{again:?}"
+    );
+    anyhow::ensure!(titles(&client.get(&all)).len() == 7);
+    Ok(())
+}
+
+fn bad_imports(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let import = |query: &str, body: &str| {
+        client.send("POST", &format!("/api/{user}/import?{query}"), Some(body))
+    };
+    let todoist = "from=todoist&project=Home";
+    for (query, body, field) in [
+        (todoist, todoist_file("unequal.csv")?, "line 3"),
+        (todoist, todoist_file("not-todoist.csv")?, "line 1"),
+        ("project=Home", todoist_file("Home.csv")?, "from"),
+        ("from=evernote", todoist_file("Home.csv")?, "from"),
+        (
+            "from=todoist&dry_run=maybe",
+            todoist_file("Home.csv")?,
+            "dry_run",
+        ),
+        (
+            "from=todoist&project=",
+            todoist_file("Home.csv")?,
+            "project",
+        ),
+        ("from=export", "{\"tasks\": [".to_owned(), "line 1"),
+        (
+            "from=export",
+            json!({"format": "other", "version": 1}).to_string(),
+            "format",
+        ),
+    ] {
+        let refused = import(query, &body);
+        anyhow::ensure!(
+            refused.status == 400 && refused.field() == Some(field),
+            "{query}: {refused:?}"
+        );
+    }
+    // Over the size an import takes (8 MiB): 413, nothing read.
+    let mut big = todoist_file("Home.csv")?;
+    let row = "task,Filler,,1,1,,,,,,,\r\n";
+    big.push_str(&row.repeat(8 * 1024 * 1024 / row.len() + 1));
+    let refused = import(todoist, &big);
+    anyhow::ensure!(refused.status == 413, "{:?}", refused.status);
+    let all = client.get(&format!("/api/{user}/tasks?status=all"));
+    anyhow::ensure!(titles(&all).is_empty(), "{all:?}");
+    let projects = client.get(&format!("/api/{user}/projects"));
+    anyhow::ensure!(projects.body["projects"].as_array().map(Vec::len) == Some(1));
+    let other = stack.client(&format!("{user}-other"));
+    let path = format!("/api/{user}/import?{todoist}");
+    let forbidden = other.send("POST", &path, Some(&todoist_file("Home.csv")?));
+    anyhow::ensure!(forbidden.status == 403, "{forbidden:?}");
+    Ok(())
+}
+
+fn round_trip(stack: &Stack, user: &str) -> anyhow::Result<()> {
+    let client = stack.client(user);
+    let work = client.post(
+        &format!("/api/{user}/projects"),
+        &json!({"name": "Work", "color": "blue"}),
+    );
+    anyhow::ensure!(work.status == 201, "{work:?}");
+    let work = work.body["id"].as_str().unwrap_or_default().to_owned();
+    let old = client.post(
+        &format!("/api/{user}/projects"),
+        &json!({"name": "Old", "archived": true}),
+    );
+    anyhow::ensure!(old.status == 201, "{old:?}");
+    let weekly = create(
+        &client,
+        user,
+        json!({"title": "Weekly review", "project_id": work, "due_at": "2027-03-01T09:00",
+        "time_zone": "Europe/Berlin", "recurrence": "FREQ=WEEKLY;BYDAY=MO;COUNT=10", "reminders": [{"minutes_before": 30}]}),
+    )?;
+    let report = create(
+        &client,
+        user,
+        json!({"title": "Report", "project_id": work, "steps": ["draft", "send"],
+        "priority": "high", "tags": ["q1"], "due_at": "2027-02-01T17:00:00Z"}),
+    )?;
+    let first = create(&client, user, json!({"title": "First", "project_id": work}))?;
+    let moved = client.post(
+        &format!("/api/{user}/tasks/{}/move", id(&first)),
+        &json!({"to": "top"}),
+    );
+    anyhow::ensure!(moved.status == 200, "{moved:?}");
+    let done = create(&client, user, json!({"title": "Done already"}))?;
+    let complete = format!("/api/{user}/tasks/{}/complete", id(&done));
+    anyhow::ensure!(client.send("PATCH", &complete, None).status == 200);
+    let step = format!("/api/{user}/tasks/{}/steps/1", id(&report));
+    anyhow::ensure!(client.patch(&step, &json!({"done": true})).status == 200);
+    let export = client.get(&format!("/api/{user}/export"));
+    anyhow::ensure!(export.status == 200, "{export:?}");
+
+    let copy = format!("{user}-copy");
+    let theirs = stack.client(&copy);
+    let path = format!("/api/{copy}/import?from=export");
+    let imported = theirs.send("POST", &path, Some(&export.body.to_string()));
+    anyhow::ensure!(imported.status == 201, "{imported:?}");
+    anyhow::ensure!(
+        imported.body["projects"] == json!(["Work", "Old"]),
+        "{imported:?}"
+    );
+    for query in [
+        "",
+        "?status=all&limit=100",
+        "?status=completed",
+        "?sort=due_at",
+        &format!("?project={work}&sort=order"),
+    ] {
+        let mine = client.get(&format!("/api/{user}/tasks{query}"));
+        let copied = theirs.get(&format!("/api/{copy}/tasks{query}"));
+        anyhow::ensure!(
+            mine.status == 200 && mine.body == copied.body,
+            "{query}:\n{}\n{}",
+            mine.body,
+            copied.body
+        );
+    }
+    let mine = client.get(&format!("/api/{user}/projects?archived=true"));
+    let copied = theirs.get(&format!("/api/{copy}/projects?archived=true"));
+    anyhow::ensure!(mine.body == copied.body, "{}\n{}", mine.body, copied.body);
+    let occurrences = format!("tasks/{}/occurrences?count=20", id(&weekly));
+    let mine = client.get(&format!("/api/{user}/{occurrences}"));
+    let copied = theirs.get(&format!("/api/{copy}/{occurrences}"));
+    anyhow::ensure!(
+        mine.body["occurrences"].as_array().map(Vec::len) == Some(10) && mine.body == copied.body,
+        "{}\n{}",
+        mine.body,
+        copied.body
+    );
+    // Once: a second import makes nothing.
+    let again = theirs.send("POST", &path, Some(&export.body.to_string()));
+    anyhow::ensure!(
+        again.body["tasks"] == json!([]) && again.body["already_imported"] == 4,
+        "{again:?}"
+    );
     Ok(())
 }
