@@ -83,6 +83,7 @@ fn main() -> anyhow::Result<()> {
         Some("million") => million(&env),
         Some("export") => export(&env),
         Some("calendar") => calendar(&env),
+        Some("import") => import(&env),
         Some("soak") => soak::soak(
             &env,
             args.get(1).map(|n| n.parse()).transpose()?.unwrap_or(30),
@@ -102,7 +103,7 @@ fn main() -> anyhow::Result<()> {
         ),
         Some(other) => {
             anyhow::bail!(
-                "unknown benchmark {other:?}: basic, scale, history, projects, million, export, calendar, events, reminders, push, accounts, feed, writes, web or chat"
+                "unknown benchmark {other:?}: basic, scale, history, projects, million, export, calendar, import, events, reminders, push, accounts, feed, writes, web or chat"
             )
         }
     }
@@ -241,6 +242,66 @@ fn calendar(env: &Env) -> anyhow::Result<()> {
         sizes.push(format!("{}: {size} bytes", profile.name()));
     }
     println!("\n{}", sizes.join("; "));
+    Ok(())
+}
+
+/// Imports of a 5,000-line Todoist CSV (tasks in sections, a fifth with a
+/// repeating date, some sub-tasks and notes) into a new account, on both
+/// profiles: a dry run, the real run, and the same file again.
+fn import(env: &Env) -> anyhow::Result<()> {
+    const LINES: usize = 5_000;
+    let dates = [
+        "every monday",
+        "tomorrow at 5pm",
+        "every day at 9am",
+        "Jan 3",
+        "",
+    ];
+    let mut file = String::from(
+        "TYPE,CONTENT,DESCRIPTION,PRIORITY,INDENT,AUTHOR,RESPONSIBLE,DATE,DATE_LANG,TIMEZONE\r\n",
+    );
+    let mut tasks = 0;
+    for i in 0..LINES - 1 {
+        let row = match i % 50 {
+            0 => format!("section,Section {i},,,,,,,,"),
+            7 => format!("task,Sub-task {i},,1,2,,,,,"),
+            9 => format!("note,A note on line {i},,,,,,,,"),
+            _ => {
+                tasks += 1;
+                let date = dates[i % dates.len()];
+                format!(
+                    "task,Task {i} @bench,Line {i},{},1,,,{date},en,Europe/Berlin",
+                    i % 4 + 1
+                )
+            }
+        };
+        file.push_str(&row);
+        file.push_str("\r\n");
+    }
+    println!(
+        "Import of a {LINES}-line Todoist CSV ({} KB, {tasks} tasks) into a new account; seconds\n",
+        file.len() / 1000
+    );
+    println!("| profile | run | seconds | tasks/s | tasks made |");
+    println!("|---|---|---:|---:|---:|");
+    for profile in [Profile::Sqlite, Profile::Postgres] {
+        let stack = start(env, profile)?;
+        let user = "importer";
+        let client = stack.client(user);
+        for (run, query) in [("dry run", "&dry_run=true"), ("import", ""), ("again", "")] {
+            let path = format!("/api/{user}/import?from=todoist&project=Bench{query}");
+            let started = Instant::now();
+            let reply = client.send("POST", &path, Some(&file));
+            let seconds = started.elapsed().as_secs_f64();
+            anyhow::ensure!(reply.status < 300, "{run}: {:?}", reply.status);
+            let made = reply.body["tasks"].as_array().map_or(0, Vec::len);
+            println!(
+                "| {} | {run} | {seconds:.2} | {:.0} | {made} |",
+                profile.name(),
+                tasks as f64 / seconds
+            );
+        }
+    }
     Ok(())
 }
 

@@ -184,26 +184,22 @@ fn write(
         for project in projects {
             Projects::new(db, user).insert_within(project)?;
         }
-        let store = crate::TaskStore::new(db, user).limited(limits);
-        let mut written = Vec::with_capacity(tasks.len());
-        let mut env = *env;
-        for planned in tasks {
-            let keyed = db.execute(
-                "INSERT INTO imports (user_id, key, task_id) VALUES ($1, $2, $3) \
-                     ON CONFLICT (user_id, key) DO NOTHING",
-                &[
-                    user.as_str().into(),
-                    planned.key.as_str().into(),
-                    planned.task.id.to_string().into(),
-                ],
-            )?;
-            // An import of the same file at the same time made it.
-            if keyed == 0 {
-                continue;
-            }
-            written.push(store.create_within(&planned.task, &env)?);
-            env = env.next();
+        // An import of the same file at the same time made some of them:
+        // this one fails (409), and run again finds them made.
+        let keys: Vec<Vec<sql::Value>> = (tasks.iter())
+            .map(|p| {
+                let id = p.task.id.to_string();
+                vec![user.as_str().into(), p.key.as_str().into(), id.into()]
+            })
+            .collect();
+        let into = "imports (user_id, key, task_id)";
+        let keyed = sql::insert_rows(db, into, &keys, " ON CONFLICT (user_id, key) DO NOTHING")?;
+        if keyed < u64::try_from(keys.len()).unwrap_or(u64::MAX) {
+            return Err(TaskError::Conflict.into());
         }
+        let made: Vec<Task> = tasks.iter().map(|p| p.task.clone()).collect();
+        let store = crate::TaskStore::new(db, user).limited(limits);
+        let written = store.create_many(&made, env)?;
         Ok(Finish::Commit(written))
     })
 }

@@ -261,16 +261,79 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         })
     }
 
-    /// Writes the new `task`, as made (its id, times and state kept),
-    /// inside the caller's transaction, within the user's task limit: an
-    /// import's.
-    pub(crate) fn create_within(&self, task: &Task, env: &Env) -> Result<Written, TaskError> {
-        let (seq, tasks) = self.next_change(1)?;
+    /// Writes the new `tasks`, as made (their ids, times and state kept),
+    /// inside the caller's transaction, within the user's task limit, a
+    /// hundred rows to a statement: an import's. Each is a change with its
+    /// event, its ids drawn from `env` on.
+    pub(crate) fn create_many(&self, tasks: &[Task], env: &Env) -> Result<Vec<Written>, TaskError> {
+        let Ok(count @ 1..) = i64::try_from(tasks.len()) else {
+            return Ok(Vec::new());
+        };
+        let (last, held) = self.next_changes(count, count)?;
         if let Some(limits) = &self.limits {
-            limits.may_create(u64::try_from(tasks - 1).unwrap_or_default())?;
+            limits.may_create(u64::try_from(held - 1).unwrap_or_default())?;
         }
-        let event = self.event(None, Some(task), env)?;
-        self.insert_row(seq, task, event)
+        let mut projects = std::collections::HashSet::new();
+        for task in tasks {
+            if projects.insert(task.project_id) {
+                self.check_project(task.project_id)?;
+            }
+        }
+        let mut env = *env;
+        let mut written = Vec::with_capacity(tasks.len());
+        for (seq, task) in (last - count + 1..).zip(tasks) {
+            let event = self.event(None, Some(task), &env)?;
+            env = env.next();
+            written.push(Written {
+                task: task.clone(),
+                event,
+                seq: Some(seq),
+            });
+        }
+        let mut rows = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            let mut values = row(self.user, task)?.to_vec();
+            values.insert(2, 1i64.into());
+            rows.push(values);
+        }
+        let into = "tasks (user_id, id, version, completed, priority, due_at, title_key, \
+                    search, body, project_id, rank)";
+        sql::insert_rows(self.db, into, &rows, "")?;
+        let tags: Vec<Vec<Value>> = (tasks.iter())
+            .flat_map(|task| task.tags.iter().map(move |tag| (task.id, tag)))
+            .map(|(id, tag)| vec![self.user(), id.to_string().into(), tag.as_str().into()])
+            .collect();
+        sql::insert_rows(self.db, "task_tags (user_id, task_id, tag)", &tags, "")?;
+        let recorded: Vec<(i64, &Recorded)> = (written.iter())
+            .filter_map(|w| Some((w.seq?, w.event.as_ref()?)))
+            .collect();
+        let outbox: Vec<Vec<Value>> = (recorded.iter())
+            .map(|(seq, r)| {
+                vec![
+                    self.user(),
+                    (*seq).into(),
+                    r.event.timestamp.timestamp_micros().into(),
+                ]
+            })
+            .collect();
+        sql::insert_rows(self.db, "outbox (user_id, seq, at)", &outbox, "")?;
+        let changes: Vec<Vec<Value>> = (recorded.iter())
+            .map(|(seq, r)| {
+                let event = &r.event;
+                vec![
+                    self.user(),
+                    (*seq).into(),
+                    event.task_id.to_string().into(),
+                    event.event_id.to_string().into(),
+                    event_type(event.event_type).into(),
+                    event.timestamp.timestamp_micros().into(),
+                    r.json().into(),
+                ]
+            })
+            .collect();
+        let into = "changes (user_id, seq, task_id, event_id, event_type, at, event)";
+        sql::insert_rows(self.db, into, &changes, "")?;
+        Ok(written)
     }
 
     /// Writes the row of the new `task`, its tags and its change `seq`.
@@ -725,11 +788,17 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
     /// locking their row until the transaction ends; answers the number
     /// and the count.
     fn next_change(&self, tasks: i64) -> Result<(i64, i64), TaskError> {
+        self.next_changes(1, tasks)
+    }
+
+    /// Numbers `changes` changes of the user, the last answered, and counts
+    /// `tasks` more (or fewer) tasks, answering how many they have.
+    fn next_changes(&self, changes: i64, tasks: i64) -> Result<(i64, i64), TaskError> {
         let rows = self.db.query(
-            "INSERT INTO users (user_id, last_change, tasks) VALUES ($1, 1, $2) \
-             ON CONFLICT (user_id) DO UPDATE SET last_change = users.last_change + 1, \
+            "INSERT INTO users (user_id, last_change, tasks) VALUES ($1, $3, $2) \
+             ON CONFLICT (user_id) DO UPDATE SET last_change = users.last_change + $3, \
              tasks = users.tasks + $2 RETURNING last_change, tasks",
-            &[self.user(), tasks.into()],
+            &[self.user(), tasks.into(), changes.into()],
         )?;
         let row = rows
             .first()

@@ -147,6 +147,63 @@ fn a_created_task_is_read_back_as_it_was_answered_with_its_change_recorded() {
 }
 
 #[test]
+fn many_tasks_made_at_once_are_numbered_in_order_each_with_its_change_and_tags() {
+    let db = database();
+    let user = alice();
+    let tasks = TaskStore::new(&db, &user).limited(Limits {
+        tasks_per_user: 260,
+        ..Limits::default()
+    });
+    ok(tasks.create(spec(json!({"title": "Before"})), &at(now(), 1)));
+    let made: Vec<Task> = (0..250u128)
+        .map(|i| {
+            let body =
+                json!({"title": format!("Task {i}"), "tags": ["bulk", format!("t{}", i % 3)]});
+            let id = TaskId::new(now() + Duration::milliseconds(i as i64), 1000 + i);
+            spec(body)
+                .create(id, now())
+                .unwrap_or_else(|e| panic!("{e}"))
+        })
+        .collect();
+    let written = ok(sql::transaction(&db, |_| {
+        tasks.create_many(&made, &at(now(), 2)).map(Finish::Commit)
+    }));
+    let seqs: Vec<i64> = written.iter().filter_map(|w| w.seq).collect();
+    assert_eq!(seqs, (2..252).collect::<Vec<_>>());
+    let recorded = changes(&db, "alice");
+    assert_eq!(recorded.len(), 251);
+    assert_eq!(
+        recorded[250],
+        (251, made[249].id.to_string(), "created".to_owned())
+    );
+    let events: std::collections::HashSet<_> = (written.iter())
+        .filter_map(|w| Some(w.event.as_ref()?.event.event_id))
+        .collect();
+    assert_eq!(events.len(), 250, "an event id each");
+    let tagged = ok(tasks.list(
+        &ok(ListQuery::parse("tag=t1&limit=200").map_err(TaskError::Invalid)),
+        now(),
+    ));
+    assert_eq!(tagged.tasks.len(), 83);
+    assert_eq!(ok(tasks.get(made[7].id)), made[7]);
+    // Past the user's limit: nothing.
+    let more: Vec<Task> = (made.iter().take(10).zip(9_000u128..))
+        .map(|(t, n)| Task {
+            id: TaskId::new(now(), n),
+            ..t.clone()
+        })
+        .collect();
+    let refused = sql::transaction(&db, |_| {
+        tasks.create_many(&more, &at(now(), 3)).map(Finish::Commit)
+    });
+    assert!(
+        matches!(refused, Err(TaskError::Exceeded(_))),
+        "{refused:?}"
+    );
+    assert_eq!(changes(&db, "alice").len(), 251);
+}
+
+#[test]
 fn a_deleted_task_is_brought_back_as_it_was_once() {
     let db = database();
     let user = alice();
