@@ -42,13 +42,15 @@ export const connection = new EventTarget();
 
 async function send(method, path, body, token, key) {
   const headers = { accept: "application/json" };
-  if (body !== undefined) headers["content-type"] = "application/json";
+  // A file goes as it is (an import's); anything else as JSON.
+  const file = body instanceof Blob;
+  if (body !== undefined) headers["content-type"] = file ? body.type || "text/plain" : "application/json";
   if (token) headers.authorization = `Bearer ${token}`;
   if (key) headers["idempotency-key"] = key;
   let response;
   try {
     response = await fetch(path, {
-      method, headers, body: body === undefined ? undefined : JSON.stringify(body), cache: "no-store",
+      method, headers, body: body === undefined || file ? body : JSON.stringify(body), cache: "no-store",
     });
   } catch {
     connection.dispatchEvent(new Event("lost"));
@@ -105,6 +107,7 @@ export class Api {
   patch(path, body) { return this.call("PATCH", path, { body }); }
   put(path, body) { return this.call("PUT", path, { body }); }
   delete(path) { return this.call("DELETE", path); }
+  upload(path, query, file) { return this.call("POST", path, { query, body: file }); }
 
   /** Asks for a new token five minutes before this one expires. */
   renew(expiresAt) {

@@ -81,6 +81,7 @@ export class Settings {
     byId("settings-button").addEventListener("click", () => this.open());
     onSubmit(this.form, (data) => this.save(data));
     this.calendar = new CalendarFeed(api);
+    this.imports = new Import(api, changed);
   }
 
   open() {
@@ -93,6 +94,7 @@ export class Settings {
     byId("settings-secret").textContent = "";
     byId("settings-dialog").showModal();
     this.calendar.show();
+    this.imports.reset();
   }
 
   async save(data) {
@@ -162,5 +164,65 @@ class CalendarFeed {
       this.status.textContent = "Off. Your tasks with due dates can appear in Google Calendar, Apple "
         + "Calendar or Outlook through a secret address.";
     }
+  }
+}
+
+/**
+ * An import: a Todoist CSV export or this app's own export, checked first
+ * (a dry run saying what would be made and which lines were not read),
+ * then made.
+ */
+class Import {
+  constructor(api, changed) {
+    this.api = api;
+    this.changed = changed;
+    this.file = byId("import-file");
+    this.project = byId("import-project");
+    this.status = byId("import-status");
+    this.problems = byId("import-problems");
+    this.file.addEventListener("change", () => {
+      const name = this.file.files[0]?.name ?? "";
+      if (/\.csv$/i.test(name)) this.project.value = name.replace(/\.csv$/i, "");
+    });
+    byId("import-check").addEventListener("click", () => this.run(true));
+    byId("import-run").addEventListener("click", () => this.run(false));
+  }
+
+  reset() {
+    this.file.value = "";
+    this.project.value = "";
+    this.status.textContent = "";
+    fill(this.problems, []);
+  }
+
+  async run(dryRun) {
+    const file = this.file.files[0];
+    if (!file) {
+      this.status.textContent = "Choose a file first.";
+      return;
+    }
+    const json = /\.json$/i.test(file.name) || file.type === "application/json";
+    const query = json
+      ? { from: "export", dry_run: dryRun }
+      : { from: "todoist", project: this.project.value.trim() || undefined, dry_run: dryRun };
+    try {
+      const report = await this.api.upload("/import", query, file);
+      this.render(report);
+      if (!dryRun) this.changed();
+    } catch (error) {
+      this.status.textContent = error.field ? `${error.field}: ${error.message}` : error.message;
+      fill(this.problems, []);
+    }
+  }
+
+  render({ dry_run: dryRun, projects, tasks, already_imported: already, problems }) {
+    const count = (n, what) => `${n} ${what}${n === 1 ? "" : "s"}`;
+    const made = dryRun ? "would be made" : "made";
+    const parts = [`${count(tasks.length, "task")} ${made}`];
+    if (projects.length) parts.push(`in ${projects.join(", ")} (new)`);
+    if (already) parts.push(`${count(already, "task")} imported before`);
+    if (problems.length) parts.push(`${count(problems.length, "part")} not read:`);
+    this.status.textContent = `${parts.join("; ")}${problems.length ? "" : "."}`;
+    fill(this.problems, problems.map((problem) => h("li", {}, `${problem.at}: ${problem.message}`)));
   }
 }

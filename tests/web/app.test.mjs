@@ -708,6 +708,25 @@ test("at phone width the page reads without sideways scrolling and passes axe", 
   await phone.close();
 });
 
+test("settings: a Todoist export is checked, then imported once, with the lines it could not read", async () => {
+  await page.getByRole("button", { name: "Settings" }).click();
+  const home = new globalThis.URL("../e2e/fixtures/todoist/Home.csv", import.meta.url).pathname;
+  await page.locator("#import-file").setInputFiles(home);
+  assert.equal(await page.getByLabel("Into the project").inputValue(), "Home", "named after the file");
+  const status = page.locator("#import-status");
+  await page.getByRole("button", { name: "Check" }).click();
+  await eventually("the dry run's report", async () =>
+    /^7 tasks would be made; in Home \(new\); 5 parts not read:/.test(await status.textContent()));
+  assert.match(await page.locator("#import-problems").textContent(), /line 12: PRIORITY must be 1 to 4/);
+  await accessible(page, "the settings dialog with an import checked");
+  await page.getByRole("button", { name: "Import", exact: true }).click();
+  await eventually("the import's report", async () => /^7 tasks made; in Home \(new\)/.test(await status.textContent()));
+  await page.getByRole("button", { name: "Import", exact: true }).click();
+  await eventually("nothing twice", async () => /^0 tasks made; 7 tasks imported before/.test(await status.textContent()));
+  await page.locator("#settings-dialog").getByRole("button", { name: "Close" }).click();
+  await eventually("the imported tasks listed", async () => /Pay rent/.test(await page.locator("#task-list").textContent()));
+});
+
 test("signing out forgets the token; no token ever went into a URL", async () => {
   const bearer = await token();
   await page.getByRole("button", { name: "Sign out" }).click();
