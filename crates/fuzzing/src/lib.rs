@@ -31,6 +31,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("cloud_event", cloud_event),
     ("chat_message", chat_message),
     ("mcp_request", mcp_request),
+    ("import_file", import_file),
 ];
 
 /// The instant every target takes as now.
@@ -214,4 +215,23 @@ pub fn mcp_request(data: &[u8]) {
         return;
     };
     let _ = futures::executor::block_on(api.handle(request, tasks::Env::new(now, 1, 2)));
+}
+
+/// A file to import, as `POST /api/{user}/import` reads it: as Todoist's
+/// CSV export, its tasks then written as a calendar feed (whose lines stay
+/// within RFC 5545's 75 octets whatever the text), and as this app's own
+/// JSON export.
+pub fn import_file(data: &[u8]) {
+    let env = tasks::Env::new(now(), 1, 2);
+    let zone = tasks::TimeZone::UTC;
+    if let Ok(plan) = tasks::import::todoist::plan(data, "Home", &[], zone, &env) {
+        let scheduled: Vec<_> = plan.tasks.into_iter().map(|p| (p.task, 1)).collect();
+        let feed = tasks::calendar::render(&scheduled);
+        assert!(
+            feed.split("\r\n")
+                .all(|line| line.len() <= ical::LINE_OCTETS),
+            "a feed line over 75 octets"
+        );
+    }
+    let _ = tasks::import::backup::plan(data, &[], &Default::default(), &env);
 }
