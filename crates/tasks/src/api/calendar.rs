@@ -74,14 +74,23 @@ pub(super) fn address(
 }
 
 /// Where the app was reached, as the host says (`spin-full-url`), such as
-/// `https://todo.example.com`; empty when it does not say.
+/// `https://todo.example.com`: the scheme an ingress in front says it was
+/// reached by (`X-Forwarded-Proto`) when it says; empty when the host does
+/// not say.
 fn origin(request: &http::Request<Vec<u8>>) -> String {
-    (request.headers().get("spin-full-url"))
-        .and_then(|value| value.to_str().ok())
-        .and_then(|full| url::Url::parse(full).ok())
-        .map(|url| url.origin().ascii_serialization())
-        .filter(|origin| origin != "null")
-        .unwrap_or_default()
+    let header = |name: &str| (request.headers().get(name)).and_then(|value| value.to_str().ok());
+    let Some(mut url) = header("spin-full-url").and_then(|full| url::Url::parse(full).ok()) else {
+        return String::new();
+    };
+    if let Some(scheme) = header("x-forwarded-proto").filter(|s| matches!(*s, "http" | "https")) {
+        let _ = url.set_scheme(scheme);
+    }
+    let origin = url.origin().ascii_serialization();
+    if origin == "null" {
+        String::new()
+    } else {
+        origin
+    }
 }
 
 /// Answers `GET /ical/{file}`: the feed when `file` is `{token}.ics` of a
@@ -154,4 +163,36 @@ fn fresh(request: &http::Request<Vec<u8>>, etag: &str, last_modified: DateTime<U
         .and_then(|value| value.to_str().ok())
         .and_then(|since| DateTime::parse_from_rfc2822(since).ok())
         .is_some_and(|since| last_modified.timestamp() <= since.timestamp())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn made_through(proto: Option<&str>) -> http::Request<Vec<u8>> {
+        let full = "http://todo.example.com:8080/api/alice/settings/calendar-feed";
+        let mut request =
+            http::Request::post("/api/alice/settings/calendar-feed").header("spin-full-url", full);
+        if let Some(proto) = proto {
+            request = request.header("x-forwarded-proto", proto);
+        }
+        request.body(Vec::new()).unwrap_or_default()
+    }
+
+    #[test]
+    fn the_address_is_where_the_app_was_reached_by_the_scheme_an_ingress_says() {
+        assert_eq!(origin(&made_through(None)), "http://todo.example.com:8080");
+        assert_eq!(
+            origin(&made_through(Some("https"))),
+            "https://todo.example.com:8080"
+        );
+        assert_eq!(
+            origin(&made_through(Some("gopher"))),
+            "http://todo.example.com:8080"
+        );
+        let bare = http::Request::post("/")
+            .body(Vec::new())
+            .unwrap_or_default();
+        assert_eq!(origin(&bare), "");
+    }
 }
