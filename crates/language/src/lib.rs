@@ -1141,6 +1141,8 @@ mod tests {
         );
         assert!(said("every! 3 days").2, "every! repeats from completion");
         assert_eq!(said("Jan 3").0, some("2027-01-03T09:00:00+01:00"));
+        assert_eq!(said("Jan 3 2028").0, some("2028-01-03T09:00:00+01:00"));
+        assert_eq!(said("3 January 2028").0, some("2028-01-03T09:00:00+01:00"));
         assert_eq!(
             said("every weekday").1,
             some("FREQ=WEEKLY;BYDAY=MO,TU,WE,TH,FR")

@@ -511,6 +511,12 @@ fn calendar_date(words: &[Word], i: usize, clock: &Clock) -> Option<(usize, Naiv
             } else if word == "of" && has_day && !has_month {
                 // "3rd of March"
             } else if has_month && has_day && word.len() == 4 && word.parse::<i32>().is_ok() {
+                // interim reads "january 3 2027" as a time, "january 3, 2027" as a date.
+                if parts.first().is_some_and(|first| month(first).is_some())
+                    && let Some(day) = parts.last_mut()
+                {
+                    day.push(',');
+                }
                 parts.push(word.to_owned());
                 n += 1;
                 break;
