@@ -120,89 +120,38 @@ pub fn plan(
                     .problems
                     .push(Unread::new(at, "a note with no task above it")),
             },
-            "task" => {
-                let indent = match cell(columns.indent) {
-                    "" => 1,
-                    raw => match raw.parse::<u8>() {
-                        Ok(n @ 1..=5) => n,
-                        _ => {
-                            let message = format!("INDENT must be 1 to 5, not {raw:?}");
-                            plan.problems.push(Unread::new(at, message));
-                            continue;
-                        }
-                    },
-                };
-                let (title, labels) = labelled(content);
-                if title.is_empty() {
-                    plan.problems.push(Unread::new(at, "a task with no text"));
-                    continue;
-                }
-                if indent > 1 {
-                    match readings.last_mut() {
-                        Some(parent) => parent.steps.push(title),
-                        None => plan
-                            .problems
-                            .push(Unread::new(at, "a sub-task with no task above it")),
-                    }
-                    continue;
-                }
-                let priority = match cell(columns.priority) {
-                    "" | "1" => "none",
-                    "2" => "low",
-                    "3" => "medium",
-                    "4" => "high",
-                    other => {
-                        let message = format!("PRIORITY must be 1 to 4 (4 is p1), not {other:?}");
+            "task" => match task(&cell, &columns, &section, project, zone, env) {
+                Err(message) => plan.problems.push(Unread::new(at, message)),
+                Ok(Said::Step(text)) => match readings.last_mut() {
+                    Some(parent) => parent.steps.push(text),
+                    None => {
+                        let message = "a sub-task with no task above it";
                         plan.problems.push(Unread::new(at, message));
-                        continue;
                     }
-                };
-                let mut tags = labels;
-                if !section.is_empty() {
-                    tags.push(section.clone());
-                }
-                let mut body = json!({
-                    "title": title,
-                    "description": cell(columns.description),
-                    "priority": priority,
-                    "tags": tags,
-                    "project_id": project.to_string(),
-                });
-                let date = cell(columns.date);
-                if !date.is_empty() {
-                    let read = schedule(
-                        date,
-                        cell(columns.date_lang),
-                        cell(columns.time_zone),
-                        zone,
-                        env,
-                    );
-                    match read {
-                        Ok(fields) => fields.into_iter().for_each(|(k, v)| body[k] = v),
-                        Err(message) => {
-                            let description = body["description"].as_str().unwrap_or_default();
-                            let kept = format!("Todoist date: {date}");
-                            body["description"] = json!(joined(description, &kept));
-                            plan.problems.push(Unread::new(at.clone(), message));
-                        }
+                },
+                Ok(Said::Task(body, unread)) => {
+                    if let Some(message) = unread {
+                        plan.problems.push(Unread::new(at.clone(), message));
                     }
+                    // The same text on the same date in the same section
+                    // twice is two tasks; the count keeps their keys apart.
+                    let date = cell(columns.date);
+                    let said =
+                        format!("todoist\u{1f}{project}\u{1f}{section}\u{1f}{content}\u{1f}{date}");
+                    let n = seen
+                        .entry(said.clone())
+                        .and_modify(|n| *n += 1)
+                        .or_insert(0);
+                    let key = hex(&Sha256::digest(format!("{said}\u{1f}{n}").as_bytes()));
+                    let steps = Vec::new();
+                    readings.push(Reading {
+                        at,
+                        key,
+                        body,
+                        steps,
+                    });
                 }
-                // The same text on the same date in the same section twice
-                // is two tasks; the count keeps their keys apart.
-                let said =
-                    format!("todoist\u{1f}{project}\u{1f}{section}\u{1f}{content}\u{1f}{date}");
-                let n = seen
-                    .entry(said.clone())
-                    .and_modify(|n| *n += 1)
-                    .or_insert(0);
-                let key = hex(&Sha256::digest(format!("{said}\u{1f}{n}").as_bytes()));
-                readings.push(Reading {
-                    at,
-                    key,
-                    body,
-                    steps: Vec::new(),
-                });
-            }
+            },
             other => {
                 let message = format!("TYPE must be task, section or note, not {other:?}");
                 plan.problems.push(Unread::new(at, message));
@@ -227,6 +176,78 @@ pub fn plan(
         }
     }
     Ok(plan)
+}
+
+/// What a `task` row says.
+enum Said {
+    /// A task (its body as the API takes it), and what of it could not be
+    /// read, if anything.
+    Task(Value, Option<String>),
+    /// A step of the task above it (`INDENT` 2 or more).
+    Step(String),
+}
+
+/// Reads the `task` row whose cells `cell` gives: a task in `project`
+/// (tagged with its `section`), its date read in `zone` unless the row
+/// names one, or a step; why the row is left out when it is.
+fn task<'a>(
+    cell: &impl Fn(Option<usize>) -> &'a str,
+    columns: &Columns,
+    section: &str,
+    project: ProjectId,
+    zone: TimeZone,
+    env: &Env,
+) -> Result<Said, String> {
+    let indent = match cell(columns.indent) {
+        "" => 1,
+        raw => match raw.parse::<u8>() {
+            Ok(n @ 1..=5) => n,
+            _ => return Err(format!("INDENT must be 1 to 5, not {raw:?}")),
+        },
+    };
+    let (title, labels) = labelled(cell(Some(columns.content)));
+    if title.is_empty() {
+        return Err("a task with no text".into());
+    }
+    if indent > 1 {
+        return Ok(Said::Step(title));
+    }
+    let priority = match cell(columns.priority) {
+        "" | "1" => "none",
+        "2" => "low",
+        "3" => "medium",
+        "4" => "high",
+        other => return Err(format!("PRIORITY must be 1 to 4 (4 is p1), not {other:?}")),
+    };
+    let mut tags = labels;
+    if !section.is_empty() {
+        tags.push(section.to_owned());
+    }
+    let mut body = json!({
+        "title": title,
+        "description": cell(columns.description),
+        "priority": priority,
+        "tags": tags,
+        "project_id": project.to_string(),
+    });
+    let date = cell(columns.date);
+    if date.is_empty() {
+        return Ok(Said::Task(body, None));
+    }
+    let (language, named) = (cell(columns.date_lang), cell(columns.time_zone));
+    match schedule(date, language, named, zone, env) {
+        Ok(fields) => {
+            fields
+                .into_iter()
+                .for_each(|(name, value)| body[name] = value);
+            Ok(Said::Task(body, None))
+        }
+        Err(message) => {
+            let description = body["description"].as_str().unwrap_or_default();
+            body["description"] = json!(joined(description, &format!("Todoist date: {date}")));
+            Ok(Said::Task(body, Some(message)))
+        }
+    }
 }
 
 /// The project the file's tasks go to: the Inbox, one of `existing` by
