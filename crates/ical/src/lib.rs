@@ -264,15 +264,15 @@ fn changes(zone: Tz, from: i32, until: i32) -> Vec<Change> {
             let Some(after) = DateTime::from_timestamp(after, 0) else {
                 break;
             };
-            let (to, daylight, name) = observed(zone, after);
+            let before = std::mem::replace(&mut now, observed(zone, after));
+            let (to, daylight, name) = now.clone();
             found.push(Change {
                 at: after,
-                from: now.0,
+                from: before.0,
                 to,
                 daylight,
                 name,
             });
-            now = observed(zone, after);
         }
         at += day;
     }

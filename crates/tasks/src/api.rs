@@ -194,7 +194,12 @@ impl<T: Transport> TasksApi<T> {
             Route::Complete(Some(id)) | Route::Snooze(Some(id)) => Some(push::action_scope(id)),
             _ => None,
         };
-        let user = (self.base).caller_within(request, user, scope.as_deref(), &env)?;
+        let limits = self.base.limits;
+        let body_bytes = match route {
+            Route::Import => limits.import_bytes,
+            _ => limits.body_bytes,
+        };
+        let user = (self.base).caller_within(request, user, scope.as_deref(), body_bytes, &env)?;
         let body = request.body();
         let outbox = Outbox::new(
             &self.sidecar.dapr,
@@ -379,11 +384,10 @@ impl<T: Transport> TasksApi<T> {
                         import::todoist::plan(body, project, &existing, zone, &env)?
                     }
                     Source::Export => {
-                        let present = (storage.tasks(&user).all()?.iter()).map(|t| t.id).collect();
+                        let present = storage.tasks(&user).ids()?;
                         import::backup::plan(body, &existing, &present, &env)?
                     }
                 };
-                let limits = self.base.limits;
                 let (report, written) =
                     import::run(storage, &user, plan, query.dry_run, limits, &env)?;
                 for written in written {

@@ -287,16 +287,18 @@ impl Base {
         user: &str,
         env: &Env,
     ) -> Result<UserId, ApiError> {
-        self.caller_within(request, user, None, env)
+        self.caller_within(request, user, None, self.limits.body_bytes, env)
     }
 
     /// [`Self::caller`], also taking a token that may act on `scope` only
-    /// (a pushed reminder's, for its task).
+    /// (a pushed reminder's, for its task), and a body of up to
+    /// `body_bytes` (an import's file may be larger than other bodies).
     pub(crate) fn caller_within(
         &self,
         request: &http::Request<Vec<u8>>,
         user: &str,
         scope: Option<&str>,
+        body_bytes: usize,
         env: &Env,
     ) -> Result<UserId, ApiError> {
         let authorization = request
@@ -304,13 +306,6 @@ impl Base {
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok());
         let user = auth::authorize_scoped(authorization, &self.jwt_secret, user, scope, env.now)?;
-        // An import is a whole file.
-        let import =
-            request.method() == http::Method::POST && request.uri().path().ends_with("/import");
-        let body_bytes = match import {
-            true => self.limits.import_bytes,
-            false => self.limits.body_bytes,
-        };
         self.within(request, body_bytes)?;
         Ok(user)
     }

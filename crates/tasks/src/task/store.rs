@@ -290,49 +290,11 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
                 seq: Some(seq),
             });
         }
-        let mut rows = Vec::with_capacity(tasks.len());
-        for task in tasks {
-            let mut values = row(self.user, task)?.to_vec();
-            values.insert(2, 1i64.into());
-            rows.push(values);
-        }
-        let into = "tasks (user_id, id, version, completed, priority, due_at, title_key, \
-                    search, body, project_id, rank)";
-        sql::insert_rows(self.db, into, &rows, "")?;
-        let tags: Vec<Vec<Value>> = (tasks.iter())
-            .flat_map(|task| task.tags.iter().map(move |tag| (task.id, tag)))
-            .map(|(id, tag)| vec![self.user(), id.to_string().into(), tag.as_str().into()])
-            .collect();
-        sql::insert_rows(self.db, "task_tags (user_id, task_id, tag)", &tags, "")?;
+        self.insert_tasks(tasks)?;
         let recorded: Vec<(i64, &Recorded)> = (written.iter())
             .filter_map(|w| Some((w.seq?, w.event.as_ref()?)))
             .collect();
-        let outbox: Vec<Vec<Value>> = (recorded.iter())
-            .map(|(seq, r)| {
-                vec![
-                    self.user(),
-                    (*seq).into(),
-                    r.event.timestamp.timestamp_micros().into(),
-                ]
-            })
-            .collect();
-        sql::insert_rows(self.db, "outbox (user_id, seq, at)", &outbox, "")?;
-        let changes: Vec<Vec<Value>> = (recorded.iter())
-            .map(|(seq, r)| {
-                let event = &r.event;
-                vec![
-                    self.user(),
-                    (*seq).into(),
-                    event.task_id.to_string().into(),
-                    event.event_id.to_string().into(),
-                    event_type(event.event_type).into(),
-                    event.timestamp.timestamp_micros().into(),
-                    r.json().into(),
-                ]
-            })
-            .collect();
-        let into = "changes (user_id, seq, task_id, event_id, event_type, at, event)";
-        sql::insert_rows(self.db, into, &changes, "")?;
+        self.record_many(&recorded)?;
         Ok(written)
     }
 
@@ -344,13 +306,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         event: Option<Recorded>,
     ) -> Result<Written, TaskError> {
         self.check_project(task.project_id)?;
-        self.db.execute(
-            "INSERT INTO tasks (user_id, id, version, completed, priority, due_at, \
-             title_key, search, body, project_id, rank) \
-             VALUES ($1, $2, 1, $3, $4, $5, $6, $7, $8, $9, $10)",
-            &row(self.user, task)?,
-        )?;
-        self.put_tags(task)?;
+        self.insert_tasks(std::slice::from_ref(task))?;
         self.record(seq, event.as_ref())?;
         Ok(Written {
             task: task.clone(),
@@ -464,7 +420,7 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         self.db.execute(REWRITE, &row(self.user, &after)?)?;
         if after.tags != before.tags {
             self.delete_tags(after.id)?;
-            self.put_tags(&after)?;
+            self.put_tags(std::slice::from_ref(&after))?;
         }
         self.record(seq, event.as_ref())?;
         Ok(Written {
@@ -683,6 +639,19 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         rows.iter().map(|row| decode(row, 0)).collect()
     }
 
+    /// The ids of every task of the user.
+    pub fn ids(&self) -> Result<std::collections::HashSet<TaskId>, TaskError> {
+        let rows = self
+            .db
+            .query("SELECT id FROM tasks WHERE user_id = $1", &[self.user()])?;
+        let id = |row: Row<'_>| {
+            let text = row.text(0)?;
+            TaskId::parse(text)
+                .ok_or_else(|| TaskError::Unavailable(format!("not a task id: {text}")))
+        };
+        rows.iter().map(id).collect()
+    }
+
     /// The user's pending tasks that have a due date, soonest first, each
     /// with its version (1 when made, one more with every write).
     pub fn scheduled(&self) -> Result<Vec<(Task, i64)>, TaskError> {
@@ -806,13 +775,28 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
         Ok((row.int(0)?, row.int(1)?))
     }
 
-    fn put_tags(&self, task: &Task) -> Result<(), SqlError> {
-        for tag in &task.tags {
-            self.db.execute(
-                "INSERT INTO task_tags (user_id, task_id, tag) VALUES ($1, $2, $3)",
-                &[self.user(), task.id.to_string().into(), tag.as_str().into()],
-            )?;
+    /// Writes the rows of the new `tasks` (version 1) and their tags, a
+    /// hundred rows to a statement.
+    fn insert_tasks(&self, tasks: &[Task]) -> Result<(), TaskError> {
+        let mut rows = Vec::with_capacity(tasks.len());
+        for task in tasks {
+            let mut values = row(self.user, task)?.to_vec();
+            values.insert(2, 1i64.into());
+            rows.push(values);
         }
+        let into = "tasks (user_id, id, version, completed, priority, due_at, title_key, \
+                    search, body, project_id, rank)";
+        sql::insert_rows(self.db, into, &rows, "")?;
+        self.put_tags(tasks)?;
+        Ok(())
+    }
+
+    fn put_tags(&self, tasks: &[Task]) -> Result<(), SqlError> {
+        let rows: Vec<Vec<Value>> = (tasks.iter())
+            .flat_map(|task| task.tags.iter().map(move |tag| (task.id, tag)))
+            .map(|(id, tag)| vec![self.user(), id.to_string().into(), tag.as_str().into()])
+            .collect();
+        sql::insert_rows(self.db, "task_tags (user_id, task_id, tag)", &rows, "")?;
         Ok(())
     }
 
@@ -827,31 +811,38 @@ impl<'a, D: Database + ?Sized> TaskStore<'a, D> {
     /// Records change `seq`: its event, for the history and the feed, and
     /// its place in the outbox.
     fn record(&self, seq: i64, event: Option<&Recorded>) -> Result<(), SqlError> {
-        let Some(recorded) = event else {
-            return Ok(());
-        };
-        let event = &recorded.event;
-        self.db.execute(
-            "INSERT INTO outbox (user_id, seq, at) VALUES ($1, $2, $3)",
-            &[
-                self.user(),
-                seq.into(),
-                event.timestamp.timestamp_micros().into(),
-            ],
-        )?;
-        self.db.execute(
-            "INSERT INTO changes (user_id, seq, task_id, event_id, event_type, at, event) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
-            &[
-                self.user(),
-                seq.into(),
-                event.task_id.to_string().into(),
-                event.event_id.to_string().into(),
-                event_type(event.event_type).into(),
-                event.timestamp.timestamp_micros().into(),
-                recorded.json().into(),
-            ],
-        )?;
+        match event {
+            Some(recorded) => self.record_many(&[(seq, recorded)]),
+            None => Ok(()),
+        }
+    }
+
+    /// Records changes `(seq, event)`, as [`Self::record`] does, a
+    /// hundred rows to a statement.
+    fn record_many(&self, recorded: &[(i64, &Recorded)]) -> Result<(), SqlError> {
+        let outbox: Vec<Vec<Value>> = (recorded.iter())
+            .map(|(seq, r)| {
+                let at = r.event.timestamp.timestamp_micros();
+                vec![self.user(), (*seq).into(), at.into()]
+            })
+            .collect();
+        sql::insert_rows(self.db, "outbox (user_id, seq, at)", &outbox, "")?;
+        let changes: Vec<Vec<Value>> = (recorded.iter())
+            .map(|(seq, r)| {
+                let event = &r.event;
+                vec![
+                    self.user(),
+                    (*seq).into(),
+                    event.task_id.to_string().into(),
+                    event.event_id.to_string().into(),
+                    event_type(event.event_type).into(),
+                    event.timestamp.timestamp_micros().into(),
+                    r.json().into(),
+                ]
+            })
+            .collect();
+        let into = "changes (user_id, seq, task_id, event_id, event_type, at, event)";
+        sql::insert_rows(self.db, into, &changes, "")?;
         Ok(())
     }
 
