@@ -605,7 +605,9 @@ test("quick add shows what it will create as the person types, sends nothing unt
   await shot(page, "quick-add");
   await page.keyboard.press("Enter");
   await eventually("the task listed", async () => (await task("pay rent").count()) === 1);
-  assert.equal(await page.locator("#quick-input").inputValue(), "");
+  // The field is emptied once the list has been read again, which the
+  // change feed's live update may beat.
+  await eventually("the field emptied", async () => (await page.locator("#quick-input").inputValue()) === "");
   const [made] = (await call("GET", `/api/${USER}/tasks?q=${encodeURIComponent("pay rent")}`)).tasks;
   const tomorrow = new Date(Date.now() + 86_400_000).toLocaleDateString("en-CA", { timeZone: zone });
   assert.ok(made.due_at.startsWith(`${tomorrow}T09:00:00`), `${made.due_at}: 9 am tomorrow in ${zone}`);
